@@ -1,0 +1,131 @@
+package action
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/awskeys"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracom"
+)
+
+// register stores the given credentials in every named set.
+func (r *run) register(ctx context.Context) (*Report, error) {
+	cfg := r.cfg
+	rep := &Report{DryRun: cfg.DryRun, CertificateNotAfter: cfg.Credentials.CertificateNotAfter}
+	if cfg.Type == "aws-credentials" {
+		rep.AWSAccessKeyID, _ = cfg.Credentials.Fields["accessKeyId"].(string)
+		if cfg.VerifyAWSKey {
+			if err := r.verifyGivenKey(ctx, rep); err != nil {
+				return nil, err
+			}
+		}
+	}
+
+	sess, logout, err := r.session(ctx, soracom.MinTokenLifetime)
+	if err != nil {
+		return nil, err
+	}
+	defer logout()
+	rep.OperatorID = sess.OperatorID
+
+	if cfg.DryRun {
+		return rep, r.plan(ctx, sess, rep)
+	}
+	content := soracom.Content{Type: cfg.Type, Description: cfg.Description, Credentials: soracom.Fields(cfg.Credentials.Fields)}
+	stored, err := sess.StoreAll(ctx, cfg.CredentialIDs, content, cfg.IfExists)
+	for _, s := range stored {
+		rep.add(s.ID, cfg.Type, string(s.Operation), s.Set.UpdatedAt())
+		r.log.Infof("Credential set %s: %s", s.ID, s.Operation)
+	}
+	if err != nil {
+		return rep, r.partial(err, stored)
+	}
+	return rep, nil
+}
+
+// partial says, for a run with several sets, which ones were changed before the failure.
+func (r *run) partial(err error, stored []soracom.Stored) error {
+	if len(r.cfg.CredentialIDs) < 2 {
+		return err
+	}
+	done := map[string]bool{}
+	var changed, untouched []string
+	for _, s := range stored {
+		done[s.ID] = true
+		changed = append(changed, fmt.Sprintf("%s (%s)", s.ID, s.Operation))
+	}
+	for _, id := range r.cfg.CredentialIDs {
+		if !done[id] {
+			untouched = append(untouched, id)
+		}
+	}
+	if len(changed) == 0 {
+		return fmt.Errorf("%w; no credential set was changed", err)
+	}
+	return fmt.Errorf("%w; done before the failure: %s; not changed: %s (run again to finish)", err, strings.Join(changed, ", "), strings.Join(untouched, ", "))
+}
+
+// plan reports what a run would do, from one list of the sets.
+func (r *run) plan(ctx context.Context, sess *soracom.Session, rep *Report) error {
+	sets, err := sess.ListCredentials(ctx)
+	if err != nil {
+		return err
+	}
+	var conflicts []string
+	for _, id := range r.cfg.CredentialIDs {
+		set, exists := soracom.Find(sets, id)
+		would := "create"
+		if exists {
+			switch r.cfg.IfExists {
+			case soracom.Update:
+				would = "update"
+			case soracom.Skip:
+				would = "skip"
+			case soracom.Fail:
+				would = "fail"
+				conflicts = append(conflicts, id)
+			}
+		}
+		line := fmt.Sprintf("Dry run: credential set %s would be %s", id, pastTense(would))
+		if exists && set.Type != r.cfg.Type {
+			line += fmt.Sprintf(" (its type changes from %s to %s)", set.Type, r.cfg.Type)
+		}
+		r.log.Infof("%s", line)
+		rep.addPlanned(id, r.cfg.Type, would)
+	}
+	if len(conflicts) > 0 {
+		return fmt.Errorf("dry run: credential set %s %w and if-exists is fail; a real run would change nothing", strings.Join(conflicts, ", "), soracom.ErrExists)
+	}
+	return nil
+}
+
+func pastTense(verb string) string {
+	switch verb {
+	case "create":
+		return "created"
+	case "update":
+		return "updated"
+	case "skip":
+		return "skipped (it exists)"
+	}
+	return "refused (it exists)"
+}
+
+// verifyGivenKey proves the AWS key to store works, waiting while a key that an earlier
+// step just created propagates through IAM.
+func (r *run) verifyGivenKey(ctx context.Context, rep *Report) error {
+	base, err := awskeys.LoadDefault(ctx, r.cfg.AWS.Region, r.env.HTTPClient)
+	if err != nil {
+		return err
+	}
+	key := awskeys.AccessKey{ID: rep.AWSAccessKeyID, Secret: secretOf(r.cfg.Credentials.Fields, "secretAccessKey")}
+	r.log.Infof("Verifying AWS access key %s with sts:GetCallerIdentity", key.ID)
+	id, err := awskeys.VerifyKey(ctx, base, key, r.env.KeyWait)
+	if err != nil {
+		return fmt.Errorf("the AWS access key %s does not work, so it was not stored: %w (set verify-aws-key: false to store it anyway)", key.ID, err)
+	}
+	rep.AWSAccountID = id.Account
+	r.log.Infof("AWS access key %s works: %s", key.ID, id.Arn)
+	return nil
+}

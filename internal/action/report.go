@@ -1,0 +1,163 @@
+package action
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/secret"
+)
+
+// Report is what a run did, for the outputs and the summary.
+type Report struct {
+	DryRun     bool
+	OperatorID string
+	Results    []SetResult
+	// AWSAccessKeyID is the key id now stored (aws-credentials).
+	AWSAccessKeyID string
+	// PreviousAWSAccessKeyID is the key a rotation replaced.
+	PreviousAWSAccessKeyID string
+	AWSAccountID           string
+	// CertificateNotAfter is the stored x509 certificate's expiry.
+	CertificateNotAfter time.Time
+	// Rotation is set when the run rotated a key.
+	Rotation *RotationReport
+}
+
+// SetResult is one element of the results output.
+type SetResult struct {
+	CredentialID string `json:"credentialId"`
+	Type         string `json:"type"`
+	Operation    string `json:"operation"`
+	UpdatedAt    string `json:"updatedAt,omitempty"`
+	// Planned is, in a dry run, what a real run would do: create, update, skip or fail.
+	Planned string `json:"planned,omitempty"`
+	// AccessKeyID is, in a rotation, the key id the set holds now.
+	AccessKeyID string `json:"accessKeyId,omitempty"`
+}
+
+func (r *Report) add(id, typ, op string, at time.Time) {
+	res := SetResult{CredentialID: id, Type: typ, Operation: op}
+	if !at.IsZero() {
+		res.UpdatedAt = at.UTC().Format(time.RFC3339)
+	}
+	r.Results = append(r.Results, res)
+}
+
+func (r *Report) addPlanned(id, typ, would string) {
+	r.Results = append(r.Results, SetResult{CredentialID: id, Type: typ, Operation: "planned", Planned: would})
+}
+
+// Operation is the operation output: the one operation of every set, or mixed.
+func (r *Report) Operation() string {
+	op := ""
+	for _, res := range r.Results {
+		switch {
+		case op == "":
+			op = res.Operation
+		case op != res.Operation:
+			return "mixed"
+		}
+	}
+	return op
+}
+
+// secretOf returns a credentials field as a Secret.
+func secretOf(fields map[string]any, name string) secret.Secret {
+	v, _ := fields[name].(string)
+	return secret.New(v)
+}
+
+// publish writes outputs and the summary. It runs after failures too, with what was done.
+func (r *run) publish(rep *Report) error {
+	out := map[string]string{}
+	if len(r.cfg.CredentialIDs) > 0 {
+		out["credential-id"] = r.cfg.CredentialIDs[0]
+	}
+	if rep != nil {
+		out["operation"] = rep.Operation()
+		results := rep.Results
+		if results == nil {
+			results = []SetResult{}
+		}
+		b, err := json.Marshal(results)
+		if err != nil {
+			return err
+		}
+		out["results"] = string(b)
+		out["operator-id"] = rep.OperatorID
+		out["aws-access-key-id"] = rep.AWSAccessKeyID
+		out["previous-aws-access-key-id"] = rep.PreviousAWSAccessKeyID
+		out["aws-account-id"] = rep.AWSAccountID
+		if !rep.CertificateNotAfter.IsZero() {
+			out["certificate-not-after"] = rep.CertificateNotAfter.UTC().Format(time.RFC3339)
+		}
+	}
+	for _, name := range outputNames {
+		v, ok := out[name]
+		if !ok || v == "" {
+			continue
+		}
+		if err := r.files.SetOutput(name, v); err != nil {
+			return err
+		}
+	}
+	if rep == nil || len(rep.Results) == 0 && rep.Rotation == nil {
+		return nil
+	}
+	return r.files.AddSummary(r.summary(rep))
+}
+
+// outputNames is the order outputs are written in; action.yml declares the same names.
+var outputNames = []string{
+	"credential-id", "operation", "results", "operator-id", "aws-access-key-id",
+	"previous-aws-access-key-id", "aws-account-id", "certificate-not-after",
+}
+
+// summary renders the job summary: a table of the sets, and what happened to keys.
+// It shows no secret: key ids appear by their last four characters only.
+func (r *run) summary(rep *Report) string {
+	var b strings.Builder
+	title := "SORACOM credential sets"
+	if rep.DryRun {
+		title += " (dry run: nothing changed)"
+	}
+	fmt.Fprintf(&b, "### %s\n\n", title)
+	if rep.Rotation != nil {
+		rep.Rotation.writeSummary(&b)
+	}
+	b.WriteString("| Credential set | Type | Operation | Time |\n|---|---|---|---|\n")
+	for _, res := range rep.Results {
+		op := res.Operation
+		if res.Planned != "" {
+			op = "would " + res.Planned
+		}
+		at := res.UpdatedAt
+		if at == "" {
+			at = "—"
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", res.CredentialID, res.Type, op, at)
+	}
+	b.WriteString("\n")
+	if rep.OperatorID != "" {
+		fmt.Fprintf(&b, "Operator: `%s`", rep.OperatorID)
+	}
+	if rep.AWSAccessKeyID != "" && rep.Rotation == nil {
+		fmt.Fprintf(&b, " · AWS access key: `%s`", shortKey(rep.AWSAccessKeyID))
+	}
+	if !rep.CertificateNotAfter.IsZero() {
+		left := time.Until(rep.CertificateNotAfter).Round(24*time.Hour) / (24 * time.Hour)
+		fmt.Fprintf(&b, " · Certificate expires %s (in %d days)", rep.CertificateNotAfter.UTC().Format(time.RFC3339), left)
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+// shortKey shows a key id by its last four characters.
+func shortKey(id string) string {
+	if len(id) <= 4 {
+		return "…" + id
+	}
+	return "…" + id[len(id)-4:]
+}

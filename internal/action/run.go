@@ -1,0 +1,128 @@
+package action
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/inputs"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracom"
+)
+
+// Env is what a run reads and writes besides the network.
+type Env struct {
+	Getenv func(string) string
+	Stdout io.Writer
+	// HTTPClient is used for every HTTP call (SORACOM, OIDC, AWS); nil means a default.
+	HTTPClient *http.Client
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Retry bounds each SORACOM call; the zero value means soracom.DefaultRetry.
+	Retry soracom.Retry
+	// KeyWait bounds the wait for an AWS key to start working; zero means a minute.
+	KeyWait time.Duration
+}
+
+// logoutTimeout bounds the logout at the end: it runs even when the job is being
+// cancelled, and the runner kills the container a few seconds after SIGTERM.
+const logoutTimeout = 5 * time.Second
+
+// Run runs the action and returns the process exit code. ctx is cancelled when the job is.
+func Run(ctx context.Context, env Env) int {
+	if env.Now == nil {
+		env.Now = time.Now
+	}
+	if env.Retry == (soracom.Retry{}) {
+		env.Retry = soracom.DefaultRetry()
+	}
+	if env.KeyWait == 0 {
+		env.KeyWait = time.Minute
+	}
+	log := NewLog(env.Stdout, env.Getenv)
+	files := &fileCommands{log: log, stdout: env.Stdout, output: env.Getenv("GITHUB_OUTPUT"), summary: env.Getenv("GITHUB_STEP_SUMMARY")}
+
+	cfg, err := inputs.Read(env.Getenv, log, env.Now())
+	if err != nil {
+		log.Errorf("%v", err)
+		return 1
+	}
+	r := &run{cfg: cfg, env: env, log: log, files: files}
+	report, err := r.do(ctx)
+	if werr := r.publish(report); werr != nil {
+		err = errors.Join(err, fmt.Errorf("writing outputs: %w", werr))
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			err = fmt.Errorf("cancelled: %w", err)
+		}
+		log.Errorf("%s", describe(err))
+		return 1
+	}
+	return 0
+}
+
+// run is one execution of the action.
+type run struct {
+	cfg   *inputs.Config
+	env   Env
+	log   *Log
+	files *fileCommands
+}
+
+func (r *run) do(ctx context.Context) (*Report, error) {
+	switch r.cfg.Mode {
+	case inputs.Rotate:
+		return r.rotate(ctx)
+	default:
+		return r.register(ctx)
+	}
+}
+
+// session authenticates to SORACOM and returns a function that logs out. The logout runs
+// on its own short deadline, detached from ctx, so a cancelled job still revokes its token.
+func (r *run) session(ctx context.Context, lifetime time.Duration) (*soracom.Session, func(), error) {
+	opts := []soracom.Option{soracom.WithRetry(r.env.Retry), soracom.WithClock(r.env.Now)}
+	if r.env.HTTPClient != nil {
+		opts = append(opts, soracom.WithHTTPClient(r.env.HTTPClient))
+	}
+	client := soracom.New(r.cfg.Endpoint, r.log, opts...)
+	r.log.Infof("Authenticating to %s as %s", r.cfg.Endpoint, r.cfg.AuthKeyID)
+	sess, err := client.Auth(ctx, soracom.AuthKey{ID: r.cfg.AuthKeyID, Secret: r.cfg.AuthKey}, lifetime)
+	if err != nil {
+		return nil, func() {}, fmt.Errorf("authenticating to SORACOM: %w", err)
+	}
+	who := sess.OperatorID
+	if sess.UserName != "" {
+		who += " as SAM user " + sess.UserName
+	}
+	r.log.Infof("Authenticated to operator %s", who)
+	logout := func() {
+		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), logoutTimeout)
+		defer cancel()
+		if err := sess.Logout(lctx); err != nil {
+			r.log.Warningf("could not revoke the SORACOM API token (it expires by itself within %s): %s", lifetime.Round(time.Second), describe(err))
+			return
+		}
+		r.log.Infof("Revoked the SORACOM API token")
+	}
+	return sess, logout, nil
+}
+
+// hinter is an error that knows what the user should do about it.
+type hinter interface{ Hint() string }
+
+// describe turns an error into the one line the ::error:: annotation shows: what failed,
+// SORACOM's answer, and what to do.
+func describe(err error) string {
+	msg := err.Error()
+	var h hinter
+	if errors.As(err, &h) {
+		if hint := h.Hint(); hint != "" {
+			msg += ". To fix: " + hint
+		}
+	}
+	return msg
+}

@@ -1,0 +1,183 @@
+// Package soracom is the part of the SORACOM API this action needs: authenticate with a
+// SAM user's AuthKey, list, create and update credential sets, and log out. Every call is
+// retried within bounds on network errors, 429 and 5xx, and the API key and token are
+// masked the moment they arrive.
+package soracom
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/secret"
+)
+
+// Production endpoints per coverage type, without the /v1 suffix.
+var endpoints = map[string]string{
+	"jp": "https://api.soracom.io",
+	"g":  "https://g.api.soracom.io",
+}
+
+// Endpoint returns the production API base URL of a coverage type ("jp" or "g").
+func Endpoint(coverage string) (string, bool) {
+	u, ok := endpoints[coverage]
+	return u, ok
+}
+
+// Client talks to one SORACOM API endpoint. The zero value is not usable; use New.
+type Client struct {
+	baseURL string
+	http    *http.Client
+	retry   Retry
+	masker  secret.Masker
+	now     func() time.Time
+}
+
+// Option configures a Client.
+type Option func(*Client)
+
+// WithHTTPClient sets the HTTP client (tests give one that trusts a test CA).
+func WithHTTPClient(h *http.Client) Option { return func(c *Client) { c.http = h } }
+
+// WithRetry sets the retry policy.
+func WithRetry(r Retry) Option { return func(c *Client) { c.retry = r } }
+
+// WithClock sets the clock used for token expiry (tests).
+func WithClock(now func() time.Time) Option { return func(c *Client) { c.now = now } }
+
+// New returns a client for baseURL (the API URL without /v1) that masks the API key and
+// token it receives through m.
+func New(baseURL string, m secret.Masker, opts ...Option) *Client {
+	c := &Client{
+		baseURL: strings.TrimRight(baseURL, "/"),
+		http:    defaultHTTPClient(),
+		retry:   DefaultRetry(),
+		masker:  m,
+		now:     time.Now,
+	}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
+}
+
+// defaultHTTPClient keeps one connection alive for the whole run: every call goes to the
+// same host, so after the first TLS handshake the rest reuse it.
+func defaultHTTPClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 2
+	t.ForceAttemptHTTP2 = true
+	return &http.Client{Transport: t}
+}
+
+// call is one API operation as the spec names it, used for errors and SAM hints.
+type call struct {
+	operation string // SORACOM operationId, e.g. "updateCredential"
+	method    string
+	path      string // under /v1
+	body      any
+}
+
+// response is a successful answer.
+type response struct {
+	status int
+	body   []byte
+}
+
+// headers adds session headers to a request; nil for /auth.
+type headers func(h http.Header)
+
+// do sends one call with retries and returns its 2xx answer or an error (an *APIError
+// for answers from the server).
+func (c *Client) do(ctx context.Context, cl call, h headers) (response, error) {
+	var payload []byte
+	if cl.body != nil {
+		var err error
+		if payload, err = json.Marshal(cl.body); err != nil {
+			return response{}, fmt.Errorf("%s: encode request: %w", cl.operation, err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.retry.Deadline)
+	defer cancel()
+	var ambiguous bool // an earlier attempt may have been applied by the server
+	attempt := func() (response, error) {
+		resp, err := c.once(ctx, cl, payload, h)
+		if err == nil {
+			return resp, nil
+		}
+		var apiErr *APIError
+		if errors.As(err, &apiErr) {
+			apiErr.Retried = ambiguous
+			return resp, c.retry.classify(apiErr, &ambiguous)
+		}
+		// A transport error after the request left may hide an applied write.
+		if ctx.Err() != nil {
+			return resp, permanent(err)
+		}
+		ambiguous = ambiguous || cl.method != http.MethodGet
+		return resp, err
+	}
+	resp, err := c.retry.run(ctx, attempt)
+	if err != nil {
+		var apiErr *APIError
+		if errors.As(err, &apiErr) {
+			return resp, apiErr
+		}
+		if ctx.Err() != nil && !errors.Is(err, context.Canceled) {
+			err = fmt.Errorf("%w (gave up after %s)", err, c.retry.Deadline)
+		}
+		return resp, &NetworkError{Operation: cl.operation, Method: cl.method, Path: "/v1" + cl.path, Err: err}
+	}
+	return resp, nil
+}
+
+// once sends a single attempt.
+func (c *Client) once(ctx context.Context, cl call, payload []byte, h headers) (response, error) {
+	actx, cancel := context.WithTimeout(ctx, c.retry.AttemptTimeout)
+	defer cancel()
+	var body io.Reader
+	if payload != nil {
+		body = bytes.NewReader(payload)
+	}
+	req, err := http.NewRequestWithContext(actx, cl.method, c.baseURL+"/v1"+cl.path, body)
+	if err != nil {
+		return response{}, permanent(err)
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("X-Soracom-Lang", "en")
+	req.Header.Set("User-Agent", "soracom-credentials-action")
+	if payload != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if h != nil {
+		h(req.Header)
+	}
+	res, err := c.http.Do(req)
+	if err != nil {
+		return response{}, err
+	}
+	defer res.Body.Close()
+	// Error bodies are small; a cap keeps a misbehaving proxy from filling memory.
+	data, err := io.ReadAll(io.LimitReader(res.Body, 4<<20))
+	if err != nil {
+		return response{}, err
+	}
+	if res.StatusCode >= 200 && res.StatusCode < 300 {
+		return response{status: res.StatusCode, body: data}, nil
+	}
+	return response{}, newAPIError(cl, res, data, c.retry.MaxServerWait)
+}
+
+func decode[T any](cl call, r response) (T, error) {
+	var v T
+	if err := json.Unmarshal(r.body, &v); err != nil {
+		return v, fmt.Errorf("%s: SORACOM answered %d with a body that is not the expected JSON: %w", cl.operation, r.status, err)
+	}
+	return v, nil
+}

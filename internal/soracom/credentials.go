@@ -1,0 +1,255 @@
+package soracom
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// CredentialSet is a credential set as SORACOM returns it. Secret fields are write-only:
+// SORACOM never returns them.
+type CredentialSet struct {
+	ID          string         `json:"credentialsId"`
+	Type        string         `json:"type"`
+	Description string         `json:"description"`
+	Credentials map[string]any `json:"credentials"`
+	// Timestamps are epoch milliseconds (SORACOM's Go SDK reads them so).
+	CreateDateTime   int64 `json:"createDateTime"`
+	UpdateDateTime   int64 `json:"updateDateTime"`
+	LastUsedDateTime int64 `json:"lastUsedDateTime"`
+}
+
+// UpdatedAt is the time of the last change, or zero when SORACOM gave none.
+func (c CredentialSet) UpdatedAt() time.Time {
+	ms := c.UpdateDateTime
+	if ms == 0 {
+		ms = c.CreateDateTime
+	}
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}
+
+// Fields are the values of a credential set to write. They print as a redaction, so a
+// stray %v cannot leak the secrets among them.
+type Fields map[string]any
+
+// String returns a redaction.
+func (Fields) String() string { return "{…}" }
+
+// GoString returns a redaction.
+func (Fields) GoString() string { return "{…}" }
+
+// Content is what a create or an update writes.
+type Content struct {
+	Type        string
+	Description string
+	Credentials Fields
+}
+
+type writeBody struct {
+	Type        string         `json:"type"`
+	Description string         `json:"description"`
+	Credentials map[string]any `json:"credentials"`
+}
+
+func (c Content) body() writeBody {
+	return writeBody{Type: c.Type, Description: c.Description, Credentials: c.Credentials}
+}
+
+// ListCredentials returns every credential set of the operator (the API does not page).
+func (s *Session) ListCredentials(ctx context.Context) ([]CredentialSet, error) {
+	cl := call{operation: "listCredentials", method: http.MethodGet, path: "/credentials"}
+	resp, err := s.send(ctx, cl)
+	if err != nil {
+		return nil, err
+	}
+	return decode[[]CredentialSet](cl, resp)
+}
+
+// CreateCredential creates the set id.
+func (s *Session) CreateCredential(ctx context.Context, id string, c Content) (CredentialSet, error) {
+	return s.write(ctx, call{operation: "createCredential", method: http.MethodPost, path: "/credentials/" + url.PathEscape(id), body: c.body()})
+}
+
+// UpdateCredential replaces the content of the set id.
+func (s *Session) UpdateCredential(ctx context.Context, id string, c Content) (CredentialSet, error) {
+	return s.write(ctx, call{operation: "updateCredential", method: http.MethodPut, path: "/credentials/" + url.PathEscape(id), body: c.body()})
+}
+
+func (s *Session) write(ctx context.Context, cl call) (CredentialSet, error) {
+	resp, err := s.send(ctx, cl)
+	if err != nil {
+		return CredentialSet{}, err
+	}
+	return decode[CredentialSet](cl, resp)
+}
+
+// IfExists says what Store does when the set already exists.
+type IfExists string
+
+// What Store may do with an existing set.
+const (
+	Update IfExists = "update"
+	Skip   IfExists = "skip"
+	Fail   IfExists = "fail"
+)
+
+// Operation is what Store did.
+type Operation string
+
+// Store's outcomes.
+const (
+	Created Operation = "created"
+	Updated Operation = "updated"
+	Skipped Operation = "skipped"
+)
+
+// ErrExists is returned by StoreAll with Fail when a set exists.
+var ErrExists = errors.New("already exists")
+
+// Stored is the outcome of storing one set.
+type Stored struct {
+	ID        string
+	Set       CredentialSet
+	Operation Operation
+}
+
+// StoreAll creates every set of ids with content c, or handles existing ones as ifExists
+// says, in as few round trips as correctness allows. It returns what it stored before
+// an error too, so the caller can report exactly which sets changed.
+//
+// SORACOM does not document what a POST on an existing id or a PUT on a missing id
+// answers (400, 404 or 409 are all plausible, and 400 also means "bad fields"), so no
+// branch below trusts one status: a rejected write is followed by the other write, and
+// only when both are rejected does a list decide which rejection was the real one.
+//
+// With Update, the common case (the set exists) costs one PUT; a missing set costs a PUT
+// and a POST. With Skip and Fail one list comes first, since the answer depends on
+// existence anyway; with Fail nothing is written when any set exists.
+func (s *Session) StoreAll(ctx context.Context, ids []string, c Content, ifExists IfExists) ([]Stored, error) {
+	var done []Stored
+	if ifExists == Update {
+		for _, id := range ids {
+			set, op, err := s.upsert(ctx, id, c)
+			if err != nil {
+				return done, fmt.Errorf("credential set %s: %w", id, err)
+			}
+			done = append(done, Stored{ID: id, Set: set, Operation: op})
+		}
+		return done, nil
+	}
+	sets, err := s.ListCredentials(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var exist []string
+	for _, id := range ids {
+		if _, ok := Find(sets, id); ok {
+			exist = append(exist, id)
+		}
+	}
+	if ifExists == Fail && len(exist) > 0 {
+		return nil, fmt.Errorf("credential set %s %w and if-exists is fail; nothing was changed. Use if-exists: update to replace it, or skip to leave it", strings.Join(exist, ", "), ErrExists)
+	}
+	for _, id := range ids {
+		if set, ok := Find(sets, id); ok {
+			done = append(done, Stored{ID: id, Set: set, Operation: Skipped})
+			continue
+		}
+		set, err := s.create(ctx, id, c)
+		if err != nil {
+			return done, fmt.Errorf("credential set %s: %w", id, err)
+		}
+		done = append(done, Stored{ID: id, Set: set, Operation: Created})
+	}
+	return done, nil
+}
+
+// create posts a new set. When the POST is rejected after an attempt whose answer was
+// lost, the set may exist because of that very attempt: a list tells.
+func (s *Session) create(ctx context.Context, id string, c Content) (CredentialSet, error) {
+	set, err := s.CreateCredential(ctx, id, c)
+	if err == nil || !rejected(err) || !wasRetried(err) {
+		return set, err
+	}
+	if set, ok, lerr := s.find(ctx, id); lerr == nil && ok {
+		return set, nil
+	}
+	return CredentialSet{}, err
+}
+
+func (s *Session) upsert(ctx context.Context, id string, c Content) (CredentialSet, Operation, error) {
+	set, updErr := s.UpdateCredential(ctx, id, c)
+	if updErr == nil {
+		return set, Updated, nil
+	}
+	if !rejected(updErr) {
+		return CredentialSet{}, "", updErr
+	}
+	set, creErr := s.CreateCredential(ctx, id, c)
+	if creErr == nil {
+		return set, Created, nil
+	}
+	if !rejected(creErr) {
+		return CredentialSet{}, "", creErr
+	}
+	if wasRetried(creErr) {
+		// A lost answer to our own POST: the set now exists, so the update goes through.
+		if set, err := s.UpdateCredential(ctx, id, c); err == nil {
+			return set, Created, nil
+		}
+	}
+	// Both writes rejected: the one that matches the set's existence carries the reason.
+	_, exists, err := s.find(ctx, id)
+	if err != nil {
+		return CredentialSet{}, "", errors.Join(updErr, err)
+	}
+	if exists {
+		return CredentialSet{}, "", updErr
+	}
+	return CredentialSet{}, "", creErr
+}
+
+func (s *Session) find(ctx context.Context, id string) (CredentialSet, bool, error) {
+	sets, err := s.ListCredentials(ctx)
+	if err != nil {
+		return CredentialSet{}, false, err
+	}
+	set, ok := Find(sets, id)
+	return set, ok, nil
+}
+
+// Find returns the set with id.
+func Find(sets []CredentialSet, id string) (CredentialSet, bool) {
+	for _, s := range sets {
+		if s.ID == id {
+			return s, true
+		}
+	}
+	return CredentialSet{}, false
+}
+
+// rejected reports whether err is SORACOM refusing a write for a reason that may be the
+// set's (non-)existence: any 4xx but auth, permission and rate-limit answers.
+func rejected(err error) bool {
+	var e *APIError
+	if !errors.As(err, &e) {
+		return false
+	}
+	switch e.Status {
+	case http.StatusUnauthorized, http.StatusForbidden, http.StatusTooManyRequests, http.StatusRequestTimeout:
+		return false
+	}
+	return e.Status >= 400 && e.Status < 500
+}
+
+func wasRetried(err error) bool {
+	var e *APIError
+	return errors.As(err, &e) && e.Retried
+}

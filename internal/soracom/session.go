@@ -1,0 +1,148 @@
+package soracom
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/secret"
+)
+
+// AuthKey is a SAM user's (or the operator's) AuthKey.
+type AuthKey struct {
+	ID     string
+	Secret secret.Secret
+}
+
+// Token lifetimes SORACOM accepts for tokenTimeoutSeconds.
+const (
+	MinTokenLifetime = 180 * time.Second
+	MaxTokenLifetime = 172800 * time.Second
+)
+
+// Session is an authenticated API session. Its token is renewed when it nears expiry or
+// is rejected, and revoked by Logout.
+type Session struct {
+	c        *Client
+	key      AuthKey
+	lifetime time.Duration
+
+	// OperatorID is the operator the AuthKey belongs to.
+	OperatorID string
+	// UserName is the SAM user's name, empty for the operator's root AuthKey.
+	UserName string
+
+	mu      sync.Mutex
+	apiKey  secret.Secret
+	token   secret.Secret
+	expires time.Time
+}
+
+type authRequest struct {
+	AuthKeyID           string `json:"authKeyId"`
+	AuthKey             string `json:"authKey"`
+	TokenTimeoutSeconds int    `json:"tokenTimeoutSeconds"`
+}
+
+type authResponse struct {
+	APIKey     string `json:"apiKey"`
+	OperatorID string `json:"operatorId"`
+	Token      string `json:"token"`
+	UserName   string `json:"userName"`
+}
+
+// Auth authenticates with key and asks for a token that lives for lifetime (clamped to
+// what SORACOM accepts). The API key and token are masked as soon as they are read.
+func (c *Client) Auth(ctx context.Context, key AuthKey, lifetime time.Duration) (*Session, error) {
+	lifetime = min(max(lifetime, MinTokenLifetime), MaxTokenLifetime)
+	s := &Session{c: c, key: key, lifetime: lifetime}
+	if err := s.authenticate(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Session) authenticate(ctx context.Context) error {
+	cl := call{operation: "auth", method: http.MethodPost, path: "/auth", body: authRequest{
+		AuthKeyID:           s.key.ID,
+		AuthKey:             s.key.Secret.Reveal(),
+		TokenTimeoutSeconds: int(s.lifetime / time.Second),
+	}}
+	issued := s.c.now()
+	resp, err := s.c.do(ctx, cl, nil)
+	if err != nil {
+		return err
+	}
+	ar, err := decode[authResponse](cl, resp)
+	if err != nil {
+		return err
+	}
+	// Mask before anything else can touch the values.
+	apiKey := secret.Mask(s.c.masker, ar.APIKey)
+	token := secret.Mask(s.c.masker, ar.Token)
+	if ar.APIKey == "" || ar.Token == "" {
+		return fmt.Errorf("SORACOM auth answered without an API key or token")
+	}
+	s.mu.Lock()
+	s.apiKey, s.token, s.expires = apiKey, token, issued.Add(s.lifetime)
+	s.OperatorID, s.UserName = ar.OperatorID, ar.UserName
+	s.mu.Unlock()
+	return nil
+}
+
+func (s *Session) headers() headers {
+	s.mu.Lock()
+	apiKey, token := s.apiKey, s.token
+	s.mu.Unlock()
+	return func(h http.Header) {
+		h.Set("X-Soracom-API-Key", apiKey.Reveal())
+		h.Set("X-Soracom-Token", token.Reveal())
+	}
+}
+
+// renewMargin is how long before expiry a token is replaced. A call with all its retries
+// can last up to the retry deadline, and SORACOM may answer an expired token with a 400
+// that looks like a validation error, so the token must outlive any call started with it.
+func (s *Session) renewMargin() time.Duration { return s.c.retry.Deadline + 10*time.Second }
+
+// send runs an authenticated call. It renews a token that would expire during the call,
+// and re-authenticates once when the token is rejected (revoked or expired early).
+func (s *Session) send(ctx context.Context, cl call) (response, error) {
+	s.mu.Lock()
+	renew := s.c.now().Add(s.renewMargin()).After(s.expires)
+	s.mu.Unlock()
+	if renew {
+		if err := s.renew(ctx); err != nil {
+			return response{}, err
+		}
+	}
+	resp, err := s.c.do(ctx, cl, s.headers())
+	var apiErr *APIError
+	if errors.As(err, &apiErr) && apiErr.Status == http.StatusUnauthorized {
+		if rerr := s.authenticate(ctx); rerr != nil {
+			return response{}, rerr
+		}
+		resp, err = s.c.do(ctx, cl, s.headers())
+	}
+	return resp, err
+}
+
+// renew authenticates again and revokes the old token, so no live token is left behind.
+func (s *Session) renew(ctx context.Context) error {
+	old := s.headers()
+	if err := s.authenticate(ctx); err != nil {
+		return err
+	}
+	_, _ = s.c.do(ctx, call{operation: "logout", method: http.MethodPost, path: "/auth/logout"}, old)
+	return nil
+}
+
+// Logout revokes the session's API key and token. SORACOM allows it whatever the SAM
+// permissions.
+func (s *Session) Logout(ctx context.Context) error {
+	_, err := s.c.do(ctx, call{operation: "logout", method: http.MethodPost, path: "/auth/logout"}, s.headers())
+	return err
+}
