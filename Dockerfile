@@ -1,0 +1,42 @@
+# The action's image: a static Go binary on an empty base.
+#
+# Both bases are pinned: the builder by digest (Dependabot's docker ecosystem
+# keeps it fresh), the final stage is scratch, which has no digest to drift.
+# BUILDER_IMAGE is an argument so CI can build this exact file with a stand-in
+# builder made from its own Go toolchain where no registry is reachable
+# (see .ci/standin-builder.sh).
+ARG BUILDER_IMAGE=golang:1.26.8-bookworm@sha256:a688600ca24f8a4d3ca77f95b0dd40704a9fc787c826660eb7ba0b641b8b175d
+
+# The builder runs on the build machine's platform and cross-compiles for the
+# target one, so a multi-platform release needs no emulation.
+FROM --platform=$BUILDPLATFORM ${BUILDER_IMAGE} AS build
+WORKDIR /src
+
+# Every RUN is in exec form: the build needs the Go toolchain and nothing
+# else, not even a shell.
+ENV CGO_ENABLED=0 GOFLAGS=-buildvcs=false
+
+# Modules first, in their own layer: it is reused until go.mod or go.sum change.
+COPY go.mod go.sum ./
+RUN ["go", "mod", "download"]
+
+COPY . .
+ARG TARGETOS
+ARG TARGETARCH
+ENV GOOS=${TARGETOS} GOARCH=${TARGETARCH}
+# The cache mount only speeds up local rebuilds; the image never contains it.
+RUN --mount=type=cache,target=/root/.cache/go-build \
+    ["go", "build", "-trimpath", "-ldflags=-s -w", "-o", "/out/soracom-credentials-action", "."]
+
+FROM scratch
+LABEL org.opencontainers.image.title="soracom-credentials-action" \
+      org.opencontainers.image.description="GitHub Action that registers SORACOM credential sets" \
+      org.opencontainers.image.source="https://github.com/soracom-credentials-action/soracom-credentials-action" \
+      org.opencontainers.image.licenses="MIT"
+# The only files: the CA bundle (for the SORACOM API's TLS) and the binary.
+COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
+COPY --from=build /out/soracom-credentials-action /soracom-credentials-action
+# No USER line on purpose: GitHub runs container actions with the workspace and
+# /github/file_commands owned by the runner's root, and a non-root user gets
+# "Permission denied" writing GITHUB_OUTPUT and GITHUB_STEP_SUMMARY.
+ENTRYPOINT ["/soracom-credentials-action"]
