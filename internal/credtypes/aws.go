@@ -1,0 +1,71 @@
+package credtypes
+
+import (
+	"regexp"
+	"strings"
+)
+
+// accessKeyIDPattern is the shape of an AWS access key id as IAM documents it (16 to
+// 128 characters; in practice 20 upper-case letters and digits). AKIA is a long-term
+// key, ASIA a temporary one from STS.
+var accessKeyIDPattern = regexp.MustCompile(`^A[KS]IA[A-Z0-9]{12,124}$`)
+
+// checkAWSKey refuses what SORACOM would store but AWS would reject later, when a
+// device first uses the credential set: a malformed key id, and temporary STS keys,
+// which need a session token aws-credentials has no field for.
+func checkAWSKey(p *parser) {
+	id, haveID := p.values["accessKeyId"]
+	key, haveKey := p.values["secretAccessKey"]
+	if haveID {
+		switch {
+		case strings.HasPrefix(id, "ASIA") && accessKeyIDPattern.MatchString(id):
+			p.fail("accessKeyId", "field `accessKeyId` for type aws-credentials holds a temporary STS access key (ASIA…): "+
+				"aws-credentials has no field for the session token it needs, so SORACOM could not use it; "+
+				"register a long-term IAM user key (AKIA…), or let SORACOM assume a role with type aws-iam-role-credentials")
+		case !accessKeyIDPattern.MatchString(id):
+			msg := "field `accessKeyId` for type aws-credentials is not an AWS access key id (AKIA followed by upper-case letters and digits, 20 characters)"
+			if haveKey && accessKeyIDPattern.MatchString(key) {
+				msg += "; it looks swapped with `secretAccessKey`"
+			}
+			p.fail("accessKeyId", "%s", msg)
+		}
+	}
+	if haveKey && strings.ContainsFunc(key, isSpace) {
+		p.fail("secretAccessKey", "field `secretAccessKey` for type aws-credentials contains whitespace; an AWS secret access key has none (check for a stray space or newline when it was copied)")
+	}
+}
+
+func isSpace(r rune) bool { return strings.ContainsRune(" \t\r\n\v\f", r) }
+
+// roleARNPattern is an IAM role ARN in any partition (aws, aws-cn, aws-us-gov,
+// aws-iso…), with an optional path before the role name.
+var roleARNPattern = regexp.MustCompile(`^arn:aws[a-z0-9-]*:iam::[0-9]{12}:role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}$`)
+
+// checkRoleARN refuses a role ARN SORACOM could never assume, with a hint for the ARNs
+// people paste by mistake (the session's assumed-role ARN, a user's ARN).
+func checkRoleARN(p *parser) {
+	arn, ok := p.values["roleArn"]
+	if !ok || roleARNPattern.MatchString(arn) {
+		return
+	}
+	// An ARN is public, so it may be quoted; anything else could be a secret pasted
+	// into the wrong field, so it is not.
+	shown := ""
+	if strings.HasPrefix(arn, "arn:") && !strings.ContainsFunc(arn, isSpace) {
+		shown = " `" + arn + "`"
+	}
+	hint := ""
+	parts := strings.SplitN(arn, ":", 6)
+	switch {
+	case len(parts) == 6 && parts[2] == "sts":
+		hint = "; an sts assumed-role ARN names a session, give the role's own IAM ARN"
+	case len(parts) == 6 && parts[2] == "iam" && !strings.HasPrefix(parts[5], "role/"):
+		hint = "; it names an IAM resource that is not a role"
+	case len(parts) == 6 && parts[2] == "iam" && !regexp.MustCompile(`^[0-9]{12}$`).MatchString(parts[4]):
+		hint = "; the account id must be 12 digits"
+	case strings.ContainsFunc(arn, isSpace):
+		hint = "; it contains whitespace"
+	}
+	p.fail("roleArn", "field `roleArn`%s for type aws-iam-role-credentials is not an IAM role ARN "+
+		"(arn:<partition>:iam::<12-digit account id>:role/<optional path/><name>)%s", shown, hint)
+}
