@@ -1,0 +1,241 @@
+// Package awskeys is the AWS side of the action: it turns the job's GitHub OIDC token
+// into credentials for the role in role-to-assume (or takes the job's ambient
+// credentials), manages an IAM user's access keys, and tells when a freshly created key
+// has propagated far enough to be used.
+//
+// Every value that could let someone act as AWS — the OIDC token, the temporary
+// credentials of the assumed role, a new access key's id and secret — is masked through
+// a secret.Masker the moment it arrives, and no error built here contains one.
+//
+// Clients are always built from an aws.Config that came from config.LoadDefaultConfig,
+// so the SDK's standard endpoint overrides (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_STS,
+// AWS_ENDPOINT_URL_IAM) apply to every call, including the anonymous
+// AssumeRoleWithWebIdentity call and the GetCallerIdentity call signed with a new key.
+// The SDK reads those variables from the process environment only (the service
+// packages call os.LookupEnv), so tests point it at fakes with t.Setenv.
+package awskeys
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
+
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/secret"
+)
+
+// Defaults for the inputs that have one.
+const (
+	// DefaultRegion is used when neither the region input nor AWS_REGION says otherwise.
+	// IAM is global, so the region only picks the STS endpoint and signing region.
+	DefaultRegion = "us-east-1"
+	// DefaultAudience is the audience aws-actions/configure-aws-credentials requests,
+	// which the usual IAM OIDC provider setup lists as its client id.
+	DefaultAudience = "sts.amazonaws.com"
+	// DefaultSessionName names the role session in CloudTrail.
+	DefaultSessionName = "soracom-credentials-action"
+	// DefaultRoleDuration is the shortest session STS grants: a rotation takes seconds,
+	// and a shorter session is less worth stealing.
+	DefaultRoleDuration = 15 * time.Minute
+)
+
+// Settings says where the action's AWS credentials come from.
+type Settings struct {
+	// Region for STS; empty means AWS_REGION / the shared config, then DefaultRegion.
+	Region string
+	// Role to assume with the job's OIDC token; a zero Role means the ambient
+	// credentials of the job (environment, shared files, instance role).
+	Role Role
+	// HTTPClient for the token endpoint and AWS; nil means the defaults.
+	HTTPClient *http.Client
+}
+
+// Role is the IAM role to assume with the job's GitHub OIDC token.
+type Role struct {
+	ARN         string        // arn:aws:iam::123456789012:role/name
+	SessionName string        // empty means DefaultSessionName
+	Duration    time.Duration // zero means DefaultRoleDuration
+	Audience    string        // aud claim to request; empty means DefaultAudience
+
+	// Where to get the OIDC token: ACTIONS_ID_TOKEN_REQUEST_URL and
+	// ACTIONS_ID_TOKEN_REQUEST_TOKEN.
+	IDTokenRequestURL   string
+	IDTokenRequestToken secret.Secret
+}
+
+func (r Role) sessionName() string { return orDefault(r.SessionName, DefaultSessionName) }
+func (r Role) audience() string    { return orDefault(r.Audience, DefaultAudience) }
+func (r Role) duration() time.Duration {
+	if r.Duration == 0 {
+		return DefaultRoleDuration
+	}
+	return r.Duration
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+// Load returns the aws.Config the action manages IAM with: the assumed role's
+// credentials when s.Role.ARN is set, otherwise the SDK's default credential chain,
+// which is where aws-actions/configure-aws-credentials leaves its credentials. It fails
+// early, with a message saying what to do, when no credentials can be found.
+func Load(ctx context.Context, s Settings, m secret.Masker) (aws.Config, error) {
+	base, err := LoadDefault(ctx, s.Region, s.HTTPClient)
+	if err != nil {
+		return aws.Config{}, err
+	}
+	if s.Role.ARN == "" {
+		if _, err := base.Credentials.Retrieve(ctx); err != nil {
+			return aws.Config{}, fmt.Errorf("no AWS credentials found: set role-to-assume (with `permissions: id-token: write`), "+
+				"or run aws-actions/configure-aws-credentials before this step: %w", err)
+		}
+		return base, nil
+	}
+	tok, err := FetchIDToken(ctx, s.HTTPClient, s.Role.IDTokenRequestURL, s.Role.IDTokenRequestToken, s.Role.audience(), m)
+	if err != nil {
+		return aws.Config{}, err
+	}
+	return AssumeRole(ctx, base, s.Role, tok, m)
+}
+
+// LoadDefault loads the SDK's default configuration (environment, shared files), with
+// region as the region when it is not empty and DefaultRegion as the last resort.
+// httpClient may be nil.
+func LoadDefault(ctx context.Context, region string, httpClient *http.Client) (aws.Config, error) {
+	opts := []func(*config.LoadOptions) error{config.WithDefaultRegion(DefaultRegion)}
+	if region != "" {
+		opts = append(opts, config.WithRegion(region))
+	}
+	if httpClient != nil {
+		opts = append(opts, config.WithHTTPClient(httpClient))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("loading the AWS configuration: %w", err)
+	}
+	return cfg, nil
+}
+
+// AssumeRole exchanges the OIDC token for temporary credentials of r.ARN
+// (sts:AssumeRoleWithWebIdentity, an unsigned call) and returns base with those
+// credentials. The credentials are masked with m as soon as STS returns them. When STS
+// rejects the token the error is a *TrustPolicyError explaining what to check.
+func AssumeRole(ctx context.Context, base aws.Config, r Role, token secret.Secret, m secret.Masker) (aws.Config, error) {
+	client := sts.NewFromConfig(base, func(o *sts.Options) {
+		// The call is authenticated by the token; signing it would need the very
+		// credentials it is meant to produce.
+		o.Credentials = aws.AnonymousCredentials{}
+	})
+	out, err := client.AssumeRoleWithWebIdentity(ctx, &sts.AssumeRoleWithWebIdentityInput{
+		RoleArn:          aws.String(r.ARN),
+		RoleSessionName:  aws.String(r.sessionName()),
+		WebIdentityToken: aws.String(token.Reveal()),
+		DurationSeconds:  aws.Int32(int32(r.duration() / time.Second)),
+	})
+	if err != nil {
+		var ae smithy.APIError
+		if errors.As(err, &ae) {
+			switch ae.ErrorCode() {
+			case "AccessDenied", "InvalidIdentityToken", "IDPRejectedClaim":
+				claims := unverifiedClaims(token)
+				return aws.Config{}, &TrustPolicyError{
+					Role: r.ARN, Code: ae.ErrorCode(), Audience: r.audience(),
+					TokenSubject: claims.Sub, TokenAudience: claims.aud(), Err: err,
+				}
+			}
+		}
+		return aws.Config{}, fmt.Errorf("assuming role %s with the GitHub OIDC token: %w", r.ARN, err)
+	}
+	c := out.Credentials
+	if c == nil || c.AccessKeyId == nil || c.SecretAccessKey == nil || c.SessionToken == nil {
+		return aws.Config{}, fmt.Errorf("assuming role %s: STS answered without credentials", r.ARN)
+	}
+	id := secret.Mask(m, *c.AccessKeyId)
+	key := secret.Mask(m, *c.SecretAccessKey)
+	session := secret.Mask(m, *c.SessionToken)
+	cfg := base.Copy()
+	cfg.Credentials = aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(id.Reveal(), key.Reveal(), session.Reveal()))
+	return cfg, nil
+}
+
+// TrustPolicyError is STS refusing the OIDC token for the role. Almost always the
+// role's trust policy does not match the token's claims, so the message says which
+// claims to compare.
+type TrustPolicyError struct {
+	Role          string // role ARN
+	Code          string // AccessDenied, InvalidIdentityToken or IDPRejectedClaim
+	Audience      string // the audience input
+	TokenSubject  string // the token's sub claim, when it could be read
+	TokenAudience string // the token's aud claim, when it could be read
+	Err           error
+}
+
+func (e *TrustPolicyError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "AWS refused to let this job assume role %s (%s). Check the role's trust policy: ", e.Role, e.Code)
+	fmt.Fprintf(&b, "the condition on token.actions.githubusercontent.com:aud must equal the audience input (%q), ", e.Audience)
+	b.WriteString("and the condition on token.actions.githubusercontent.com:sub must match this repository and the branch " +
+		"or environment the job runs in (for example repo:OWNER/REPO:ref:refs/heads/main or repo:OWNER/REPO:environment:NAME)")
+	if e.TokenSubject != "" {
+		fmt.Fprintf(&b, "; this job's token has sub %q", e.TokenSubject)
+		if e.TokenAudience != "" {
+			fmt.Fprintf(&b, " and aud %q", e.TokenAudience)
+		}
+	}
+	b.WriteString(". The account also needs an IAM OIDC identity provider for https://token.actions.githubusercontent.com " +
+		"that lists the audience")
+	fmt.Fprintf(&b, ": %v", e.Err)
+	return b.String()
+}
+
+func (e *TrustPolicyError) Unwrap() error { return e.Err }
+
+type jwtClaims struct {
+	Sub string          `json:"sub"`
+	Aud json.RawMessage `json:"aud"` // a string or a list of strings
+}
+
+func (c jwtClaims) aud() string {
+	var one string
+	if json.Unmarshal(c.Aud, &one) == nil {
+		return one
+	}
+	var many []string
+	if json.Unmarshal(c.Aud, &many) == nil {
+		return strings.Join(many, ",")
+	}
+	return ""
+}
+
+// unverifiedClaims reads sub and aud from the JWT without checking its signature, only
+// to explain a rejection: those claims name the repository and ref, which are not
+// secret, while the token as a whole is.
+func unverifiedClaims(token secret.Secret) jwtClaims {
+	parts := strings.Split(token.Reveal(), ".")
+	if len(parts) != 3 {
+		return jwtClaims{}
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	if err != nil {
+		return jwtClaims{}
+	}
+	var c jwtClaims
+	if json.Unmarshal(payload, &c) != nil {
+		return jwtClaims{}
+	}
+	return c
+}

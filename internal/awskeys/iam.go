@@ -1,0 +1,168 @@
+package awskeys
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/secret"
+)
+
+// KeyStatus is an access key's status in IAM.
+type KeyStatus string
+
+// The two statuses IAM knows.
+const (
+	Active   KeyStatus = "Active"
+	Inactive KeyStatus = "Inactive"
+)
+
+// KeyMetadata describes an existing access key. Its id is printable: only the secret
+// key is a secret, and only a brand-new key id is masked (see AccessKey).
+type KeyMetadata struct {
+	ID      string
+	Status  KeyStatus
+	Created time.Time
+}
+
+// AccessKey is an access key with its secret, as CreateAccessKey returns it once.
+type AccessKey struct {
+	// ID is the access key id. A new key's id is masked in the log as well (it is
+	// half of a credential); messages name it by ShortID.
+	ID     string
+	Secret secret.Secret
+}
+
+// ShortID is how messages name a masked key id: its last four characters, which tell
+// keys apart without revealing the id.
+func ShortID(id string) string {
+	if len(id) <= 4 {
+		return "…" + id
+	}
+	return "…" + id[len(id)-4:]
+}
+
+// IAM manages IAM users' access keys.
+type IAM struct {
+	client *iam.Client
+	masker secret.Masker
+}
+
+// NewIAM returns an IAM built from cfg (so AWS_ENDPOINT_URL_IAM applies) that masks new
+// keys with m.
+func NewIAM(cfg aws.Config, m secret.Masker) *IAM {
+	return &IAM{client: iam.NewFromConfig(cfg), masker: m}
+}
+
+// ListAccessKeys returns the user's access keys, oldest first.
+func (c *IAM) ListAccessKeys(ctx context.Context, user string) ([]KeyMetadata, error) {
+	var keys []KeyMetadata
+	p := iam.NewListAccessKeysPaginator(c.client, &iam.ListAccessKeysInput{UserName: aws.String(user)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("listing the access keys of IAM user %s: %w", user, explain(err))
+		}
+		for _, k := range page.AccessKeyMetadata {
+			keys = append(keys, KeyMetadata{
+				ID:      aws.ToString(k.AccessKeyId),
+				Status:  KeyStatus(k.Status),
+				Created: aws.ToTime(k.CreateDate),
+			})
+		}
+	}
+	sort.SliceStable(keys, func(i, j int) bool { return keys[i].Created.Before(keys[j].Created) })
+	return keys, nil
+}
+
+// CreateAccessKey creates an access key for the user. Its id and secret are masked with
+// the IAM's Masker before CreateAccessKey returns.
+func (c *IAM) CreateAccessKey(ctx context.Context, user string) (AccessKey, error) {
+	out, err := c.client.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(user)})
+	if err != nil {
+		return AccessKey{}, fmt.Errorf("creating an access key for IAM user %s: %w", user, explain(err))
+	}
+	k := out.AccessKey
+	if k == nil || k.AccessKeyId == nil || k.SecretAccessKey == nil {
+		return AccessKey{}, fmt.Errorf("creating an access key for IAM user %s: IAM answered without the key", user)
+	}
+	id := secret.Mask(c.masker, *k.AccessKeyId)
+	return AccessKey{ID: id.Reveal(), Secret: secret.Mask(c.masker, *k.SecretAccessKey)}, nil
+}
+
+// Deactivate makes the key Inactive: it stops working but can be reactivated.
+func (c *IAM) Deactivate(ctx context.Context, user, id string) error {
+	_, err := c.client.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{
+		UserName: aws.String(user), AccessKeyId: aws.String(id), Status: types.StatusTypeInactive,
+	})
+	if err != nil {
+		return fmt.Errorf("deactivating access key %s of IAM user %s: %w", id, user, explain(err))
+	}
+	return nil
+}
+
+// Delete deletes the key for good.
+func (c *IAM) Delete(ctx context.Context, user, id string) error {
+	_, err := c.client.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(user), AccessKeyId: aws.String(id)})
+	if err != nil {
+		return fmt.Errorf("deleting access key %s of IAM user %s: %w", id, user, explain(err))
+	}
+	return nil
+}
+
+// explain adds the likely cause to the IAM errors a person can act on.
+func explain(err error) error {
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		return err
+	}
+	switch ae.ErrorCode() {
+	case "AccessDenied":
+		return fmt.Errorf("%w (the credentials need iam:ListAccessKeys, iam:CreateAccessKey, iam:UpdateAccessKey "+
+			"and iam:DeleteAccessKey on the user)", err)
+	case "LimitExceeded":
+		return fmt.Errorf("%w (IAM allows two access keys per user)", err)
+	case "NoSuchEntity":
+		return fmt.Errorf("%w (check the IAM user name)", err)
+	}
+	return err
+}
+
+// UserKeys is one IAM user's access keys as the rotation sees them: the IAM calls bound
+// to the user, and VerifyKey as the way to wait for a new key.
+type UserKeys struct {
+	IAM    *IAM
+	User   string
+	Config aws.Config    // for VerifyKey: region, endpoints, HTTP client
+	Budget time.Duration // for VerifyKey; zero means DefaultVerifyBudget
+}
+
+// List lists the user's keys.
+func (u UserKeys) List(ctx context.Context) ([]KeyMetadata, error) {
+	return u.IAM.ListAccessKeys(ctx, u.User)
+}
+
+// Create creates a key for the user.
+func (u UserKeys) Create(ctx context.Context) (AccessKey, error) {
+	return u.IAM.CreateAccessKey(ctx, u.User)
+}
+
+// WaitUntilWorks waits until STS accepts key (see VerifyKey).
+func (u UserKeys) WaitUntilWorks(ctx context.Context, key AccessKey) (Identity, error) {
+	return VerifyKey(ctx, u.Config, key, u.Budget)
+}
+
+// Deactivate deactivates the user's key id.
+func (u UserKeys) Deactivate(ctx context.Context, id string) error {
+	return u.IAM.Deactivate(ctx, u.User, id)
+}
+
+// Delete deletes the user's key id.
+func (u UserKeys) Delete(ctx context.Context, id string) error { return u.IAM.Delete(ctx, u.User, id) }

@@ -1,0 +1,129 @@
+package awskeys
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/cenkalti/backoff/v5"
+
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/secret"
+)
+
+// ErrIDTokenUnavailable means the runner gave the job no way to request an OIDC token:
+// ACTIONS_ID_TOKEN_REQUEST_URL and ACTIONS_ID_TOKEN_REQUEST_TOKEN exist only when the
+// job (or workflow) grants the id-token permission.
+var ErrIDTokenUnavailable = errors.New("no GitHub OIDC token available: role-to-assume needs the job to have " +
+	"`permissions: id-token: write` (ACTIONS_ID_TOKEN_REQUEST_URL and ACTIONS_ID_TOKEN_REQUEST_TOKEN are not set)")
+
+// idTokenRetry bounds the retries of the token request. The endpoint is a runner service
+// that answers within milliseconds when healthy; a few quick retries ride out a blip
+// without letting a broken endpoint hold the job for long.
+type idTokenRetry struct {
+	initial, max, elapsed time.Duration
+	tries                 uint
+}
+
+func defaultIDTokenRetry() idTokenRetry {
+	return idTokenRetry{initial: 200 * time.Millisecond, max: 3 * time.Second, elapsed: 20 * time.Second, tries: 5}
+}
+
+// FetchIDToken asks the GitHub Actions token endpoint for an OIDC ID token (a JWT) whose
+// aud claim is audience. requestURL and requestToken are the values of
+// ACTIONS_ID_TOKEN_REQUEST_URL and ACTIONS_ID_TOKEN_REQUEST_TOKEN; when either is empty
+// the error is ErrIDTokenUnavailable. Network errors, 5xx and 429 answers are retried
+// with a short, bounded backoff. The JWT is masked with m before FetchIDToken returns,
+// so nothing downstream can print it in the clear. httpClient may be nil.
+func FetchIDToken(ctx context.Context, httpClient *http.Client, requestURL string, requestToken secret.Secret, audience string, m secret.Masker) (secret.Secret, error) {
+	return fetchIDToken(ctx, httpClient, requestURL, requestToken, audience, m, defaultIDTokenRetry())
+}
+
+func fetchIDToken(ctx context.Context, hc *http.Client, requestURL string, requestToken secret.Secret, audience string, m secret.Masker, r idTokenRetry) (secret.Secret, error) {
+	if requestURL == "" || requestToken.IsZero() {
+		return secret.Secret{}, ErrIDTokenUnavailable
+	}
+	u, err := idTokenURL(requestURL, audience)
+	if err != nil {
+		return secret.Secret{}, err
+	}
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	get := func() (secret.Secret, error) {
+		// A per-attempt timeout: a hung connection must not use up the whole budget.
+		actx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		req, err := http.NewRequestWithContext(actx, http.MethodGet, u, nil)
+		if err != nil {
+			return secret.Secret{}, backoff.Permanent(fmt.Errorf("GitHub OIDC token request: %w", err))
+		}
+		req.Header.Set("Authorization", "Bearer "+requestToken.Reveal())
+		req.Header.Set("Accept", "application/json")
+		resp, err := hc.Do(req)
+		if err != nil {
+			// *url.Error names the URL, which carries no secret: the token travels in a header.
+			return secret.Secret{}, fmt.Errorf("GitHub OIDC token request: %w", err)
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		if err != nil {
+			return secret.Secret{}, fmt.Errorf("GitHub OIDC token request: reading the answer: %w", err)
+		}
+		switch {
+		case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
+			return secret.Secret{}, fmt.Errorf("GitHub OIDC token endpoint answered HTTP %d", resp.StatusCode)
+		case resp.StatusCode != http.StatusOK:
+			// The body is not quoted: on a misrouted request it could echo anything back.
+			return secret.Secret{}, backoff.Permanent(fmt.Errorf("GitHub OIDC token endpoint answered HTTP %d; "+
+				"check that the job has `permissions: id-token: write`", resp.StatusCode))
+		}
+		var v struct {
+			Value string `json:"value"`
+		}
+		if err := json.Unmarshal(body, &v); err != nil {
+			return secret.Secret{}, backoff.Permanent(errors.New("GitHub OIDC token endpoint answered with malformed JSON"))
+		}
+		if v.Value == "" {
+			return secret.Secret{}, backoff.Permanent(errors.New("GitHub OIDC token endpoint answered without a token value"))
+		}
+		return secret.Mask(m, v.Value), nil
+	}
+	b := &backoff.ExponentialBackOff{
+		InitialInterval:     r.initial,
+		RandomizationFactor: 0.5,
+		Multiplier:          2,
+		MaxInterval:         r.max,
+	}
+	tok, err := backoff.Retry(ctx, get,
+		backoff.WithBackOff(b), backoff.WithMaxTries(r.tries), backoff.WithMaxElapsedTime(r.elapsed))
+	if err != nil {
+		return secret.Secret{}, err
+	}
+	return tok, nil
+}
+
+// idTokenURL appends the audience parameter to the runner's URL. The runner's URL
+// already carries a query (api-version=…), so the parameter is appended rather than the
+// query re-encoded, which keeps the runner's own parameters byte for byte.
+func idTokenURL(requestURL, audience string) (string, error) {
+	u, err := url.Parse(requestURL)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return "", errors.New("ACTIONS_ID_TOKEN_REQUEST_URL is not a valid URL")
+	}
+	if audience == "" {
+		return u.String(), nil
+	}
+	param := "audience=" + url.QueryEscape(audience)
+	if q := strings.TrimSuffix(u.RawQuery, "&"); q != "" {
+		u.RawQuery = q + "&" + param
+	} else {
+		u.RawQuery = param
+	}
+	return u.String(), nil
+}
