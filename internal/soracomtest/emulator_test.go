@@ -504,4 +504,3 @@ func sorted(s []string) []string {
 func errIsDropped(err error) bool {
 	return err != nil && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "EOF") || strings.Contains(err.Error(), "connection reset"))
 }
-

@@ -1,0 +1,188 @@
+package soracomtest_test
+
+import (
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracomtest"
+)
+
+// contract loads the spec once for the whole test binary: it is a megabyte of YAML.
+var contract = sync.OnceValues(func() (*soracomtest.Contract, error) {
+	c, skip, err := soracomtest.LoadProjectContract()
+	if skip != "" {
+		return nil, skipError(skip)
+	}
+	return c, err
+})
+
+type skipError string
+
+func (s skipError) Error() string { return string(s) }
+
+func requireContract(t *testing.T) *soracomtest.Contract {
+	t.Helper()
+	c, err := contract()
+	if skip, ok := err.(skipError); ok {
+		t.Skip(string(skip))
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestEmulatorFitsTheSpec drives every operation, successes and errors, through an
+// emulator that checks each request and response against the spec.
+func TestEmulatorFitsTheSpec(t *testing.T) {
+	s := soracomtest.Start(t, soracomtest.WithContract(requireContract(t)))
+	s.AddAuthKey("keyId-test", "secret-test")
+	mustDo(t, s, nil, "POST", "/v1/auth", map[string]any{"authKeyId": "keyId-test", "authKey": "wrong"})
+	r := mustDo(t, s, nil, "POST", "/v1/auth", map[string]any{"authKeyId": "keyId-test", "authKey": "secret-test", "tokenTimeoutSeconds": 3600})
+	var a struct{ APIKey, Token string }
+	r.json(t, &a)
+	sess := &session{a.APIKey, a.Token}
+
+	steps := []struct {
+		method, path string
+		body         any
+		want         int
+	}{
+		{"GET", "/v1/credentials", nil, 200},
+		{"POST", "/v1/credentials/aws", awsBody("AKIA1", "s1"), 201},
+		{"POST", "/v1/credentials/aws", awsBody("AKIA1", "s1"), 400},
+		{"POST", "/v1/credentials/role", map[string]any{"type": "aws-iam-role-credentials", "credentials": map[string]any{"roleArn": "arn:aws:iam::123456789012:role/r", "externalId": "e"}}, 201},
+		{"POST", "/v1/credentials/x509", map[string]any{"type": "x509", "description": "", "credentials": map[string]any{"cert": "c", "ca": "a", "key": "k"}}, 201},
+		{"PUT", "/v1/credentials/aws", awsBody("AKIA2", "s2"), 200},
+		{"PUT", "/v1/credentials/missing", awsBody("AKIA2", "s2"), 400},
+		{"GET", "/v1/credentials", nil, 200},
+		{"DELETE", "/v1/credentials/x509", nil, 204},
+		{"DELETE", "/v1/credentials/x509", nil, 404},
+		{"POST", "/v1/auth/logout", nil, 204},
+		{"GET", "/v1/credentials", nil, 401},
+	}
+	for _, st := range steps {
+		if r := mustDo(t, s, sess, st.method, st.path, st.body); r.status != st.want {
+			t.Errorf("%s %s: %d, want %d (%s)", st.method, st.path, r.status, st.want, r.body)
+		}
+	}
+	s.Inject("GET /v1/credentials", 1, soracomtest.TooManyRequests(10, true))
+	mustDo(t, s, sess, "GET", "/v1/credentials", nil)
+
+	for _, v := range s.ContractViolations() {
+		t.Errorf("contract violation: %s", v)
+	}
+	if n := s.CountRequests("", "/v1/"); n != len(steps)+3 {
+		t.Errorf("%d requests logged, want %d", n, len(steps)+3)
+	}
+}
+
+func TestContractFlagsWhatDoesNotFit(t *testing.T) {
+	c := requireContract(t)
+	type check struct {
+		name   string
+		method string
+		path   string
+		header map[string]string
+		body   string
+		// For a response check, status and the response; status 0 checks the request.
+		status     int
+		respHeader map[string]string
+		respBody   string
+		wantErr    string // substring; "" means it fits
+	}
+	auth := map[string]string{"X-Soracom-API-Key": "api-1", "X-Soracom-Token": "t", "Content-Type": "application/json"}
+	aws := `{"type":"aws-credentials","credentials":{"accessKeyId":"A","secretAccessKey":"S"}}`
+	model := `{"credentialsId":"x","type":"aws-credentials","credentials":{},"createDateTime":1,"updateDateTime":1,"lastUsedDateTime":0}`
+	jsonCT := map[string]string{"Content-Type": "application/json"}
+	checks := []check{
+		{name: "a create request fits", method: "POST", path: "/v1/credentials/x", header: auth, body: aws},
+		{name: "aws-iam-role-credentials fits though the request enum omits it", method: "PUT", path: "/v1/credentials/x", header: auth, body: `{"type":"aws-iam-role-credentials","credentials":{"roleArn":"r","externalId":"e"}}`},
+		{name: "an unknown type does not fit", method: "PUT", path: "/v1/credentials/x", header: auth, body: `{"type":"aws-session","credentials":{}}`, wantErr: "type"},
+		{name: "a request without the token header does not fit", method: "GET", path: "/v1/credentials", header: map[string]string{"X-Soracom-API-Key": "api-1"}, wantErr: "X-Soracom-Token"},
+		{name: "a body without Content-Type does not fit", method: "POST", path: "/v1/credentials/x", header: map[string]string{"X-Soracom-API-Key": "a", "X-Soracom-Token": "t"}, body: aws, wantErr: "Content-Type"},
+		{name: "a body on logout does not fit", method: "POST", path: "/v1/auth/logout", header: auth, body: `{}`, wantErr: "body"},
+		{name: "an undocumented path does not fit", method: "GET", path: "/v1/credential", header: auth, wantErr: "no documented operation"},
+		{name: "a path without /v1 does not fit", method: "GET", path: "/credentials", header: auth, wantErr: "no documented operation"},
+		{name: "an auth request fits", method: "POST", path: "/v1/auth", header: jsonCT, body: `{"authKeyId":"k","authKey":"s","tokenTimeoutSeconds":600}`},
+		{name: "tokenTimeoutSeconds over the maximum does not fit", method: "POST", path: "/v1/auth", header: jsonCT, body: `{"authKeyId":"k","authKey":"s","tokenTimeoutSeconds":172801}`, wantErr: "maximum"},
+
+		{name: "201 with a full model fits", method: "POST", path: "/v1/credentials/x", header: auth, body: aws, status: 201, respHeader: jsonCT, respBody: model},
+		{name: "a model without timestamps does not fit", method: "POST", path: "/v1/credentials/x", header: auth, body: aws, status: 201, respHeader: jsonCT, respBody: `{"credentialsId":"x","type":"aws-credentials","credentials":{}}`, wantErr: "createDateTime"},
+		{name: "timestamps as strings do not fit", method: "PUT", path: "/v1/credentials/x", header: auth, body: aws, status: 200, respHeader: jsonCT, respBody: strings.Replace(model, `"createDateTime":1`, `"createDateTime":"1"`, 1), wantErr: "createDateTime"},
+		{name: "create answering 200 does not fit", method: "POST", path: "/v1/credentials/x", header: auth, body: aws, status: 200, respHeader: jsonCT, respBody: model, wantErr: "status"},
+		{name: "a list that is an object does not fit", method: "GET", path: "/v1/credentials", header: auth, status: 200, respHeader: jsonCT, respBody: `{"items":[]}`, wantErr: "array"},
+		{name: "an undocumented 429 is allowed", method: "PUT", path: "/v1/credentials/x", header: auth, body: aws, status: 429, respHeader: map[string]string{"Content-Type": "text/html"}, respBody: "<html>"},
+		{name: "an undocumented 409 is allowed", method: "POST", path: "/v1/credentials/x", header: auth, body: aws, status: 409, respHeader: jsonCT, respBody: `{"code":"X","message":"m"}`},
+		{name: "the documented 400 of update allows any body", method: "PUT", path: "/v1/credentials/x", header: auth, body: aws, status: 400, respHeader: map[string]string{"Content-Type": "text/plain"}, respBody: `{"code":"X","message":"m"}`},
+		{name: "an auth response fits", method: "POST", path: "/v1/auth", header: jsonCT, body: `{"authKeyId":"k","authKey":"s"}`, status: 200, respHeader: jsonCT, respBody: `{"apiKey":"a","operatorId":"OP1","token":"t"}`},
+	}
+	for _, ck := range checks {
+		t.Run(ck.name, func(t *testing.T) {
+			req, err := http.NewRequest(ck.method, "http://127.0.0.1:1"+ck.path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k, v := range ck.header {
+				req.Header.Set(k, v)
+			}
+			if ck.status == 0 {
+				err = c.ValidateRequest(req, []byte(ck.body))
+			} else {
+				h := http.Header{}
+				for k, v := range ck.respHeader {
+					h.Set(k, v)
+				}
+				err = c.ValidateResponse(req, []byte(ck.body), ck.status, h, []byte(ck.respBody))
+			}
+			switch {
+			case ck.wantErr == "" && err != nil:
+				t.Errorf("flagged: %v", err)
+			case ck.wantErr != "" && err == nil:
+				t.Errorf("not flagged, want an error about %q", ck.wantErr)
+			case ck.wantErr != "" && !strings.Contains(err.Error(), ck.wantErr):
+				t.Errorf("error %q does not mention %q", err, ck.wantErr)
+			}
+		})
+	}
+}
+
+func TestContractViolationsAreRecorded(t *testing.T) {
+	s := soracomtest.Start(t, soracomtest.WithContract(requireContract(t)))
+	// A client bug: a body without Content-Type, to an undocumented path too.
+	req, _ := http.NewRequest("POST", s.URL()+"/v1/credentials/x", strings.NewReader(`{}`))
+	resp, err := s.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	mustDo(t, s, nil, "GET", "/v1/nothing", nil)
+	v := s.ContractViolations()
+	if len(v) != 2 || v[0].Status != 0 || v[1].Status != 0 {
+		t.Fatalf("violations %v, want one per bad request", v)
+	}
+	s.Reset()
+	if v := s.ContractViolations(); len(v) != 0 {
+		t.Errorf("after Reset: %v", v)
+	}
+}
+
+func TestFindSpecSkipsWhereTheSpecIsAbsent(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module example.com/x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sub := filepath.Join(dir, "internal", "pkg")
+	if err := os.MkdirAll(sub, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(sub)
+	c, skip, err := soracomtest.LoadProjectContract()
+	if c != nil || err != nil || !strings.Contains(skip, soracomtest.SpecPathFromRoot) {
+		t.Errorf("LoadProjectContract() = %v, %q, %v; want a skip reason naming the path", c, skip, err)
+	}
+}
