@@ -9,19 +9,16 @@ import (
 	"strings"
 )
 
-// serviceAccountPublicKeys are the fields of a Google service-account key file that
-// are not secret: they identify the account and Google's endpoints. Every other field
-// (private_key, private_key_id, and any field Google adds later) is masked.
-var serviceAccountPublicKeys = map[string]bool{
-	"type":                        true,
-	"project_id":                  true,
-	"client_email":                true,
-	"client_id":                   true,
-	"auth_uri":                    true,
-	"token_uri":                   true,
-	"auth_provider_x509_cert_url": true,
-	"client_x509_cert_url":        true,
-	"universe_domain":             true,
+// serviceAccountPublicKey reports whether a field of a Google service-account key
+// file is not secret: these identify the account and Google's endpoints. Every other
+// field (private_key, private_key_id, and any field Google adds later) is masked.
+func serviceAccountPublicKey(name string) bool {
+	switch name {
+	case "type", "project_id", "client_email", "client_id", "auth_uri", "token_uri",
+		"auth_provider_x509_cert_url", "client_x509_cert_url", "universe_domain":
+		return true
+	}
+	return false
 }
 
 // serviceAccountText returns the key file's JSON text as it is sent: compact, on one

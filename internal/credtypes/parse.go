@@ -95,7 +95,7 @@ func Parse(typ string, raw map[string]any, now time.Time) (Credentials, error) {
 		p.parseOpen(raw)
 	} else {
 		p.parseFields(raw)
-		if check := checks[typ]; check != nil {
+		if check := check(typ); check != nil {
 			check(p)
 		}
 	}
@@ -105,12 +105,20 @@ func Parse(typ string, raw map[string]any, now time.Time) (Credentials, error) {
 	return Credentials{Type: typ, Fields: p.out, CertificateNotAfter: p.notAfter, summary: p.summary()}, nil
 }
 
-// checks holds the validation beyond "present and a string" for the types that have it.
-var checks = map[string]func(*parser){
-	"aws-credentials":             checkAWSKey,
-	"aws-iam-role-credentials":    checkRoleARN,
-	"google-service-account-json": checkServiceAccount,
-	"x509":                        checkX509,
+// check returns the validation beyond "present and a string" for the types that have
+// it.
+func check(typ string) func(*parser) {
+	switch typ {
+	case "aws-credentials":
+		return checkAWSKey
+	case "aws-iam-role-credentials":
+		return checkRoleARN
+	case "google-service-account-json":
+		return checkServiceAccount
+	case "x509":
+		return checkX509
+	}
+	return nil
 }
 
 // parser collects the problems with one credentials object and what to send.

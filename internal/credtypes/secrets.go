@@ -71,7 +71,7 @@ func serviceAccountSecrets(v any, add func(string), walk func(any)) {
 	}
 	add(text)
 	for _, k := range sortedKeys(key) {
-		if s, isString := key[k].(string); isString && serviceAccountPublicKeys[k] && !strings.Contains(s, "PRIVATE KEY") {
+		if s, isString := key[k].(string); isString && serviceAccountPublicKey(k) && !strings.Contains(s, "PRIVATE KEY") {
 			continue
 		}
 		walk(key[k])
