@@ -24,8 +24,11 @@ func checkAWSKey(p *parser) {
 				"register a long-term IAM user key (AKIA…), or let SORACOM assume a role with type aws-iam-role-credentials")
 		case !accessKeyIDPattern.MatchString(id):
 			msg := "field `accessKeyId` for type aws-credentials is not an AWS access key id (AKIA followed by upper-case letters and digits, 20 characters)"
-			if haveKey && accessKeyIDPattern.MatchString(key) {
+			switch {
+			case haveKey && accessKeyIDPattern.MatchString(key):
 				msg += "; it looks swapped with `secretAccessKey`"
+			case strings.ContainsFunc(id, isSpace):
+				msg += "; it contains whitespace (check for a stray space or newline when it was copied)"
 			}
 			p.fail("accessKeyId", "%s", msg)
 		}

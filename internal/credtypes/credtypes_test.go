@@ -231,6 +231,10 @@ func TestParse(t *testing.T) {
 			raw: with(aws, "accessKeyId", "akiaiosfodnn7example"), wantErr: []string{"is not an AWS access key id"},
 		},
 		parseCase{
+			name: "aws-credentials/points out whitespace in accessKeyId", typ: "aws-credentials",
+			raw: with(aws, "accessKeyId", "AKIAIOSFODNN7EXAMPLE "), wantErr: []string{"is not an AWS access key id", "contains whitespace"},
+		},
+		parseCase{
 			name: "aws-credentials/notices accessKeyId and secretAccessKey swapped", typ: "aws-credentials",
 			raw:     map[string]any{"accessKeyId": aws["secretAccessKey"], "secretAccessKey": aws["accessKeyId"]},
 			wantErr: []string{"looks swapped with `secretAccessKey`"},

@@ -95,8 +95,8 @@ func Parse(typ string, raw map[string]any, now time.Time) (Credentials, error) {
 		p.parseOpen(raw)
 	} else {
 		p.parseFields(raw)
-		if check := check(typ); check != nil {
-			check(p)
+		if validate := validator(typ); validate != nil {
+			validate(p)
 		}
 	}
 	if len(p.errs) > 0 {
@@ -105,9 +105,9 @@ func Parse(typ string, raw map[string]any, now time.Time) (Credentials, error) {
 	return Credentials{Type: typ, Fields: p.out, CertificateNotAfter: p.notAfter, summary: p.summary()}, nil
 }
 
-// check returns the validation beyond "present and a string" for the types that have
-// it.
-func check(typ string) func(*parser) {
+// validator returns the validation beyond "present and a string" for the types that
+// have it.
+func validator(typ string) func(*parser) {
 	switch typ {
 	case "aws-credentials":
 		return checkAWSKey
