@@ -1,15 +1,18 @@
 # The action's image: a static Go binary on an empty base.
 #
-# Both bases are pinned: the builder by digest (Dependabot's docker ecosystem
-# keeps it fresh), the final stage is scratch, which has no digest to drift.
-# BUILDER_IMAGE is an argument so CI can build this exact file with a stand-in
-# builder made from its own Go toolchain where no registry is reachable
-# (see .ci/standin-builder.sh).
-ARG BUILDER_IMAGE=golang:1.26.8-bookworm@sha256:a688600ca24f8a4d3ca77f95b0dd40704a9fc787c826660eb7ba0b641b8b175d
+# The builder is pinned by digest, and the final stage is scratch, which has
+# nothing to drift. The builder is also a build argument, BUILDER_IMAGE, so CI
+# can build this exact file with a stand-in made from its own Go toolchain on
+# a machine that reaches no registry (see .ci/standin-builder.sh). Its default
+# names the pinned stage below rather than the image itself: Dependabot only
+# updates images written in a FROM line, not in an ARG.
+ARG BUILDER_IMAGE=golang-pinned
 
 # The builder runs on the build machine's platform and cross-compiles for the
 # target one, so a multi-platform release needs no emulation.
-FROM --platform=$BUILDPLATFORM ${BUILDER_IMAGE} AS build
+FROM --platform=$BUILDPLATFORM golang:1.26.8-bookworm@sha256:a688600ca24f8a4d3ca77f95b0dd40704a9fc787c826660eb7ba0b641b8b175d AS golang-pinned
+
+FROM ${BUILDER_IMAGE} AS build
 WORKDIR /src
 
 # Every RUN is in exec form: the build needs the Go toolchain and nothing
