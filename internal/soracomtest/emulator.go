@@ -94,6 +94,7 @@ type config struct {
 	latency        time.Duration
 	contract       *Contract
 	headers        []string
+	observe        func(Request)
 	server         serverConfig
 }
 
@@ -143,6 +144,13 @@ func WithContract(ct *Contract) Option { return func(c *config) { c.contract = c
 // the SORACOM auth headers, Content-Type, Accept, X-Soracom-Lang and User-Agent).
 func WithLoggedHeaders(names ...string) Option {
 	return func(c *config) { c.headers = append([]string(nil), names...) }
+}
+
+// WithRequestObserver calls observe with every request log entry as it is recorded,
+// outside the emulator's lock; the standalone server prints requests with it. Entries
+// carry secrets (auth headers, bodies): redact before printing.
+func WithRequestObserver(observe func(Request)) Option {
+	return func(c *config) { c.observe = observe }
 }
 
 // Emulator is an in-memory SORACOM API. It serves the paths under /v1 as an

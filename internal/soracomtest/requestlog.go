@@ -55,8 +55,7 @@ func (e *Emulator) record(r *http.Request, body []byte, status int, o outcome) {
 		}
 	}
 	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.requests = append(e.requests, Request{
+	entry := Request{
 		Time:    e.nowLocked(),
 		Method:  r.Method,
 		Path:    r.URL.Path,
@@ -67,8 +66,15 @@ func (e *Emulator) record(r *http.Request, body []byte, status int, o outcome) {
 		Fault:   o.fault,
 		Dropped: o.dropped,
 		Note:    o.note,
-	})
+	}
+	e.requests = append(e.requests, entry)
 	e.violations = append(e.violations, violations...)
+	e.mu.Unlock()
+	if e.cfg.observe != nil {
+		entry.Header = entry.Header.Clone()
+		entry.Body = slices.Clone(entry.Body)
+		e.cfg.observe(entry)
+	}
 }
 
 // Requests returns the request log, oldest first.

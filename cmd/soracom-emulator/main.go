@@ -1,0 +1,182 @@
+// Command soracom-emulator serves the in-memory SORACOM API emulator on a socket, for
+// the local demo: point the action's endpoint at the URL it prints and register
+// credential sets without a SORACOM account.
+//
+// It prints the base URL (without /v1) as the first line on stdout, then serves until
+// SIGINT or SIGTERM. It listens on loopback unless -addr says otherwise, because it
+// accepts the demo auth key from anyone who can reach it.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracomtest"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "soracom-emulator:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+// listFlag collects a flag given several times or as a comma-separated list.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Set(v string) error {
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			*l = append(*l, s)
+		}
+	}
+	return nil
+}
+
+// run serves until ctx ends; main wires it to the signals, tests cancel it.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("soracom-emulator", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", soracomtest.DefaultAddr, "address to listen on")
+	keyID := fs.String("auth-key-id", "keyId-demo", "auth key ID to accept")
+	key := fs.String("auth-key", "secret-demo", "auth key to accept")
+	useTLS := fs.Bool("tls", false, "serve HTTPS with a certificate from a fresh CA")
+	var certHosts listFlag
+	fs.Var(&certHosts, "cert-host", "extra host name or IP for the TLS certificate (repeatable, or comma-separated)")
+	caOut := fs.String("ca-out", "", "file to write the CA certificate (PEM) to, with -tls")
+	latency := fs.Duration("latency", 0, "delay before answering each request")
+	connLatency := fs.Duration("conn-latency", 0, "delay for each new connection")
+	logRequests := fs.Bool("log", false, "print each request to stderr, secrets redacted")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	if *caOut != "" && !*useTLS {
+		return errors.New("-ca-out needs -tls")
+	}
+	if len(certHosts) > 0 && !*useTLS {
+		return errors.New("-cert-host needs -tls")
+	}
+	if host, _, err := net.SplitHostPort(*addr); err == nil {
+		if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			fmt.Fprintf(stderr, "soracom-emulator: warning: %s is not a loopback address; anyone who can reach it can use the demo auth key\n", *addr)
+		}
+	}
+
+	opts := []soracomtest.Option{
+		soracomtest.WithAddr(*addr),
+		soracomtest.WithLatency(*latency),
+		soracomtest.WithConnLatency(*connLatency),
+		soracomtest.WithCertHosts(certHosts...),
+	}
+	if *logRequests {
+		opts = append(opts, soracomtest.WithRequestObserver(func(r soracomtest.Request) {
+			fmt.Fprintln(stderr, describe(r))
+		}))
+	}
+	start := soracomtest.StartServer
+	if *useTLS {
+		start = soracomtest.StartTLSServer
+	}
+	srv, err := start(opts...)
+	if err != nil {
+		return err
+	}
+	srv.AddAuthKey(*keyID, *key)
+	if *caOut != "" {
+		if err := os.WriteFile(*caOut, srv.CACertPEM(), 0o644); err != nil {
+			_ = srv.Close()
+			return fmt.Errorf("write CA certificate: %w", err)
+		}
+	}
+	if _, err := fmt.Fprintln(stdout, srv.URL()); err != nil {
+		_ = srv.Close()
+		return err
+	}
+
+	<-ctx.Done()
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdownCtx)
+}
+
+// redacted replaces secret values in printed requests.
+const redacted = "***"
+
+// describe prints a request log entry for -log. It never prints a secret: the auth
+// headers are left out, authKey is redacted, and so is every credential field the API
+// itself would not return.
+func describe(r soracomtest.Request) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s %s -> ", r.Time.Format(time.RFC3339), r.Method, r.Path)
+	switch {
+	case r.Dropped:
+		b.WriteString("dropped")
+	case r.Status == 0:
+		b.WriteString("no answer")
+	default:
+		fmt.Fprintf(&b, "%d", r.Status)
+	}
+	if r.Fault {
+		b.WriteString(" (fault)")
+	}
+	if r.Note != "" {
+		fmt.Fprintf(&b, " (%s)", r.Note)
+	}
+	if len(r.Body) > 0 {
+		b.WriteString(" ")
+		b.WriteString(redactBody(r.Body))
+	}
+	return b.String()
+}
+
+// redactBody returns the body with its secrets redacted, or a size when it is not a
+// JSON object (it could hold anything).
+func redactBody(body []byte) string {
+	var m map[string]any
+	if err := json.Unmarshal(body, &m); err != nil {
+		return fmt.Sprintf("<%d bytes, not a JSON object>", len(body))
+	}
+	for _, k := range []string{"authKey", "password"} {
+		if _, ok := m[k]; ok {
+			m[k] = redacted
+		}
+	}
+	switch creds := m["credentials"].(type) {
+	case map[string]any:
+		typ, _ := m["type"].(string)
+		public := soracomtest.NonSecretFields(typ)
+		for k := range creds {
+			if !slices.Contains(public, k) {
+				creds[k] = redacted
+			}
+		}
+	case nil:
+	default:
+		m["credentials"] = redacted
+	}
+	out, err := json.Marshal(m)
+	if err != nil {
+		return fmt.Sprintf("<%d bytes>", len(body))
+	}
+	return string(out)
+}
