@@ -70,7 +70,9 @@ func (l *Log) Scrub(s string) string {
 func (l *Log) Infof(format string, a ...any) { l.gh.Infof("%s", l.Scrub(fmt.Sprintf(format, a...))) }
 
 // Noticef prints a notice annotation.
-func (l *Log) Noticef(format string, a ...any) { l.gh.Noticef("%s", l.Scrub(fmt.Sprintf(format, a...))) }
+func (l *Log) Noticef(format string, a ...any) {
+	l.gh.Noticef("%s", l.Scrub(fmt.Sprintf(format, a...)))
+}
 
 // Warningf prints a warning annotation.
 func (l *Log) Warningf(format string, a ...any) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/inputs"
@@ -121,7 +122,7 @@ func describe(err error) string {
 	var h hinter
 	if errors.As(err, &h) {
 		if hint := h.Hint(); hint != "" {
-			msg += ". To fix: " + hint
+			msg = strings.TrimRight(msg, ". ") + ". To fix: " + hint
 		}
 	}
 	return msg
