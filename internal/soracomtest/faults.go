@@ -83,7 +83,9 @@ func HTMLFault(status int) Fault {
 }
 
 // DropBeforeHandling closes the connection without handling the request: the request
-// is lost and nothing changed.
+// is lost and nothing changed. Go's transport silently retries a GET dropped on a
+// reused connection, so such a client may see the retry's answer rather than an
+// error; POST and PUT are not retried.
 func DropBeforeHandling() Fault { return Fault{Drop: true} }
 
 // DropAfterHandling handles the request, so its write takes effect, then closes the
