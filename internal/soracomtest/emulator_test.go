@@ -504,3 +504,91 @@ func sorted(s []string) []string {
 func errIsDropped(err error) bool {
 	return err != nil && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "EOF") || strings.Contains(err.Error(), "connection reset"))
 }
+
+func TestAnswerOptions(t *testing.T) {
+	tests := []struct {
+		name  string
+		opts  []soracomtest.Option
+		setup func(s *soracomtest.Server)
+		check func(t *testing.T, s *soracomtest.Server, sess *session)
+	}{
+		{
+			name: "errors may come as text/plain", opts: []soracomtest.Option{soracomtest.WithErrorContentType("text/plain")},
+			check: func(t *testing.T, s *soracomtest.Server, _ *session) {
+				r := mustDo(t, s, nil, "GET", "/v1/credentials", nil)
+				if ct := r.header.Get("Content-Type"); r.status != 401 || ct != "text/plain" {
+					t.Errorf("%d with Content-Type %q", r.status, ct)
+				}
+				r.errorCode(t)
+			},
+		},
+		{
+			name: "the denial answer is configurable", opts: []soracomtest.Option{soracomtest.WithDeniedAnswer(soracomtest.ErrorAnswer{Status: 401, Code: "SEM0401", Message: "denied"})},
+			setup: func(s *soracomtest.Server) { s.Deny(soracomtest.PermListCredentials) },
+			check: func(t *testing.T, s *soracomtest.Server, sess *session) {
+				r := mustDo(t, s, sess, "GET", "/v1/credentials", nil)
+				if r.status != 401 || r.errorCode(t) != "SEM0401" {
+					t.Errorf("%d %s", r.status, r.body)
+				}
+			},
+		},
+		{
+			name: "the operator ID is configurable", opts: []soracomtest.Option{soracomtest.WithOperatorID("OP9999999999")},
+			check: func(t *testing.T, s *soracomtest.Server, _ *session) {
+				r := mustDo(t, s, nil, "POST", "/v1/auth", map[string]any{"authKeyId": "keyId-test", "authKey": "secret-test"})
+				if !strings.Contains(string(r.body), `"operatorId":"OP9999999999"`) {
+					t.Errorf("auth answered %s", r.body)
+				}
+			},
+		},
+		{
+			name: "the logged headers are configurable", opts: []soracomtest.Option{soracomtest.WithLoggedHeaders("Content-Type")},
+			check: func(t *testing.T, s *soracomtest.Server, sess *session) {
+				mustDo(t, s, sess, "POST", "/v1/credentials/x", awsBody("A", "S"))
+				log := s.Requests()
+				if h := log[len(log)-1].Header; len(h) != 1 || h.Get("Content-Type") != "application/json" {
+					t.Errorf("logged headers %v", h)
+				}
+			},
+		},
+		{
+			name:  "a removed auth key no longer logs in, its sessions stay",
+			setup: func(s *soracomtest.Server) { s.RemoveAuthKey("keyId-test") },
+			check: func(t *testing.T, s *soracomtest.Server, sess *session) {
+				if r := mustDo(t, s, nil, "POST", "/v1/auth", map[string]any{"authKeyId": "keyId-test", "authKey": "secret-test"}); r.status != 401 {
+					t.Errorf("auth: %d", r.status)
+				}
+				if r := mustDo(t, s, sess, "GET", "/v1/credentials", nil); r.status != 200 {
+					t.Errorf("list with the old session: %d", r.status)
+				}
+			},
+		},
+		{
+			name: "a short token lifetime ends by the emulator's clock",
+			check: func(t *testing.T, s *soracomtest.Server, _ *session) {
+				r := mustDo(t, s, nil, "POST", "/v1/auth", map[string]any{"authKeyId": "keyId-test", "authKey": "secret-test", "tokenTimeoutSeconds": 180})
+				var a struct{ APIKey, Token string }
+				r.json(t, &a)
+				short := &session{a.APIKey, a.Token}
+				s.Advance(179 * time.Second)
+				if r := mustDo(t, s, short, "GET", "/v1/credentials", nil); r.status != 200 {
+					t.Errorf("at 179s: %d", r.status)
+				}
+				s.Advance(time.Second)
+				if r := mustDo(t, s, short, "GET", "/v1/credentials", nil); r.status != 401 {
+					t.Errorf("at 180s: %d", r.status)
+				}
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := soracomtest.Start(t, append([]soracomtest.Option{fixedClock()}, tt.opts...)...)
+			sess := login(t, s)
+			if tt.setup != nil {
+				tt.setup(s)
+			}
+			tt.check(t, s, sess)
+		})
+	}
+}
