@@ -62,8 +62,9 @@ type ErrorAnswer struct {
 	Message string
 }
 
-// The answers the emulator gives by default. The codes imitate SORACOM's style
-// (three letters and four digits); clients must not depend on the exact values.
+// The answers the emulator gives by default; never modified. The codes imitate
+// SORACOM's style (three letters and four digits); clients must not depend on the exact
+// values.
 var (
 	answerAuthFailed       = ErrorAnswer{http.StatusUnauthorized, "SEM0015", "Authentication failed. Check the auth key ID and the auth key."}
 	answerInvalidToken     = ErrorAnswer{http.StatusUnauthorized, "SEM0016", "Invalid API key or token."}
@@ -400,7 +401,9 @@ func (e *Emulator) authorizedLocked(r *http.Request, permission string, op func(
 	}
 	if e.denied[permission] {
 		a := e.cfg.denied
-		if a.Message == answerDenied.Message {
+		// The default message names the missing permission, which helps whoever reads
+		// the client's error; a configured answer is sent as configured.
+		if a == answerDenied {
 			a.Message = "You do not have permission to perform this operation (" + permission + ")."
 		}
 		return e.errorResponse(a)
