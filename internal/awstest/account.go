@@ -356,12 +356,12 @@ func (a *Account) handler(service string) http.Handler {
 		if aerr != nil {
 			logged.Error = aerr.code
 			a.requests = append(a.requests, logged)
-			writeXML(w, aerr.status, fmt.Sprintf(`<ErrorResponse xmlns="%s"><Error><Type>Sender</Type><Code>%s</Code><Message>%s</Message></Error><RequestId>%s</RequestId></ErrorResponse>`,
+			writeXML(w, aerr.status, rid, fmt.Sprintf(`<ErrorResponse xmlns="%s"><Error><Type>Sender</Type><Code>%s</Code><Message>%s</Message></Error><RequestId>%s</RequestId></ErrorResponse>`,
 				ns, esc(aerr.code), esc(aerr.message), rid))
 			return
 		}
 		a.requests = append(a.requests, logged)
-		writeXML(w, http.StatusOK, fmt.Sprintf(`<%sResponse xmlns="%s">%s<ResponseMetadata><RequestId>%s</RequestId></ResponseMetadata></%sResponse>`,
+		writeXML(w, http.StatusOK, rid, fmt.Sprintf(`<%sResponse xmlns="%s">%s<ResponseMetadata><RequestId>%s</RequestId></ResponseMetadata></%sResponse>`,
 			action, ns, result, rid, action))
 	})
 }
@@ -598,8 +598,9 @@ func cloneValues(v url.Values) url.Values {
 	return out
 }
 
-func writeXML(w http.ResponseWriter, status int, body string) {
+func writeXML(w http.ResponseWriter, status int, rid, body string) {
 	w.Header().Set("Content-Type", "text/xml")
+	w.Header().Set("X-Amzn-Requestid", rid) // where the SDK reads the request id from
 	w.WriteHeader(status)
 	_, _ = io.WriteString(w, body)
 }
