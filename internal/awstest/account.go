@@ -175,6 +175,23 @@ func KeyEnv(k Key) map[string]string {
 	return map[string]string{"AWS_ACCESS_KEY_ID": k.ID, "AWS_SECRET_ACCESS_KEY": k.Secret}
 }
 
+// EnvList merges the maps (later maps win) into the KEY=value form of exec.Cmd.Env,
+// sorted, for running the built action against the fakes.
+func EnvList(envs ...map[string]string) []string {
+	merged := map[string]string{}
+	for _, env := range envs {
+		for k, v := range env {
+			merged[k] = v
+		}
+	}
+	out := make([]string, 0, len(merged))
+	for k, v := range merged {
+		out = append(out, k+"="+v)
+	}
+	slices.Sort(out)
+	return out
+}
+
 // Setenv sets every variable of every map for the rest of the test (later maps win).
 func Setenv(t *testing.T, envs ...map[string]string) {
 	t.Helper()
@@ -310,6 +327,12 @@ func errorf(status int, code, format string, args ...any) *apiError {
 	return &apiError{status: status, code: code, message: fmt.Sprintf(format, args...)}
 }
 
+// actions are the operations each fake implements.
+var actions = map[string][]string{
+	"sts": {"GetCallerIdentity", "AssumeRoleWithWebIdentity"},
+	"iam": {"ListAccessKeys", "CreateAccessKey", "UpdateAccessKey", "DeleteAccessKey"},
+}
+
 var errInvalidToken = &apiError{403, "InvalidClientTokenId", "The security token included in the request is invalid."}
 
 func (a *Account) handler(service string) http.Handler {
@@ -330,7 +353,7 @@ func (a *Account) handler(service string) http.Handler {
 			if r.Method != http.MethodPost || action == "" {
 				return "", errorf(400, "MissingAction", "Missing Action")
 			}
-			if params.Get("Version") != version {
+			if params.Get("Version") != version || !slices.Contains(actions[service], action) {
 				return "", errorf(400, "InvalidAction", "Could not find operation %s for version %s", action, params.Get("Version"))
 			}
 			var caller *principal

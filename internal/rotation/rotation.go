@@ -14,6 +14,7 @@ package rotation
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -67,6 +68,18 @@ const (
 	Keep OldKeyPolicy = "keep"
 )
 
+// ParseOldKeyPolicy reads the old-key input: deactivate (also the empty string),
+// delete or keep.
+func ParseOldKeyPolicy(s string) (OldKeyPolicy, error) {
+	switch p := OldKeyPolicy(strings.ToLower(strings.TrimSpace(s))); p {
+	case "":
+		return Deactivate, nil
+	case Deactivate, Delete, Keep:
+		return p, nil
+	}
+	return "", fmt.Errorf("old-key %q is not valid: use deactivate, delete or keep", s)
+}
+
 func (p OldKeyPolicy) orDefault() OldKeyPolicy {
 	if p == "" {
 		return Deactivate
@@ -111,6 +124,10 @@ type Plan struct {
 // Prepare lists the user's keys and the credential sets and decides what a rotation
 // does (steps 2 and 3 of the algorithm). It changes nothing: in particular an inactive key
 // is only planned for deletion. named are the ids from credential-id.
+//
+// The sets to update are the named ones, then every aws-credentials set that holds the
+// key being replaced, then every one that holds an inactive key of the user: such a set
+// does not work today, and moving it to the new key is the only change that helps it.
 func Prepare(ctx context.Context, keys Keys, sets Sets, named []string) (Plan, error) {
 	existing, err := keys.List(ctx)
 	if err != nil {
@@ -301,9 +318,12 @@ const rollbackTimeout = 30 * time.Second
 
 // Execute carries out p (steps 4 to 7 of the algorithm): delete the planned inactive
 // key, create the new key, wait until it works, store it in every planned set, and
-// retire the old key as old says. On failure the error is an *Error and the Result
+// retire the old key as old says. p must come from Prepare. On failure the error is an *Error and the Result
 // tells what was done.
 func Execute(ctx context.Context, p Plan, old OldKeyPolicy) (Result, error) {
+	if p.keys == nil || p.sets == nil {
+		return Result{}, errors.New("rotation: Execute needs a Plan made by Prepare")
+	}
 	old = old.orDefault()
 	res := Result{PreviousKeyID: p.Replace, NotUpdated: p.TargetIDs(), OldKeyAction: OldKeyStillActive}
 	if p.Replace == "" {

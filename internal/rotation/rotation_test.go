@@ -446,3 +446,66 @@ func TestPrepare(t *testing.T) {
 		}
 	})
 }
+
+func TestRotationFinishesSoonAfterTheNewKeyStartsWorking(t *testing.T) {
+	f := newFixture(t, setup{keys: []string{"Active"}, sets: []rotation.Set{awsSet("cs", "k0")}, budget: 10 * time.Second})
+	const delay = 1200 * time.Millisecond
+	f.acct.SetPropagationDelay(delay)
+	ctx := context.Background()
+	plan, err := rotation.Prepare(ctx, f.keys, f.sets, []string{"cs"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if _, err := rotation.Execute(ctx, plan, rotation.Deactivate); err != nil {
+		t.Fatal(err)
+	}
+	if late := time.Since(start) - delay; late > 1500*time.Millisecond {
+		t.Errorf("rotation finished %s after the new key started working, want at most 1.5s", late)
+	}
+}
+
+func TestRotationRidesOutIAMThrottling(t *testing.T) {
+	f := newFixture(t, setup{keys: []string{"Active"}, sets: []rotation.Set{awsSet("cs", "k0")}})
+	f.acct.Fail("CreateAccessKey", awstest.Throttling(1))
+	f.acct.Fail("UpdateAccessKey", awstest.Unavailable(1))
+	ctx := context.Background()
+	plan, err := rotation.Prepare(ctx, f.keys, f.sets, []string{"cs"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rotation.Execute(ctx, plan, ""); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.iamState(); !slices.Equal(got, []string{"k0:Inactive", "new:Active"}) {
+		t.Errorf("IAM keys = %v", got)
+	}
+}
+
+func TestParseOldKeyPolicy(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    rotation.OldKeyPolicy
+		wantErr bool
+	}{
+		{"", rotation.Deactivate, false},
+		{"deactivate", rotation.Deactivate, false},
+		{"Delete", rotation.Delete, false},
+		{" keep ", rotation.Keep, false},
+		{"remove", "", true},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("old-key %q", tt.in), func(t *testing.T) {
+			got, err := rotation.ParseOldKeyPolicy(tt.in)
+			if (err != nil) != tt.wantErr || got != tt.want {
+				t.Fatalf("ParseOldKeyPolicy(%q) = %q, %v", tt.in, got, err)
+			}
+		})
+	}
+}
+
+func TestExecuteRefusesAPlanNotMadeByPrepare(t *testing.T) {
+	if _, err := rotation.Execute(context.Background(), rotation.Plan{}, ""); err == nil {
+		t.Fatal("no error")
+	}
+}
