@@ -1,0 +1,208 @@
+// Command bench measures the job this action does, create or update one aws-credentials
+// set, done three ways: by the action's binary, by a Python script using requests
+// (bench/scripts/register.py) and by a curl + jq script (bench/scripts/register.sh), the
+// way people do it today. All three talk to the SORACOM emulator over TLS on loopback,
+// with latency injected per request and per new connection so that round trips and
+// handshakes show, and the CA given to each client the standard way (SSL_CERT_FILE,
+// REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE).
+//
+// Each tool runs every scenario -runs times, interleaved; the medians go to -out as
+// Markdown, with the command line and the machine. Run it from the module root:
+//
+//	go run ./bench/cmd/bench -runs 10 -out BENCHMARKS.md
+//
+// It takes a few minutes and is not part of CI.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracomtest"
+)
+
+// The AuthKey the emulator accepts; the emulator lives only as long as the benchmark.
+const (
+	authKeyID = "keyId-bench"
+	authKey   = "secret-bench"
+)
+
+// options are the command-line flags.
+type options struct {
+	runs        int
+	out         string
+	latency     time.Duration
+	connLatency time.Duration
+	tools       string
+	scenarios   string
+}
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, progress io.Writer) error {
+	var o options
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(progress)
+	fs.IntVar(&o.runs, "runs", 10, "measured runs per tool and scenario (at least 1)")
+	fs.StringVar(&o.out, "out", "-", "Markdown file to write, - for stdout")
+	fs.DurationVar(&o.latency, "latency", 30*time.Millisecond, "latency the emulator adds to every request")
+	fs.DurationVar(&o.connLatency, "conn-latency", 30*time.Millisecond, "latency the emulator adds to every new connection")
+	fs.StringVar(&o.tools, "tools", "", "comma-separated tools to run (default all: "+strings.Join(toolNames(), ",")+")")
+	fs.StringVar(&o.scenarios, "scenarios", "", "comma-separated scenarios to run (default all: "+strings.Join(scenarioNames(), ",")+")")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	if o.runs < 1 {
+		return errors.New("-runs must be at least 1")
+	}
+	tools, err := pick(allTools(), o.tools, func(t tool) string { return t.name })
+	if err != nil {
+		return fmt.Errorf("-tools: %w", err)
+	}
+	scenarios, rotate, err := chooseScenarios(o.scenarios)
+	if err != nil {
+		return fmt.Errorf("-scenarios: %w", err)
+	}
+
+	root, err := moduleRoot(ctx)
+	if err != nil {
+		return err
+	}
+	work, err := os.MkdirTemp("", "soracom-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+
+	fmt.Fprintln(progress, "bench: building the action")
+	action := filepath.Join(work, "action")
+	build := exec.CommandContext(ctx, "go", "build", "-o", action, ".")
+	build.Dir, build.Stdout, build.Stderr = root, progress, progress
+	if err := build.Run(); err != nil {
+		return fmt.Errorf("go build: %w", err)
+	}
+
+	srv, err := soracomtest.StartTLSServer(
+		soracomtest.WithLatency(o.latency),
+		soracomtest.WithConnLatency(o.connLatency),
+	)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	srv.AddAuthKey(authKeyID, authKey)
+	ca := filepath.Join(work, "ca.pem")
+	if err := os.WriteFile(ca, srv.CACertPEM(), 0o644); err != nil {
+		return err
+	}
+
+	b := &bench{
+		opts:   o,
+		srv:    srv,
+		ca:     ca,
+		work:   work,
+		action: action,
+		root:   root,
+		log:    progress,
+	}
+	res, err := b.measure(ctx, tools, scenarios)
+	if err != nil {
+		return err
+	}
+	var rot *rotationResult
+	if rotate {
+		if rot, err = b.measureRotation(ctx); err != nil {
+			return err
+		}
+	}
+	machine := describeMachine(ctx)
+	var w io.Writer = os.Stdout
+	if o.out != "-" {
+		f, err := os.Create(o.out)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		w = f
+	}
+	command := strings.Join(append([]string{"go run ./bench/cmd/bench"}, args...), " ")
+	if err := writeReport(w, report{command: command, opts: o, machine: machine, results: res, rotation: rot}); err != nil {
+		return err
+	}
+	if f, ok := w.(*os.File); ok && f != os.Stdout {
+		return f.Close()
+	}
+	return nil
+}
+
+// pick returns the items named in the comma-separated list, or all when it is empty.
+func pick[T any](all []T, list string, name func(T) string) ([]T, error) {
+	if list == "" {
+		return all, nil
+	}
+	var out []T
+	for _, n := range strings.Split(list, ",") {
+		n = strings.TrimSpace(n)
+		i := slices.IndexFunc(all, func(t T) bool { return name(t) == n })
+		if i < 0 {
+			return nil, fmt.Errorf("unknown name %q", n)
+		}
+		out = append(out, all[i])
+	}
+	return out, nil
+}
+
+// chooseScenarios returns the registration scenarios a -scenarios list names, and
+// whether it names rotation; an empty list names them all.
+func chooseScenarios(list string) ([]scenario, bool, error) {
+	if list == "" {
+		return allScenarios(), true, nil
+	}
+	var rest []string
+	rotate := false
+	for _, n := range strings.Split(list, ",") {
+		if n = strings.TrimSpace(n); n == rotationScenario {
+			rotate = true
+		} else {
+			rest = append(rest, n)
+		}
+	}
+	if len(rest) == 0 {
+		return nil, rotate, nil
+	}
+	s, err := pick(allScenarios(), strings.Join(rest, ","), func(s scenario) string { return s.name })
+	return s, rotate, err
+}
+
+// moduleRoot finds the directory of go.mod, so the action and the scripts are found
+// wherever the command is started from within the module.
+func moduleRoot(ctx context.Context) (string, error) {
+	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w", err)
+	}
+	gomod := strings.TrimSpace(string(out))
+	if gomod == "" || gomod == os.DevNull {
+		return "", errors.New("run bench from within the module (go env GOMOD is empty)")
+	}
+	return filepath.Dir(gomod), nil
+}
