@@ -45,8 +45,10 @@ work=$(mktemp -d)
 failures=0
 emulator_pid=
 
+containers=()
 cleanup() {
   if [[ -n $emulator_pid ]]; then kill "$emulator_pid" 2>/dev/null || true; fi
+  for c in "${containers[@]}"; do bah rm "$c" >/dev/null 2>&1 || true; done
   if [[ ${KEEP_TMP:-} == 1 ]]; then echo "kept $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
@@ -92,6 +94,7 @@ echo "built in $((SECONDS - start))s"
 echo "image:"
 bah inspect --type image "$IMAGE" >"$work/image.json"
 entrypoint=$(jq -c '.OCIv1.config.Entrypoint' "$work/image.json")
+mapfile -t entrypoint_argv < <(jq -r '.OCIv1.config.Entrypoint // [] | .[]' "$work/image.json")
 check "ENTRYPOINT is the absolute exec form [\"/soracom-credentials-action\"] (got $entrypoint)" \
   test "$entrypoint" = '["/soracom-credentials-action"]'
 user=$(jq -r '.OCIv1.config.User // ""' "$work/image.json")
@@ -103,6 +106,7 @@ for label in source description licenses title; do
 done
 
 ctr=$(bah from --pull-never "$IMAGE")
+containers+=("$ctr")
 mnt=$(bah mount "$ctr")
 (cd "$mnt" && find . -type f -o -type l | sort) >"$work/files"
 bin="$mnt/soracom-credentials-action"
@@ -179,11 +183,13 @@ run_action() {
   done
 
   ctr=$(bah from --pull-never "$IMAGE")
+  containers+=("$ctr")
+  # Like `docker run`, start the image's own ENTRYPOINT.
   bah run --isolation chroot --workingdir /github/workspace \
     -v "$dir/workspace:/github/workspace" -v "$dir/home:/github/home" \
     -v "$dir/workflow:/github/workflow" -v "$dir/runner_temp:/github/runner_temp" \
     -v "$dir/file_commands:/github/file_commands" \
-    "${env[@]}" "$ctr" -- /soracom-credentials-action \
+    "${env[@]}" "$ctr" -- "${entrypoint_argv[@]}" \
     >"$dir/stdout" 2>"$dir/stderr" || rc=$?
   bah rm "$ctr" >/dev/null
   echo "$rc" >"$dir/rc"
