@@ -55,13 +55,16 @@ trap cleanup EXIT
 
 pass() { printf '  ok   %s\n' "$*"; }
 fail() { printf '  FAIL %s\n' "$*"; failures=$((failures + 1)); }
-no_interpreter() { ! readelf -lW "$1" | grep -q INTERP; }
+# No `grep -q` at the end of a pipe in these helpers: it stops reading at the
+# first match, the writer then dies of SIGPIPE, and pipefail turns the match
+# into a failure.
+no_interpreter() { ! readelf -lW "$1" | grep INTERP >/dev/null; }
 # unmasked SECRET FILE... succeeds if a line other than ::add-mask::SECRET
 # contains SECRET.
 unmasked() {
   local secret=$1
   shift
-  grep -hF -- "$secret" "$@" | grep -vxqF -- "::add-mask::$secret"
+  grep -hF -- "$secret" "$@" | grep -vxF -- "::add-mask::$secret" >/dev/null
 }
 masked_everywhere() { ! unmasked "$@"; }
 absent() { ! grep -qF -- "$@"; }
@@ -233,7 +236,7 @@ no_secret_leaks() {
   done
 }
 
-error_mentions() { grep -h '^::error' "$2/stdout" "$2/stderr" | grep -q -- "$1"; }
+error_mentions() { grep -h '^::error' "$2/stdout" "$2/stderr" | grep -- "$1" >/dev/null; }
 expect_rc() { check "$1: exit code $2 (got $(cat "$work/$1/rc"))" test "$(cat "$work/$1/rc")" = "$2"; }
 expect_output() {
   local got
