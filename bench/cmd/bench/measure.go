@@ -37,6 +37,8 @@ type sample struct {
 	exit    int  // process exit code
 	stateOK bool // the emulator holds the new key in the set afterwards
 	wall    time.Duration
+	// started and ended bound the process, from just before start to just after exit.
+	started, ended time.Time
 	// requests are the API round trips the emulator logged; conns and handshakes the
 	// TCP connections and TLS handshakes it accepted.
 	requests          int
@@ -145,7 +147,8 @@ func runProcess(ctx context.Context, cmd *exec.Cmd) (sample, error) {
 	}
 	stop := context.AfterFunc(ctx, func() { _ = cmd.Process.Kill() })
 	err := cmd.Wait()
-	wall := time.Since(start)
+	end := time.Now()
+	wall := end.Sub(start)
 	stop()
 	if ctx.Err() != nil {
 		return sample{}, fmt.Errorf("no exit within %s: %s", runTimeout, out.String())
@@ -153,7 +156,7 @@ func runProcess(ctx context.Context, cmd *exec.Cmd) (sample, error) {
 	if err != nil && cmd.ProcessState == nil {
 		return sample{}, err
 	}
-	s := sample{exit: cmd.ProcessState.ExitCode(), wall: wall, output: out.String()}
+	s := sample{exit: cmd.ProcessState.ExitCode(), wall: wall, started: start, ended: end, output: out.String()}
 	// wait4 reports the process's usage together with that of the children it waited
 	// for (curl and jq under bash); ru_maxrss is then the largest of them, in KiB.
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
