@@ -21,10 +21,10 @@ type fileCommands struct {
 }
 
 // SetOutput writes one output. Without GITHUB_OUTPUT it prints name=value instead, so a
-// local run shows what a workflow would receive. Values are scrubbed: an output holding a
-// masked value is dropped by the runner anyway.
+// local run shows what a workflow would receive. Values are not scrubbed: outputs are
+// built from ids and times only, and a rotation's new key id is masked in the log yet
+// is an output that later steps of the job need.
 func (f *fileCommands) SetOutput(name, value string) error {
-	value = f.log.Scrub(value)
 	if f.output == "" {
 		_, err := fmt.Fprintf(f.stdout, "output %s=%s\n", name, value)
 		return err

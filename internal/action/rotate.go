@@ -2,18 +2,190 @@ package action
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"io"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/awskeys"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/rotation"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/secret"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracom"
 )
 
-// RotationReport is what a rotation did to the keys.
+// RotationReport is what a rotation did to the keys, for the summary.
 type RotationReport struct {
 	OldKeyID, NewKeyID string
-	OldKeyAction       string
+	// OldKeyAction is what happened to the old key (rotation.OldKey*), or the plan.
+	OldKeyAction string
+	// DeletedInactiveKey is an inactive key deleted to make room.
+	DeletedInactiveKey string
+	// Plan is the plan's text in a dry run.
+	Plan string
 }
 
-func (r *RotationReport) writeSummary(w io.Writer) {}
+func (r *RotationReport) writeSummary(w io.Writer) {
+	if r.Plan != "" {
+		fmt.Fprintf(w, "Rotation plan:\n\n%s\n", r.Plan)
+		return
+	}
+	oldKey := "none"
+	if r.OldKeyID != "" {
+		oldKey = "`" + shortKey(r.OldKeyID) + "`"
+	}
+	newKey := "not created"
+	if r.NewKeyID != "" {
+		newKey = "`" + shortKey(r.NewKeyID) + "`"
+	}
+	fmt.Fprintf(w, "Access key rotated: %s → %s; old key: **%s**", oldKey, newKey, r.OldKeyAction)
+	if r.DeletedInactiveKey != "" {
+		fmt.Fprintf(w, "; inactive key `%s` from an earlier rotation deleted", shortKey(r.DeletedInactiveKey))
+	}
+	fmt.Fprint(w, "\n\n")
+}
 
+// rotate replaces the IAM user's access key behind the credential sets
+// (../shared/notes/rotation.md in the project's notes).
 func (r *run) rotate(ctx context.Context) (*Report, error) {
-	return nil, errors.New("rotation is not implemented yet")
+	cfg := r.cfg
+	awsCfg, err := r.awsConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	keys := awskeys.UserKeys{IAM: awskeys.NewIAM(awsCfg, r.log), User: cfg.IAMUserName, Config: awsCfg, Budget: r.env.KeyWait}
+	var rotKeys rotation.Keys = keys
+	if !cfg.VerifyAWSKey {
+		r.log.Warningf("verify-aws-key is false: the new key is stored without waiting until AWS accepts it, so consumers may fail for a few seconds")
+		rotKeys = unverifiedKeys{keys}
+	}
+
+	// The token must outlive the wait for the new key, which comes between the plan and
+	// the updates.
+	sess, logout, err := r.session(ctx, soracom.MinTokenLifetime+r.env.KeyWait)
+	if err != nil {
+		return nil, err
+	}
+	defer logout()
+	rep := &Report{DryRun: cfg.DryRun, OperatorID: sess.OperatorID}
+	sets := &credentialSets{sess: sess, description: cfg.Description}
+
+	plan, err := rotation.Prepare(ctx, rotKeys, sets, cfg.CredentialIDs)
+	if err != nil {
+		return rep, err
+	}
+	r.log.Infof("Rotation plan for IAM user %s:\n%s", cfg.IAMUserName, strings.TrimRight(plan.Describe(rotation.OldKeyPolicy(cfg.OldKey)), "\n"))
+	rep.PreviousAWSAccessKeyID = plan.Replace
+	if cfg.DryRun {
+		for _, t := range plan.Targets {
+			would := "update"
+			if !t.Exists {
+				would = "create"
+			}
+			rep.addPlanned(t.ID, rotation.AWSCredentials, would)
+		}
+		rep.Rotation = &RotationReport{OldKeyID: plan.Replace, Plan: plan.Describe(rotation.OldKeyPolicy(cfg.OldKey))}
+		r.log.Infof("Dry run: nothing was changed in IAM or SORACOM")
+		return rep, nil
+	}
+
+	res, err := rotation.Execute(ctx, plan, rotation.OldKeyPolicy(cfg.OldKey))
+	rep.AWSAccessKeyID = res.NewKeyID
+	rep.PreviousAWSAccessKeyID = res.PreviousKeyID
+	rep.AWSAccountID = res.Account
+	for _, s := range res.Updated {
+		op := "updated"
+		if !sets.existed[s.ID] {
+			op = "created"
+		}
+		rep.add(s.ID, rotation.AWSCredentials, op, s.UpdatedAt)
+	}
+	rep.Rotation = &RotationReport{OldKeyID: res.PreviousKeyID, NewKeyID: res.NewKeyID, OldKeyAction: res.OldKeyAction, DeletedInactiveKey: res.DeletedInactiveKey}
+	if err == nil {
+		r.log.Infof("Rotated: %d credential set(s) hold the new key %s; the old key %s was %s", len(res.Updated), shortKey(res.NewKeyID), orNone(res.PreviousKeyID), res.OldKeyAction)
+	}
+	return rep, err
+}
+
+func orNone(id string) string {
+	if id == "" {
+		return "(none)"
+	}
+	return id
+}
+
+// awsConfig gets the credentials that manage the IAM user: the role in role-to-assume
+// through the job's OIDC token, or the job's ambient credentials.
+func (r *run) awsConfig(ctx context.Context) (aws.Config, error) {
+	cfg := r.cfg
+	s := awskeys.Settings{Region: cfg.AWS.Region, HTTPClient: r.env.HTTPClient}
+	if cfg.AWS.RoleToAssume != "" {
+		s.Role = awskeys.Role{
+			ARN:                 cfg.AWS.RoleToAssume,
+			SessionName:         cfg.AWS.RoleSessionName,
+			Duration:            cfg.AWS.RoleDuration,
+			Audience:            cfg.AWS.Audience,
+			IDTokenRequestURL:   r.env.Getenv("ACTIONS_ID_TOKEN_REQUEST_URL"),
+			IDTokenRequestToken: secret.Mask(r.log, r.env.Getenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN")),
+		}
+		r.log.Infof("Assuming %s with the job's GitHub OIDC token", cfg.AWS.RoleToAssume)
+	} else {
+		// configure-aws-credentials masks these too; an env set by hand may not be.
+		for _, name := range []string{"AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"} {
+			if v := r.env.Getenv(name); v != "" {
+				secret.Mask(r.log, v)
+			}
+		}
+		r.log.Infof("Using the job's AWS credentials (no role-to-assume)")
+	}
+	return awskeys.Load(ctx, s, r.log)
+}
+
+// unverifiedKeys skips the wait for a new key (verify-aws-key: false).
+type unverifiedKeys struct{ awskeys.UserKeys }
+
+func (unverifiedKeys) WaitUntilWorks(context.Context, awskeys.AccessKey) (awskeys.Identity, error) {
+	return awskeys.Identity{}, nil
+}
+
+// credentialSets is the operator's credential sets as the rotation sees them.
+type credentialSets struct {
+	sess        *soracom.Session
+	description string
+	// listed are the sets as the plan saw them; existed says which ids were there.
+	listed  map[string]soracom.CredentialSet
+	existed map[string]bool
+}
+
+func (c *credentialSets) List(ctx context.Context) ([]rotation.Set, error) {
+	all, err := c.sess.ListCredentials(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.listed, c.existed = map[string]soracom.CredentialSet{}, map[string]bool{}
+	out := make([]rotation.Set, 0, len(all))
+	for _, s := range all {
+		c.listed[s.ID], c.existed[s.ID] = s, true
+		keyID, _ := s.Credentials["accessKeyId"].(string)
+		out = append(out, rotation.Set{ID: s.ID, Type: s.Type, AccessKeyID: keyID})
+	}
+	return out, nil
+}
+
+// Store writes the new key into a set. A set's description is kept unless the
+// description input gives a new one: a rotation changes the key, nothing else.
+func (c *credentialSets) Store(ctx context.Context, id string, key awskeys.AccessKey) (time.Time, error) {
+	desc := c.description
+	if desc == "" {
+		desc = c.listed[id].Description
+	}
+	content := soracom.Content{Type: rotation.AWSCredentials, Description: desc, Credentials: soracom.Fields{
+		"accessKeyId": key.ID, "secretAccessKey": key.Secret.Reveal(),
+	}}
+	stored, err := c.sess.StoreAll(ctx, []string{id}, content, soracom.Update)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return stored[0].Set.UpdatedAt(), nil
 }

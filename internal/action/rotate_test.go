@@ -1,0 +1,279 @@
+package action_test
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/action"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/awstest"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/inputs"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracom"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracomtest"
+)
+
+const (
+	user      = "soracom-funnel"
+	role      = "arn:aws:iam::123456789012:role/rotator"
+	authKeyID = "keyId-rotation-test"
+	authKey   = "secret-rotation-test-0123456789"
+	otherKey  = "AKIAOTHERKEY00000001"
+)
+
+// world is the fake AWS account, GitHub OIDC endpoint and SORACOM operator of one run.
+type world struct {
+	acct    *awstest.Account
+	oidc    *awstest.OIDC
+	soracom *soracomtest.Server
+	old     awstest.Key
+	inputs  map[string]string
+}
+
+// newWorld: the user has one active key, held by funnel-aws (named) and harvest-aws
+// (not named); other-aws holds an unrelated key.
+func newWorld(t *testing.T) *world {
+	w := &world{acct: awstest.NewAccount(t), oidc: awstest.NewOIDC(t), soracom: soracomtest.Start(t)}
+	w.acct.AddRole(role, awstest.Trust{Issuer: w.oidc, Audience: "sts.amazonaws.com", Subject: "repo:owner/repo:*"})
+	w.old = w.acct.AddKey(user, awstest.Active)
+	w.soracom.AddAuthKey(authKeyID, authKey)
+	for id, key := range map[string]string{"funnel-aws": w.old.ID, "harvest-aws": w.old.ID, "other-aws": otherKey} {
+		w.soracom.PutCredentialSet(soracomtest.CredentialSet{ID: id, Type: "aws-credentials", Credentials: map[string]any{"accessKeyId": key, "secretAccessKey": "secret-of-" + key}})
+	}
+	w.inputs = map[string]string{
+		inputs.CredentialID: "funnel-aws", inputs.AuthKeyID: authKeyID, inputs.AuthKey: authKey,
+		inputs.Endpoint: w.soracom.URL(), inputs.IAMUserName: user, inputs.RoleToAssume: role,
+	}
+	return w
+}
+
+type outcome struct {
+	code    int
+	stdout  string
+	summary string
+	outputs string
+}
+
+// run runs the action in-process. The AWS SDK reads its endpoints from the process
+// environment, so the variables are set for the test (which therefore is not parallel).
+func (w *world) run(t *testing.T, keyWait time.Duration) outcome {
+	t.Helper()
+	dir := t.TempDir()
+	env := map[string]string{"GITHUB_OUTPUT": filepath.Join(dir, "out"), "GITHUB_STEP_SUMMARY": filepath.Join(dir, "summary")}
+	for k, v := range w.acct.Env() {
+		env[k] = v
+	}
+	for k, v := range w.oidc.Env() {
+		env[k] = v
+	}
+	for k, v := range w.inputs {
+		env[inputs.EnvName(k)] = v
+	}
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	var stdout bytes.Buffer
+	retry := soracom.DefaultRetry()
+	retry.InitialInterval, retry.MaxInterval = time.Millisecond, 5*time.Millisecond
+	code := action.Run(context.Background(), action.Env{Getenv: os.Getenv, Stdout: &stdout, Retry: retry, KeyWait: keyWait})
+	summary, _ := os.ReadFile(env["GITHUB_STEP_SUMMARY"])
+	outputs, _ := os.ReadFile(env["GITHUB_OUTPUT"])
+	return outcome{code: code, stdout: stdout.String(), summary: string(summary), outputs: string(outputs)}
+}
+
+func (w *world) setKey(t *testing.T, id string) string {
+	t.Helper()
+	s, ok := w.soracom.CredentialSet(id)
+	if !ok {
+		t.Fatalf("set %s is gone", id)
+	}
+	return s.Credentials["accessKeyId"].(string)
+}
+
+func errorLine(t *testing.T, o outcome) string {
+	t.Helper()
+	var errs []string
+	for _, l := range strings.Split(o.stdout, "\n") {
+		if v, ok := strings.CutPrefix(l, "::error::"); ok {
+			errs = append(errs, strings.ReplaceAll(v, "%0A", "\n"))
+		}
+	}
+	if len(errs) != 1 {
+		t.Fatalf("want one ::error:: line, got %q\n%s", errs, o.stdout)
+	}
+	return errs[0]
+}
+
+// The failure table of the rotation notes, against the fake IAM and the SORACOM
+// emulator: the exact end state of both, the exit code and the error text.
+func TestRotationFailurePoints(t *testing.T) {
+	type state struct {
+		keys    string // the user's keys in IAM, oldest first: "old:Active new:Active"
+		funnel  string // "old" or "new": which key funnel-aws holds
+		harvest string
+	}
+	tests := []struct {
+		name     string
+		setup    func(*world)
+		keyWait  time.Duration
+		wantCode int
+		want     state
+		errSays  []string
+	}{
+		{
+			name:  "success: every set on the new key, the old key deactivated",
+			setup: func(*world) {}, want: state{"old:Inactive new:Active", "new", "new"},
+		},
+		{
+			name:  "old-key delete: the old key is deleted",
+			setup: func(w *world) { w.inputs[inputs.OldKey] = "delete" }, want: state{"new:Active", "new", "new"},
+		},
+		{
+			name:  "old-key keep: both keys stay active",
+			setup: func(w *world) { w.inputs[inputs.OldKey] = "keep" }, want: state{"old:Active new:Active", "new", "new"},
+		},
+		{
+			name:     "CreateAccessKey fails: nothing changed",
+			setup:    func(w *world) { w.acct.Fail("CreateAccessKey", awstest.Fault{Status: 403, Code: "AccessDenied", Message: "not allowed", Times: 10}) },
+			wantCode: 1, want: state{"old:Active", "old", "old"},
+			errSays: []string{"create a new access key", "AccessDenied"},
+		},
+		{
+			name:     "the new key never works: it is deleted, nothing else changed",
+			setup:    func(w *world) { w.acct.SetPropagationDelay(time.Hour) },
+			keyWait:  700 * time.Millisecond,
+			wantCode: 1, want: state{"old:Active", "old", "old"},
+			errSays: []string{"did not start working", "was deleted"},
+		},
+		{
+			name: "the first set update fails: the new key is deleted (rollback)",
+			setup: func(w *world) {
+				w.soracom.Inject("PUT /v1/credentials/funnel-aws", soracomtest.Always, soracomtest.StatusFault(http.StatusForbidden))
+			},
+			wantCode: 1, want: state{"old:Active", "old", "old"},
+			errSays: []string{"store the new key in credential set funnel-aws", "was deleted", "Credential:updateCredential"},
+		},
+		{
+			name: "a later set update fails: both keys stay active and the error says which set holds which",
+			setup: func(w *world) {
+				w.soracom.Inject("PUT /v1/credentials/harvest-aws", soracomtest.Always, soracomtest.StatusFault(http.StatusForbidden))
+			},
+			wantCode: 1, want: state{"old:Active new:Active", "new", "old"},
+			errSays: []string{"Both access keys are active", "on the new key", ": funnel-aws", "still on the old key", ": harvest-aws"},
+		},
+		{
+			name:     "deactivating the old key fails: sets on the new key, the error says so",
+			setup:    func(w *world) { w.acct.Fail("UpdateAccessKey", awstest.Unavailable(10)) },
+			wantCode: 1, want: state{"old:Active new:Active", "new", "new"},
+			errSays: []string{"deactivate the old access key", "holds the new key", "still active"},
+		},
+		{
+			name: "deleting the old key fails: sets on the new key, the error says so",
+			setup: func(w *world) {
+				w.inputs[inputs.OldKey] = "delete"
+				w.acct.Fail("DeleteAccessKey", awstest.Unavailable(10))
+			},
+			wantCode: 1, want: state{"old:Active new:Active", "new", "new"},
+			errSays: []string{"delete the old access key", "still active"},
+		},
+		{
+			name:     "two active keys at start: stop, name both and their sets, change nothing",
+			setup:    func(w *world) { w.acct.AddKey(user, awstest.Active) },
+			wantCode: 1, want: state{"old:Active second:Active", "old", "old"},
+			errSays: []string{"funnel-aws"},
+		},
+		{
+			name:  "an inactive key next to the active one: deleted first to make room",
+			setup: func(w *world) { w.acct.AddKey(user, awstest.Inactive) },
+			want:  state{"old:Inactive new:Active", "new", "new"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t)
+			tt.setup(w)
+			names := map[string]string{w.old.ID: "old"}
+			for _, k := range w.acct.Keys(user) {
+				if k.ID != w.old.ID {
+					names[k.ID] = "second"
+				}
+			}
+			keyWait := tt.keyWait
+			if keyWait == 0 {
+				keyWait = 5 * time.Second
+			}
+			o := w.run(t, keyWait)
+			if o.code != tt.wantCode {
+				t.Fatalf("exit %d, want %d\n%s", o.code, tt.wantCode, o.stdout)
+			}
+			var keys []string
+			for _, k := range w.acct.Keys(user) {
+				name, ok := names[k.ID]
+				if !ok {
+					name = "new"
+					names[k.ID] = "new"
+				}
+				keys = append(keys, name+":"+k.Status)
+			}
+			got := state{keys: strings.Join(keys, " "), funnel: names[w.setKey(t, "funnel-aws")], harvest: names[w.setKey(t, "harvest-aws")]}
+			if got != tt.want {
+				t.Errorf("end state = %+v, want %+v\n%s", got, tt.want, o.stdout)
+			}
+			if w.setKey(t, "other-aws") != otherKey {
+				t.Errorf("a set on an unrelated key changed")
+			}
+			if tt.wantCode != 0 {
+				msg := errorLine(t, o)
+				for _, s := range tt.errSays {
+					if !strings.Contains(msg, s) {
+						t.Errorf("error does not say %q:\n%s", s, msg)
+					}
+				}
+			}
+			if w.soracom.LiveSessions() != 0 {
+				t.Errorf("the SORACOM token was not revoked")
+			}
+		})
+	}
+}
+
+func TestRotationOutputsSayWhichKeyEverySetHoldsAfterALateFailure(t *testing.T) {
+	w := newWorld(t)
+	w.acct.Fail("UpdateAccessKey", awstest.Unavailable(10))
+	o := w.run(t, 5*time.Second)
+	if o.code != 1 {
+		t.Fatalf("exit %d", o.code)
+	}
+	keys := w.acct.Keys(user)
+	newID := keys[len(keys)-1].ID
+	for _, want := range []string{newID, w.old.ID, "funnel-aws", "harvest-aws"} {
+		if !strings.Contains(o.outputs, want) {
+			t.Errorf("outputs do not mention %s:\n%s", want, o.outputs)
+		}
+	}
+	if !strings.Contains(o.summary, "still active") {
+		t.Errorf("summary does not say the old key is still active:\n%s", o.summary)
+	}
+}
+
+func TestRegistrationRefusesAKeyAWSRejects(t *testing.T) {
+	w := newWorld(t)
+	w.inputs = map[string]string{
+		inputs.CredentialID: "funnel-aws", inputs.AuthKeyID: authKeyID, inputs.AuthKey: authKey, inputs.Endpoint: w.soracom.URL(),
+		inputs.AWSAccessKeyID: "AKIAUNKNOWNKEY000001", inputs.AWSSecretAccessKey: "no-such-secret-0123456789",
+	}
+	o := w.run(t, 300*time.Millisecond)
+	if o.code != 1 {
+		t.Fatalf("exit %d", o.code)
+	}
+	if msg := errorLine(t, o); !strings.Contains(msg, "not stored") || !strings.Contains(msg, "verify-aws-key: false") {
+		t.Errorf("error = %s", msg)
+	}
+	if w.setKey(t, "funnel-aws") != w.old.ID || len(w.soracom.Requests()) != 0 {
+		t.Errorf("SORACOM was touched")
+	}
+}
