@@ -137,8 +137,10 @@ func TestRotationFailurePoints(t *testing.T) {
 			setup: func(w *world) { w.inputs[inputs.OldKey] = "keep" }, want: state{"old:Active new:Active", "new", "new"},
 		},
 		{
-			name:     "CreateAccessKey fails: nothing changed",
-			setup:    func(w *world) { w.acct.Fail("CreateAccessKey", awstest.Fault{Status: 403, Code: "AccessDenied", Message: "not allowed", Times: 10}) },
+			name: "CreateAccessKey fails: nothing changed",
+			setup: func(w *world) {
+				w.acct.Fail("CreateAccessKey", awstest.Fault{Status: 403, Code: "AccessDenied", Message: "not allowed", Times: 10})
+			},
 			wantCode: 1, want: state{"old:Active", "old", "old"},
 			errSays: []string{"create a new access key", "AccessDenied"},
 		},
