@@ -44,6 +44,7 @@ type options struct {
 	connLatency time.Duration
 	tools       string
 	scenarios   string
+	rev         string
 }
 
 func main() {
@@ -64,6 +65,7 @@ func run(ctx context.Context, args []string, progress io.Writer) error {
 	fs.DurationVar(&o.latency, "latency", 30*time.Millisecond, "latency the emulator adds to every request")
 	fs.DurationVar(&o.connLatency, "conn-latency", 30*time.Millisecond, "latency the emulator adds to every new connection")
 	fs.StringVar(&o.tools, "tools", "", "comma-separated tools to run (default all: "+strings.Join(toolNames(), ",")+")")
+	fs.StringVar(&o.rev, "rev", "", "git revision of the action to build (default: the working tree as it is)")
 	fs.StringVar(&o.scenarios, "scenarios", "", "comma-separated scenarios to run (default all: "+strings.Join(scenarioNames(), ",")+")")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -93,12 +95,10 @@ func run(ctx context.Context, args []string, progress io.Writer) error {
 	}
 	defer os.RemoveAll(work)
 
-	fmt.Fprintln(progress, "bench: building the action")
 	action := filepath.Join(work, "action")
-	build := exec.CommandContext(ctx, "go", "build", "-o", action, ".")
-	build.Dir, build.Stdout, build.Stderr = root, progress, progress
-	if err := build.Run(); err != nil {
-		return fmt.Errorf("go build: %w", err)
+	built, err := buildAction(ctx, root, o.rev, action, progress)
+	if err != nil {
+		return err
 	}
 
 	srv, err := soracomtest.StartTLSServer(
@@ -134,7 +134,7 @@ func run(ctx context.Context, args []string, progress io.Writer) error {
 			return err
 		}
 	}
-	machine := describeMachine(ctx)
+	machine := append([]fact{{"action built from", built}}, describeMachine(ctx)...)
 	var w io.Writer = os.Stdout
 	if o.out != "-" {
 		f, err := os.Create(o.out)
@@ -191,6 +191,46 @@ func chooseScenarios(list string) ([]scenario, bool, error) {
 	}
 	s, err := pick(allScenarios(), strings.Join(rest, ","), func(s scenario) string { return s.name })
 	return s, rotate, err
+}
+
+// buildAction builds the action's binary to out, from the working tree or, with rev,
+// from that git revision exported to a scratch directory, and says what it built.
+func buildAction(ctx context.Context, root, rev, out string, progress io.Writer) (string, error) {
+	git := func(args ...string) (string, error) {
+		cmd := exec.CommandContext(ctx, "git", args...)
+		cmd.Dir = root
+		b, err := cmd.Output()
+		return strings.TrimSpace(string(b)), err
+	}
+	src, built := root, "the working tree"
+	if rev != "" {
+		commit, err := git("rev-parse", "--verify", rev+"^{commit}")
+		if err != nil {
+			return "", fmt.Errorf("-rev %s: %w", rev, err)
+		}
+		src = filepath.Join(filepath.Dir(out), "src")
+		if err := os.Mkdir(src, 0o755); err != nil {
+			return "", err
+		}
+		archive := exec.CommandContext(ctx, "sh", "-c", `git archive "$1" | tar -x -C "$2"`, "sh", commit, src)
+		archive.Dir, archive.Stderr = root, progress
+		if err := archive.Run(); err != nil {
+			return "", fmt.Errorf("export %s: %w", rev, err)
+		}
+		built = "commit " + commit[:12]
+	} else if commit, err := git("rev-parse", "--short=12", "HEAD"); err == nil {
+		built = "the working tree at commit " + commit
+		if status, err := git("status", "--porcelain", "--untracked-files=no"); err == nil && status != "" {
+			built += ", with uncommitted changes"
+		}
+	}
+	fmt.Fprintf(progress, "bench: building the action from %s\n", built)
+	build := exec.CommandContext(ctx, "go", "build", "-o", out, ".")
+	build.Dir, build.Stdout, build.Stderr = src, progress, progress
+	if err := build.Run(); err != nil {
+		return "", fmt.Errorf("go build: %w", err)
+	}
+	return built, nil
 }
 
 // moduleRoot finds the directory of go.mod, so the action and the scripts are found

@@ -50,8 +50,13 @@ func describeMachine(ctx context.Context) []fact {
 	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
 		kernel = strings.TrimSpace(string(b))
 	}
+	load := "unknown"
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		load = strings.Join(strings.Fields(string(b))[:3], " ")
+	}
 	return []fact{
 		{"date", time.Now().UTC().Format("2006-01-02 15:04 MST")},
+		{"load average at the end (1, 5, 15 min)", load},
 		{"cores (nproc)", fmt.Sprint(runtime.NumCPU())},
 		{"CPU", cpu},
 		{"kernel", "Linux " + kernel},
@@ -182,10 +187,10 @@ func writeReport(w io.Writer, r report) error {
 			}
 		}
 		p.f("\n")
-		p.f("- **result**: runs that exited 0 *and* left the new key in the set (checked in the emulator), out of all runs.\n")
+		p.f("- **result**: runs that exited 0 *and* left the new key in the set (checked in the emulator), out of all runs. For a failed run, wall time is the time it took to fail.\n")
 		p.f("- **API round trips** and **TLS handshakes**: as the emulator counted them; auth and logout included.\n")
 		p.f("- **floor**: the injected latency the run could not avoid given the requests and connections it made (%s per connection, %s per request), plus, for a successful run in the 429 scenario, the 2 s the server asked to wait. **wall / floor** is the rest: process start, interpreter, TLS work, and waits nobody asked for.\n", ms(r.opts.connLatency), ms(r.opts.latency))
-		p.f("- **CPU time** (user + system) and **peak RSS** come from `wait4` for the tool's process together with the children it waited for (curl and jq under bash); peak RSS is then the largest single process, not a sum.\n")
+		p.f("- **CPU time** (user + system) and **peak RSS** come from `wait4` for the tool's process together with the children it waited for (curl and jq under bash); peak RSS is then the largest single process, not a sum. The emulator runs inside the benchmark process and shares the machine's cores with the tool.\n")
 		p.f("- **tokens left valid**: SORACOM API tokens the run left alive (the scripts do not log out; the token stays usable until it expires, 24 h by default).\n\n")
 		if len(failures) > 0 {
 			p.f("How the failed runs ended (last line printed):\n\n%s\n\n", strings.Join(failures, "\n"))
