@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/awskeys"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/inputs"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracom"
 )
 
@@ -29,6 +30,7 @@ func (r *run) register(ctx context.Context) (*Report, error) {
 	defer logout()
 	rep.OperatorID = sess.OperatorID
 
+	r.log.Infof("Content: %s", describeContent(cfg))
 	if cfg.DryRun {
 		return rep, r.plan(ctx, sess, rep)
 	}
@@ -110,6 +112,16 @@ func pastTense(verb string) string {
 		return "skipped (it exists)"
 	}
 	return "refused (it exists)"
+}
+
+// describeContent says what is stored, without secrets: the type's public fields and
+// facts derived from the values (a certificate's subject and expiry), secrets as ***.
+func describeContent(cfg *inputs.Config) string {
+	parts := []string{"type " + cfg.Type}
+	for _, it := range cfg.Credentials.Summary() {
+		parts = append(parts, it.Name+" "+it.Value)
+	}
+	return strings.Join(parts, "; ")
 }
 
 // verifyGivenKey proves the AWS key to store works, waiting while a key that an earlier
