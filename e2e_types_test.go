@@ -8,7 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/soracom-credentials-action/soracom-credentials-action/internal/credtypes/credtypestest")
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/credtypes/credtypestest"
+)
 
 // The README's examples beyond aws-credentials, run as the built binary.
 func TestE2EOtherCredentialTypes(t *testing.T) {
