@@ -54,6 +54,7 @@ func (w *rotationWorld) secrets() []string {
 		s = append(s, w.oidc.RequestToken())
 	}
 	s = append(s, w.oidc.Issued()...)
+	s = append(s, w.acct.SessionSecrets()...)
 	for _, k := range w.acct.Keys(rotUser) {
 		if !w.before[k.ID] {
 			s = append(s, k.Secret)
@@ -88,6 +89,9 @@ func TestE2ERotatesTheKeyBehindEverySetThatHeldIt(t *testing.T) {
 	r := w.run(t)
 	if r.code != 0 {
 		t.Fatalf("exit %d", r.code)
+	}
+	if len(w.acct.SessionSecrets()) == 0 || len(w.oidc.Issued()) == 0 {
+		t.Fatalf("the run did not assume the role with an OIDC token, so the leak scan proved nothing")
 	}
 	keys := w.acct.Keys(rotUser)
 	if len(keys) != 2 || keys[0].ID != w.old.ID || keys[0].Status != awstest.Inactive || keys[1].Status != awstest.Active {

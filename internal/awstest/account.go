@@ -260,6 +260,20 @@ func (a *Account) Keys(user string) []Key {
 	return a.userKeysLocked(user)
 }
 
+// SessionSecrets returns the secret access keys and session tokens of every temporary
+// credential STS issued, for tests that scan a run's output for leaks.
+func (a *Account) SessionSecrets() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var out []string
+	for _, p := range a.keys {
+		if p.sessionToken != "" {
+			out = append(out, p.key.Secret, p.sessionToken)
+		}
+	}
+	return out
+}
+
 // Requests returns every request received so far.
 func (a *Account) Requests() []Request {
 	a.mu.Lock()
