@@ -151,7 +151,7 @@ const (
 func writeReport(w io.Writer, r report) error {
 	p := &printer{w: w}
 	p.f("# Benchmarks\n\n")
-	p.f("The same job, create or update one `aws-credentials` credential set, done by this action's binary, by a Python script using `requests` ([bench/scripts/register.py](bench/scripts/register.py)) and by a `curl` + `jq` script ([bench/scripts/register.sh](bench/scripts/register.sh)), written the way people write them today: PUT, then POST when the PUT is refused with a 4xx, no retries, no logout. ")
+	p.f("The same job, create or update one `aws-credentials` credential set, done by this action's binary, by a Python script using `requests` ([bench/scripts/register.py](bench/scripts/register.py)) and by a `curl` + `jq` script ([bench/scripts/register.sh](bench/scripts/register.sh)), written the way people write them today: authenticate, PUT, then POST when the PUT is refused with a 4xx, no retries, no logout. The Python script calls requests' module-level functions, as most scripts do, so each call opens its own connection (a `requests.Session` would reuse one); each `curl` is its own process and connection. ")
 	p.f("All three talk to the in-repo SORACOM emulator over TLS on loopback, trusting its CA the standard way (`SSL_CERT_FILE`, `REQUESTS_CA_BUNDLE`, `CURL_CA_BUNDLE`). ")
 	p.f("The emulator adds %s to every request and %s to every new connection, so that round trips and handshakes cost what they cost over a network. ", ms(r.opts.latency), ms(r.opts.connLatency))
 	p.f("Each tool runs each scenario %d times, interleaved, after one unmeasured warm-up run; the tables show medians. The action runs with `verify-aws-key: false`, since the scripts do not check the key either.\n\n", r.opts.runs)
