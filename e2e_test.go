@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -547,26 +548,33 @@ func TestE2EOutsideGitHubPrintsOutputs(t *testing.T) {
 }
 
 func TestE2ECancelledJobStillRevokesTheToken(t *testing.T) {
-	s, in := registration(t, nil)
-	s.Inject("PUT /v1/credentials/*", 1, soracomtest.SlowFault(30*time.Second))
-	start := time.Now()
-	r := runAction(t, runOpts{inputs: in, secrets: e2eSecrets, start: func(cmd *exec.Cmd) {
-		deadline := time.Now().Add(10 * time.Second)
-		for s.CountRequests("PUT", "/v1/credentials/") == 0 && time.Now().Before(deadline) {
-			time.Sleep(10 * time.Millisecond)
-		}
-		_ = cmd.Process.Signal(os.Interrupt)
-	}})
-	if r.code != 1 {
-		t.Fatalf("exit %d", r.code)
-	}
-	if time.Since(start) > 20*time.Second {
-		t.Errorf("the run did not stop on the signal")
-	}
-	if s.CountRequests("POST", "/v1/auth/logout") != 1 || s.LiveSessions() != 0 {
-		t.Errorf("the token was not revoked on cancellation: %s", requestLine(s))
-	}
-	if !strings.Contains(oneError(t, r), "cancelled") {
-		t.Errorf("error does not say the run was cancelled")
+	for _, sig := range []os.Signal{syscall.SIGTERM, os.Interrupt} {
+		t.Run(sig.String(), func(t *testing.T) {
+			s, in := registration(t, nil)
+			s.Inject("PUT /v1/credentials/*", 1, soracomtest.SlowFault(30*time.Second))
+			start := time.Now()
+			r := runAction(t, runOpts{inputs: in, secrets: e2eSecrets, start: func(cmd *exec.Cmd) {
+				// The request log records a request once answered, so wait for the
+				// token instead: the PUT (held 30 s by the emulator) follows at once.
+				deadline := time.Now().Add(10 * time.Second)
+				for s.LiveSessions() == 0 && time.Now().Before(deadline) {
+					time.Sleep(5 * time.Millisecond)
+				}
+				time.Sleep(200 * time.Millisecond)
+				_ = cmd.Process.Signal(sig)
+			}})
+			if r.code != 1 {
+				t.Fatalf("exit %d", r.code)
+			}
+			if time.Since(start) > 20*time.Second {
+				t.Errorf("the run did not stop on the signal")
+			}
+			if s.CountRequests("POST", "/v1/auth/logout") != 1 || s.LiveSessions() != 0 {
+				t.Errorf("the token was not revoked on cancellation: %s", requestLine(s))
+			}
+			if !strings.Contains(oneError(t, r), "cancelled") {
+				t.Errorf("error does not say the run was cancelled")
+			}
+		})
 	}
 }

@@ -415,3 +415,22 @@ func TestErrorsNeverShowTheSecrets(t *testing.T) {
 		}
 	}
 }
+
+// SORACOM may answer an expired token with a 400, the same status as a rejected write.
+// A token revoked behind the client's back must not end as "the fields are invalid".
+func TestTokenExpiredAnsweredWith400IsNotMistakenForBadFields(t *testing.T) {
+	s := emulator(t, soracomtest.WithExpiredTokenAnswer(soracomtest.ErrorAnswer{Status: 400, Code: "SEM0017", Message: "token expired"}))
+	seed(s, "set-1")
+	sess := login(t, s, nil)
+	s.ExpireAllTokens()
+	stored, err := sess.StoreAll(context.Background(), []string{"set-1"}, content, soracom.Update)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored[0].Operation != soracom.Updated {
+		t.Errorf("operation = %s", stored[0].Operation)
+	}
+	if set, _ := s.CredentialSet("set-1"); set.Credentials["secretAccessKey"] != content.Credentials["secretAccessKey"] {
+		t.Errorf("set not updated")
+	}
+}

@@ -185,6 +185,13 @@ func (s *Session) create(ctx context.Context, id string, c Content) (CredentialS
 }
 
 func (s *Session) upsert(ctx context.Context, id string, c Content) (CredentialSet, Operation, error) {
+	return s.upsertOnce(ctx, id, c, true)
+}
+
+// upsertOnce is upsert; again allows one more try when the token turned out to be
+// expired, which SORACOM may answer with the same 400 as a rejected write.
+func (s *Session) upsertOnce(ctx context.Context, id string, c Content, again bool) (CredentialSet, Operation, error) {
+	tokens := s.tokenCount()
 	set, updErr := s.UpdateCredential(ctx, id, c)
 	if updErr == nil {
 		return set, Updated, nil
@@ -209,6 +216,10 @@ func (s *Session) upsert(ctx context.Context, id string, c Content) (CredentialS
 	_, exists, err := s.find(ctx, id)
 	if err != nil {
 		return CredentialSet{}, "", errors.Join(updErr, err)
+	}
+	if again && s.tokenCount() != tokens {
+		// The list needed a new token: both rejections may have been the old token's.
+		return s.upsertOnce(ctx, id, c, false)
 	}
 	if exists {
 		return CredentialSet{}, "", updErr

@@ -39,6 +39,9 @@ type Session struct {
 	apiKey  secret.Secret
 	token   secret.Secret
 	expires time.Time
+	// tokens counts the tokens this session has had, so a caller can tell that the
+	// token was replaced during a sequence of calls.
+	tokens int
 }
 
 type authRequest struct {
@@ -88,6 +91,7 @@ func (s *Session) authenticate(ctx context.Context) error {
 	}
 	s.mu.Lock()
 	s.apiKey, s.token, s.expires = apiKey, token, issued.Add(s.lifetime)
+	s.tokens++
 	s.OperatorID, s.UserName = ar.OperatorID, ar.UserName
 	s.mu.Unlock()
 	return nil
@@ -108,8 +112,17 @@ func (s *Session) headers() headers {
 // that looks like a validation error, so the token must outlive any call started with it.
 func (s *Session) renewMargin() time.Duration { return s.c.retry.Deadline + 10*time.Second }
 
+// tokenCount returns how many tokens the session has had.
+func (s *Session) tokenCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tokens
+}
+
 // send runs an authenticated call. It renews a token that would expire during the call,
-// and re-authenticates once when the token is rejected (revoked or expired early).
+// and re-authenticates once when the token is rejected (revoked or expired early): a 401,
+// or a 400 to a GET, which has no input that could be invalid (the spec says SORACOM
+// may answer an expired token with a 400).
 func (s *Session) send(ctx context.Context, cl call) (response, error) {
 	s.mu.Lock()
 	renew := s.c.now().Add(s.renewMargin()).After(s.expires)
@@ -121,7 +134,7 @@ func (s *Session) send(ctx context.Context, cl call) (response, error) {
 	}
 	resp, err := s.c.do(ctx, cl, s.headers())
 	var apiErr *APIError
-	if errors.As(err, &apiErr) && apiErr.Status == http.StatusUnauthorized {
+	if errors.As(err, &apiErr) && (apiErr.Status == http.StatusUnauthorized || apiErr.Status == http.StatusBadRequest && cl.method == http.MethodGet) {
 		if rerr := s.authenticate(ctx); rerr != nil {
 			return response{}, rerr
 		}
