@@ -106,6 +106,7 @@ func (c *Client) do(ctx context.Context, cl call, h headers) (response, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.retry.Deadline)
 	defer cancel()
 	var ambiguous bool // an earlier attempt may have been applied by the server
+	var limited int    // 429s so far
 	attempt := func() (response, error) {
 		resp, err := c.once(ctx, cl, payload, h)
 		if err == nil {
@@ -114,7 +115,7 @@ func (c *Client) do(ctx context.Context, cl call, h headers) (response, error) {
 		var apiErr *APIError
 		if errors.As(err, &apiErr) {
 			apiErr.Retried = ambiguous
-			return resp, c.retry.classify(apiErr, &ambiguous)
+			return resp, c.retry.classify(apiErr, &ambiguous, &limited)
 		}
 		// A transport error after the request left may hide an applied write.
 		if ctx.Err() != nil {

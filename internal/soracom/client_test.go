@@ -265,6 +265,7 @@ func TestRetries(t *testing.T) {
 	}{
 		{"429 with the rate-limit header is retried after the refresh", soracomtest.TooManyRequests(1, false), 1, true, 2, time.Second, ""},
 		{"429 with Retry-After is honoured", soracomtest.TooManyRequests(1, true), 1, true, 2, time.Second, ""},
+		{"429 without any wait header waits a second", soracomtest.StatusFault(429), 1, true, 2, time.Second, ""},
 		{"503 is retried", soracomtest.StatusFault(503), 2, true, 3, 0, ""},
 		{"a proxy's HTML 502 is retried", soracomtest.HTMLFault(502), 1, true, 2, 0, ""},
 		{"a dropped connection is retried", soracomtest.DropBeforeHandling(), 2, true, 3, 0, ""},

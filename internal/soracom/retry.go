@@ -17,35 +17,51 @@ type Retry struct {
 	Deadline time.Duration
 	// AttemptTimeout bounds one attempt, so a stalled server costs one attempt, not the run.
 	AttemptTimeout time.Duration
-	// InitialInterval and MaxInterval shape the exponential backoff (with jitter).
+	// InitialInterval, Multiplier and MaxInterval shape the exponential backoff (with
+	// ±50% jitter).
 	InitialInterval, MaxInterval time.Duration
+	Multiplier                   float64
 	// MaxServerWait caps a wait the server asks for (Retry-After,
 	// X-Soracom-Ratelimit-Seconds-Before-Refresh): SORACOM's limits refresh each minute.
 	MaxServerWait time.Duration
 }
 
 // DefaultRetry gives up on a call that keeps failing within about two minutes.
+//
+// The first retry comes fast (about 20 ms) because most 5xx and dropped connections are
+// one bad backend or connection, and a quick second try costs a user nothing; the waits
+// then grow fivefold (about 0.1 s, 0.5 s, 2.5 s, 12.5 s) so a real outage is not
+// hammered. Rate limits are not retried on this schedule: see classify.
 func DefaultRetry() Retry {
 	return Retry{
 		MaxAttempts:     6,
 		Deadline:        2 * time.Minute,
 		AttemptTimeout:  30 * time.Second,
-		InitialInterval: 500 * time.Millisecond,
+		InitialInterval: 20 * time.Millisecond,
+		Multiplier:      5,
 		MaxInterval:     15 * time.Second,
 		MaxServerWait:   60 * time.Second,
 	}
 }
 
+// rateLimitWait is how long to wait after the n-th 429 that named no wait: SORACOM's
+// limits refresh each minute, so the waits are in seconds (1, 2, 4, … s).
+func rateLimitWait(n int, max time.Duration) time.Duration {
+	return min(time.Second<<min(n-1, 6), max)
+}
+
 // classify decides whether an API error is worth another attempt. It records in
 // ambiguous whether the failed attempt may have been applied by the server (a 5xx on a
-// write may come after the write happened).
-func (r Retry) classify(e *APIError, ambiguous *bool) error {
+// write may come after the write happened); limited counts the 429s so far.
+func (r Retry) classify(e *APIError, ambiguous *bool, limited *int) error {
 	switch {
 	case e.Status == http.StatusTooManyRequests:
-		if e.RetryAfter > 0 {
-			return &serverWait{err: e, wait: backoff.RetryAfterError{Duration: e.RetryAfter}}
+		*limited++
+		wait := e.RetryAfter
+		if wait == 0 {
+			wait = rateLimitWait(*limited, r.MaxServerWait)
 		}
-		return e
+		return &serverWait{err: e, wait: backoff.RetryAfterError{Duration: wait}}
 	case e.Status >= 500 || e.Status == http.StatusRequestTimeout:
 		if e.Method != http.MethodGet {
 			*ambiguous = true
@@ -76,7 +92,10 @@ func (r Retry) run(ctx context.Context, attempt func() (response, error)) (respo
 	b := backoff.NewExponentialBackOff()
 	b.InitialInterval = r.InitialInterval
 	b.MaxInterval = r.MaxInterval
-	b.Multiplier = 2
+	b.Multiplier = r.Multiplier
+	if b.Multiplier < 1 {
+		b.Multiplier = 2
+	}
 	b.RandomizationFactor = 0.5
 	resp, err := backoff.Retry(ctx, attempt, backoff.WithBackOff(b), backoff.WithMaxTries(r.MaxAttempts), backoff.WithMaxElapsedTime(r.Deadline))
 	var p *backoff.PermanentError
