@@ -67,9 +67,11 @@ type AWS struct {
 type Getenv func(string) string
 
 var (
-	credentialIDPattern  = regexp.MustCompile(`^[A-Za-z0-9._-]{1,100}$`)
-	accessKeyIDPattern   = regexp.MustCompile(`^[A-Z0-9]{16,128}$`)
-	roleARNPattern       = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$`)
+	credentialIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,100}$`)
+	accessKeyIDPattern  = regexp.MustCompile(`^[A-Z0-9]{16,128}$`)
+	// Lengths are checked apart from the patterns: a counted repetition like {1,512}
+	// compiles into hundreds of states, which every run would pay for at start-up.
+	roleARNPattern       = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$`)
 	sessionNamePattern   = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
 	regionPattern        = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d{1,2}$`)
 	iamUserNamePattern   = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
@@ -372,7 +374,7 @@ func awsInputs(in func(string) string, p *problems) AWS {
 		Audience:        in(Audience),
 		RoleSessionName: in(RoleSessionName),
 	}
-	if a.RoleToAssume != "" && !roleARNPattern.MatchString(a.RoleToAssume) {
+	if a.RoleToAssume != "" && (len(a.RoleToAssume) > 2048 || !roleARNPattern.MatchString(a.RoleToAssume)) {
 		p.addf("%s %q is not an IAM role ARN (arn:aws:iam::123456789012:role/name)", RoleToAssume, a.RoleToAssume)
 	}
 	if !regionPattern.MatchString(a.Region) {

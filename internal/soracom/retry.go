@@ -28,17 +28,17 @@ type Retry struct {
 
 // DefaultRetry gives up on a call that keeps failing within about two minutes.
 //
-// The first retry comes fast (about 20 ms) because most 5xx and dropped connections are
+// The first retry comes fast (about 5 ms) because most 5xx and dropped connections are
 // one bad backend or connection, and a quick second try costs a user nothing; the waits
-// then grow fivefold (about 0.1 s, 0.5 s, 2.5 s, 12.5 s) so a real outage is not
+// then grow eightfold (about 40 ms, 0.3 s, 2.6 s, 15 s) so a real outage is not
 // hammered. Rate limits are not retried on this schedule: see classify.
 func DefaultRetry() Retry {
 	return Retry{
 		MaxAttempts:     6,
 		Deadline:        2 * time.Minute,
 		AttemptTimeout:  30 * time.Second,
-		InitialInterval: 20 * time.Millisecond,
-		Multiplier:      5,
+		InitialInterval: 5 * time.Millisecond,
+		Multiplier:      8,
 		MaxInterval:     15 * time.Second,
 		MaxServerWait:   60 * time.Second,
 	}
