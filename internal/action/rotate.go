@@ -163,10 +163,17 @@ func (c *credentialSets) List(ctx context.Context) ([]rotation.Set, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.listed, c.existed = map[string]soracom.CredentialSet{}, map[string]bool{}
+	// The first list is the plan's: it says which sets existed before the rotation.
+	// Later lists (after a failure) must not change that.
+	first := c.listed == nil
+	if first {
+		c.listed, c.existed = map[string]soracom.CredentialSet{}, map[string]bool{}
+	}
 	out := make([]rotation.Set, 0, len(all))
 	for _, s := range all {
-		c.listed[s.ID], c.existed[s.ID] = s, true
+		if first {
+			c.listed[s.ID], c.existed[s.ID] = s, true
+		}
 		keyID, _ := s.Credentials["accessKeyId"].(string)
 		out = append(out, rotation.Set{ID: s.ID, Type: s.Type, AccessKeyID: keyID})
 	}

@@ -160,6 +160,13 @@ func TestRotationFailurePoints(t *testing.T) {
 			errSays: []string{"store the new key in credential set funnel-aws", "was deleted", "Credential:updateCredential"},
 		},
 		{
+			name: "the first set update is written but its answers are lost: the set holds the new key, so no rollback",
+			setup: func(w *world) {
+				w.soracom.Inject("PUT /v1/credentials/funnel-aws", soracomtest.Always, soracomtest.DropAfterHandling())
+			},
+			want: state{"old:Inactive new:Active", "new", "new"},
+		},
+		{
 			name: "a later set update fails: both keys stay active and the error says which set holds which",
 			setup: func(w *world) {
 				w.soracom.Inject("PUT /v1/credentials/harvest-aws", soracomtest.Always, soracomtest.StatusFault(http.StatusForbidden))

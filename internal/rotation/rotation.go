@@ -356,23 +356,39 @@ func Execute(ctx context.Context, p Plan, old OldKeyPolicy) (Result, error) {
 	}
 	res.Account = id.Account
 
-	for i, t := range p.Targets {
+	for _, t := range p.Targets {
 		at, err := p.sets.Store(ctx, t.ID, key)
-		if err != nil {
-			if i == 0 {
-				return res, &Error{Step: fmt.Sprintf("store the new key in credential set %s", t.ID), Err: err,
-					State: rollback(ctx, p.keys, key, before),
-					Next:  "Fix the cause (SORACOM credentials and permissions, the set id), then run the workflow again."}
-			}
-			return res, &Error{Step: fmt.Sprintf("store the new key in credential set %s", t.ID), Err: err,
-				State: fmt.Sprintf("Both access keys are active, so every set works: on the new key %s: %s; still on %s: %s.",
-					short, strings.Join(res.UpdatedIDs(), ", "), oldKeyName(p.Replace), strings.Join(res.NotUpdated, ", ")),
-				Next: fmt.Sprintf("A person must finish: fix the cause, store the new key in %s (or put the old key back in %s), "+
-					"then deactivate the key no set holds. Until then the action stops, as the user has two active keys.",
-					strings.Join(res.NotUpdated, ", "), strings.Join(res.UpdatedIDs(), ", "))}
+		if err == nil {
+			res.stored(t.ID, at)
+			continue
 		}
-		res.Updated = append(res.Updated, SetResult{ID: t.ID, UpdatedAt: at})
-		res.NotUpdated = slices.DeleteFunc(res.NotUpdated, func(s string) bool { return s == t.ID })
+		// A failed write may still have reached SORACOM (a lost answer, a timeout, a
+		// cancelled job), so SORACOM is asked which sets hold the new key before
+		// anything is decided: rolling back a key that a set holds would break it.
+		onNew, known := p.holders(ctx, key.ID)
+		if known && onNew[t.ID] {
+			res.stored(t.ID, time.Time{})
+			if ctx.Err() == nil {
+				continue // the write went through; only its answer was lost
+			}
+		}
+		step := fmt.Sprintf("store the new key in credential set %s", t.ID)
+		if known && len(res.Updated) == 0 {
+			return res, &Error{Step: step, Err: err,
+				State: rollback(ctx, p.keys, key, before),
+				Next:  "Fix the cause (SORACOM credentials and permissions, the set id), then run the workflow again."}
+		}
+		state := fmt.Sprintf("Both access keys are active, so every set works: on the new key %s: %s; still on %s: %s.",
+			short, listOrNothing(res.UpdatedIDs()), oldKeyName(p.Replace), listOrNothing(res.NotUpdated))
+		if !known {
+			state = fmt.Sprintf("Both access keys are active, so every set works: on the new key %s: %s; "+
+				"credential set %s may hold either key (SORACOM could not be asked which); the others (%s) still hold %s.",
+				short, listOrNothing(res.UpdatedIDs()), t.ID, listOrNothing(without(res.NotUpdated, t.ID)), oldKeyName(p.Replace))
+		}
+		return res, &Error{Step: step, Err: err, State: state,
+			Next: fmt.Sprintf("A person must finish: fix the cause, store the new key in the sets not on it (or put the old key back in %s), "+
+				"then deactivate the key no set holds. Until then the action stops, as the user has two active keys.",
+				listOrNothing(res.UpdatedIDs()))}
 	}
 	res.NotUpdated = nil
 
@@ -398,6 +414,41 @@ func Execute(ctx context.Context, p Plan, old OldKeyPolicy) (Result, error) {
 				capitalize(string(old)), p.Replace)}
 	}
 	return res, nil
+}
+
+// stored records that set id holds the new key.
+func (r *Result) stored(id string, at time.Time) {
+	r.Updated = append(r.Updated, SetResult{ID: id, UpdatedAt: at})
+	r.NotUpdated = without(r.NotUpdated, id)
+}
+
+func without(ids []string, id string) []string {
+	return slices.DeleteFunc(slices.Clone(ids), func(s string) bool { return s == id })
+}
+
+func listOrNothing(ids []string) string {
+	if len(ids) == 0 {
+		return "none"
+	}
+	return strings.Join(ids, ", ")
+}
+
+// holders asks SORACOM which sets hold keyID. It runs after a failure, even when the
+// run's context was cancelled, with its own deadline; known is false when the list failed.
+func (p Plan) holders(ctx context.Context, keyID string) (onKey map[string]bool, known bool) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
+	defer cancel()
+	sets, err := p.sets.List(ctx)
+	if err != nil {
+		return nil, false
+	}
+	onKey = map[string]bool{}
+	for _, s := range sets {
+		if s.AccessKeyID == keyID {
+			onKey[s.ID] = true
+		}
+	}
+	return onKey, true
 }
 
 // rollback deletes the new key after a failure that left it unused, and says what the
