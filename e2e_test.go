@@ -532,6 +532,25 @@ func TestE2ERetriesA429OnTheWrite(t *testing.T) {
 	if r.code != 0 || r.outputs["operation"] != "updated" {
 		t.Fatalf("exit %d, operation %q", r.code, r.outputs["operation"])
 	}
+	if !strings.Contains(r.stdout, "SORACOM updateCredential failed") || !strings.Contains(r.stdout, "retrying in 1s") {
+		t.Errorf("the wait for the rate limit was not announced:\n%s", r.stdout)
+	}
+}
+
+func TestE2EDryRunWithIfExistsFailPlansNothing(t *testing.T) {
+	s, in := registration(t, map[string]string{"dry-run": "true", "if-exists": "fail", "credential-id": "a\nb"})
+	s.PutCredentialSet(soracomtest.CredentialSet{ID: "a", Type: "aws-credentials", Credentials: map[string]any{"accessKeyId": "AKIAOLDKEY0000000001"}})
+	r := runAction(t, runOpts{inputs: in, secrets: e2eSecrets})
+	if r.code != 1 {
+		t.Fatalf("exit %d", r.code)
+	}
+	rs := results(t, r)
+	if len(rs) != 2 || rs[0].Planned != "fail" || rs[1].Planned != "none" {
+		t.Errorf("results = %+v", rs)
+	}
+	if !strings.Contains(r.summary, "CAUTION") || !strings.Contains(r.summary, "already exists") {
+		t.Errorf("the summary does not show the failure:\n%s", r.summary)
+	}
 }
 
 func TestE2EOutsideGitHubPrintsOutputs(t *testing.T) {
@@ -572,8 +591,9 @@ func TestE2ECancelledJobStillRevokesTheToken(t *testing.T) {
 			if s.CountRequests("POST", "/v1/auth/logout") != 1 || s.LiveSessions() != 0 {
 				t.Errorf("the token was not revoked on cancellation: %s", requestLine(s))
 			}
-			if !strings.Contains(oneError(t, r), "cancelled") {
-				t.Errorf("error does not say the run was cancelled")
+			msg := oneError(t, r)
+			if !strings.Contains(msg, "cancelled") || strings.Contains(msg, "To fix") {
+				t.Errorf("error does not say the run was cancelled, or gives a hint that does not apply: %s", msg)
 			}
 		})
 	}

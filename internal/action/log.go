@@ -21,14 +21,21 @@ import (
 // and a server may echo a secret in an error message.
 type Log struct {
 	gh *githubactions.Action
+	// emitMasks is false outside GitHub: another CI would print ::add-mask::<secret>
+	// as it is. Values are still scrubbed from everything printed.
+	emitMasks bool
 
 	mu     sync.Mutex
 	masked []string // longest first, so a secret containing another is scrubbed whole
 }
 
-// NewLog writes to w.
+// NewLog writes to w. It emits ::add-mask:: commands when it runs under GitHub's
+// runner (GITHUB_ACTIONS=true, or the runner's GITHUB_OUTPUT file is there).
 func NewLog(w io.Writer, getenv func(string) string) *Log {
-	return &Log{gh: githubactions.New(githubactions.WithWriter(w), githubactions.WithGetenv(getenv))}
+	return &Log{
+		gh:        githubactions.New(githubactions.WithWriter(w), githubactions.WithGetenv(getenv)),
+		emitMasks: getenv("GITHUB_ACTIONS") == "true" || getenv("GITHUB_OUTPUT") != "",
+	}
 }
 
 // AddMask tells the runner to hide every form of v (see secret.Forms) and remembers them
@@ -41,7 +48,9 @@ func (l *Log) AddMask(v string) {
 		if contains(l.masked, f) {
 			continue
 		}
-		l.gh.AddMask(f)
+		if l.emitMasks {
+			l.gh.AddMask(f)
+		}
 		l.masked = append(l.masked, f)
 	}
 	sort.SliceStable(l.masked, func(i, j int) bool { return len(l.masked[i]) > len(l.masked[j]) })

@@ -2,6 +2,7 @@ package action
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -13,13 +14,15 @@ import (
 // register stores the given credentials in every named set.
 func (r *run) register(ctx context.Context) (*Report, error) {
 	cfg := r.cfg
+	if cfg.Credentials.Fields == nil {
+		// inputs.Read guarantees content in Register mode; an empty body would wipe the set.
+		return nil, errors.New("nothing to store: the credentials are empty")
+	}
 	rep := &Report{DryRun: cfg.DryRun, CertificateNotAfter: cfg.Credentials.CertificateNotAfter}
-	if cfg.Type == "aws-credentials" {
-		rep.AWSAccessKeyID, _ = cfg.Credentials.Fields["accessKeyId"].(string)
-		if cfg.VerifyAWSKey {
-			if err := r.verifyGivenKey(ctx, rep); err != nil {
-				return nil, err
-			}
+	keyID, _ := cfg.Credentials.Fields["accessKeyId"].(string)
+	if cfg.Type == "aws-credentials" && cfg.VerifyAWSKey {
+		if err := r.verifyGivenKey(ctx, rep, keyID); err != nil {
+			return nil, err
 		}
 	}
 
@@ -39,6 +42,10 @@ func (r *run) register(ctx context.Context) (*Report, error) {
 	for _, s := range stored {
 		rep.add(s.ID, cfg.Type, string(s.Operation), s.Set.UpdatedAt())
 		r.log.Infof("Credential set %s: %s", s.ID, s.Operation)
+		if s.Operation != soracom.Skipped && cfg.Type == "aws-credentials" {
+			// The output names the key a set now holds: only once one does.
+			rep.AWSAccessKeyID = keyID
+		}
 	}
 	if err != nil {
 		return rep, r.partial(err, stored)
@@ -63,6 +70,9 @@ func (r *run) partial(err error, stored []soracom.Stored) error {
 		}
 	}
 	if len(changed) == 0 {
+		if errors.Is(err, soracom.ErrExists) {
+			return err // it says so already
+		}
 		return fmt.Errorf("%w; no credential set was changed", err)
 	}
 	return fmt.Errorf("%w; done before the failure: %s; not changed: %s (run again to finish)", err, strings.Join(changed, ", "), strings.Join(untouched, ", "))
@@ -76,6 +86,11 @@ func (r *run) plan(ctx context.Context, sess *soracom.Session, rep *Report) erro
 	}
 	var conflicts []string
 	for _, id := range r.cfg.CredentialIDs {
+		if _, exists := soracom.Find(sets, id); exists && r.cfg.IfExists == soracom.Fail {
+			conflicts = append(conflicts, id)
+		}
+	}
+	for _, id := range r.cfg.CredentialIDs {
 		set, exists := soracom.Find(sets, id)
 		would := "create"
 		if exists {
@@ -86,8 +101,11 @@ func (r *run) plan(ctx context.Context, sess *soracom.Session, rep *Report) erro
 				would = "skip"
 			case soracom.Fail:
 				would = "fail"
-				conflicts = append(conflicts, id)
 			}
+		}
+		if len(conflicts) > 0 && !exists {
+			// if-exists: fail writes nothing when any set exists, this one included.
+			would = "none"
 		}
 		line := fmt.Sprintf("Dry run: credential set %s would be %s", id, pastTense(would))
 		if exists && set.Type != r.cfg.Type {
@@ -110,6 +128,8 @@ func pastTense(verb string) string {
 		return "updated"
 	case "skip":
 		return "skipped (it exists)"
+	case "none":
+		return "left alone (another set exists and if-exists is fail)"
 	}
 	return "refused (it exists)"
 }
@@ -126,12 +146,12 @@ func describeContent(cfg *inputs.Config) string {
 
 // verifyGivenKey proves the AWS key to store works, waiting while a key that an earlier
 // step just created propagates through IAM.
-func (r *run) verifyGivenKey(ctx context.Context, rep *Report) error {
+func (r *run) verifyGivenKey(ctx context.Context, rep *Report, keyID string) error {
 	base, err := awskeys.LoadDefault(ctx, r.cfg.AWS.Region, r.env.HTTPClient)
 	if err != nil {
 		return err
 	}
-	key := awskeys.AccessKey{ID: rep.AWSAccessKeyID, Secret: secretOf(r.cfg.Credentials.Fields, "secretAccessKey")}
+	key := awskeys.AccessKey{ID: keyID, Secret: secretOf(r.cfg.Credentials.Fields, "secretAccessKey")}
 	r.log.Infof("Verifying AWS access key %s with sts:GetCallerIdentity", key.ID)
 	id, err := awskeys.VerifyKey(ctx, base, key, r.env.KeyWait)
 	if err != nil {

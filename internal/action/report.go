@@ -23,6 +23,8 @@ type Report struct {
 	CertificateNotAfter time.Time
 	// Rotation is set when the run rotated a key.
 	Rotation *RotationReport
+	// Failure is the error the run ended with, as the ::error:: line says it.
+	Failure string
 }
 
 // SetResult is one element of the results output.
@@ -103,7 +105,7 @@ func (r *run) publish(rep *Report) error {
 			return err
 		}
 	}
-	if rep == nil || len(rep.Results) == 0 && rep.Rotation == nil {
+	if rep == nil || len(rep.Results) == 0 && rep.Rotation == nil && rep.Failure == "" {
 		return nil
 	}
 	return r.files.AddSummary(r.summary(rep))
@@ -124,8 +126,14 @@ func (r *run) summary(rep *Report) string {
 		title += " (dry run: nothing changed)"
 	}
 	fmt.Fprintf(&b, "### %s\n\n", title)
+	if rep.Failure != "" {
+		fmt.Fprintf(&b, "> [!CAUTION]\n> %s\n\n", strings.ReplaceAll(rep.Failure, "\n", "\n> "))
+	}
 	if rep.Rotation != nil {
 		rep.Rotation.writeSummary(&b)
+	}
+	if len(rep.Results) == 0 {
+		return b.String()
 	}
 	b.WriteString("| Credential set | Type | Operation | Time |\n|---|---|---|---|\n")
 	for _, res := range rep.Results {
@@ -140,17 +148,20 @@ func (r *run) summary(rep *Report) string {
 		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", res.CredentialID, res.Type, op, at)
 	}
 	b.WriteString("\n")
+	var facts []string
 	if rep.OperatorID != "" {
-		fmt.Fprintf(&b, "Operator: `%s`", rep.OperatorID)
+		facts = append(facts, fmt.Sprintf("Operator: `%s`", rep.OperatorID))
 	}
 	if rep.AWSAccessKeyID != "" && rep.Rotation == nil {
-		fmt.Fprintf(&b, " · AWS access key: `%s`", shortKey(rep.AWSAccessKeyID))
+		facts = append(facts, fmt.Sprintf("AWS access key: `%s`", shortKey(rep.AWSAccessKeyID)))
 	}
 	if !rep.CertificateNotAfter.IsZero() {
 		left := time.Until(rep.CertificateNotAfter).Round(24*time.Hour) / (24 * time.Hour)
-		fmt.Fprintf(&b, " · Certificate expires %s (in %d days)", rep.CertificateNotAfter.UTC().Format(time.RFC3339), left)
+		facts = append(facts, fmt.Sprintf("Certificate expires %s (in %d days)", rep.CertificateNotAfter.UTC().Format(time.RFC3339), left))
 	}
-	b.WriteString("\n")
+	if len(facts) > 0 {
+		b.WriteString(strings.Join(facts, " · ") + "\n")
+	}
 	return b.String()
 }
 

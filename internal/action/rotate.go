@@ -18,6 +18,10 @@ import (
 // RotationReport is what a rotation did to the keys, for the summary.
 type RotationReport struct {
 	OldKeyID, NewKeyID string
+	// Stored is how many sets hold the new key.
+	Stored int
+	// Failed is set when the rotation stopped with an error.
+	Failed bool
 	// OldKeyAction is what happened to the old key (rotation.OldKey*), or the plan.
 	OldKeyAction string
 	// DeletedInactiveKey is an inactive key deleted to make room.
@@ -35,11 +39,14 @@ func (r *RotationReport) writeSummary(w io.Writer) {
 	if r.OldKeyID != "" {
 		oldKey = "`" + shortKey(r.OldKeyID) + "`"
 	}
-	newKey := "not created"
-	if r.NewKeyID != "" {
-		newKey = "`" + shortKey(r.NewKeyID) + "`"
+	switch {
+	case r.Failed && r.Stored == 0:
+		fmt.Fprintf(w, "**Rotation failed**: no credential set holds a new key; the old key %s is unchanged", oldKey)
+	case r.Failed:
+		fmt.Fprintf(w, "**Rotation incomplete**: %s → `%s` in %d set(s) listed below; old key: **%s**", oldKey, shortKey(r.NewKeyID), r.Stored, r.OldKeyAction)
+	default:
+		fmt.Fprintf(w, "Access key rotated: %s → `%s`; old key: **%s**", oldKey, shortKey(r.NewKeyID), r.OldKeyAction)
 	}
-	fmt.Fprintf(w, "Access key rotated: %s → %s; old key: **%s**", oldKey, newKey, r.OldKeyAction)
 	if r.DeletedInactiveKey != "" {
 		fmt.Fprintf(w, "; inactive key `%s` from an earlier rotation deleted", shortKey(r.DeletedInactiveKey))
 	}
@@ -85,13 +92,17 @@ func (r *run) rotate(ctx context.Context) (*Report, error) {
 			}
 			rep.addPlanned(t.ID, rotation.AWSCredentials, would)
 		}
-		rep.Rotation = &RotationReport{OldKeyID: plan.Replace, Plan: plan.Describe(rotation.OldKeyPolicy(cfg.OldKey))}
+		rep.Rotation = &RotationReport{OldKeyID: plan.Replace, Plan: shortenKeys(plan.Describe(rotation.OldKeyPolicy(cfg.OldKey)), plan)}
 		r.log.Infof("Dry run: nothing was changed in IAM or SORACOM")
 		return rep, nil
 	}
 
 	res, err := rotation.Execute(ctx, plan, rotation.OldKeyPolicy(cfg.OldKey))
-	rep.AWSAccessKeyID = res.NewKeyID
+	if len(res.Updated) > 0 {
+		// Only a key that some set holds is "the key now stored"; after a rollback
+		// the new key no longer exists.
+		rep.AWSAccessKeyID = res.NewKeyID
+	}
 	rep.PreviousAWSAccessKeyID = res.PreviousKeyID
 	rep.AWSAccountID = res.Account
 	for _, s := range res.Updated {
@@ -101,11 +112,27 @@ func (r *run) rotate(ctx context.Context) (*Report, error) {
 		}
 		rep.add(s.ID, rotation.AWSCredentials, op, s.UpdatedAt)
 	}
-	rep.Rotation = &RotationReport{OldKeyID: res.PreviousKeyID, NewKeyID: res.NewKeyID, OldKeyAction: res.OldKeyAction, DeletedInactiveKey: res.DeletedInactiveKey}
+	rep.Rotation = &RotationReport{OldKeyID: res.PreviousKeyID, NewKeyID: res.NewKeyID, OldKeyAction: res.OldKeyAction,
+		DeletedInactiveKey: res.DeletedInactiveKey, Stored: len(res.Updated), Failed: err != nil}
 	if err == nil {
 		r.log.Infof("Rotated: %d credential set(s) hold the new key %s; the old key %s was %s", len(res.Updated), shortKey(res.NewKeyID), orNone(res.PreviousKeyID), res.OldKeyAction)
 	}
 	return rep, err
+}
+
+// shortenKeys shows the plan's key ids by their last four characters, as the summary
+// shows every key.
+func shortenKeys(text string, plan rotation.Plan) string {
+	ids := []string{plan.Replace, plan.DeleteInactive}
+	for _, t := range plan.Targets {
+		ids = append(ids, t.AccessKeyID)
+	}
+	for _, id := range ids {
+		if len(id) > 4 {
+			text = strings.ReplaceAll(text, id, shortKey(id))
+		}
+	}
+	return text
 }
 
 func orNone(id string) string {

@@ -269,6 +269,36 @@ func TestRotationOutputsSayWhichKeyEverySetHoldsAfterALateFailure(t *testing.T) 
 	}
 }
 
+func TestRotationRolledBackReportsNoNewKey(t *testing.T) {
+	w := newWorld(t)
+	w.soracom.Inject("PUT /v1/credentials/funnel-aws", soracomtest.Always, soracomtest.StatusFault(http.StatusForbidden))
+	o := w.run(t, 5*time.Second)
+	if o.code != 1 {
+		t.Fatalf("exit %d", o.code)
+	}
+	if strings.HasPrefix(o.outputs, "aws-access-key-id<<") || strings.Contains(o.outputs, "\naws-access-key-id<<") {
+		t.Errorf("aws-access-key-id output names a key that was deleted:\n%s", o.outputs)
+	}
+	if !strings.Contains(o.summary, "Rotation failed") || !strings.Contains(o.summary, "CAUTION") {
+		t.Errorf("summary does not say the rotation failed:\n%s", o.summary)
+	}
+}
+
+func TestRotationDryRunSummaryShowsKeysByTheirLastFourCharacters(t *testing.T) {
+	w := newWorld(t)
+	w.inputs[inputs.DryRun] = "true"
+	o := w.run(t, 5*time.Second)
+	if o.code != 0 {
+		t.Fatalf("exit %d\n%s", o.code, o.stdout)
+	}
+	if strings.Contains(o.summary, w.old.ID) || !strings.Contains(o.summary, "…"+w.old.ID[len(w.old.ID)-4:]) {
+		t.Errorf("summary:\n%s", o.summary)
+	}
+	if len(w.acct.Keys(user)) != 1 || w.setKey(t, "funnel-aws") != w.old.ID {
+		t.Errorf("dry run changed something")
+	}
+}
+
 func TestRegistrationRefusesAKeyAWSRejects(t *testing.T) {
 	w := newWorld(t)
 	w.inputs = map[string]string{

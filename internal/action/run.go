@@ -52,14 +52,22 @@ func Run(ctx context.Context, env Env) int {
 	}
 	r := &run{cfg: cfg, env: env, log: log, files: files}
 	report, err := r.do(ctx)
-	if werr := r.publish(report); werr != nil {
-		err = errors.Join(err, fmt.Errorf("writing outputs: %w", werr))
+	var msg string
+	switch {
+	case err != nil && ctx.Err() != nil:
+		// The cause is the cancellation, not the network: no hint to follow.
+		msg = "cancelled: the job was cancelled while the action ran (" + err.Error() + "); the SORACOM API token was revoked"
+	case err != nil:
+		msg = describe(err)
 	}
-	if err != nil {
-		if ctx.Err() != nil {
-			err = fmt.Errorf("cancelled: %w", err)
-		}
-		log.Errorf("%s", describe(err))
+	if report != nil {
+		report.Failure = msg
+	}
+	if werr := r.publish(report); werr != nil {
+		msg = strings.TrimSpace(msg + "; writing outputs: " + werr.Error())
+	}
+	if msg != "" {
+		log.Errorf("%s", msg)
 		return 1
 	}
 	return 0
@@ -85,7 +93,10 @@ func (r *run) do(ctx context.Context) (*Report, error) {
 // session authenticates to SORACOM and returns a function that logs out. The logout runs
 // on its own short deadline, detached from ctx, so a cancelled job still revokes its token.
 func (r *run) session(ctx context.Context, lifetime time.Duration) (*soracom.Session, func(), error) {
-	opts := []soracom.Option{soracom.WithRetry(r.env.Retry), soracom.WithClock(r.env.Now)}
+	opts := []soracom.Option{soracom.WithRetry(r.env.Retry), soracom.WithClock(r.env.Now),
+		soracom.WithRetryNotify(func(op string, err error, wait time.Duration) {
+			r.log.Infof("SORACOM %s failed (%v); retrying in %s", op, unwrapPermanent(err), wait.Round(time.Millisecond))
+		})}
 	if r.env.HTTPClient != nil {
 		opts = append(opts, soracom.WithHTTPClient(r.env.HTTPClient))
 	}
@@ -110,6 +121,15 @@ func (r *run) session(ctx context.Context, lifetime time.Duration) (*soracom.Ses
 		r.log.Infof("Revoked the SORACOM API token")
 	}
 	return sess, logout, nil
+}
+
+// unwrapPermanent shows the API error behind a retry wrapper.
+func unwrapPermanent(err error) error {
+	var apiErr *soracom.APIError
+	if errors.As(err, &apiErr) {
+		return apiErr
+	}
+	return err
 }
 
 // hinter is an error that knows what the user should do about it.

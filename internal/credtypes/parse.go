@@ -202,6 +202,15 @@ func (p *parser) summary() []SummaryItem {
 	return append(items, p.derived...)
 }
 
+// CheckType returns nil for a type SORACOM has, and otherwise an error wrapping
+// ErrUnknownType that suggests the closest known type.
+func CheckType(typ string) error {
+	if _, ok := Lookup(typ); ok {
+		return nil
+	}
+	return unknownType(typ)
+}
+
 func unknownType(typ string) error {
 	types := Types()
 	if best, ok := closest(typ, types); ok {

@@ -134,8 +134,11 @@ func Read(getenv Getenv, m secret.Masker, now time.Time) (*Config, error) {
 		if err != nil {
 			p.addf("%s: cannot read %q: %v; give a path relative to the workspace (%s) of a JSON file", CredentialsFile, fileName, errors.Unwrap(err), workspaceLabel(getenv))
 		} else {
-			fileObj, fileErr = parseObject(string(data))
+			fileObj, fileErr = parseObject(strings.TrimSpace(string(data)))
 			maskObject(m, c.Type, string(data), fileObj, fileErr)
+			if fileErr == nil && fileObj == nil {
+				fileErr = errors.New("the file is empty")
+			}
 			if fileErr != nil {
 				p.addf("%s: %q is not a JSON object: %v", CredentialsFile, fileName, fileErr)
 			}
@@ -215,54 +218,76 @@ func Read(getenv Getenv, m secret.Masker, now time.Time) (*Config, error) {
 	if c.AWS.RoleToAssume != "" {
 		p.addf("%s is used to rotate a key: set %s too, or remove %s to register given credentials", RoleToAssume, IAMUserName, RoleToAssume)
 	}
-	var obj map[string]any
-	switch {
-	case hasCreds && hasFile:
+	before := len(p)
+	typeKnown := true
+	if err := credtypes.CheckType(c.Type); err != nil {
+		p.addf("%s: %v", CredentialType, err)
+		typeKnown = false
+	}
+	// Each source of credentials is checked on its own, so that every problem is
+	// reported, not only the first conflict.
+	if hasCreds && hasFile {
 		p.addf("give the credentials in %s or in %s, not both", Credentials, CredentialsFile)
-	case (hasCreds || hasFile) && hasKeys:
+	}
+	if hasKeys && (hasCreds || hasFile) {
 		p.addf("give the AWS key either with %s and %s, or inside %s, not both", AWSAccessKeyID, AWSSecretAccessKey, pick(hasCreds, Credentials, CredentialsFile))
-	case hasCreds:
-		if credsErr != nil {
-			p.addf("%s must be a JSON object with the fields of %s: %v", Credentials, c.Type, credsErr)
-		}
-		obj = credsObj
-	case hasFile:
-		obj = fileObj
-	case hasKeys:
-		if c.Type != "aws-credentials" {
-			p.addf("%s and %s fill an aws-credentials set; for %s %q give %s", AWSAccessKeyID, AWSSecretAccessKey, CredentialType, c.Type, Credentials)
-			break
-		}
-		switch {
-		case keyID == "":
-			p.addf("%s is required with %s", AWSAccessKeyID, AWSSecretAccessKey)
-		case strings.HasPrefix(keyID, "ASIA"):
-			p.addf("%s %q is a temporary (STS) key: aws-credentials cannot hold a session token; register a long-term key (AKIA…), or use %s aws-iam-role-credentials", AWSAccessKeyID, keyID, CredentialType)
-		case !accessKeyIDPattern.MatchString(keyID):
-			// The value is not echoed: a malformed key id is often the secret, pasted into the wrong input.
-			p.addf("%s is not an AWS access key id (AKIA followed by 16 upper-case letters and digits; got %d characters)", AWSAccessKeyID, len(keyID))
-		}
-		if awsSecret.IsZero() {
-			p.addf("%s is required with %s; pass it from a GitHub secret or an earlier step's output", AWSSecretAccessKey, AWSAccessKeyID)
-		}
-		obj = map[string]any{"accessKeyId": keyID, "secretAccessKey": awsSecret.Reveal()}
-	default:
+	}
+	if hasCreds && credsErr != nil {
+		p.addf("%s must be a JSON object with the fields of %s: %v", Credentials, c.Type, credsErr)
+	}
+	keysOK := hasKeys && checkKeyInputs(keyID, awsSecret, c.Type, typeKnown, &p)
+	if !hasKeys && !hasCreds && !hasFile {
 		if c.Type == "aws-credentials" {
 			p.addf("nothing to store: set %s and %s, or %s, or %s to rotate a key", AWSAccessKeyID, AWSSecretAccessKey, Credentials, IAMUserName)
 		} else {
 			p.addf("nothing to store: set %s (or %s) to a JSON object with the fields of %s", Credentials, CredentialsFile, c.Type)
 		}
 	}
-	if obj != nil {
-		creds, err := credtypes.Parse(c.Type, obj, now)
-		if err != nil {
-			for _, e := range unjoin(err) {
-				p.addf("%s: %v", pick(hasFile, CredentialsFile, pick(hasCreds, Credentials, AWSAccessKeyID+"/"+AWSSecretAccessKey)), e)
-			}
-		}
-		c.Credentials = creds
+	if len(p) > before {
+		// The fields are checked only once the source is clear: the checks would
+		// otherwise repeat what is reported above, under other names.
+		return c, result(p)
 	}
+	var obj map[string]any
+	source := Credentials
+	switch {
+	case hasFile:
+		obj, source = fileObj, CredentialsFile
+	case hasCreds:
+		obj = credsObj
+	case keysOK:
+		obj, source = map[string]any{"accessKeyId": keyID, "secretAccessKey": awsSecret.Reveal()}, AWSAccessKeyID+"/"+AWSSecretAccessKey
+	}
+	creds, err := credtypes.Parse(c.Type, obj, now)
+	for _, e := range unjoin(err) {
+		if e != nil {
+			p.addf("%s: %v", source, e)
+		}
+	}
+	c.Credentials = creds
 	return c, result(p)
+}
+
+// checkKeyInputs checks aws-access-key-id and aws-secret-access-key under their input
+// names, and reports whether they can be stored.
+func checkKeyInputs(keyID string, awsSecret secret.Secret, typ string, typeKnown bool, p *problems) bool {
+	before := len(*p)
+	if typeKnown && typ != "aws-credentials" {
+		p.addf("%s and %s fill an aws-credentials set; for %s %q give %s", AWSAccessKeyID, AWSSecretAccessKey, CredentialType, typ, Credentials)
+	}
+	switch {
+	case keyID == "":
+		p.addf("%s is required with %s", AWSAccessKeyID, AWSSecretAccessKey)
+	case strings.HasPrefix(keyID, "ASIA"):
+		p.addf("%s %q is a temporary (STS) key: aws-credentials cannot hold a session token; register a long-term key (AKIA…), or use %s aws-iam-role-credentials", AWSAccessKeyID, keyID, CredentialType)
+	case !accessKeyIDPattern.MatchString(keyID):
+		// The value is not echoed: a malformed key id is often the secret, pasted into the wrong input.
+		p.addf("%s is not an AWS access key id (AKIA followed by 16 upper-case letters and digits; got %d characters)", AWSAccessKeyID, len(keyID))
+	}
+	if awsSecret.IsZero() {
+		p.addf("%s is required with %s; pass it from a GitHub secret or an earlier step's output", AWSSecretAccessKey, AWSAccessKeyID)
+	}
+	return len(*p) == before
 }
 
 func result(p problems) error {

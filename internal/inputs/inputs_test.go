@@ -132,7 +132,9 @@ func TestReadReportsEveryProblemAtOnce(t *testing.T) {
 		{"bad session name", valid(map[string]string{IAMUserName: "funnel", AWSAccessKeyID: "", AWSSecretAccessKey: "", RoleSessionName: "a b"}), []string{"role-session-name"}, true},
 		{"role duration out of range", valid(map[string]string{IAMUserName: "funnel", AWSAccessKeyID: "", AWSSecretAccessKey: "", RoleDurationSeconds: "60"}), []string{"role-duration-seconds"}, true},
 		{"unknown old-key value", valid(map[string]string{IAMUserName: "funnel", AWSAccessKeyID: "", AWSSecretAccessKey: "", OldKey: "remove"}), []string{"old-key must be deactivate, delete or keep"}, true},
-		{"unknown credential type", valid(map[string]string{AWSAccessKeyID: "", AWSSecretAccessKey: "", CredentialType: "aws-credential", Credentials: `{"a":"b"}`}), []string{"aws-credential"}, false},
+		{"unknown credential type", valid(map[string]string{AWSAccessKeyID: "", AWSSecretAccessKey: "", CredentialType: "aws-credential", Credentials: `{"a":"b"}`}), []string{"credential-type: unknown credential set type `aws-credential`; did you mean `aws-credentials`?"}, false},
+		{"unknown credential type with the key inputs", valid(map[string]string{CredentialType: "x059"}), []string{"credential-type: unknown credential set type `x059`; did you mean `x509`?"}, false},
+		{"unknown credential type without credentials", valid(map[string]string{AWSAccessKeyID: "", AWSSecretAccessKey: "", CredentialType: "pks"}), []string{"did you mean `psk`?", "nothing to store"}, false},
 		{"unknown field with a suggestion", valid(map[string]string{AWSAccessKeyID: "", AWSSecretAccessKey: "", Credentials: `{"accessKeyId":"AKIAIOSFODNN7EXAMPLE","secretAccesKey":"x"}`}), []string{"did you mean `secretAccessKey`"}, false},
 	}
 	for _, tt := range tests {
@@ -153,6 +155,58 @@ func TestReadReportsEveryProblemAtOnce(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestReadReportsEachCredentialsProblemOnItsOwn(t *testing.T) {
+	tests := []struct {
+		name string
+		vars map[string]string
+		want []string
+	}{
+		{"a malformed key id, credentials not an object, and both given", valid(map[string]string{AWSAccessKeyID: "akia123", Credentials: "[1]"}),
+			[]string{"not both", "aws-access-key-id is not an AWS access key id", "credentials must be a JSON object"}},
+		{"a bad coverage type and an unknown field", valid(map[string]string{CoverageType: "eu", AWSAccessKeyID: "", AWSSecretAccessKey: "", Credentials: `{"accessKeyId":"AKIAIOSFODNN7EXAMPLE","secretAccesKey":"x"}`}),
+			[]string{"soracom-coverage-type", "did you mean `secretAccessKey`"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Read(env(t, tt.vars), &masks{}, time.Now())
+			for _, w := range tt.want {
+				if err == nil || !strings.Contains(err.Error(), w) {
+					t.Errorf("error does not say %q:\n%v", w, err)
+				}
+			}
+		})
+	}
+}
+
+func TestReadReportsNothingTwice(t *testing.T) {
+	for name, vars := range map[string]map[string]string{
+		"a temporary key":         valid(map[string]string{AWSAccessKeyID: "ASIAIOSFODNN7EXAMPLE"}),
+		"a secret without key id": valid(map[string]string{AWSAccessKeyID: ""}),
+		"a key id without secret": valid(map[string]string{AWSSecretAccessKey: ""}),
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := Read(env(t, vars), &masks{}, time.Now())
+			ie, ok := err.(*Error)
+			if !ok || len(ie.Problems) != 1 {
+				t.Errorf("want exactly one problem, got %v", err)
+			}
+		})
+	}
+}
+
+func TestReadRefusesAnEmptyCredentialsFile(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "x509.json"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	vars := valid(map[string]string{AWSAccessKeyID: "", AWSSecretAccessKey: "", CredentialType: "x509", CredentialsFile: "x509.json"})
+	vars["GITHUB_WORKSPACE"] = dir
+	_, err := Read(env(t, vars), &masks{}, time.Now())
+	if err == nil || !strings.Contains(err.Error(), `"x509.json"`) || !strings.Contains(err.Error(), "empty") {
+		t.Errorf("err = %v", err)
 	}
 }
 

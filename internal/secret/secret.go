@@ -71,13 +71,31 @@ func Forms(v string) []string {
 		}
 	}
 	add(v)
-	if b, err := json.Marshal(v); err == nil {
-		escaped := string(b[1 : len(b)-1])
+	for _, escaped := range jsonForms(v) {
 		if escaped != v {
 			add(escaped)
 		}
 	}
 	return out
+}
+
+// jsonForms returns v as it appears inside a JSON string: the plain escaping that jq,
+// Python and JavaScript print, and Go's default, which also escapes <, > and &.
+func jsonForms(v string) []string {
+	var plain strings.Builder
+	enc := json.NewEncoder(&plain)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil
+	}
+	forms := []string{strings.TrimSuffix(plain.String(), "\n")}
+	if b, err := json.Marshal(v); err == nil {
+		forms = append(forms, string(b))
+	}
+	for i, f := range forms {
+		forms[i] = f[1 : len(f)-1]
+	}
+	return forms
 }
 
 // Mask registers every form of v with m (see Forms) and returns v as a Secret.

@@ -44,6 +44,7 @@ func TestFormsCoverEveryLineAndTheJSONEscapedForm(t *testing.T) {
 		{"CRLF lines lose the CR", "one\r\ntwo", []string{"one", "two", `one\r\ntwo`}},
 		{"a quote is masked escaped as well", `pa"ss`, []string{`pa"ss`, `pa\"ss`}},
 		{"a backslash is masked escaped as well", `pa\ss`, []string{`pa\ss`, `pa\\ss`}},
+		{"HTML characters: both the plain and Go's escaped JSON form", `p&ss"<w>`, []string{`p&ss"<w>`, `p&ss\"<w>`, `p\u0026ss\"\u003cw\u003e`}},
 		{"blank lines are never masked", "a1\n\n   \nb2", []string{"a1", "b2", `a1\n\n   \nb2`}},
 		{"an empty value masks nothing", "", nil},
 	}

@@ -37,6 +37,7 @@ type Client struct {
 	retry   Retry
 	masker  secret.Masker
 	now     func() time.Time
+	notify  func(operation string, err error, wait time.Duration)
 }
 
 // Option configures a Client.
@@ -47,6 +48,12 @@ func WithHTTPClient(h *http.Client) Option { return func(c *Client) { c.http = h
 
 // WithRetry sets the retry policy.
 func WithRetry(r Retry) Option { return func(c *Client) { c.retry = r } }
+
+// WithRetryNotify calls notify before each retry, with the failure and the wait, so a
+// long wait (a rate limit, a slow server) does not look like a hang.
+func WithRetryNotify(notify func(operation string, err error, wait time.Duration)) Option {
+	return func(c *Client) { c.notify = notify }
+}
 
 // WithClock sets the clock used for token expiry (tests).
 func WithClock(now func() time.Time) Option { return func(c *Client) { c.now = now } }
@@ -124,7 +131,11 @@ func (c *Client) do(ctx context.Context, cl call, h headers) (response, error) {
 		ambiguous = ambiguous || cl.method != http.MethodGet
 		return resp, err
 	}
-	resp, err := c.retry.run(ctx, attempt)
+	var notify func(error, time.Duration)
+	if c.notify != nil {
+		notify = func(err error, wait time.Duration) { c.notify(cl.operation, err, wait) }
+	}
+	resp, err := c.retry.run(ctx, attempt, notify)
 	if err != nil {
 		var apiErr *APIError
 		if errors.As(err, &apiErr) {

@@ -88,7 +88,7 @@ func (s *serverWait) Unwrap() []error { return []error{s.err, &s.wait} }
 func permanent(err error) error { return backoff.Permanent(err) }
 
 // run calls attempt until it succeeds, fails permanently, or the bounds are reached.
-func (r Retry) run(ctx context.Context, attempt func() (response, error)) (response, error) {
+func (r Retry) run(ctx context.Context, attempt func() (response, error), notify backoff.Notify) (response, error) {
 	b := backoff.NewExponentialBackOff()
 	b.InitialInterval = r.InitialInterval
 	b.MaxInterval = r.MaxInterval
@@ -97,7 +97,11 @@ func (r Retry) run(ctx context.Context, attempt func() (response, error)) (respo
 		b.Multiplier = 2
 	}
 	b.RandomizationFactor = 0.5
-	resp, err := backoff.Retry(ctx, attempt, backoff.WithBackOff(b), backoff.WithMaxTries(r.MaxAttempts), backoff.WithMaxElapsedTime(r.Deadline))
+	opts := []backoff.RetryOption{backoff.WithBackOff(b), backoff.WithMaxTries(r.MaxAttempts), backoff.WithMaxElapsedTime(r.Deadline)}
+	if notify != nil {
+		opts = append(opts, backoff.WithNotify(notify))
+	}
+	resp, err := backoff.Retry(ctx, attempt, opts...)
 	var p *backoff.PermanentError
 	if errors.As(err, &p) {
 		err = p.Err
