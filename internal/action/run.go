@@ -60,6 +60,11 @@ func Run(ctx context.Context, env Env) int {
 	case err != nil:
 		msg = describe(err)
 	}
+	if err != nil && report == nil {
+		// Failed before anything was done (authentication, AWS credentials): the
+		// summary still says why.
+		report = &Report{}
+	}
 	if report != nil {
 		report.Failure = msg
 	}
