@@ -153,7 +153,7 @@ func (r *run) verifyGivenKey(ctx context.Context, rep *Report, keyID string) err
 	}
 	key := awskeys.AccessKey{ID: keyID, Secret: secretOf(r.cfg.Credentials.Fields, "secretAccessKey")}
 	r.log.Infof("Verifying AWS access key %s with sts:GetCallerIdentity", key.ID)
-	id, err := awskeys.VerifyKey(ctx, base, key, r.env.KeyWait)
+	id, err := awskeys.VerifyGivenKey(ctx, base, key, r.env.KeyWait)
 	if err != nil {
 		return fmt.Errorf("the AWS access key %s does not work, so it was not stored: %w (set verify-aws-key: false to store it anyway)", key.ID, err)
 	}

@@ -33,10 +33,9 @@ type SetResult struct {
 	Type         string `json:"type"`
 	Operation    string `json:"operation"`
 	UpdatedAt    string `json:"updatedAt,omitempty"`
-	// Planned is, in a dry run, what a real run would do: create, update, skip or fail.
+	// Planned is, in a dry run, what a real run would do: create, update, skip, fail
+	// or none.
 	Planned string `json:"planned,omitempty"`
-	// AccessKeyID is, in a rotation, the key id the set holds now.
-	AccessKeyID string `json:"accessKeyId,omitempty"`
 }
 
 func (r *Report) add(id, typ, op string, at time.Time) {

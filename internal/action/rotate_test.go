@@ -269,6 +269,42 @@ func TestRotationOutputsSayWhichKeyEverySetHoldsAfterALateFailure(t *testing.T) 
 	}
 }
 
+func TestRotationRemovesAKeyThatAFailedCreateMadeAllTheSame(t *testing.T) {
+	w := newWorld(t)
+	// IAM creates the key, then the answer is an error the SDK does not retry.
+	w.acct.Fail("CreateAccessKey", awstest.Fault{Status: 400, Code: "ServiceFailure", Message: "answer lost", AfterHandling: true})
+	o := w.run(t, 5*time.Second)
+	if o.code != 1 {
+		t.Fatalf("exit %d", o.code)
+	}
+	if keys := w.acct.Keys(user); len(keys) != 1 || keys[0].ID != w.old.ID || keys[0].Status != awstest.Active {
+		t.Errorf("IAM keys after the failed create: %+v", keys)
+	}
+	if msg := errorLine(t, o); !strings.Contains(msg, "created all the same") || !strings.Contains(msg, "was deleted") {
+		t.Errorf("error does not say the stray key was deleted: %s", msg)
+	}
+}
+
+func TestRotationLaterFailureNamesSetsOnADeletedInactiveKey(t *testing.T) {
+	w := newWorld(t)
+	dead := w.acct.AddKey(user, awstest.Inactive)
+	w.soracom.PutCredentialSet(soracomtest.CredentialSet{ID: "zz-dead-aws", Type: "aws-credentials", Credentials: map[string]any{"accessKeyId": dead.ID, "secretAccessKey": "x"}})
+	w.soracom.Inject("PUT /v1/credentials/zz-dead-aws", soracomtest.Always, soracomtest.StatusFault(http.StatusInternalServerError))
+	o := w.run(t, 5*time.Second)
+	if o.code != 1 {
+		t.Fatalf("exit %d", o.code)
+	}
+	msg := errorLine(t, o)
+	for _, want := range []string{"still on the inactive key " + dead.ID + ", which this run deleted", "zz-dead-aws"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error does not say %q:\n%s", want, msg)
+		}
+	}
+	if strings.Contains(msg, "every set works") || strings.Contains(msg, "To fix") {
+		t.Errorf("error claims every set works, or adds advice that contradicts its own:\n%s", msg)
+	}
+}
+
 func TestRotationRolledBackReportsNoNewKey(t *testing.T) {
 	w := newWorld(t)
 	w.soracom.Inject("PUT /v1/credentials/funnel-aws", soracomtest.Always, soracomtest.StatusFault(http.StatusForbidden))
@@ -296,6 +332,31 @@ func TestRotationDryRunSummaryShowsKeysByTheirLastFourCharacters(t *testing.T) {
 	}
 	if len(w.acct.Keys(user)) != 1 || w.setKey(t, "funnel-aws") != w.old.ID {
 		t.Errorf("dry run changed something")
+	}
+}
+
+func TestRegistrationRefusesAKnownKeyWithAWrongSecretWithoutWaitingAMinute(t *testing.T) {
+	w := newWorld(t)
+	w.inputs = map[string]string{
+		inputs.CredentialID: "funnel-aws", inputs.AuthKeyID: authKeyID, inputs.AuthKey: authKey, inputs.Endpoint: w.soracom.URL(),
+		inputs.AWSAccessKeyID: w.old.ID, inputs.AWSSecretAccessKey: "not-the-secret-of-this-key-0123456789",
+	}
+	o := w.run(t, 10*time.Minute)
+	if o.code != 1 {
+		t.Fatalf("exit %d", o.code)
+	}
+	if msg := errorLine(t, o); !strings.Contains(msg, "SignatureDoesNotMatch") {
+		t.Errorf("error = %s", msg)
+	}
+	checks := 0
+	for _, a := range w.acct.Actions() {
+		if a == "GetCallerIdentity" {
+			checks++
+		}
+	}
+	// Polling through the whole 10-minute budget would take hundreds of checks.
+	if checks > 30 {
+		t.Errorf("STS was asked %d times about a secret that cannot work", checks)
 	}
 }
 

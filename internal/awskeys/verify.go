@@ -60,19 +60,36 @@ func (e *KeyNotWorkingError) Unwrap() error { return e.Err }
 // other answer is returned at once. base gives region, endpoints and HTTP client; its
 // credentials are not used.
 func VerifyKey(ctx context.Context, base aws.Config, key AccessKey, budget time.Duration) (Identity, error) {
-	if budget <= 0 {
-		budget = DefaultVerifyBudget
-	}
-	b := &backoff.ExponentialBackOff{
+	return verifyKey(ctx, base, key, budget, verifyBackoff(), 0)
+}
+
+// VerifyGivenKey is VerifyKey for a key the user gave (one an earlier step created,
+// say). It gives up early on SignatureDoesNotMatch that lasts past a short grace: the
+// key id is known to STS, so the secret is wrong, and waiting a minute would not help.
+func VerifyGivenKey(ctx context.Context, base aws.Config, key AccessKey, budget time.Duration) (Identity, error) {
+	return verifyKey(ctx, base, key, budget, verifyBackoff(), signatureGrace)
+}
+
+// signatureGrace is how long VerifyGivenKey rides out SignatureDoesNotMatch, which some
+// endpoints answer for a moment after a key is created.
+const signatureGrace = 5 * time.Second
+
+func verifyBackoff() backoff.BackOff {
+	return &backoff.ExponentialBackOff{
 		InitialInterval:     250 * time.Millisecond,
 		RandomizationFactor: 0.2,
 		Multiplier:          1.5,
 		MaxInterval:         800 * time.Millisecond, // with jitter: at most ~1 s
 	}
-	return verifyKey(ctx, base, key, budget, b)
 }
 
-func verifyKey(parent context.Context, base aws.Config, key AccessKey, budget time.Duration, b backoff.BackOff) (Identity, error) {
+// verifyKey polls STS with key; grace, when not zero, bounds how long a
+// SignatureDoesNotMatch answer is taken for propagation.
+func verifyKey(parent context.Context, base aws.Config, key AccessKey, budget time.Duration, b backoff.BackOff, grace time.Duration) (Identity, error) {
+	if budget <= 0 {
+		budget = DefaultVerifyBudget
+	}
+	started := time.Now()
 	client := sts.NewFromConfig(base, func(o *sts.Options) {
 		o.Credentials = credentials.NewStaticCredentialsProvider(key.ID, key.Secret.Reveal(), "")
 	})
@@ -92,7 +109,9 @@ func verifyKey(parent context.Context, base aws.Config, key AccessKey, budget ti
 		}
 		last = err
 		var ae smithy.APIError
-		if errors.As(err, &ae) && notYetPropagated(ae.ErrorCode()) || retryable.IsErrorRetryable(err) == aws.TrueTernary {
+		isAPI := errors.As(err, &ae)
+		wrongSecret := isAPI && ae.ErrorCode() == "SignatureDoesNotMatch" && grace > 0 && time.Since(started) > grace
+		if !wrongSecret && (isAPI && notYetPropagated(ae.ErrorCode()) || retryable.IsErrorRetryable(err) == aws.TrueTernary) {
 			return Identity{}, err
 		}
 		refused = err

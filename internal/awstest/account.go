@@ -71,6 +71,9 @@ type Fault struct {
 	Code    string // error code, e.g. Throttling
 	Message string
 	Times   int // how many requests in a row get it; 1 when zero
+	// AfterHandling carries the action out before answering the error: a request that
+	// took effect though its caller saw it fail (a 5xx from a proxy after the write).
+	AfterHandling bool
 }
 
 // Throttling is the answer STS and IAM give when a caller exceeds its request rate.
@@ -382,13 +385,21 @@ func (a *Account) handler(service string) http.Handler {
 			} else if !(service == "sts" && action == "AssumeRoleWithWebIdentity") {
 				return "", errorf(403, "MissingAuthenticationToken", "Request is missing Authentication Token")
 			}
-			if f, ok := a.takeFaultLocked(action); ok {
+			f, faulted := a.takeFaultLocked(action)
+			if faulted && !f.AfterHandling {
 				return "", &apiError{f.Status, f.Code, f.Message}
 			}
+			var result string
+			var err *apiError
 			if service == "sts" {
-				return a.stsLocked(action, params, caller)
+				result, err = a.stsLocked(action, params, caller)
+			} else {
+				result, err = a.iamLocked(action, params, caller)
 			}
-			return a.iamLocked(action, params, caller)
+			if faulted {
+				return "", &apiError{f.Status, f.Code, f.Message}
+			}
+			return result, err
 		}()
 		if aerr != nil {
 			logged.Error = aerr.code

@@ -73,7 +73,7 @@ var (
 	// compiles into hundreds of states, which every run would pay for at start-up.
 	roleARNPattern       = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$`)
 	sessionNamePattern   = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
-	regionPattern        = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d{1,2}$`)
+	regionPattern        = regexp.MustCompile(`^[a-z]{2,4}(-[a-z]+)+-\d{1,2}$`)
 	iamUserNamePattern   = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
 	ifExistsValues       = []string{"update", "skip", "fail"}
 	coverageTypes        = []string{"jp", "g"}
@@ -180,6 +180,19 @@ func Read(getenv Getenv, m secret.Masker, now time.Time) (*Config, error) {
 	c.IAMUserName = in(IAMUserName)
 	if c.IAMUserName != "" && !iamUserNamePattern.MatchString(c.IAMUserName) {
 		p.addf("%s %q is not a valid IAM user name (1-64 of letters, digits and +=,.@_-)", IAMUserName, c.IAMUserName)
+	}
+
+	// Inputs that only mean something with another one are refused alone: a setting
+	// that silently does nothing is a mistake the user cannot see.
+	if c.AWS.RoleToAssume == "" {
+		for _, name := range []string{Audience, RoleSessionName, RoleDurationSeconds} {
+			if in(name) != defaults[name] {
+				p.addf("%s applies to the role in %s, which is not set: set %s, or remove %s", name, RoleToAssume, RoleToAssume, name)
+			}
+		}
+	}
+	if c.IAMUserName == "" && c.OldKey != defaults[OldKey] {
+		p.addf("%s applies to a rotation, which %s starts: set %s, or remove %s", OldKey, IAMUserName, IAMUserName, OldKey)
 	}
 
 	keyID := in(AWSAccessKeyID)

@@ -119,6 +119,8 @@ type Plan struct {
 
 	keys Keys
 	sets Sets
+	// keyIDs are the user's keys when the plan was made, to tell a key this run created.
+	keyIDs []string
 }
 
 // Prepare lists the user's keys and the credential sets and decides what a rotation
@@ -148,6 +150,9 @@ func Prepare(ctx context.Context, keys Keys, sets Sets, named []string) (Plan, e
 	}
 
 	p := Plan{keys: keys, sets: sets}
+	for _, k := range existing {
+		p.keyIDs = append(p.keyIDs, k.ID)
+	}
 	var active, inactive []awskeys.KeyMetadata
 	for _, k := range existing {
 		if k.Status == awskeys.Active {
@@ -342,8 +347,8 @@ func Execute(ctx context.Context, p Plan, old OldKeyPolicy) (Result, error) {
 
 	key, err := p.keys.Create(ctx)
 	if err != nil {
-		return res, &Error{Step: "create a new access key", Err: err, State: capitalize(before) + ".",
-			Next: "Fix the cause, then run the workflow again."}
+		return res, &Error{Step: "create a new access key", Err: err, State: p.removeOrphans(ctx, capitalize(before)+"."),
+			Next: "Fix the cause, then run the workflow again.", Resumable: true}
 	}
 	short := awskeys.ShortID(key.ID)
 	res.NewKeyID = key.ID
@@ -352,7 +357,7 @@ func Execute(ctx context.Context, p Plan, old OldKeyPolicy) (Result, error) {
 	if err != nil {
 		return res, &Error{Step: fmt.Sprintf("wait until the new access key %s works", short), Err: err,
 			State: rollback(ctx, p.keys, key, before),
-			Next:  "Run the workflow again; if it keeps failing, check that STS is reachable from the runner."}
+			Next:  "Run the workflow again; if it keeps failing, check that STS is reachable from the runner.", Resumable: true}
 	}
 	res.Account = id.Account
 
@@ -376,15 +381,15 @@ func Execute(ctx context.Context, p Plan, old OldKeyPolicy) (Result, error) {
 		if known && len(res.Updated) == 0 {
 			return res, &Error{Step: step, Err: err,
 				State: rollback(ctx, p.keys, key, before),
-				Next:  "Fix the cause (SORACOM credentials and permissions, the set id), then run the workflow again."}
+				Next:  "Fix the cause (SORACOM credentials and permissions, the set id), then run the workflow again.", Resumable: true}
 		}
-		state := fmt.Sprintf("Both access keys are active, so every set works: on the new key %s: %s; still on %s: %s.",
-			short, listOrNothing(res.UpdatedIDs()), oldKeyName(p.Replace), listOrNothing(res.NotUpdated))
+		rest := res.NotUpdated
+		var unsure string
 		if !known {
-			state = fmt.Sprintf("Both access keys are active, so every set works: on the new key %s: %s; "+
-				"credential set %s may hold either key (SORACOM could not be asked which); the others (%s) still hold %s.",
-				short, listOrNothing(res.UpdatedIDs()), t.ID, listOrNothing(without(res.NotUpdated, t.ID)), oldKeyName(p.Replace))
+			rest = without(rest, t.ID)
+			unsure = fmt.Sprintf("; credential set %s may hold either key (SORACOM could not be asked which)", t.ID)
 		}
+		state := fmt.Sprintf("%s: on the new key %s: %s%s%s.", p.keysActive(rest), short, listOrNothing(res.UpdatedIDs()), p.whereTheRestAre(rest), unsure)
 		return res, &Error{Step: step, Err: err, State: state,
 			Next: fmt.Sprintf("A person must finish: fix the cause, store the new key in the sets not on it (or put the old key back in %s), "+
 				"then deactivate the key no set holds. Until then the action stops, as the user has two active keys.",
@@ -406,6 +411,8 @@ func Execute(ctx context.Context, p Plan, old OldKeyPolicy) (Result, error) {
 		retire, res.OldKeyAction = p.keys.Deactivate, OldKeyDeactivated
 	}
 	if err := retire(ctx, p.Replace); err != nil {
+		// Not Resumable: a new run stops at the two active keys, so the inner error's
+		// "run again" advice would mislead.
 		res.OldKeyAction = OldKeyStillActive
 		return res, &Error{Step: fmt.Sprintf("%s the old access key %s", old, p.Replace), Err: err,
 			State: fmt.Sprintf("Every planned set (%s) holds the new key %s; the old key %s is still active.",
@@ -414,6 +421,77 @@ func Execute(ctx context.Context, p Plan, old OldKeyPolicy) (Result, error) {
 				capitalize(string(old)), p.Replace)}
 	}
 	return res, nil
+}
+
+// keysActive says which keys are active after a failure that kept the new key, and
+// whether every set works: it does when every set not moved holds the old, active key.
+func (p Plan) keysActive(rest []string) string {
+	if p.Replace == "" {
+		return "The new access key is active"
+	}
+	for _, t := range p.Targets {
+		if slices.Contains(rest, t.ID) && (!t.Exists || t.AccessKeyID != p.Replace) {
+			return "Both access keys are active"
+		}
+	}
+	return "Both access keys are active, so every set works"
+}
+
+// whereTheRestAre says what the sets that did not get the new key hold, from what each
+// held when the plan was made.
+func (p Plan) whereTheRestAre(ids []string) string {
+	var onOld, onInactive, missing, other []string
+	for _, t := range p.Targets {
+		if !slices.Contains(ids, t.ID) {
+			continue
+		}
+		switch {
+		case !t.Exists:
+			missing = append(missing, t.ID)
+		case p.Replace != "" && t.AccessKeyID == p.Replace:
+			onOld = append(onOld, t.ID)
+		case t.AccessKeyID != "" && t.AccessKeyID == p.DeleteInactive:
+			onInactive = append(onInactive, t.ID)
+		default:
+			other = append(other, t.ID)
+		}
+	}
+	var b strings.Builder
+	if len(onOld) > 0 {
+		fmt.Fprintf(&b, "; still on the old key %s: %s", p.Replace, strings.Join(onOld, ", "))
+	}
+	if len(onInactive) > 0 {
+		fmt.Fprintf(&b, "; still on the inactive key %s, which this run deleted (they did not work before either): %s", p.DeleteInactive, strings.Join(onInactive, ", "))
+	}
+	if len(other) > 0 {
+		fmt.Fprintf(&b, "; still on the inactive key they held before: %s", strings.Join(other, ", "))
+	}
+	if len(missing) > 0 {
+		fmt.Fprintf(&b, "; not created: %s", strings.Join(missing, ", "))
+	}
+	return b.String()
+}
+
+// removeOrphans deletes a key that a failed CreateAccessKey may have created all the
+// same (the SDK retries a request whose answer was lost), and says what state that
+// leaves, starting from before.
+func (p Plan) removeOrphans(ctx context.Context, before string) string {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
+	defer cancel()
+	keys, err := p.keys.List(ctx)
+	if err != nil {
+		return before + " (The user's keys could not be listed again to check that no key was created: look for an unused newest key.)"
+	}
+	for _, k := range keys {
+		if slices.Contains(p.keyIDs, k.ID) || k.ID == p.DeleteInactive {
+			continue
+		}
+		if err := p.keys.Delete(ctx, k.ID); err != nil {
+			return fmt.Sprintf("%s A key created by the failed request (%s) could not be deleted: delete it by hand (%v).", before, awskeys.ShortID(k.ID), err)
+		}
+		before += fmt.Sprintf(" A key the failed request created all the same (%s) was deleted.", awskeys.ShortID(k.ID))
+	}
+	return before
 }
 
 // stored records that set id holds the new key.
@@ -525,10 +603,13 @@ const (
 // Error is a failed rotation: which step failed, why, the state it left, and what a
 // person should do.
 type Error struct {
-	Step  string // what was being done
-	Err   error
-	State string // the end state, exactly
-	Next  string // the step a person should take
+	// Resumable is true when the failure left the starting state, so running the
+	// workflow again is the way on; then the cause's own advice applies too.
+	Resumable bool
+	Step      string // what was being done
+	Err       error
+	State     string // the end state, exactly
+	Next      string // the step a person should take
 }
 
 func (e *Error) Error() string {
@@ -537,3 +618,13 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// Hint is the cause's advice (say, the SAM permission to grant) when the failure left
+// the starting state; otherwise nothing, as Next says what to do.
+func (e *Error) Hint() string {
+	var h interface{ Hint() string }
+	if e.Resumable && errors.As(e.Err, &h) {
+		return h.Hint()
+	}
+	return ""
+}
