@@ -33,7 +33,7 @@ RUN --mount=type=cache,target=/root/.cache/go-build \
 
 FROM scratch
 LABEL org.opencontainers.image.title="soracom-credentials-action" \
-      org.opencontainers.image.description="GitHub Action that registers SORACOM credential sets" \
+      org.opencontainers.image.description="GitHub Action that creates or updates SORACOM credential sets and rotates the AWS access key behind them" \
       org.opencontainers.image.source="https://github.com/soracom-credentials-action/soracom-credentials-action" \
       org.opencontainers.image.licenses="MIT"
 # The only files: the CA bundle (for the SORACOM API's TLS) and the binary.

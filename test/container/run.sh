@@ -126,7 +126,9 @@ bah umount "$ctr" >/dev/null
 bah rm "$ctr" >/dev/null
 echo "  info image content $((image_bytes / 1024)) KiB"
 if ((image_bytes > 12 * 1024 * 1024)); then
-  echo "  WARN the image is over the 12 MB target (bench/image/RESULTS.md)"
+  fail "the image is over the 12 MB target (bench/image/RESULTS.md)"
+else
+  echo "  ok   the image is within the 12 MB target"
 fi
 
 # --- the emulator -------------------------------------------------------------
