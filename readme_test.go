@@ -115,8 +115,8 @@ func TestActionYMLIsAContainerActionWithDocumentedInputs(t *testing.T) {
 var yamlBlock = regexp.MustCompile("(?s)```yaml\n(.*?)```")
 
 // readmeWorkflows returns README's workflow examples: whole workflows as they are, and
-// step snippets inside a minimal workflow so they can be linted too. Fragments that are
-// neither (a lone `with:`) are left out.
+// step snippets inside a minimal workflow so they can be linted too. A YAML block that
+// is neither fails the test: every example must be lintable.
 func readmeWorkflows(t *testing.T) map[string]string {
 	t.Helper()
 	data, err := os.ReadFile("README.md")
@@ -132,6 +132,8 @@ func readmeWorkflows(t *testing.T) map[string]string {
 			out[name] = body
 		case strings.HasPrefix(strings.TrimSpace(body), "- "):
 			out[name] = "name: example\non: workflow_dispatch\njobs:\n  example:\n    runs-on: ubuntu-latest\n    steps:\n" + body
+		default:
+			t.Errorf("README YAML block %d is neither a workflow nor a list of steps, so actionlint cannot check it:\n%s", i+1, body)
 		}
 	}
 	if len(out) < 5 {
