@@ -537,6 +537,30 @@ func TestE2ERetriesA429OnTheWrite(t *testing.T) {
 	}
 }
 
+func TestE2EPartialFailureSaysWhichSetsChanged(t *testing.T) {
+	s, in := registration(t, map[string]string{"credential-id": "a\nb\nc"})
+	s.Deny("Credential:createCredential")
+	s.PutCredentialSet(soracomtest.CredentialSet{ID: "a", Type: "aws-credentials", Credentials: map[string]any{"accessKeyId": "AKIAOLDKEY0000000001"}})
+	r := runAction(t, runOpts{inputs: in, secrets: e2eSecrets})
+	if r.code != 1 {
+		t.Fatalf("exit %d", r.code)
+	}
+	msg := oneError(t, r)
+	for _, want := range []string{"Credential:createCredential", "done before the failure: a (updated)", "not changed: b, c"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error does not say %q: %s", want, msg)
+		}
+	}
+	if rs := results(t, r); len(rs) != 1 || rs[0].CredentialID != "a" || r.outputs["operation"] != "updated" {
+		t.Errorf("results = %+v, operation %q", rs, r.outputs["operation"])
+	}
+	for _, row := range []string{"| `a` | aws-credentials | updated |", "| `b` | aws-credentials | **not changed** (failed) |", "| `c` |"} {
+		if !strings.Contains(r.summary, row) {
+			t.Errorf("summary lacks %q:\n%s", row, r.summary)
+		}
+	}
+}
+
 func TestE2EDryRunWithIfExistsFailPlansNothing(t *testing.T) {
 	s, in := registration(t, map[string]string{"dry-run": "true", "if-exists": "fail", "credential-id": "a\nb"})
 	s.PutCredentialSet(soracomtest.CredentialSet{ID: "a", Type: "aws-credentials", Credentials: map[string]any{"accessKeyId": "AKIAOLDKEY0000000001"}})

@@ -48,6 +48,7 @@ func (r *run) register(ctx context.Context) (*Report, error) {
 		}
 	}
 	if err != nil {
+		rep.NotChanged = r.untouched(stored)
 		return rep, r.partial(err, stored)
 	}
 	return rep, nil
@@ -58,17 +59,11 @@ func (r *run) partial(err error, stored []soracom.Stored) error {
 	if len(r.cfg.CredentialIDs) < 2 {
 		return err
 	}
-	done := map[string]bool{}
-	var changed, untouched []string
+	var changed []string
 	for _, s := range stored {
-		done[s.ID] = true
 		changed = append(changed, fmt.Sprintf("%s (%s)", s.ID, s.Operation))
 	}
-	for _, id := range r.cfg.CredentialIDs {
-		if !done[id] {
-			untouched = append(untouched, id)
-		}
-	}
+	untouched := r.untouched(stored)
 	if len(changed) == 0 {
 		if errors.Is(err, soracom.ErrExists) {
 			return err // it says so already
@@ -76,6 +71,21 @@ func (r *run) partial(err error, stored []soracom.Stored) error {
 		return fmt.Errorf("%w; no credential set was changed", err)
 	}
 	return fmt.Errorf("%w; done before the failure: %s; not changed: %s (run again to finish)", err, strings.Join(changed, ", "), strings.Join(untouched, ", "))
+}
+
+// untouched returns the ids of the sets a failed run did not get to.
+func (r *run) untouched(stored []soracom.Stored) []string {
+	done := map[string]bool{}
+	for _, s := range stored {
+		done[s.ID] = true
+	}
+	var ids []string
+	for _, id := range r.cfg.CredentialIDs {
+		if !done[id] {
+			ids = append(ids, id)
+		}
+	}
+	return ids
 }
 
 // plan reports what a run would do, from one list of the sets.

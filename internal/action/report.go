@@ -25,6 +25,9 @@ type Report struct {
 	Rotation *RotationReport
 	// Failure is the error the run ended with, as the ::error:: line says it.
 	Failure string
+	// NotChanged are the sets a failed registration did not get to (or failed on); the
+	// summary lists them, the results output does not.
+	NotChanged []string
 }
 
 // SetResult is one element of the results output.
@@ -104,7 +107,7 @@ func (r *run) publish(rep *Report) error {
 			return err
 		}
 	}
-	if rep == nil || len(rep.Results) == 0 && rep.Rotation == nil && rep.Failure == "" {
+	if rep == nil || len(rep.Results) == 0 && len(rep.NotChanged) == 0 && rep.Rotation == nil && rep.Failure == "" {
 		return nil
 	}
 	return r.files.AddSummary(r.summary(rep))
@@ -131,7 +134,7 @@ func (r *run) summary(rep *Report) string {
 	if rep.Rotation != nil {
 		rep.Rotation.writeSummary(&b)
 	}
-	if len(rep.Results) == 0 {
+	if len(rep.Results) == 0 && len(rep.NotChanged) == 0 {
 		return b.String()
 	}
 	b.WriteString("| Credential set | Type | Operation | Time |\n|---|---|---|---|\n")
@@ -145,6 +148,9 @@ func (r *run) summary(rep *Report) string {
 			at = "—"
 		}
 		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", res.CredentialID, res.Type, op, at)
+	}
+	for _, id := range rep.NotChanged {
+		fmt.Fprintf(&b, "| `%s` | %s | **not changed** (failed) | — |\n", id, r.cfg.Type)
 	}
 	b.WriteString("\n")
 	var facts []string
