@@ -541,13 +541,6 @@ func rollback(ctx context.Context, keys Keys, key awskeys.AccessKey, before stri
 	return fmt.Sprintf("The new access key %s was deleted; %s.", awskeys.ShortID(key.ID), before)
 }
 
-func oldKeyName(id string) string {
-	if id == "" {
-		return "what they held before"
-	}
-	return "the old key " + id
-}
-
 // describeTargets tells what the planned sets hold now, grouped by key:
 // "cs-a, cs-b hold key AKIA…; cs-new does not exist".
 func (p Plan) describeTargets() string {
