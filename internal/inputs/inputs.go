@@ -71,14 +71,16 @@ var (
 	accessKeyIDPattern  = regexp.MustCompile(`^[A-Z0-9]{16,128}$`)
 	// Lengths are checked apart from the patterns: a counted repetition like {1,512}
 	// compiles into hundreds of states, which every run would pay for at start-up.
-	roleARNPattern       = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$`)
-	sessionNamePattern   = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
-	regionPattern        = regexp.MustCompile(`^[a-z]{2,4}(-[a-z]+)+-\d{1,2}$`)
-	iamUserNamePattern   = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
-	ifExistsValues       = []string{"update", "skip", "fail"}
-	coverageTypes        = []string{"jp", "g"}
-	oldKeyValues         = []string{"deactivate", "delete", "keep"}
-	yamlTrue, yamlFalse  = []string{"true", "True", "TRUE"}, []string{"false", "False", "FALSE"}
+	roleARNPattern      = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$`)
+	sessionNamePattern  = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
+	regionPattern       = regexp.MustCompile(`^[a-z]{2,4}(-[a-z]+)+-\d{1,2}$`)
+	iamUserNamePattern  = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
+	ifExistsValues      = []string{"update", "skip", "fail"}
+	coverageTypes       = []string{"jp", "g"}
+	oldKeyValues        = []string{"deactivate", "delete", "keep"}
+	yamlTrue, yamlFalse = []string{"true", "True", "TRUE"}, []string{"false", "False", "FALSE"}
+	// quotedValue finds "key": "value" pairs in text that is not valid JSON as a whole.
+	quotedValue          = regexp.MustCompile(`:\s*"((?:[^"\\\n]|\\.)*)"`)
 	maxRoleDurationLimit = 43200
 )
 
@@ -125,6 +127,7 @@ func Read(getenv Getenv, m secret.Masker, now time.Time) (*Config, error) {
 	fileName := in(CredentialsFile)
 	var fileObj map[string]any
 	var fileErr error
+	fileFailed := false // its problem is reported; its (absent) fields are not checked
 	if fileName != "" {
 		path := filepath.Join(workspace(getenv), fileName)
 		if filepath.IsAbs(fileName) {
@@ -132,6 +135,7 @@ func Read(getenv Getenv, m secret.Masker, now time.Time) (*Config, error) {
 		}
 		data, err := os.ReadFile(path)
 		if err != nil {
+			fileFailed = true
 			p.addf("%s: cannot read %q: %v; give a path relative to the workspace (%s) of a JSON file", CredentialsFile, fileName, errors.Unwrap(err), workspaceLabel(getenv))
 		} else {
 			fileObj, fileErr = parseObject(strings.TrimSpace(string(data)))
@@ -140,6 +144,7 @@ func Read(getenv Getenv, m secret.Masker, now time.Time) (*Config, error) {
 				fileErr = errors.New("the file is empty")
 			}
 			if fileErr != nil {
+				fileFailed = true
 				p.addf("%s: %q is not a JSON object: %v", CredentialsFile, fileName, fileErr)
 			}
 		}
@@ -256,7 +261,7 @@ func Read(getenv Getenv, m secret.Masker, now time.Time) (*Config, error) {
 			p.addf("nothing to store: set %s (or %s) to a JSON object with the fields of %s", Credentials, CredentialsFile, c.Type)
 		}
 	}
-	if len(p) > before {
+	if len(p) > before || fileFailed {
 		// The fields are checked only once the source is clear: the checks would
 		// otherwise repeat what is reported above, under other names.
 		return c, result(p)
@@ -492,6 +497,12 @@ func maskObject(m secret.Masker, typ, text string, obj map[string]any, err error
 		for _, line := range strings.Split(text, "\n") {
 			if t := strings.Trim(strings.TrimSpace(line), "{}[],:\""); t != "" {
 				secret.Mask(m, strings.TrimSpace(line))
+			}
+		}
+		// And each quoted value on its own, as it would be printed once parsed.
+		for _, v := range quotedValue.FindAllStringSubmatch(text, -1) {
+			if strings.TrimSpace(v[1]) != "" {
+				secret.Mask(m, v[1])
 			}
 		}
 		return

@@ -199,6 +199,16 @@ func TestReadReportsNothingTwice(t *testing.T) {
 	}
 }
 
+func TestReadCredentialsFileProblemIsNotAlsoReportedAsMissingFields(t *testing.T) {
+	vars := valid(map[string]string{AWSAccessKeyID: "", AWSSecretAccessKey: "", CredentialType: "username-password-credentials", CredentialsFile: "cfg/nope.json"})
+	vars["GITHUB_WORKSPACE"] = t.TempDir()
+	_, err := Read(env(t, vars), &masks{}, time.Now())
+	ie, ok := err.(*Error)
+	if !ok || len(ie.Problems) != 1 || !strings.Contains(ie.Problems[0], `"cfg/nope.json"`) {
+		t.Errorf("want one problem naming the file, got %v", err)
+	}
+}
+
 func TestReadRefusesAnEmptyCredentialsFile(t *testing.T) {
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "x509.json"), nil, 0o600); err != nil {
@@ -305,6 +315,17 @@ func TestReadMasksEveryLineOfCredentialsThatAreNotJSON(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "abc-secret-value") {
 		t.Errorf("error shows the secret: %v", err)
+	}
+}
+
+func TestReadMasksEachValueOfCredentialsThatAreNotJSON(t *testing.T) {
+	var m masks
+	_, err := Read(env(t, valid(map[string]string{AWSAccessKeyID: "", AWSSecretAccessKey: "", Credentials: `{"accessKeyId": "AKIAIOSFODNN7EXAMPLE", "secretAccessKey": "abc-secret-value",}`})), &m, time.Now())
+	if err == nil {
+		t.Fatal("no error")
+	}
+	if !contains(m, "abc-secret-value") {
+		t.Errorf("the value was not masked on its own: %q", m)
 	}
 }
 

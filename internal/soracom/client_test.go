@@ -353,11 +353,29 @@ func TestRevokedTokenIsReplacedOnce(t *testing.T) {
 	if _, err := sess.StoreAll(context.Background(), []string{"set-1"}, content, soracom.Update); err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Join(trips(s), ", "); got != "PUT /v1/credentials/set-1, POST /v1/auth, PUT /v1/credentials/set-1" {
+	if got := strings.Join(trips(s), ", "); got != "PUT /v1/credentials/set-1, POST /v1/auth, POST /v1/auth/logout, PUT /v1/credentials/set-1" {
 		t.Errorf("requests = %s", got)
 	}
 	if len(m.vals) != 4 {
 		t.Errorf("the new token was not masked (%d masks)", len(m.vals))
+	}
+}
+
+// A 401 from something in front of SORACOM may reject a token that is still valid: the
+// replaced token is revoked all the same, so none is left alive.
+func TestSpurious401LeavesNoTokenAlive(t *testing.T) {
+	s := emulator(t)
+	seed(s, "set-1")
+	sess := login(t, s, nil)
+	s.Inject("PUT /v1/credentials/*", 1, soracomtest.StatusFault(401))
+	if _, err := sess.StoreAll(context.Background(), []string{"set-1"}, content, soracom.Update); err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.Logout(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := s.LiveSessions(); n != 0 {
+		t.Errorf("%d tokens left alive", n)
 	}
 }
 

@@ -135,7 +135,9 @@ func (s *Session) send(ctx context.Context, cl call) (response, error) {
 	resp, err := s.c.do(ctx, cl, s.headers())
 	var apiErr *APIError
 	if errors.As(err, &apiErr) && (apiErr.Status == http.StatusUnauthorized || apiErr.Status == http.StatusBadRequest && cl.method == http.MethodGet) {
-		if rerr := s.authenticate(ctx); rerr != nil {
+		// renew also revokes the rejected token: a 401 from a proxy, or a 400 that
+		// was not about the token, would otherwise leave it alive.
+		if rerr := s.renew(ctx); rerr != nil {
 			return response{}, rerr
 		}
 		resp, err = s.c.do(ctx, cl, s.headers())
