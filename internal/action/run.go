@@ -56,7 +56,7 @@ func Run(ctx context.Context, env Env) int {
 	switch {
 	case err != nil && ctx.Err() != nil:
 		// The cause is the cancellation, not the network: no hint to follow.
-		msg = "cancelled: the job was cancelled while the action ran (" + err.Error() + "); the SORACOM API token was revoked"
+		msg = "cancelled: the job was cancelled while the action ran (" + err.Error() + ")"
 	case err != nil:
 		msg = describe(err)
 	}
