@@ -14,25 +14,6 @@ import (
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracomtest"
 )
 
-func accReg(t *testing.T, changes map[string]string, opts ...soracomtest.Option) (*soracomtest.Server, map[string]string) {
-	t.Helper()
-	s := soracomtest.Start(t, opts...)
-	s.AddAuthKey(e2eKeyID, e2eKeySecret)
-	in := map[string]string{
-		"credential-id":         "funnel-aws",
-		"soracom-auth-key-id":   e2eKeyID,
-		"soracom-auth-key":      e2eKeySecret,
-		"soracom-endpoint":      s.URL(),
-		"aws-access-key-id":     e2eAWSKeyID,
-		"aws-secret-access-key": e2eAWSSecret,
-		"verify-aws-key":        "false",
-	}
-	for k, v := range changes {
-		in[k] = v
-	}
-	return s, in
-}
-
 func accExisting(s *soracomtest.Server, id string) {
 	s.PutCredentialSet(soracomtest.CredentialSet{ID: id, Type: "aws-credentials", Credentials: map[string]any{"accessKeyId": "AKIAOLDKEY0000000001", "secretAccessKey": "old-secret-value"}})
 }
@@ -48,7 +29,7 @@ func accOK(t *testing.T, r runResult) {
 
 func TestAcceptanceOutputsAndResultsFields(t *testing.T) {
 	t.Parallel()
-	s, in := accReg(t, map[string]string{"credential-id": "a\nb\nc", "if-exists": "skip"})
+	s, in := registration(t, map[string]string{"credential-id": "a\nb\nc", "if-exists": "skip"})
 	accExisting(s, "b")
 	r := runAction(t, runOpts{inputs: in, secrets: e2eSecrets})
 	accOK(t, r)
@@ -99,7 +80,7 @@ func TestAcceptanceAllSameOperationsNotMixed(t *testing.T) {
 		{nil, "update", "created"},
 		{[]string{"a", "b"}, "skip", "skipped"},
 	} {
-		s, in := accReg(t, map[string]string{"credential-id": "a\nb", "if-exists": tc.ifExists})
+		s, in := registration(t, map[string]string{"credential-id": "a\nb", "if-exists": tc.ifExists})
 		for _, id := range tc.existing {
 			accExisting(s, id)
 		}
@@ -113,7 +94,7 @@ func TestAcceptanceAllSameOperationsNotMixed(t *testing.T) {
 
 func TestAcceptanceOutputsPrintedWithoutGITHUB_OUTPUT(t *testing.T) {
 	t.Parallel()
-	_, in := accReg(t, nil)
+	_, in := registration(t, nil)
 	r := runAction(t, runOpts{inputs: in, noGitHub: true, env: map[string]string{"GITHUB_ACTIONS": ""}})
 	accOK(t, r)
 	for _, want := range []string{"output credential-id=funnel-aws", "output operation=created", "output results=[", "output operator-id=" + soracomtest.DefaultOperatorID, "output aws-access-key-id=" + e2eAWSKeyID} {
@@ -136,7 +117,7 @@ func TestAcceptanceOutputsPrintedWithoutGITHUB_OUTPUT(t *testing.T) {
 func TestAcceptanceBooleansYAML12(t *testing.T) {
 	t.Parallel()
 	for _, v := range []string{"true", "True", "TRUE", "false", "False", "FALSE"} {
-		s, in := accReg(t, map[string]string{"dry-run": v, "verify-aws-key": "FALSE"})
+		s, in := registration(t, map[string]string{"dry-run": v, "verify-aws-key": "FALSE"})
 		r := runAction(t, runOpts{inputs: in, secrets: e2eSecrets})
 		accOK(t, r)
 		dry := strings.EqualFold(v, "true")
@@ -148,7 +129,7 @@ func TestAcceptanceBooleansYAML12(t *testing.T) {
 		}
 	}
 	for _, v := range []string{"yes", "1", "on", "tRUE", "no"} {
-		s, in := accReg(t, map[string]string{"dry-run": v})
+		s, in := registration(t, map[string]string{"dry-run": v})
 		r := runAction(t, runOpts{inputs: in, secrets: e2eSecrets})
 		if r.code != 1 || len(s.Requests()) != 0 || !strings.Contains(oneError(t, r), "dry-run") {
 			t.Errorf("dry-run=%q accepted (exit %d)", v, r.code)
@@ -185,7 +166,7 @@ func TestAcceptanceValidationEveryProblemAtOnce(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			s, in := accReg(t, tc.changes)
+			s, in := registration(t, tc.changes)
 			var secs []string
 			if in["soracom-auth-key"] != "" {
 				secs = []string{e2eKeySecret}
@@ -228,7 +209,7 @@ func TestAcceptanceValidationAccepts(t *testing.T) {
 		}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s, in := accReg(t, nil)
+			s, in := registration(t, nil)
 			for k, v := range tc.changes(s) {
 				in[k] = v
 			}
@@ -265,7 +246,7 @@ func firstNonMask(lines []string) int {
 func TestAcceptanceMaskingInputSecretsFirstAndSessionOnArrival(t *testing.T) {
 	t.Parallel()
 	creds := `{"username":"device-fleet","password":"line-one-PW-Secret\nline-two \"quoted\" \\ PW"}`
-	s, in := accReg(t, map[string]string{"credential-type": "username-password-credentials", "aws-access-key-id": "", "aws-secret-access-key": "", "credentials": creds},
+	s, in := registration(t, map[string]string{"credential-type": "username-password-credentials", "aws-access-key-id": "", "aws-secret-access-key": "", "credentials": creds},
 		soracomtest.WithLoggedHeaders("X-Soracom-API-Key", "X-Soracom-Token"))
 	r := runAction(t, runOpts{inputs: in, secrets: []string{e2eKeySecret, "line-one-PW-Secret\nline-two \"quoted\" \\ PW"}})
 	accOK(t, r)
@@ -309,7 +290,7 @@ func TestAcceptanceMaskingUnknownAndNestedCredentialValues(t *testing.T) {
 	// every string value of credentials except known non-secret fields is masked,
 	// even one in an unknown field (which is also refused).
 	creds := `{"accessKeyId":"AKIAE2ETESTKEY000003","secretAccessKey":"qa-secret-key-Value-123","sessionToken":"qa-unknown-field-Secret"}`
-	s, in := accReg(t, map[string]string{"aws-access-key-id": "", "aws-secret-access-key": "", "credentials": creds})
+	s, in := registration(t, map[string]string{"aws-access-key-id": "", "aws-secret-access-key": "", "credentials": creds})
 	r := runAction(t, runOpts{inputs: in, secrets: []string{e2eKeySecret, "qa-secret-key-Value-123", "qa-unknown-field-Secret"}})
 	if r.code != 1 || len(s.Requests()) != 0 {
 		t.Fatalf("exit %d, %d requests", r.code, len(s.Requests()))
@@ -319,7 +300,7 @@ func TestAcceptanceMaskingUnknownAndNestedCredentialValues(t *testing.T) {
 func TestAcceptanceMaskingInFailures(t *testing.T) {
 	t.Parallel()
 	// Server echoing the secret back in an error message.
-	s, in := accReg(t, nil)
+	s, in := registration(t, nil)
 	s.Inject("PUT /v1/credentials/*", soracomtest.Always, soracomtest.PlainTextFault(403, "denied for secret "+e2eAWSSecret+" and "+e2eKeySecret))
 	r := runAction(t, runOpts{inputs: in, secrets: e2eSecrets})
 	if r.code != 1 {
@@ -353,7 +334,7 @@ func authTimeout(t *testing.T, s *soracomtest.Server) []int {
 
 func TestAcceptanceTokenLifetimeAndLogout(t *testing.T) {
 	t.Parallel()
-	s, in := accReg(t, nil)
+	s, in := registration(t, nil)
 	r := runAction(t, runOpts{inputs: in, secrets: e2eSecrets})
 	accOK(t, r)
 	if got := authTimeout(t, s); len(got) != 1 || got[0] != 180 {
@@ -363,7 +344,7 @@ func TestAcceptanceTokenLifetimeAndLogout(t *testing.T) {
 		t.Errorf("no logout on success")
 	}
 	// failure: if-exists fail on an existing set
-	s2, in2 := accReg(t, map[string]string{"if-exists": "fail"})
+	s2, in2 := registration(t, map[string]string{"if-exists": "fail"})
 	accExisting(s2, "funnel-aws")
 	r2 := runAction(t, runOpts{inputs: in2, secrets: e2eSecrets})
 	if r2.code != 1 || s2.CountRequests("POST", "/v1/auth/logout") != 1 || s2.LiveSessions() != 0 {
@@ -373,7 +354,7 @@ func TestAcceptanceTokenLifetimeAndLogout(t *testing.T) {
 
 func TestAcceptanceLogoutHasItsOwnShortDeadline(t *testing.T) {
 	t.Parallel()
-	s, in := accReg(t, nil)
+	s, in := registration(t, nil)
 	s.Inject("POST /v1/auth/logout", soracomtest.Always, soracomtest.SlowFault(60*time.Second))
 	start := time.Now()
 	r := runAction(t, runOpts{inputs: in, secrets: e2eSecrets})
@@ -388,7 +369,7 @@ func TestAcceptanceLogoutHasItsOwnShortDeadline(t *testing.T) {
 
 func TestAcceptanceSIGTERMDuringRetryWaitLogsOut(t *testing.T) {
 	t.Parallel()
-	s, in := accReg(t, nil)
+	s, in := registration(t, nil)
 	// 429 asking for 300 s: must be capped at 60 s (logged), and cancellation logs out.
 	s.Inject("PUT /v1/credentials/*", soracomtest.Always, soracomtest.TooManyRequests(300, true))
 	start := time.Now()
@@ -428,14 +409,14 @@ func TestAcceptanceRoundTripsUnderEveryUndocumentedAnswer(t *testing.T) {
 	for _, a := range answers {
 		t.Run(a.name, func(t *testing.T) {
 			// update, missing -> 4
-			s, in := accReg(t, nil, a.opts...)
+			s, in := registration(t, nil, a.opts...)
 			r := runAction(t, runOpts{inputs: in, secrets: e2eSecrets})
 			accOK(t, r)
 			if len(s.Requests()) != 4 || r.outputs["operation"] != "created" {
 				t.Errorf("missing/update: %s op=%s", requestLine(s), r.outputs["operation"])
 			}
 			// update, existing -> 3
-			s, in = accReg(t, nil, a.opts...)
+			s, in = registration(t, nil, a.opts...)
 			accExisting(s, "funnel-aws")
 			r = runAction(t, runOpts{inputs: in, secrets: e2eSecrets})
 			accOK(t, r)
@@ -443,7 +424,7 @@ func TestAcceptanceRoundTripsUnderEveryUndocumentedAnswer(t *testing.T) {
 				t.Errorf("existing/update: %s", requestLine(s))
 			}
 			// skip, existing -> auth, list, logout
-			s, in = accReg(t, map[string]string{"if-exists": "skip"}, a.opts...)
+			s, in = registration(t, map[string]string{"if-exists": "skip"}, a.opts...)
 			accExisting(s, "funnel-aws")
 			r = runAction(t, runOpts{inputs: in, secrets: e2eSecrets})
 			accOK(t, r)
@@ -454,7 +435,7 @@ func TestAcceptanceRoundTripsUnderEveryUndocumentedAnswer(t *testing.T) {
 				t.Errorf("skip changed the set")
 			}
 			// fail, missing -> auth, list, post, logout
-			s, in = accReg(t, map[string]string{"if-exists": "fail"}, a.opts...)
+			s, in = registration(t, map[string]string{"if-exists": "fail"}, a.opts...)
 			r = runAction(t, runOpts{inputs: in, secrets: e2eSecrets})
 			accOK(t, r)
 			if got := requestLine(s); got != "POST /v1/auth, GET /v1/credentials, POST /v1/credentials/funnel-aws, POST /v1/auth/logout" {
@@ -488,7 +469,7 @@ func TestAcceptanceRetries(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			s, in := accReg(t, nil)
+			s, in := registration(t, nil)
 			accExisting(s, "funnel-aws")
 			s.Inject(tc.match, tc.times, tc.fault)
 			start := time.Now()
@@ -512,7 +493,7 @@ func TestAcceptanceRetries(t *testing.T) {
 
 func TestAcceptanceRetriesAreBounded(t *testing.T) {
 	t.Parallel()
-	s, in := accReg(t, nil)
+	s, in := registration(t, nil)
 	s.Inject("PUT /v1/credentials/*", soracomtest.Always, soracomtest.StatusFault(503))
 	start := time.Now()
 	r := runAction(t, runOpts{inputs: in, secrets: e2eSecrets})
@@ -548,7 +529,7 @@ func TestAcceptanceLostResponseCreate(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			s, in := accReg(t, map[string]string{"if-exists": tc.ifExists})
+			s, in := registration(t, map[string]string{"if-exists": tc.ifExists})
 			s.Inject("POST /v1/credentials/*", 1, tc.fault)
 			r := runAction(t, runOpts{inputs: in, secrets: e2eSecrets})
 			if r.code != 0 || r.outputs["operation"] != "created" {
@@ -593,7 +574,7 @@ func TestAcceptanceErrorTexts(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			s, in := accReg(t, tc.changes)
+			s, in := registration(t, tc.changes)
 			if tc.setup != nil {
 				tc.setup(s)
 			}
@@ -619,7 +600,7 @@ func TestAcceptanceErrorTexts(t *testing.T) {
 
 func TestAcceptanceExtraSpurious401ReauthLeavesNoToken(t *testing.T) {
 	t.Parallel()
-	s, in := accReg(t, nil)
+	s, in := registration(t, nil)
 	accExisting(s, "funnel-aws")
 	s.Inject("PUT /v1/credentials/*", 1, soracomtest.Fault{Status: 401, Header: http.Header{"Content-Type": {"application/json"}}, Body: `{"code":"SEM0016","message":"Invalid API key or token."}`})
 	r := runAction(t, runOpts{inputs: in, secrets: e2eSecrets})
@@ -635,7 +616,7 @@ func TestAcceptanceExtraSpurious401ReauthLeavesNoToken(t *testing.T) {
 func TestAcceptanceExtraPercentSecretMaskCommand(t *testing.T) {
 	t.Parallel()
 	sec := "pct%0Asecret%25value-XYZ"
-	_, in := accReg(t, map[string]string{"aws-secret-access-key": sec})
+	_, in := registration(t, map[string]string{"aws-secret-access-key": sec})
 	r := runAction(t, runOpts{inputs: in})
 	accOK(t, r)
 	for _, l := range strings.Split(r.stdout, "\n") {

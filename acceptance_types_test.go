@@ -52,7 +52,7 @@ func accTypeNames() []string {
 func accTypeRun(t *testing.T, typ string, creds map[string]any, opts ...soracomtest.Option) (*soracomtest.Server, runResult, []string) {
 	t.Helper()
 	text, _ := json.Marshal(creds)
-	s, in := accReg(t, map[string]string{"credential-type": typ, "aws-access-key-id": "", "aws-secret-access-key": "", "credentials": string(text)}, opts...)
+	s, in := registration(t, map[string]string{"credential-type": typ, "aws-access-key-id": "", "aws-secret-access-key": "", "credentials": string(text)}, opts...)
 	var secrets []string
 	secrets = append(secrets, e2eKeySecret)
 	for _, f := range accTypes[typ].secret {
@@ -208,15 +208,7 @@ func TestAcceptanceX509(t *testing.T) {
 				}
 				return
 			}
-			if len(s.Requests()) != 0 {
-				t.Errorf("requests sent")
-			}
-			msg := oneError(t, r)
-			for _, w := range tc.says {
-				if !strings.Contains(msg, w) {
-					t.Errorf("error lacks %q: %s", w, msg)
-				}
-			}
+			failedBeforeNetwork(t, s, r, tc.says)
 		})
 	}
 }
@@ -254,7 +246,7 @@ func TestAcceptanceGoogleServiceAccount(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			text, _ := json.Marshal(map[string]any{"credentials": tc.v})
-			s, in := accReg(t, map[string]string{"credential-type": "google-service-account-json", "aws-access-key-id": "", "aws-secret-access-key": "", "credentials": string(text)})
+			s, in := registration(t, map[string]string{"credential-type": "google-service-account-json", "aws-access-key-id": "", "aws-secret-access-key": "", "credentials": string(text)})
 			secrets := []string{e2eKeySecret}
 			if m, ok := tc.v.(map[string]any); ok {
 				for _, k := range []string{"private_key", "private_key_id"} {
@@ -359,7 +351,7 @@ func TestAcceptanceCredentialsFile(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			s, in := accReg(t, map[string]string{"credential-type": "username-password-credentials", "aws-access-key-id": "", "aws-secret-access-key": "", "credentials-file": tc.input})
+			s, in := registration(t, map[string]string{"credential-type": "username-password-credentials", "aws-access-key-id": "", "aws-secret-access-key": "", "credentials-file": tc.input})
 			ws := t.TempDir()
 			if tc.rel != "" {
 				p := filepath.Join(ws, tc.rel)
@@ -383,15 +375,7 @@ func TestAcceptanceCredentialsFile(t *testing.T) {
 				}
 				return
 			}
-			if len(s.Requests()) != 0 {
-				t.Errorf("requests sent")
-			}
-			msg := oneError(t, r)
-			for _, w := range tc.says {
-				if !strings.Contains(msg, w) {
-					t.Errorf("error lacks %q: %s", w, msg)
-				}
-			}
+			msg := failedBeforeNetwork(t, s, r, tc.says)
 			if tc.name != "unknown field in file" && strings.Contains(msg, "missing field") {
 				t.Errorf("an unusable file is also reported as missing fields: %s", msg)
 			}
@@ -401,7 +385,7 @@ func TestAcceptanceCredentialsFile(t *testing.T) {
 
 func TestAcceptanceUnknownTypeSuggests(t *testing.T) {
 	t.Parallel()
-	s, in := accReg(t, map[string]string{"credential-type": "aws-credential", "aws-access-key-id": "", "aws-secret-access-key": "", "credentials": `{"accessKeyId":"AKIAE2ETESTKEY000001","secretAccessKey":"abcdefghSecretQA1"}`})
+	s, in := registration(t, map[string]string{"credential-type": "aws-credential", "aws-access-key-id": "", "aws-secret-access-key": "", "credentials": `{"accessKeyId":"AKIAE2ETESTKEY000001","secretAccessKey":"abcdefghSecretQA1"}`})
 	r := runAction(t, runOpts{inputs: in, secrets: []string{e2eKeySecret, "abcdefghSecretQA1"}})
 	if r.code != 1 || len(s.Requests()) != 0 {
 		t.Fatalf("exit %d", r.code)
@@ -409,4 +393,20 @@ func TestAcceptanceUnknownTypeSuggests(t *testing.T) {
 	if msg := oneError(t, r); !strings.Contains(msg, "credential-type") || !strings.Contains(msg, "`aws-credentials`") {
 		t.Errorf("no suggestion: %s", msg)
 	}
+}
+
+// failedBeforeNetwork checks that a run sent no request and that its one error says
+// every one of says; it returns the error.
+func failedBeforeNetwork(t *testing.T, s *soracomtest.Server, r runResult, says []string) string {
+	t.Helper()
+	if len(s.Requests()) != 0 {
+		t.Errorf("requests sent")
+	}
+	msg := oneError(t, r)
+	for _, w := range says {
+		if !strings.Contains(msg, w) {
+			t.Errorf("error lacks %q: %s", w, msg)
+		}
+	}
+	return msg
 }

@@ -263,9 +263,9 @@ const (
 )
 
 // registration returns a SORACOM emulator and the inputs of a registration against it.
-func registration(t *testing.T, changes map[string]string) (*soracomtest.Server, map[string]string) {
+func registration(t *testing.T, changes map[string]string, opts ...soracomtest.Option) (*soracomtest.Server, map[string]string) {
 	t.Helper()
-	s := soracomtest.Start(t)
+	s := soracomtest.Start(t, opts...)
 	s.AddAuthKey(e2eKeyID, e2eKeySecret)
 	in := map[string]string{
 		"credential-id":         "funnel-aws",
