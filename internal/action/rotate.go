@@ -67,6 +67,7 @@ func (r *run) rotate(ctx context.Context) (*Report, error) {
 		r.log.Warningf("verify-aws-key is false: the new key is stored without waiting until AWS accepts it, so consumers may fail for a few seconds")
 		rotKeys = unverifiedKeys{keys}
 	}
+	rotKeys = loggedKeys{Keys: rotKeys, log: r.log}
 
 	// The token must outlive the wait for the new key, which comes between the plan and
 	// the updates.
@@ -76,7 +77,7 @@ func (r *run) rotate(ctx context.Context) (*Report, error) {
 	}
 	defer logout()
 	rep := &Report{DryRun: cfg.DryRun, OperatorID: sess.OperatorID}
-	sets := &credentialSets{sess: sess, description: cfg.Description}
+	sets := &credentialSets{log: r.log, sess: sess, description: cfg.Description}
 
 	plan, err := rotation.Prepare(ctx, rotKeys, sets, cfg.CredentialIDs)
 	if err != nil {
@@ -169,6 +170,31 @@ func (r *run) awsConfig(ctx context.Context) (aws.Config, error) {
 	return awskeys.Load(ctx, s, r.log)
 }
 
+// loggedKeys says in the log what the rotation does to the keys as it happens, so the
+// wait for a new key does not look like a hang.
+type loggedKeys struct {
+	rotation.Keys
+	log *Log
+}
+
+func (k loggedKeys) Create(ctx context.Context) (awskeys.AccessKey, error) {
+	key, err := k.Keys.Create(ctx)
+	if err == nil {
+		k.log.Infof("Created the new access key %s", shortKey(key.ID))
+	}
+	return key, err
+}
+
+func (k loggedKeys) WaitUntilWorks(ctx context.Context, key awskeys.AccessKey) (awskeys.Identity, error) {
+	k.log.Infof("Waiting until AWS accepts the new key %s (a new key takes a few seconds to propagate)", shortKey(key.ID))
+	start := time.Now()
+	id, err := k.Keys.WaitUntilWorks(ctx, key)
+	if err == nil {
+		k.log.Infof("The new key %s works (after %s)", shortKey(key.ID), time.Since(start).Round(100*time.Millisecond))
+	}
+	return id, err
+}
+
 // unverifiedKeys skips the wait for a new key (verify-aws-key: false).
 type unverifiedKeys struct{ awskeys.UserKeys }
 
@@ -178,6 +204,7 @@ func (unverifiedKeys) WaitUntilWorks(context.Context, awskeys.AccessKey) (awskey
 
 // credentialSets is the operator's credential sets as the rotation sees them.
 type credentialSets struct {
+	log         *Log
 	sess        *soracom.Session
 	description string
 	// listed are the sets as the plan saw them; existed says which ids were there.
@@ -221,5 +248,6 @@ func (c *credentialSets) Store(ctx context.Context, id string, key awskeys.Acces
 	if err != nil {
 		return time.Time{}, err
 	}
+	c.log.Infof("Credential set %s: %s with the new key %s", id, stored[0].Operation, shortKey(key.ID))
 	return stored[0].Set.UpdatedAt(), nil
 }
