@@ -100,9 +100,14 @@ func fetchIDToken(ctx context.Context, hc *http.Client, requestURL string, reque
 		Multiplier:          2,
 		MaxInterval:         r.max,
 	}
-	tok, err := backoff.Retry(ctx, get,
+	attempts := 0
+	counted := func() (secret.Secret, error) { attempts++; return get() }
+	tok, err := backoff.Retry(ctx, counted,
 		backoff.WithBackOff(b), backoff.WithMaxTries(r.tries), backoff.WithMaxElapsedTime(r.elapsed))
 	if err != nil {
+		if attempts > 1 {
+			return secret.Secret{}, fmt.Errorf("%w (gave up after %d attempts; GitHub's token service may be having trouble: re-run the job)", err, attempts)
+		}
 		return secret.Secret{}, err
 	}
 	return tok, nil
