@@ -1,0 +1,273 @@
+// Package audit checks the health of SORACOM credential sets without changing anything:
+// whether the AWS access key a set holds still exists in IAM, is active and young enough,
+// whether a set's certificate is about to expire, whether SORACOM uses the set at all,
+// and which keys of an IAM user no set holds.
+//
+// The package sees the credential sets as plain values and AWS through the small
+// read-only interface Keys, so every check is tested in memory; the SDK lives in an
+// adapter (internal/awskeys).
+package audit
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Severity says how bad a finding is.
+type Severity string
+
+// The severities, from worst to mildest.
+const (
+	// Broken: consumers of the set fail now, or will at any moment.
+	Broken Severity = "broken"
+	// Warning: works today, needs attention (old key, expiring certificate, unused set).
+	Warning Severity = "warning"
+	// Unknown: the audit could not tell (IAM kept throttling, a permission is missing).
+	Unknown Severity = "unknown"
+	// Info: worth knowing, nothing to fix.
+	Info Severity = "info"
+)
+
+// Severities lists every severity, worst first.
+var Severities = []Severity{Broken, Warning, Unknown, Info}
+
+// Rank orders severities: the higher, the worse; 0 for no finding.
+func (s Severity) Rank() int {
+	switch s {
+	case Broken:
+		return 4
+	case Warning:
+		return 3
+	case Unknown:
+		return 2
+	case Info:
+		return 1
+	}
+	return 0
+}
+
+// The checks, as the findings output names them.
+const (
+	KeyMissing     = "key-missing"
+	KeyInactive    = "key-inactive"
+	KeyOld         = "key-old"
+	KeyUnknown     = "key-unknown"
+	CertExpired    = "cert-expired"
+	CertExpiring   = "cert-expiring"
+	NeverUsed      = "never-used"
+	Unused         = "unused"
+	SessionKey     = "session-key"
+	ForeignAccount = "foreign-account"
+	SharedKey      = "shared-key"
+	OrphanKey      = "orphan-key"
+)
+
+// The credential set types the checks look into.
+const (
+	AWSCredentials = "aws-credentials"
+	X509           = "x509"
+)
+
+// The AWS permissions the IAM checks need; a missing one is reported once by name.
+const (
+	PermGetAccessKeyLastUsed = "iam:GetAccessKeyLastUsed"
+	PermListAccessKeys       = "iam:ListAccessKeys"
+	PermGetAccessKeyInfo     = "sts:GetAccessKeyInfo"
+)
+
+// Set is a credential set as SORACOM lists it. The list never holds a secret.
+type Set struct {
+	ID   string
+	Type string
+	// AccessKeyID is the key an aws-credentials set holds.
+	AccessKeyID string
+	// Certificate is an x509 set's certificate (PEM) when the list answer shows it.
+	Certificate string
+	// LastUsed is when SORACOM last used the set; zero means never.
+	LastUsed time.Time
+}
+
+// Finding is one thing a check found about a set (or, for orphan-key, about a key no
+// set holds). It is an element of the findings output.
+type Finding struct {
+	CredentialID string   `json:"credentialId"`
+	Type         string   `json:"type"`
+	Check        string   `json:"check"`
+	Severity     Severity `json:"severity"`
+	// Message says what is wrong and what to do about it.
+	Message     string `json:"message"`
+	AccessKeyID string `json:"accessKeyId,omitempty"`
+	UserName    string `json:"userName,omitempty"`
+	AgeDays     *int   `json:"ageDays,omitempty"`
+	// LastUsed is RFC 3339: the key's last use in AWS for key checks, the set's last use
+	// by SORACOM for unused.
+	LastUsed  string `json:"lastUsed,omitempty"`
+	AccountID string `json:"accountId,omitempty"`
+	NotAfter  string `json:"notAfter,omitempty"`
+	// Permission is the AWS permission whose denial left the key unknown; the report
+	// names it once, so such findings need no annotation of their own.
+	Permission string `json:"-"`
+}
+
+// KeyFacts is what IAM said about the key a set holds, for the report's table.
+type KeyFacts struct {
+	ID      string
+	User    string
+	Status  string // Active, Inactive, missing, unknown, temporary or foreign
+	Created time.Time
+	// LastUsed is the key's last use in AWS; zero when never used or unknown.
+	LastUsed        time.Time
+	LastUsedService string
+	LastUsedKnown   bool
+	Account         string
+}
+
+// Key statuses beyond IAM's Active and Inactive.
+const (
+	StatusActive    = "Active"
+	StatusInactive  = "Inactive"
+	StatusMissing   = "missing"
+	StatusUnknown   = "unknown"
+	StatusTemporary = "temporary"
+	StatusForeign   = "foreign"
+)
+
+// Row is one line of the report: a set (or an orphan key) and its findings, worst first.
+type Row struct {
+	Set      Set
+	Key      *KeyFacts
+	Findings []Finding
+}
+
+// Worst is the row's worst severity, "" when it has no finding.
+func (r Row) Worst() Severity {
+	var w Severity
+	for _, f := range r.Findings {
+		if f.Severity.Rank() > w.Rank() {
+			w = f.Severity
+		}
+	}
+	return w
+}
+
+// Report is the audit's outcome.
+type Report struct {
+	// Rows are worst first.
+	Rows []Row
+	// Account is the audited AWS account, when the IAM checks ran.
+	Account string
+	// IAMSkipped says why the IAM checks did not run; empty when they did.
+	IAMSkipped string
+	// Denied are the permissions AWS denied for every call that needed them: the
+	// report states them once instead of failing every set.
+	Denied []string
+	// Notes are facts the table cannot show (a check that could not run).
+	Notes []string
+}
+
+// Findings returns every finding, worst first.
+func (r *Report) Findings() []Finding {
+	out := []Finding{}
+	for _, row := range r.Rows {
+		out = append(out, row.Findings...)
+	}
+	slices.SortStableFunc(out, func(a, b Finding) int { return b.Severity.Rank() - a.Severity.Rank() })
+	return out
+}
+
+// Count returns how many findings have severity s.
+func (r *Report) Count(s Severity) int {
+	n := 0
+	for _, row := range r.Rows {
+		for _, f := range row.Findings {
+			if f.Severity == s {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// Reaches reports whether any finding is at least as bad as s.
+func (r *Report) Reaches(s Severity) bool {
+	for _, row := range r.Rows {
+		if row.Worst().Rank() >= s.Rank() && row.Worst() != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// sortRows puts the worst rows first, then orders by set id (orphan keys last among
+// equals), so the report reads the same on every run.
+func sortRows(rows []Row) {
+	for i := range rows {
+		slices.SortStableFunc(rows[i].Findings, func(a, b Finding) int {
+			if d := b.Severity.Rank() - a.Severity.Rank(); d != 0 {
+				return d
+			}
+			return strings.Compare(a.Check, b.Check)
+		})
+	}
+	slices.SortStableFunc(rows, func(a, b Row) int {
+		if d := b.Worst().Rank() - a.Worst().Rank(); d != 0 {
+			return d
+		}
+		if (a.Set.ID == "") != (b.Set.ID == "") {
+			if a.Set.ID == "" {
+				return 1
+			}
+			return -1
+		}
+		return strings.Compare(a.Set.ID+"\x00"+keyID(a), b.Set.ID+"\x00"+keyID(b))
+	})
+}
+
+func keyID(r Row) string {
+	if r.Key == nil {
+		return ""
+	}
+	return r.Key.ID
+}
+
+// Last4 shows a key id by its last four characters, as every message and the table do.
+func Last4(id string) string {
+	if len(id) <= 4 {
+		return "…" + id
+	}
+	return "…" + id[len(id)-4:]
+}
+
+// ageDays is a duration in whole days, as the findings output gives it.
+func ageDays(d time.Duration) *int {
+	n := int(d / (24 * time.Hour))
+	return &n
+}
+
+// errorCode is the AWS error code of err ("" when it has none). The SDK's errors (and
+// the in-memory fakes') carry it through an ErrorCode method.
+func errorCode(err error) string {
+	var coded interface{ ErrorCode() string }
+	if errors.As(err, &coded) {
+		return coded.ErrorCode()
+	}
+	return ""
+}
+
+func isDenied(err error) bool {
+	switch errorCode(err) {
+	case "AccessDenied", "AccessDeniedException", "UnauthorizedOperation":
+		return true
+	}
+	return false
+}
+
+func isNoSuchEntity(err error) bool {
+	switch errorCode(err) {
+	case "NoSuchEntity", "NoSuchEntityException":
+		return true
+	}
+	return false
+}

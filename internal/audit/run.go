@@ -1,0 +1,224 @@
+package audit
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Keys is the read-only view of AWS the IAM checks need. Errors carry AWS's error code
+// through an ErrorCode method (as the SDK's do): NoSuchEntity and AccessDenied are told
+// apart from failures; throttling and 5xx are retried by the implementation, and what
+// still fails leaves the key unknown.
+type Keys interface {
+	// CallerAccount is the account of the credentials (sts:GetCallerIdentity): the
+	// audited account.
+	CallerAccount(ctx context.Context) (string, error)
+	// AccessKeyAccount is the account a key belongs to (sts:GetAccessKeyInfo).
+	AccessKeyAccount(ctx context.Context, keyID string) (string, error)
+	// AccessKeyLastUsed is the key's user and last use (iam:GetAccessKeyLastUsed).
+	AccessKeyLastUsed(ctx context.Context, keyID string) (LastUse, error)
+	// ListAccessKeys lists a user's keys (iam:ListAccessKeys).
+	ListAccessKeys(ctx context.Context, user string) ([]Key, error)
+}
+
+// LastUse is IAM's answer to GetAccessKeyLastUsed.
+type LastUse struct {
+	User string
+	// Date is zero for a key never used; Service and Region are then "N/A".
+	Date    time.Time
+	Service string
+	Region  string
+}
+
+// Key is an access key as ListAccessKeys shows it.
+type Key struct {
+	ID      string
+	Status  string // Active or Inactive
+	Created time.Time
+}
+
+// Input is what an audit looks at.
+type Input struct {
+	// Sets are the sets to audit.
+	Sets []Set
+	// All are every set of the operator (a superset of Sets): a key is shared or an
+	// orphan according to all of them, audited or not.
+	All []Set
+	// Keys reads AWS; nil skips the IAM checks, for the reason in NoKeys.
+	Keys   Keys
+	NoKeys string
+}
+
+// Run audits the sets. It changes nothing anywhere. It fails only when ctx ends; every
+// other problem is part of the report.
+func Run(ctx context.Context, in Input, p Policy) (*Report, error) {
+	if p.Concurrency <= 0 {
+		p.Concurrency = DefaultConcurrency
+	}
+	holders := map[string][]string{}
+	for _, s := range in.All {
+		if s.Type == AWSCredentials && s.AccessKeyID != "" {
+			holders[s.AccessKeyID] = append(holders[s.AccessKeyID], s.ID)
+		}
+	}
+	rep := &Report{}
+	for _, s := range in.Sets {
+		row := Row{Set: s, Findings: setFindings(s, holders, p)}
+		if s.Type == AWSCredentials && s.AccessKeyID != "" {
+			row.Key = &KeyFacts{ID: s.AccessKeyID, Status: StatusUnknown}
+			if isTemporary(s.AccessKeyID) {
+				row.Key.Status = StatusTemporary
+			}
+		}
+		rep.Rows = append(rep.Rows, row)
+	}
+	if in.Keys == nil {
+		rep.IAMSkipped = in.NoKeys
+		if rep.IAMSkipped == "" {
+			rep.IAMSkipped = "no AWS credentials"
+		}
+	} else if err := checkKeys(ctx, in, p, holders, rep); err != nil {
+		return nil, err
+	}
+	sortRows(rep.Rows)
+	return rep, nil
+}
+
+// reads are the answers AWS gave, by key id and user.
+type reads struct {
+	caller    string
+	uses      map[string]LastUse
+	useErrs   map[string]error
+	accounts  map[string]string
+	acctErrs  map[string]error
+	lists     map[string][]Key
+	listErrs  map[string]error
+	anyUse    bool // some GetAccessKeyLastUsed succeeded: the permission is there
+	anyList   bool
+	anyAcct   bool
+	deniedUse bool
+}
+
+// checkKeys asks AWS about every distinct key once, then every distinct user once, and
+// adds what it learns to the rows.
+func checkKeys(ctx context.Context, in Input, p Policy, holders map[string][]string, rep *Report) error {
+	var ids []string
+	for _, s := range in.Sets {
+		if s.Type == AWSCredentials && s.AccessKeyID != "" && !isTemporary(s.AccessKeyID) && !slices.Contains(ids, s.AccessKeyID) {
+			ids = append(ids, s.AccessKeyID)
+		}
+	}
+	if len(ids) == 0 && p.IAMUser == "" {
+		return nil
+	}
+	r, err := read(ctx, in.Keys, ids, p)
+	if err != nil {
+		rep.IAMSkipped = err.Error()
+		return ctx.Err()
+	}
+	rep.Account = r.caller
+	rep.Denied = r.denied()
+	for i := range rep.Rows {
+		if k := rep.Rows[i].Key; k != nil && k.Status != StatusTemporary {
+			rep.Rows[i].Findings = append(rep.Rows[i].Findings, r.judge(rep.Rows[i].Set, k, p)...)
+		}
+	}
+	if p.IAMUser != "" {
+		rep.Rows = append(rep.Rows, r.orphans(p, holders, rep)...)
+	}
+	return nil
+}
+
+// read makes the calls: the caller's account and each key's last use together, then the
+// account of each key IAM did not know, then each user's keys.
+func read(ctx context.Context, keys Keys, ids []string, p Policy) (*reads, error) {
+	r := &reads{uses: map[string]LastUse{}, useErrs: map[string]error{}, accounts: map[string]string{},
+		acctErrs: map[string]error{}, lists: map[string][]Key{}, listErrs: map[string]error{}}
+	var mu sync.Mutex
+	var callerErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		r.caller, callerErr = keys.CallerAccount(ctx)
+	}()
+	parallel(ctx, p.Concurrency, ids, func(id string) {
+		use, err := keys.AccessKeyLastUsed(ctx, id)
+		mu.Lock()
+		defer mu.Unlock()
+		r.record(id, use, err)
+	})
+	<-done
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if callerErr != nil {
+		return nil, fmt.Errorf("the AWS credentials do not work (sts:GetCallerIdentity: %w)", callerErr)
+	}
+	var unknown []string
+	for _, id := range ids {
+		if err := r.useErrs[id]; isDenied(err) || isNoSuchEntity(err) {
+			unknown = append(unknown, id)
+		}
+	}
+	parallel(ctx, p.Concurrency, unknown, func(id string) {
+		acct, err := keys.AccessKeyAccount(ctx, id)
+		mu.Lock()
+		defer mu.Unlock()
+		r.accounts[id], r.acctErrs[id] = acct, err
+		r.anyAcct = r.anyAcct || err == nil
+	})
+	parallel(ctx, p.Concurrency, r.users(ids, p.IAMUser), func(user string) {
+		list, err := keys.ListAccessKeys(ctx, user)
+		mu.Lock()
+		defer mu.Unlock()
+		r.lists[user], r.listErrs[user] = list, err
+		r.anyList = r.anyList || err == nil
+	})
+	return r, ctx.Err()
+}
+
+func (r *reads) record(id string, use LastUse, err error) {
+	if err != nil {
+		r.useErrs[id] = err
+		r.deniedUse = r.deniedUse || isDenied(err)
+		return
+	}
+	r.uses[id] = use
+	r.anyUse = true
+}
+
+// users are the distinct users of the keys IAM knew, and the user of iam-user-name.
+func (r *reads) users(ids []string, iamUser string) []string {
+	var users []string
+	if iamUser != "" {
+		users = append(users, iamUser)
+	}
+	for _, id := range ids {
+		if u, ok := r.uses[id]; ok && u.User != "" && !slices.Contains(users, u.User) {
+			users = append(users, u.User)
+		}
+	}
+	return users
+}
+
+// parallel calls f for every item, at most n at a time, and returns when all are done
+// (or ctx ended before the rest started).
+func parallel[T any](ctx context.Context, n int, items []T, f func(T)) {
+	sem := make(chan struct{}, n)
+	var wg sync.WaitGroup
+	for _, it := range items {
+		if ctx.Err() != nil {
+			break
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			f(it)
+		}()
+	}
+	wg.Wait()
+}
