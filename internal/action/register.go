@@ -157,7 +157,7 @@ func describeContent(cfg *inputs.Config) string {
 // verifyGivenKey proves the AWS key to store works, waiting while a key that an earlier
 // step just created propagates through IAM.
 func (r *run) verifyGivenKey(ctx context.Context, rep *Report, keyID string) error {
-	base, err := awskeys.LoadDefault(ctx, r.cfg.AWS.Region, r.env.HTTPClient)
+	base, err := awskeys.LoadDefault(ctx, awskeys.Settings{Region: r.cfg.AWS.Region, HTTPClient: r.env.HTTPClient, Bounds: r.awsBounds()})
 	if err != nil {
 		return err
 	}

@@ -71,7 +71,7 @@ func (r *run) rotate(ctx context.Context) (*Report, error) {
 
 	// The token must outlive the wait for the new key, which comes between the plan and
 	// the updates.
-	sess, logout, err := r.session(ctx, soracom.MinTokenLifetime+r.env.KeyWait)
+	sess, logout, err := r.session(ctx, rotationTokenLifetime(r.env.Retry, r.env.KeyWait))
 	if err != nil {
 		return nil, err
 	}
@@ -147,7 +147,7 @@ func orNone(id string) string {
 // through the job's OIDC token, or the job's ambient credentials.
 func (r *run) awsConfig(ctx context.Context) (aws.Config, error) {
 	cfg := r.cfg
-	s := awskeys.Settings{Region: cfg.AWS.Region, HTTPClient: r.env.HTTPClient}
+	s := awskeys.Settings{Region: cfg.AWS.Region, HTTPClient: r.env.HTTPClient, Bounds: r.awsBounds()}
 	if cfg.AWS.RoleToAssume != "" {
 		s.Role = awskeys.Role{
 			ARN:                 cfg.AWS.RoleToAssume,

@@ -3,12 +3,12 @@ package action
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/awskeys"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/inputs"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracom"
 )
@@ -109,7 +109,7 @@ func (r *run) session(ctx context.Context, lifetime time.Duration) (*soracom.Ses
 	r.log.Infof("Authenticating to %s as %s", r.cfg.Endpoint, r.cfg.AuthKeyID)
 	sess, err := client.Auth(ctx, soracom.AuthKey{ID: r.cfg.AuthKeyID, Secret: r.cfg.AuthKey}, lifetime)
 	if err != nil {
-		return nil, func() {}, fmt.Errorf("authenticating to SORACOM: %w", err)
+		return nil, func() {}, refusedAuthKey(r.cfg.AuthKeyID, err)
 	}
 	who := sess.OperatorID
 	if sess.UserName != "" {
@@ -137,18 +137,18 @@ func unwrapPermanent(err error) error {
 	return err
 }
 
-// hinter is an error that knows what the user should do about it.
-type hinter interface{ Hint() string }
+// awsBounds bounds every AWS and OIDC call like a SORACOM call.
+func (r *run) awsBounds() awskeys.Bounds {
+	return awskeys.Bounds{Attempt: r.env.Retry.AttemptTimeout, Call: r.env.Retry.Deadline}
+}
 
-// describe turns an error into the one line the ::error:: annotation shows: what failed,
-// SORACOM's answer, and what to do.
-func describe(err error) string {
-	msg := err.Error()
-	var h hinter
-	if errors.As(err, &h) {
-		if hint := h.Hint(); hint != "" {
-			msg = strings.TrimRight(msg, ". ") + ". To fix: " + hint
-		}
-	}
-	return msg
+// rotationTokenLifetime is the SORACOM token lifetime a rotation asks for. The token is
+// taken before the plan and revoked at the end; in between, every SORACOM call renews a
+// token near expiry, but the final logout cannot. So the token covers the worst case of
+// the whole rotation as bounded: six AWS or SORACOM calls that each keep failing up to
+// their deadline (list keys, list sets, delete an inactive key, create, and retire the
+// old key or roll back), the wait for the new key with one attempt in flight, and the
+// logout itself.
+func rotationTokenLifetime(r soracom.Retry, keyWait time.Duration) time.Duration {
+	return 6*r.Deadline + keyWait + r.AttemptTimeout + logoutTimeout
 }

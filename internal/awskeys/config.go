@@ -26,11 +26,15 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/logging"
+	"github.com/aws/smithy-go/middleware"
 
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/httpclient"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/secret"
 )
 
@@ -56,8 +60,82 @@ type Settings struct {
 	// Role to assume with the job's OIDC token; a zero Role means the ambient
 	// credentials of the job (environment, shared files, instance role).
 	Role Role
-	// HTTPClient for the token endpoint and AWS; nil means the defaults.
+	// HTTPClient for the token endpoint and AWS; nil means the defaults. It never
+	// follows a redirect, whatever its own policy.
 	HTTPClient *http.Client
+	// Bounds bound every STS, IAM and OIDC call; zero fields mean DefaultBounds.
+	Bounds Bounds
+}
+
+// Bounds bound each AWS and OIDC call the way SORACOM calls are bounded, so an endpoint
+// that accepts connections and never answers ends the run instead of hanging it.
+type Bounds struct {
+	// Attempt bounds one attempt: connecting, sending, and reading the whole answer.
+	Attempt time.Duration
+	// Call bounds a call with all its attempts and the waits between them.
+	Call time.Duration
+}
+
+// DefaultBounds are the bounds of the SORACOM calls: an attempt may take 30 s, a call
+// that keeps failing is given up within two minutes.
+func DefaultBounds() Bounds { return Bounds{Attempt: 30 * time.Second, Call: 2 * time.Minute} }
+
+func (b Bounds) orDefault() Bounds {
+	d := DefaultBounds()
+	if b.Attempt <= 0 {
+		b.Attempt = d.Attempt
+	}
+	if b.Call <= 0 {
+		b.Call = d.Call
+	}
+	return b
+}
+
+// CallTimeoutError is an AWS call that got no usable answer within its bound.
+type CallTimeoutError struct {
+	Bounds Bounds
+	Err    error
+}
+
+func (e *CallTimeoutError) Error() string {
+	return fmt.Sprintf("no answer within %s (each attempt bounded to %s): %v", e.Bounds.Call, e.Bounds.Attempt, e.Err)
+}
+
+func (e *CallTimeoutError) Unwrap() error { return e.Err }
+
+// boundCalls bounds every operation of every client built from the config: the
+// SDK retries on its own schedule, with no deadline of its own.
+func boundCalls(b Bounds) func(*middleware.Stack) error {
+	bound := middleware.InitializeMiddlewareFunc("CallBound", func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+		cctx, cancel := context.WithTimeout(ctx, b.Call)
+		defer cancel()
+		out, md, err := next.HandleInitialize(cctx, in)
+		if err != nil && ctx.Err() == nil && errors.Is(cctx.Err(), context.DeadlineExceeded) {
+			// The SDK wraps this in an error naming the service and operation.
+			err = &CallTimeoutError{Bounds: b, Err: err}
+		}
+		return out, md, err
+	})
+	return func(st *middleware.Stack) error { return st.Initialize.Add(bound, middleware.Before) }
+}
+
+// awsHTTPClient is the HTTP client of every AWS call: never following a redirect (the
+// SDK's own client follows 307 and 308), and with a timeout per attempt (the SDK
+// retries a timed-out attempt as a network error). hc is the caller's client, or nil
+// for loaded: the client the SDK configured (with AWS_CA_BUNDLE, say).
+func awsHTTPClient(hc *http.Client, loaded aws.HTTPClient, b Bounds) aws.HTTPClient {
+	if hc == nil {
+		hc = &http.Client{}
+		if bc, ok := loaded.(*awshttp.BuildableClient); ok {
+			// The SDK's transport: its dial and TLS timeouts and any custom CA bundle.
+			hc.Transport = bc.GetTransport()
+		} else {
+			hc.Transport = awshttp.NewBuildableClient().GetTransport()
+		}
+	}
+	c := httpclient.NoRedirects(hc)
+	c.Timeout = b.Attempt
+	return httpclient.Refusing{Client: c}
 }
 
 // Role is the IAM role to assume with the job's GitHub OIDC token.
@@ -94,7 +172,7 @@ func orDefault(v, def string) string {
 // which is where aws-actions/configure-aws-credentials leaves its credentials. It fails
 // early, with a message saying what to do, when no credentials can be found.
 func Load(ctx context.Context, s Settings, m secret.Masker) (aws.Config, error) {
-	base, err := LoadDefault(ctx, s.Region, s.HTTPClient)
+	base, err := LoadDefault(ctx, s)
 	if err != nil {
 		return aws.Config{}, err
 	}
@@ -105,7 +183,8 @@ func Load(ctx context.Context, s Settings, m secret.Masker) (aws.Config, error) 
 		}
 		return base, nil
 	}
-	tok, err := FetchIDToken(ctx, s.HTTPClient, s.Role.IDTokenRequestURL, s.Role.IDTokenRequestToken, s.Role.audience(), m)
+	tok, err := fetchIDToken(ctx, s.HTTPClient, s.Role.IDTokenRequestURL, s.Role.IDTokenRequestToken, s.Role.audience(), m,
+		idTokenRetryWithin(s.Bounds.orDefault()))
 	if err != nil {
 		return aws.Config{}, err
 	}
@@ -113,20 +192,28 @@ func Load(ctx context.Context, s Settings, m secret.Masker) (aws.Config, error) 
 }
 
 // LoadDefault loads the SDK's default configuration (environment, shared files), with
-// region as the region when it is not empty and DefaultRegion as the last resort.
-// httpClient may be nil.
-func LoadDefault(ctx context.Context, region string, httpClient *http.Client) (aws.Config, error) {
-	opts := []func(*config.LoadOptions) error{config.WithDefaultRegion(DefaultRegion)}
-	if region != "" {
-		opts = append(opts, config.WithRegion(region))
+// s.Region as the region when it is not empty and DefaultRegion as the last resort. Its
+// clients use s.HTTPClient (nil: the SDK's transport) without following redirects, and
+// every call is bounded by s.Bounds. s.Role is not used.
+func LoadDefault(ctx context.Context, s Settings) (aws.Config, error) {
+	b := s.Bounds.orDefault()
+	opts := []func(*config.LoadOptions) error{
+		config.WithDefaultRegion(DefaultRegion),
+		config.WithAPIOptions([]func(*middleware.Stack) error{boundCalls(b)}),
+		// The action reports every failure itself; the SDK's own warnings (such as
+		// "falling back to IMDSv1" when there are no credentials) would only be noise
+		// on stderr, outside the action's log.
+		config.WithLogger(logging.Nop{}),
+		config.WithClientLogMode(0),
 	}
-	if httpClient != nil {
-		opts = append(opts, config.WithHTTPClient(httpClient))
+	if s.Region != "" {
+		opts = append(opts, config.WithRegion(s.Region))
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("loading the AWS configuration: %w", err)
 	}
+	cfg.HTTPClient = awsHTTPClient(s.HTTPClient, cfg.HTTPClient, b)
 	return cfg, nil
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/cenkalti/backoff/v5"
 
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/httpclient"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/secret"
 )
 
@@ -28,10 +29,19 @@ var ErrIDTokenUnavailable = errors.New("no GitHub OIDC token available: role-to-
 type idTokenRetry struct {
 	initial, max, elapsed time.Duration
 	tries                 uint
+	attempt               time.Duration // bounds one attempt
 }
 
 func defaultIDTokenRetry() idTokenRetry {
-	return idTokenRetry{initial: 200 * time.Millisecond, max: 3 * time.Second, elapsed: 20 * time.Second, tries: 5}
+	return idTokenRetry{initial: 200 * time.Millisecond, max: 3 * time.Second, elapsed: 20 * time.Second, tries: 5, attempt: 10 * time.Second}
+}
+
+// idTokenRetryWithin is the default retry of the token request, shrunk to fit b.
+func idTokenRetryWithin(b Bounds) idTokenRetry {
+	r := defaultIDTokenRetry()
+	r.attempt = min(r.attempt, b.Attempt)
+	r.elapsed = min(r.elapsed, b.Call)
+	return r
 }
 
 // FetchIDToken asks the GitHub Actions token endpoint for an OIDC ID token (a JWT) whose
@@ -44,7 +54,7 @@ func FetchIDToken(ctx context.Context, httpClient *http.Client, requestURL strin
 	return fetchIDToken(ctx, httpClient, requestURL, requestToken, audience, m, defaultIDTokenRetry())
 }
 
-func fetchIDToken(ctx context.Context, hc *http.Client, requestURL string, requestToken secret.Secret, audience string, m secret.Masker, r idTokenRetry) (secret.Secret, error) {
+func fetchIDToken(parent context.Context, hc *http.Client, requestURL string, requestToken secret.Secret, audience string, m secret.Masker, r idTokenRetry) (secret.Secret, error) {
 	if requestURL == "" || requestToken.IsZero() {
 		return secret.Secret{}, ErrIDTokenUnavailable
 	}
@@ -52,12 +62,15 @@ func fetchIDToken(ctx context.Context, hc *http.Client, requestURL string, reque
 	if err != nil {
 		return secret.Secret{}, err
 	}
-	if hc == nil {
-		hc = http.DefaultClient
-	}
+	// The request carries the runner's bearer token: never follow a redirect with it.
+	hc = httpclient.NoRedirects(hc)
+	// The whole request, retries included, is bounded: attempts stop starting after
+	// r.elapsed, and the one running then is cut at that point too.
+	ctx, cancelAll := context.WithTimeout(parent, r.elapsed)
+	defer cancelAll()
 	get := func() (secret.Secret, error) {
 		// A per-attempt timeout: a hung connection must not use up the whole budget.
-		actx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		actx, cancel := context.WithTimeout(ctx, r.attempt)
 		defer cancel()
 		req, err := http.NewRequestWithContext(actx, http.MethodGet, u, nil)
 		if err != nil {
@@ -71,6 +84,9 @@ func fetchIDToken(ctx context.Context, hc *http.Client, requestURL string, reque
 			return secret.Secret{}, fmt.Errorf("GitHub OIDC token request: %w", err)
 		}
 		defer resp.Body.Close()
+		if redirect := httpclient.Redirect(resp); redirect != nil {
+			return secret.Secret{}, backoff.Permanent(fmt.Errorf("GitHub OIDC token endpoint %w", redirect))
+		}
 		body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 		if err != nil {
 			return secret.Secret{}, fmt.Errorf("GitHub OIDC token request: reading the answer: %w", err)
@@ -101,9 +117,19 @@ func fetchIDToken(ctx context.Context, hc *http.Client, requestURL string, reque
 		MaxInterval:         r.max,
 	}
 	attempts := 0
-	counted := func() (secret.Secret, error) { attempts++; return get() }
+	var last error
+	counted := func() (secret.Secret, error) {
+		attempts++
+		tok, err := get()
+		last = err
+		return tok, err
+	}
 	tok, err := backoff.Retry(ctx, counted,
 		backoff.WithBackOff(b), backoff.WithMaxTries(r.tries), backoff.WithMaxElapsedTime(r.elapsed))
+	if err != nil && parent.Err() == nil && ctx.Err() != nil {
+		// The bound cut a wait or an attempt: say so, with the last answer.
+		err = fmt.Errorf("GitHub OIDC token request got no answer within %s: %w", r.elapsed, orErr(last, err))
+	}
 	if err != nil {
 		if attempts > 1 {
 			return secret.Secret{}, fmt.Errorf("%w (gave up after %d attempts; GitHub's token service may be having trouble: re-run the job)", err, attempts)
@@ -131,4 +157,11 @@ func idTokenURL(requestURL, audience string) (string, error) {
 		u.RawQuery = param
 	}
 	return u.String(), nil
+}
+
+func orErr(err, fallback error) error {
+	if err != nil {
+		return err
+	}
+	return fallback
 }

@@ -12,7 +12,7 @@ import (
 )
 
 // fastRetry is defaultIDTokenRetry scaled down so that the tests stay quick.
-var fastRetry = idTokenRetry{initial: 5 * time.Millisecond, max: 20 * time.Millisecond, elapsed: time.Second, tries: 5}
+var fastRetry = idTokenRetry{initial: 5 * time.Millisecond, max: 20 * time.Millisecond, elapsed: time.Second, tries: 5, attempt: time.Second}
 
 type masks struct{ values []string }
 

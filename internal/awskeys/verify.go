@@ -45,6 +45,11 @@ type KeyNotWorkingError struct {
 }
 
 func (e *KeyNotWorkingError) Error() string {
+	var ae smithy.APIError
+	if !errors.As(e.Err, &ae) {
+		// No answer from STS says nothing about the key.
+		return fmt.Sprintf("access key %s could not be checked within %s: STS did not answer: %v", e.KeyID, e.Budget, e.Err)
+	}
 	return fmt.Sprintf("access key %s did not start working within %s (STS still refuses it): %v", e.KeyID, e.Budget, e.Err)
 }
 

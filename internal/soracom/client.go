@@ -6,6 +6,7 @@ package soracom
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/httpclient"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/secret"
 )
 
@@ -43,8 +45,11 @@ type Client struct {
 // Option configures a Client.
 type Option func(*Client)
 
-// WithHTTPClient sets the HTTP client (tests give one that trusts a test CA).
-func WithHTTPClient(h *http.Client) Option { return func(c *Client) { c.http = h } }
+// WithHTTPClient sets the HTTP client (tests give one that trusts a test CA). Its
+// redirect policy is replaced: the client never follows a redirect.
+func WithHTTPClient(h *http.Client) Option {
+	return func(c *Client) { c.http = httpclient.NoRedirects(h) }
+}
 
 // WithRetry sets the retry policy.
 func WithRetry(r Retry) Option { return func(c *Client) { c.retry = r } }
@@ -80,7 +85,7 @@ func defaultHTTPClient() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = 2
 	t.ForceAttemptHTTP2 = true
-	return &http.Client{Transport: t}
+	return httpclient.NoRedirects(&http.Client{Transport: t})
 }
 
 // call is one API operation as the spec names it, used for errors and SAM hints.
@@ -175,15 +180,63 @@ func (c *Client) once(ctx context.Context, cl call, payload []byte, h headers) (
 		return response{}, err
 	}
 	defer res.Body.Close()
-	// Error bodies are small; a cap keeps a misbehaving proxy from filling memory.
-	data, err := io.ReadAll(io.LimitReader(res.Body, 4<<20))
+	if redirect := httpclient.Redirect(res); redirect != nil {
+		// Never followed: the request carries the AuthKey or the token. Logout still
+		// goes to the original endpoint, as every call does.
+		return response{}, &APIError{Operation: cl.operation, Method: cl.method, Path: "/v1" + cl.path,
+			Status: res.StatusCode, Location: redirect.Origin}
+	}
+	ok := res.StatusCode >= 200 && res.StatusCode < 300
+	limit := int64(maxErrorBody)
+	if ok {
+		limit = maxAnswer
+	}
+	data, err := readBody(res, limit)
 	if err != nil {
 		return response{}, err
 	}
-	if res.StatusCode >= 200 && res.StatusCode < 300 {
+	if ok {
 		return response{status: res.StatusCode, body: data}, nil
 	}
 	return response{}, newAPIError(cl, res, data, c.retry.MaxServerWait)
+}
+
+// Bounds on what is read of an answer, so a misbehaving proxy cannot fill memory. A
+// list of every credential set is far below maxAnswer; an error body is read up to
+// maxErrorBody and the rest ignored.
+const (
+	maxAnswer    = 8 << 20
+	maxErrorBody = 64 << 10
+)
+
+// errTooLarge is a success answer larger than maxAnswer.
+var errTooLarge = errors.New("the answer is larger than 8 MiB")
+
+// readBody reads up to limit bytes of the (decompressed) body. A success answer over the
+// limit is an error, since a cut JSON document means nothing; an error body is cut.
+// Go's transport decompresses gzip it asked for; a server that compresses unasked (or a
+// transport that does not ask) leaves Content-Encoding set, and the body is inflated here.
+func readBody(res *http.Response, limit int64) ([]byte, error) {
+	var r io.Reader = res.Body
+	if strings.EqualFold(strings.TrimSpace(res.Header.Get("Content-Encoding")), "gzip") {
+		zr, err := gzip.NewReader(res.Body)
+		if err != nil {
+			return nil, fmt.Errorf("reading a gzip answer: %w", err)
+		}
+		defer zr.Close()
+		r = zr
+	}
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		if limit == maxAnswer {
+			return nil, permanent(errTooLarge)
+		}
+		data = data[:limit]
+	}
+	return data, nil
 }
 
 func decode[T any](cl call, r response) (T, error) {

@@ -3,12 +3,14 @@ package soracom
 import (
 	"encoding/json"
 	"fmt"
+	"html"
 	"mime"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
+
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/httpclient"
 )
 
 // APIError is an answer from SORACOM (or a proxy in front of it) that is not a success.
@@ -18,7 +20,13 @@ type APIError struct {
 	Path      string // with /v1
 	Status    int
 	Code      string // SORACOM error code, when the body had one
-	Message   string // SORACOM's message, or the start of a body that was not JSON
+	// Message is SORACOM's message, or the text of a body that was not SORACOM's JSON
+	// (HTML tags stripped), as the server sent it: neither cut short nor normalized, so
+	// that whoever prints it can redact every secret in it first. Only the read is
+	// bounded (64 KiB).
+	Message string
+	// Location is scheme://host of a redirect's target (never its path or query).
+	Location string
 	// RetryAfter is the wait the server asked for, capped; zero when it named none.
 	RetryAfter time.Duration
 	// Retried is true when an earlier attempt of this call failed in a way that may
@@ -27,6 +35,10 @@ type APIError struct {
 }
 
 func (e *APIError) Error() string {
+	if e.Redirected() {
+		return fmt.Sprintf("SORACOM %s (%s %s) %v", e.Operation, e.Method, e.Path,
+			&httpclient.RedirectError{Status: e.Status, Origin: e.Location})
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "SORACOM %s (%s %s) answered %d %s", e.Operation, e.Method, e.Path, e.Status, http.StatusText(e.Status))
 	if e.Code != "" {
@@ -49,26 +61,8 @@ func permissionOf(operation string) string {
 	return "Credential:" + operation
 }
 
-// Hint says what the user should change, from the status and the operation.
-func (e *APIError) Hint() string {
-	switch {
-	case e.Operation == "auth" && (e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden):
-		return "check soracom-auth-key-id and soracom-auth-key: the AuthKey must belong to an active SAM user (or the operator) and match the coverage type/endpoint"
-	case e.Operation == "auth" && e.Status == http.StatusBadRequest:
-		return "check the AuthKey inputs' format (keyId-…/secret-…)"
-	case e.Status == http.StatusForbidden:
-		return fmt.Sprintf("grant the SAM user the permission %q in its permission policy", e.Permission())
-	case e.Status == http.StatusUnauthorized:
-		return "the API token was rejected; check that the SAM user and its AuthKey are still active"
-	case e.Status == http.StatusTooManyRequests:
-		return "SORACOM's rate limit for this operator was hit and did not refresh in time; run again later or spread the workflows out"
-	case e.Status >= 500:
-		return "SORACOM or a proxy in front of it failed; run again later, and check https://status.soracom.io"
-	case e.Operation == "createCredential" || e.Operation == "updateCredential":
-		return "check credential-type and the fields of credentials for that type"
-	}
-	return ""
-}
+// Redirected reports whether the answer was a redirect (3xx), which is never followed.
+func (e *APIError) Redirected() bool { return e.Status >= 300 && e.Status < 400 }
 
 // NetworkError is a call that never got an answer, after its retries.
 type NetworkError struct {
@@ -82,11 +76,6 @@ func (e *NetworkError) Error() string {
 
 func (e *NetworkError) Unwrap() error { return e.Err }
 
-// Hint says what the user should check.
-func (e *NetworkError) Hint() string {
-	return "check soracom-endpoint / soracom-coverage-type and the runner's network access to the SORACOM API"
-}
-
 // soracomError is SORACOM's error body.
 type soracomError struct {
 	Code    string `json:"code"`
@@ -94,33 +83,33 @@ type soracomError struct {
 }
 
 // newAPIError reads an error answer. Bodies may be JSON with text/plain, or a proxy's
-// HTML page, so the body is parsed whatever its content type and shown trimmed otherwise.
+// HTML page, so the body is parsed whatever its content type and kept as text otherwise.
 func newAPIError(cl call, res *http.Response, body []byte, maxWait time.Duration) *APIError {
 	e := &APIError{Operation: cl.operation, Method: cl.method, Path: "/v1" + cl.path, Status: res.StatusCode}
 	var se soracomError
 	if json.Unmarshal(body, &se) == nil && (se.Code != "" || se.Message != "") {
 		e.Code, e.Message = se.Code, se.Message
 	} else {
-		e.Message = bodySnippet(res.Header.Get("Content-Type"), body)
+		e.Message = bodyText(res.Header.Get("Content-Type"), body)
 	}
 	e.RetryAfter = serverWaitOf(res.Header, maxWait)
 	return e
 }
 
-// bodySnippet keeps a readable, one-line start of a non-JSON body.
-func bodySnippet(contentType string, body []byte) string {
-	s := string(body)
+// bodyText is the text of a non-JSON body: an HTML page without its tags, anything else
+// as it came. It is not trimmed, cut or whitespace-collapsed: a body that echoes the
+// request may hold a secret, and only the text as sent can be redacted reliably.
+func bodyText(contentType string, body []byte) string {
+	s := strings.ToValidUTF8(string(body), "\ufffd")
 	if mt, _, _ := mime.ParseMediaType(contentType); mt == "text/html" || strings.HasPrefix(strings.TrimSpace(s), "<") {
-		s = stripTags(s)
+		// Entities decoded too, so an HTML-escaped secret reads as the secret.
+		s = html.UnescapeString(stripTags(s))
 	}
-	s = strings.Join(strings.FieldsFunc(s, unicode.IsSpace), " ")
-	const max = 200
-	if len(s) > max {
-		s = s[:max] + "…"
-	}
-	return s
+	return strings.TrimSpace(s)
 }
 
+// stripTags drops HTML tags. A tag becomes nothing rather than a space, so a secret the
+// page wraps in markup stays one word and is still found by redaction.
 func stripTags(s string) string {
 	var b strings.Builder
 	in := false
@@ -128,8 +117,7 @@ func stripTags(s string) string {
 		switch {
 		case r == '<':
 			in = true
-			b.WriteRune(' ')
-		case r == '>':
+		case r == '>' && in:
 			in = false
 		case !in:
 			b.WriteRune(r)

@@ -1,0 +1,113 @@
+package action
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/httpclient"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/rotation"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracom"
+)
+
+// hinter is an error that knows what the user should do about it.
+type hinter interface{ Hint() string }
+
+// describe turns an error into the one line the ::error:: annotation shows: what failed,
+// the server's answer, and what to do.
+func describe(err error) string {
+	msg := err.Error()
+	if h := hint(err); h != "" {
+		msg = strings.TrimRight(msg, ". ") + ". To fix: " + h
+	}
+	return msg
+}
+
+// hint says what to change, in terms of the action's inputs. The API clients report
+// facts (status, code, operation, permission); naming inputs is this layer's job.
+func hint(err error) string {
+	var rot *rotation.Error
+	if errors.As(err, &rot) && !rot.Resumable {
+		// The rotation error says what to do next; a cause's advice would contradict it.
+		return ""
+	}
+	var refused *authKeyRefused
+	var apiErr *soracom.APIError
+	var netErr *soracom.NetworkError
+	var redirect *httpclient.RedirectError
+	var h hinter
+	switch {
+	case errors.As(err, &refused):
+		return refused.hint()
+	case errors.As(err, &apiErr):
+		return apiHint(apiErr)
+	case errors.As(err, &netErr):
+		return "check soracom-endpoint / soracom-coverage-type and the runner's network access to the SORACOM API"
+	case errors.As(err, &redirect):
+		return "point the AWS endpoint variables (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL_IAM) " +
+			"and the runner's proxy at the API itself, not at something that redirects"
+	case errors.As(err, &h):
+		return h.Hint()
+	}
+	return ""
+}
+
+// apiHint says what to change after a SORACOM error answer.
+func apiHint(e *soracom.APIError) string {
+	switch {
+	case e.Redirected():
+		return "set soracom-endpoint (or soracom-coverage-type) to the API's own https URL; SORACOM never redirects, so a proxy or a wrong URL did"
+	case e.Operation == "auth" && e.Status == http.StatusBadRequest:
+		return "check the format of soracom-auth-key-id (keyId-…) and soracom-auth-key (secret-…)"
+	case e.Status == http.StatusForbidden:
+		return fmt.Sprintf("grant the SAM user the permission %q in its permission policy", e.Permission())
+	case e.Status == http.StatusUnauthorized:
+		return "the API token was rejected; check that the SAM user and its AuthKey are still active"
+	case e.Status == http.StatusTooManyRequests:
+		return "SORACOM's rate limit for this operator was hit and did not refresh in time; run again later or spread the workflows out"
+	case e.Status >= 500:
+		return "SORACOM or a proxy in front of it failed; run again later, and check https://status.soracom.io"
+	case e.Operation == "createCredential" || e.Operation == "updateCredential":
+		return "check credential-type and the fields of credentials for that type"
+	}
+	return ""
+}
+
+// authKeyRefused is SORACOM refusing the AuthKey (401 or 403 to /auth). It says so
+// once: SORACOM's own message ("Check the auth key ID and the auth key") is left out
+// when it only repeats what the hint says.
+type authKeyRefused struct {
+	keyID string
+	err   *soracom.APIError
+}
+
+// refusedAuthKey wraps err when it is SORACOM refusing the AuthKey.
+func refusedAuthKey(keyID string, err error) error {
+	var apiErr *soracom.APIError
+	if errors.As(err, &apiErr) && apiErr.Operation == "auth" &&
+		(apiErr.Status == http.StatusUnauthorized || apiErr.Status == http.StatusForbidden) {
+		return &authKeyRefused{keyID: keyID, err: apiErr}
+	}
+	return fmt.Errorf("authenticating to SORACOM: %w", err)
+}
+
+func (e *authKeyRefused) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "SORACOM refused the AuthKey %s (%d %s", e.keyID, e.err.Status, http.StatusText(e.err.Status))
+	if e.err.Code != "" {
+		fmt.Fprintf(&b, ", code %s", e.err.Code)
+	}
+	b.WriteString(")")
+	if m := e.err.Message; m != "" && !strings.Contains(strings.ToLower(m), "auth key") {
+		fmt.Fprintf(&b, ": %s", m)
+	}
+	return b.String()
+}
+
+func (e *authKeyRefused) Unwrap() error { return e.err }
+
+func (e *authKeyRefused) hint() string {
+	return "check soracom-auth-key-id and soracom-auth-key: the AuthKey must belong to an active SAM user (or the operator) " +
+		"and match the coverage type/endpoint"
+}

@@ -1,0 +1,174 @@
+package soracom_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/secret"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracom"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracomtest"
+)
+
+// thief is a server a redirect points at; it counts what reaches it.
+func thief(t *testing.T) (*httptest.Server, *atomic.Int32) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		hits.Add(1)
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &hits
+}
+
+// No call follows a redirect, whatever its kind and target: the request carries the
+// AuthKey, the token or the credentials. The error names the status and the target's
+// origin, never its path or query, and the token can still be revoked at the original
+// endpoint.
+func TestRedirectsAreNeverFollowed(t *testing.T) {
+	const querySecret = "querysecret-0123456789"
+	targets := []struct {
+		name     string
+		location func(s *soracomtest.Server, thief string) string
+		origin   func(s *soracomtest.Server, thief string) string
+	}{
+		{"another port", func(_ *soracomtest.Server, th string) string { return th + "/v1/auth?token=" + querySecret },
+			func(_ *soracomtest.Server, th string) string { return th }},
+		{"plain http", func(s *soracomtest.Server, _ string) string {
+			return strings.Replace(s.URL(), "https://", "http://", 1) + "/v1/x?k=" + querySecret
+		}, func(s *soracomtest.Server, _ string) string {
+			return strings.Replace(s.URL(), "https://", "http://", 1)
+		}},
+		{"same origin", func(*soracomtest.Server, string) string { return "/v1/elsewhere?k=" + querySecret },
+			func(s *soracomtest.Server, _ string) string { return s.URL() }},
+	}
+	calls := []struct {
+		name, match string
+		run         func(*soracomtest.Server) error
+	}{
+		{"auth", "POST /v1/auth", func(s *soracomtest.Server) error {
+			c := soracom.New(s.URL(), &maskLog{}, soracom.WithRetry(fastRetry()), soracom.WithHTTPClient(s.Client()))
+			_, err := c.Auth(context.Background(), soracom.AuthKey{ID: keyID, Secret: secret.New(keySecret)}, 0)
+			return err
+		}},
+		{"put", "PUT /v1/credentials/*", func(s *soracomtest.Server) error {
+			sess := login(t, s, nil, soracom.WithHTTPClient(s.Client()))
+			_, err := sess.StoreAll(context.Background(), []string{"set-1"}, content, soracom.Update)
+			if lerr := sess.Logout(context.Background()); lerr != nil {
+				t.Errorf("logout at the original endpoint after the redirect: %v", lerr)
+			}
+			return err
+		}},
+		{"logout", "POST /v1/auth/logout", func(s *soracomtest.Server) error {
+			return login(t, s, nil, soracom.WithHTTPClient(s.Client())).Logout(context.Background())
+		}},
+	}
+	for _, status := range []int{301, 302, 303, 307, 308} {
+		for _, target := range targets {
+			for _, call := range calls {
+				t.Run(http.StatusText(status)+"/"+target.name+"/"+call.name, func(t *testing.T) {
+					s := soracomtest.StartTLS(t)
+					s.AddAuthKey(keyID, keySecret)
+					seed(s, "set-1")
+					th, hits := thief(t)
+					s.Inject(call.match, 1, soracomtest.Fault{Status: status, Header: http.Header{"Location": {target.location(s, th.URL)}}})
+					err := call.run(s)
+					var apiErr *soracom.APIError
+					if !errors.As(err, &apiErr) || apiErr.Status != status {
+						t.Fatalf("err = %v, want the %d as an API error", err, status)
+					}
+					if want := target.origin(s, th.URL); apiErr.Location != want {
+						t.Errorf("Location = %q, want %q", apiErr.Location, want)
+					}
+					msg := err.Error()
+					if strings.Contains(msg, querySecret) || strings.Contains(msg, "/v1/x") || strings.Contains(msg, "elsewhere") {
+						t.Errorf("error shows the Location's path or query: %s", msg)
+					}
+					if !strings.Contains(msg, "not followed") && !strings.Contains(msg, "never followed") {
+						t.Errorf("error does not say the redirect was refused: %s", msg)
+					}
+					if hits.Load() != 0 {
+						t.Errorf("the redirect target got %d requests", hits.Load())
+					}
+					method, path, _ := strings.Cut(call.match, " ")
+					if n := s.CountRequests(method, strings.TrimSuffix(path, "*")); n != 1 {
+						t.Errorf("%s sent %d times, want once (no retry, no follow)", call.match, n)
+					}
+					if call.name == "put" && s.LiveSessions() != 0 {
+						t.Errorf("%d sessions left alive", s.LiveSessions())
+					}
+				})
+			}
+		}
+	}
+}
+
+// Error bodies reach the caller as the server sent them (HTML tags stripped, gzip
+// inflated), neither cut nor whitespace-collapsed, so that redaction downstream sees
+// every secret whole; only the read is bounded.
+func TestErrorBodiesAreKeptWholeForRedaction(t *testing.T) {
+	const password = "pass  word\twith  spaces-0123456789abcdef"
+	echo := `{"echo":{"secretAccessKey":"` + strings.ReplaceAll(password, "\t", `\t`) + `"}}` // not SORACOM's error shape
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	_, _ = zw.Write([]byte("rejected: " + password))
+	_ = zw.Close()
+	tests := []struct {
+		name  string
+		fault soracomtest.Fault
+		want  string
+	}{
+		{"json message", soracomtest.Fault{Status: 400, Header: http.Header{"Content-Type": {"text/plain"}},
+			Body: `{"code":"X1","message":"bad value ` + strings.ReplaceAll(password, "\t", `\t`) + `"}`}, "bad value " + password},
+		{"json echo", soracomtest.Fault{Status: 400, Header: http.Header{"Content-Type": {"application/json"}}, Body: echo}, echo},
+		{"text", soracomtest.Fault{Status: 400, Header: http.Header{"Content-Type": {"text/plain"}},
+			Body: strings.Repeat("x", 300) + " " + password}, strings.Repeat("x", 300) + " " + password},
+		{"html", soracomtest.Fault{Status: 400, Header: http.Header{"Content-Type": {"text/html"}},
+			Body: "<html><body><p>bad:<b>" + strings.ReplaceAll(password, "-", "&#45;") + "</b></p></body></html>"}, "bad:" + password},
+		{"gzip", soracomtest.Fault{Status: 400, Header: http.Header{"Content-Type": {"text/plain"}, "Content-Encoding": {"gzip"}},
+			Body: gz.String()}, "rejected: " + password},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := emulator(t)
+			seed(s, "set-1")
+			sess := login(t, s, nil)
+			s.Inject("PUT /v1/credentials/*", soracomtest.Always, tt.fault)
+			s.Inject("POST /v1/credentials/*", soracomtest.Always, tt.fault)
+			_, err := sess.StoreAll(context.Background(), []string{"set-1"}, content, soracom.Update)
+			var apiErr *soracom.APIError
+			if !errors.As(err, &apiErr) {
+				t.Fatalf("err = %v", err)
+			}
+			if apiErr.Message != tt.want {
+				t.Errorf("message = %q\nwant      %q", apiErr.Message, tt.want)
+			}
+		})
+	}
+}
+
+func TestHugeErrorBodiesAreReadOnlyUpToABound(t *testing.T) {
+	s := emulator(t)
+	seed(s, "set-1")
+	sess := login(t, s, nil)
+	huge := strings.Repeat("a", 3<<20)
+	s.Inject("PUT /v1/credentials/*", soracomtest.Always, soracomtest.Fault{Status: 500, Header: http.Header{"Content-Type": {"application/json"}},
+		Body: `{"code":"X","message":"` + huge + `"}`})
+	_, err := sess.StoreAll(context.Background(), []string{"set-1"}, content, soracom.Update)
+	var apiErr *soracom.APIError
+	if !errors.As(err, &apiErr) || apiErr.Status != 500 {
+		t.Fatalf("err = %v", err)
+	}
+	if n := len(apiErr.Message); n > 64<<10 {
+		t.Errorf("message is %d bytes, want at most 64 KiB", n)
+	}
+	if len(err.Error()) > 70<<10 {
+		t.Errorf("error is %d bytes", len(err.Error()))
+	}
+}
