@@ -26,6 +26,8 @@ type RotationReport struct {
 	OldKeyAction string
 	// DeletedInactiveKey is an inactive key deleted to make room.
 	DeletedInactiveKey string
+	// InDoubt are sets whose write was sent but whose outcome is unknown.
+	InDoubt []string
 	// Plan is the plan's text in a dry run.
 	Plan string
 }
@@ -40,6 +42,9 @@ func (r *RotationReport) writeSummary(w io.Writer) {
 		oldKey = "`" + shortKey(r.OldKeyID) + "`"
 	}
 	switch {
+	case r.Failed && len(r.InDoubt) > 0:
+		fmt.Fprintf(w, "**Rotation incomplete**: %s → `%s` in %d set(s); **unknown** which key %s hold(s) (a write was sent but its outcome is unknown); both keys stay active; old key: **%s**",
+			oldKey, shortKey(r.NewKeyID), r.Stored, summaryIDs(r.InDoubt), r.OldKeyAction)
 	case r.Failed && r.Stored == 0:
 		fmt.Fprintf(w, "**Rotation failed**: no credential set holds a new key; the old key %s is unchanged", oldKey)
 	case r.Failed:
@@ -61,13 +66,11 @@ func (r *run) rotate(ctx context.Context) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	keys := awskeys.UserKeys{IAM: awskeys.NewIAM(awsCfg, r.log), User: cfg.IAMUserName, Config: awsCfg, Budget: r.env.KeyWait}
-	var rotKeys rotation.Keys = keys
 	if !cfg.VerifyAWSKey {
 		r.log.Warningf("verify-aws-key is false: the new key is stored without waiting until AWS accepts it, so consumers may fail for a few seconds")
-		rotKeys = unverifiedKeys{keys}
 	}
-	rotKeys = loggedKeys{Keys: rotKeys, log: r.log}
+	keys := loggedKeys{log: r.log, Keys: iamKeys{iam: awskeys.NewIAM(awsCfg, r.log), user: cfg.IAMUserName,
+		config: awsCfg, budget: r.env.KeyWait, verify: cfg.VerifyAWSKey}}
 
 	// The token must outlive the wait for the new key, which comes between the plan and
 	// the updates.
@@ -79,11 +82,16 @@ func (r *run) rotate(ctx context.Context) (*Report, error) {
 	rep := &Report{DryRun: cfg.DryRun, OperatorID: sess.OperatorID}
 	sets := &credentialSets{log: r.log, sess: sess, description: cfg.Description}
 
-	plan, err := rotation.Prepare(ctx, rotKeys, sets, cfg.CredentialIDs)
+	inv, err := rotation.Survey(ctx, keys, sets)
 	if err != nil {
 		return rep, err
 	}
-	r.log.Infof("Rotation plan for IAM user %s:\n%s", cfg.IAMUserName, strings.TrimRight(plan.Describe(rotation.OldKeyPolicy(cfg.OldKey)), "\n"))
+	plan, err := inv.Plan(cfg.CredentialIDs)
+	if err != nil {
+		return rep, err
+	}
+	old := rotation.OldKeyPolicy(cfg.OldKey)
+	r.log.Infof("Rotation plan for IAM user %s:\n%s", cfg.IAMUserName, strings.TrimRight(plan.Describe(old), "\n"))
 	rep.PreviousAWSAccessKeyID = plan.Replace
 	if cfg.DryRun {
 		for _, t := range plan.Targets {
@@ -93,14 +101,21 @@ func (r *run) rotate(ctx context.Context) (*Report, error) {
 			}
 			rep.addPlanned(t.ID, rotation.AWSCredentials, would)
 		}
-		rep.Rotation = &RotationReport{OldKeyID: plan.Replace, Plan: shortenKeys(plan.Describe(rotation.OldKeyPolicy(cfg.OldKey)), plan)}
+		rep.Rotation = &RotationReport{OldKeyID: plan.Replace, Plan: shortenKeys(plan.Describe(old), plan)}
 		r.log.Infof("Dry run: nothing was changed in IAM or SORACOM")
 		return rep, nil
 	}
 
-	res, err := rotation.Execute(ctx, plan, rotation.OldKeyPolicy(cfg.OldKey))
-	if len(res.Updated) > 0 {
-		// Only a key that some set holds is "the key now stored"; after a rollback
+	res, err := rotation.Execute(ctx, keys, sets, plan, rotation.Options{OldKey: old, Grace: r.env.Grace})
+	r.reportRotation(rep, sets, res, err)
+	return rep, err
+}
+
+// reportRotation puts what a rotation did into the report: every planned set with what
+// it holds now (unknown where a write is in doubt), and the keys.
+func (r *run) reportRotation(rep *Report, sets *credentialSets, res rotation.Result, err error) {
+	if !res.NewKeyDeleted && (len(res.Updated) > 0 || len(res.InDoubt) > 0) {
+		// Only a key that a set may hold is "the key now stored"; after a rollback
 		// the new key no longer exists.
 		rep.AWSAccessKeyID = res.NewKeyID
 	}
@@ -113,12 +128,16 @@ func (r *run) rotate(ctx context.Context) (*Report, error) {
 		}
 		rep.add(s.ID, rotation.AWSCredentials, op, s.UpdatedAt)
 	}
+	for _, id := range res.InDoubt {
+		// The write was sent and may have landed: neither "updated" nor "not changed".
+		rep.add(id, rotation.AWSCredentials, "unknown", time.Time{})
+	}
+	rep.NotChanged = append(rep.NotChanged, res.NotUpdated...)
 	rep.Rotation = &RotationReport{OldKeyID: res.PreviousKeyID, NewKeyID: res.NewKeyID, OldKeyAction: res.OldKeyAction,
-		DeletedInactiveKey: res.DeletedInactiveKey, Stored: len(res.Updated), Failed: err != nil}
+		DeletedInactiveKey: res.DeletedInactiveKey, Stored: len(res.Updated), InDoubt: res.InDoubt, Failed: err != nil}
 	if err == nil {
 		r.log.Infof("Rotated: %d credential set(s) hold the new key %s; the old key %s was %s", len(res.Updated), shortKey(res.NewKeyID), orNone(res.PreviousKeyID), res.OldKeyAction)
 	}
-	return rep, err
 }
 
 // shortenKeys shows the plan's key ids by their last four characters, as the summary
@@ -170,84 +189,12 @@ func (r *run) awsConfig(ctx context.Context) (aws.Config, error) {
 	return awskeys.Load(ctx, s, r.log)
 }
 
-// loggedKeys says in the log what the rotation does to the keys as it happens, so the
-// wait for a new key does not look like a hang.
-type loggedKeys struct {
-	rotation.Keys
-	log *Log
-}
-
-func (k loggedKeys) Create(ctx context.Context) (awskeys.AccessKey, error) {
-	key, err := k.Keys.Create(ctx)
-	if err == nil {
-		k.log.Infof("Created the new access key %s", shortKey(key.ID))
+// summaryIDs shows credential set ids (which come from inputs and from SORACOM) in the
+// summary as inert code spans.
+func summaryIDs(ids []string) string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = "`" + strings.NewReplacer("`", "'", "\n", " ", "\r", " ", "|", "\\|").Replace(id) + "`"
 	}
-	return key, err
-}
-
-func (k loggedKeys) WaitUntilWorks(ctx context.Context, key awskeys.AccessKey) (awskeys.Identity, error) {
-	k.log.Infof("Waiting until AWS accepts the new key %s (a new key takes a few seconds to propagate)", shortKey(key.ID))
-	start := time.Now()
-	id, err := k.Keys.WaitUntilWorks(ctx, key)
-	if err == nil {
-		k.log.Infof("The new key %s works (after %s)", shortKey(key.ID), time.Since(start).Round(100*time.Millisecond))
-	}
-	return id, err
-}
-
-// unverifiedKeys skips the wait for a new key (verify-aws-key: false).
-type unverifiedKeys struct{ awskeys.UserKeys }
-
-func (unverifiedKeys) WaitUntilWorks(context.Context, awskeys.AccessKey) (awskeys.Identity, error) {
-	return awskeys.Identity{}, nil
-}
-
-// credentialSets is the operator's credential sets as the rotation sees them.
-type credentialSets struct {
-	log         *Log
-	sess        *soracom.Session
-	description string
-	// listed are the sets as the plan saw them; existed says which ids were there.
-	listed  map[string]soracom.CredentialSet
-	existed map[string]bool
-}
-
-func (c *credentialSets) List(ctx context.Context) ([]rotation.Set, error) {
-	all, err := c.sess.ListCredentials(ctx)
-	if err != nil {
-		return nil, err
-	}
-	// The first list is the plan's: it says which sets existed before the rotation.
-	// Later lists (after a failure) must not change that.
-	first := c.listed == nil
-	if first {
-		c.listed, c.existed = map[string]soracom.CredentialSet{}, map[string]bool{}
-	}
-	out := make([]rotation.Set, 0, len(all))
-	for _, s := range all {
-		if first {
-			c.listed[s.ID], c.existed[s.ID] = s, true
-		}
-		keyID, _ := s.Credentials["accessKeyId"].(string)
-		out = append(out, rotation.Set{ID: s.ID, Type: s.Type, AccessKeyID: keyID})
-	}
-	return out, nil
-}
-
-// Store writes the new key into a set. A set's description is kept unless the
-// description input gives a new one: a rotation changes the key, nothing else.
-func (c *credentialSets) Store(ctx context.Context, id string, key awskeys.AccessKey) (time.Time, error) {
-	desc := c.description
-	if desc == "" {
-		desc = c.listed[id].Description
-	}
-	content := soracom.Content{Type: rotation.AWSCredentials, Description: desc, Credentials: soracom.Fields{
-		"accessKeyId": key.ID, "secretAccessKey": key.Secret.Reveal(),
-	}}
-	stored, err := c.sess.StoreAll(ctx, []string{id}, content, soracom.Update)
-	if err != nil {
-		return time.Time{}, err
-	}
-	c.log.Infof("Credential set %s: %s with the new key %s", id, stored[0].Operation, shortKey(key.ID))
-	return stored[0].Set.UpdatedAt(), nil
+	return strings.Join(out, ", ")
 }

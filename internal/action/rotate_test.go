@@ -377,3 +377,19 @@ func TestRegistrationRefusesAKeyAWSRejects(t *testing.T) {
 		t.Errorf("SORACOM was touched")
 	}
 }
+
+// The IAM adapter rides out throttling and a 503 (the SDK retries them) in the middle
+// of a rotation.
+func TestRotationRidesOutIAMThrottling(t *testing.T) {
+	w := newWorld(t)
+	w.acct.Fail("CreateAccessKey", awstest.Throttling(1))
+	w.acct.Fail("UpdateAccessKey", awstest.Unavailable(1))
+	o := w.run(t, 5*time.Second)
+	if o.code != 0 {
+		t.Fatalf("exit %d\n%s", o.code, o.stdout)
+	}
+	keys := w.acct.Keys(user)
+	if len(keys) != 2 || keys[0].Status != awstest.Inactive || keys[1].Status != awstest.Active || w.setKey(t, "funnel-aws") != keys[1].ID {
+		t.Errorf("IAM keys %+v, funnel-aws on %s", keys, w.setKey(t, "funnel-aws"))
+	}
+}

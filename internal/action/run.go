@@ -25,6 +25,9 @@ type Env struct {
 	Retry soracom.Retry
 	// KeyWait bounds the wait for an AWS key to start working; zero means a minute.
 	KeyWait time.Duration
+	// Grace bounds a rotation's clean-up once the run is cancelled; zero means
+	// rotation.DefaultGrace.
+	Grace time.Duration
 }
 
 // logoutTimeout bounds the logout at the end: it runs even when the job is being

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"sort"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/secret"
 )
@@ -38,6 +40,8 @@ type AccessKey struct {
 	// half of a credential); messages name it by ShortID.
 	ID     string
 	Secret secret.Secret
+	// Created is when IAM created the key; zero for a key the user gave.
+	Created time.Time
 }
 
 // ShortID is how messages name a masked key id: its last four characters, which tell
@@ -94,7 +98,7 @@ func (c *IAM) CreateAccessKey(ctx context.Context, user string) (AccessKey, erro
 		return AccessKey{}, fmt.Errorf("creating an access key for IAM user %s: IAM answered without the key", user)
 	}
 	id := secret.Mask(c.masker, *k.AccessKeyId)
-	return AccessKey{ID: id.Reveal(), Secret: secret.Mask(c.masker, *k.SecretAccessKey)}, nil
+	return AccessKey{ID: id.Reveal(), Secret: secret.Mask(c.masker, *k.SecretAccessKey), Created: aws.ToTime(k.CreateDate)}, nil
 }
 
 // Deactivate makes the key Inactive: it stops working but can be reactivated.
@@ -135,34 +139,17 @@ func explain(err error) error {
 	return err
 }
 
-// UserKeys is one IAM user's access keys as the rotation sees them: the IAM calls bound
-// to the user, and VerifyKey as the way to wait for a new key.
-type UserKeys struct {
-	IAM    *IAM
-	User   string
-	Config aws.Config    // for VerifyKey: region, endpoints, HTTP client
-	Budget time.Duration // for VerifyKey; zero means DefaultVerifyBudget
+// Answered reports whether err carries AWS's answer to the request's last attempt, so
+// that whatever the request did is visible now. A request that got no answer (cut off,
+// timed out, cancelled in flight) or a gateway error may still take effect later.
+func Answered(err error) bool {
+	var re *smithyhttp.ResponseError
+	if !errors.As(err, &re) {
+		return false
+	}
+	switch re.HTTPStatusCode() {
+	case http.StatusBadGateway, http.StatusGatewayTimeout:
+		return false
+	}
+	return true
 }
-
-// List lists the user's keys.
-func (u UserKeys) List(ctx context.Context) ([]KeyMetadata, error) {
-	return u.IAM.ListAccessKeys(ctx, u.User)
-}
-
-// Create creates a key for the user.
-func (u UserKeys) Create(ctx context.Context) (AccessKey, error) {
-	return u.IAM.CreateAccessKey(ctx, u.User)
-}
-
-// WaitUntilWorks waits until STS accepts key (see VerifyKey).
-func (u UserKeys) WaitUntilWorks(ctx context.Context, key AccessKey) (Identity, error) {
-	return VerifyKey(ctx, u.Config, key, u.Budget)
-}
-
-// Deactivate deactivates the user's key id.
-func (u UserKeys) Deactivate(ctx context.Context, id string) error {
-	return u.IAM.Deactivate(ctx, u.User, id)
-}
-
-// Delete deletes the user's key id.
-func (u UserKeys) Delete(ctx context.Context, id string) error { return u.IAM.Delete(ctx, u.User, id) }

@@ -1,0 +1,163 @@
+package action
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/awskeys"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/rotation"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracom"
+)
+
+// iamKeys is an IAM user's access keys as the rotation sees them: awskeys' IAM calls
+// bound to the user, and VerifyKey as the way to wait for a new key.
+type iamKeys struct {
+	iam    *awskeys.IAM
+	user   string
+	config aws.Config    // for VerifyKey: region, endpoints, HTTP client
+	budget time.Duration // for VerifyKey
+	verify bool          // false: verify-aws-key is false, no wait
+}
+
+func (k iamKeys) List(ctx context.Context) ([]rotation.Key, error) {
+	keys, err := k.iam.ListAccessKeys(ctx, k.user)
+	if err != nil {
+		return nil, iamFailure(err)
+	}
+	out := make([]rotation.Key, len(keys))
+	for i, key := range keys {
+		out[i] = rotation.Key{ID: key.ID, Status: rotation.KeyStatus(key.Status), Created: key.Created}
+	}
+	return out, nil
+}
+
+func (k iamKeys) Create(ctx context.Context) (rotation.NewKey, error) {
+	key, err := k.iam.CreateAccessKey(ctx, k.user)
+	if err != nil {
+		return rotation.NewKey{}, iamFailure(err)
+	}
+	return rotation.NewKey{ID: key.ID, Secret: key.Secret, Created: key.Created}, nil
+}
+
+func (k iamKeys) WaitUntilWorks(ctx context.Context, key rotation.NewKey) (rotation.Identity, error) {
+	if !k.verify {
+		return rotation.Identity{}, nil
+	}
+	id, err := awskeys.VerifyKey(ctx, k.config, awskeys.AccessKey{ID: key.ID, Secret: key.Secret}, k.budget)
+	return rotation.Identity{Account: id.Account}, err
+}
+
+func (k iamKeys) Deactivate(ctx context.Context, id string) error {
+	return iamFailure(k.iam.Deactivate(ctx, k.user, id))
+}
+
+func (k iamKeys) Delete(ctx context.Context, id string) error {
+	return iamFailure(k.iam.Delete(ctx, k.user, id))
+}
+
+// iamFailure tells the rotation whether a failed IAM call may still take effect.
+func iamFailure(err error) error {
+	if err == nil {
+		return nil
+	}
+	outcome := rotation.InDoubt
+	if awskeys.Answered(err) {
+		outcome = rotation.Answered
+	}
+	return &rotation.OutcomeError{Outcome: outcome, Err: err}
+}
+
+// loggedKeys says in the log what the rotation does to the keys as it happens, so the
+// wait for a new key does not look like a hang.
+type loggedKeys struct {
+	rotation.Keys
+	log *Log
+}
+
+func (k loggedKeys) Create(ctx context.Context) (rotation.NewKey, error) {
+	key, err := k.Keys.Create(ctx)
+	if err == nil {
+		k.log.Infof("Created the new access key %s", shortKey(key.ID))
+	}
+	return key, err
+}
+
+func (k loggedKeys) WaitUntilWorks(ctx context.Context, key rotation.NewKey) (rotation.Identity, error) {
+	k.log.Infof("Waiting until AWS accepts the new key %s (a new key takes a few seconds to propagate)", shortKey(key.ID))
+	start := time.Now()
+	id, err := k.Keys.WaitUntilWorks(ctx, key)
+	if err == nil {
+		k.log.Infof("The new key %s works (after %s)", shortKey(key.ID), time.Since(start).Round(100*time.Millisecond))
+	}
+	return id, err
+}
+
+// credentialSets is the operator's credential sets as the rotation sees them.
+type credentialSets struct {
+	log         *Log
+	sess        *soracom.Session
+	description string
+	// listed are the sets as the plan saw them; existed says which ids were there.
+	listed  map[string]soracom.CredentialSet
+	existed map[string]bool
+}
+
+func (c *credentialSets) List(ctx context.Context) ([]rotation.Set, error) {
+	all, err := c.sess.ListCredentials(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// The first list is the plan's: it says which sets existed before the rotation.
+	// Later lists (after a failure) must not change that.
+	first := c.listed == nil
+	if first {
+		c.listed, c.existed = map[string]soracom.CredentialSet{}, map[string]bool{}
+	}
+	out := make([]rotation.Set, 0, len(all))
+	for _, s := range all {
+		if first {
+			c.listed[s.ID], c.existed[s.ID] = s, true
+		}
+		keyID, _ := s.Credentials["accessKeyId"].(string)
+		out = append(out, rotation.Set{ID: s.ID, Type: s.Type, AccessKeyID: keyID})
+	}
+	return out, nil
+}
+
+// Store writes the new key into a set. A set's description is kept unless the
+// description input gives a new one: a rotation changes the key, nothing else.
+func (c *credentialSets) Store(ctx context.Context, id string, key rotation.NewKey) (time.Time, error) {
+	desc := c.description
+	if desc == "" {
+		desc = c.listed[id].Description
+	}
+	content := soracom.Content{Type: rotation.AWSCredentials, Description: desc, Credentials: soracom.Fields{
+		"accessKeyId": key.ID, "secretAccessKey": key.Secret.Reveal(),
+	}}
+	stored, err := c.sess.StoreAll(ctx, []string{id}, content, soracom.Update)
+	if err != nil {
+		return time.Time{}, &rotation.OutcomeError{Outcome: soracomOutcome(err), Err: err}
+	}
+	c.log.Infof("Credential set %s: %s with the new key %s", id, stored[0].Operation, shortKey(key.ID))
+	return stored[0].Set.UpdatedAt(), nil
+}
+
+// soracomOutcome tells whether a failed write may still land: it may when SORACOM did
+// not answer (cut off, timed out, cancelled in flight) or a gateway answered in its
+// place. Otherwise SORACOM answered, and a list of the sets shows what the write did.
+func soracomOutcome(err error) rotation.Outcome {
+	var apiErr *soracom.APIError
+	if !errors.As(err, &apiErr) {
+		// Even a refused connection may follow an attempt whose answer was lost.
+		return rotation.InDoubt
+	}
+	switch apiErr.Status {
+	case http.StatusBadGateway, http.StatusGatewayTimeout:
+		return rotation.InDoubt
+	}
+	return rotation.Answered
+}

@@ -1,0 +1,413 @@
+package rotation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// DefaultGrace is how long clean-up may take once the run is cancelled. The runner
+// kills a cancelled action about 10 s after its first signal (2.5 s after SIGTERM), and
+// the SORACOM token must still be revoked after the clean-up.
+const DefaultGrace = 4 * time.Second
+
+// cleanupTimeout bounds the clean-up calls after a failure that was no cancellation.
+const cleanupTimeout = 30 * time.Second
+
+// Options are the choices a rotation is run with.
+type Options struct {
+	// OldKey says what happens to the replaced key; empty means Deactivate.
+	OldKey OldKeyPolicy
+	// Grace bounds the clean-up once ctx is cancelled, and is how long the user's keys
+	// are watched for a key whose CreateAccessKey answer never arrived. Zero means
+	// DefaultGrace.
+	Grace time.Duration
+	// PollEvery is how often the keys are listed while watching; zero means 250 ms.
+	PollEvery time.Duration
+}
+
+// SetResult is a credential set that now holds the new key.
+type SetResult struct {
+	ID        string
+	UpdatedAt time.Time // zero when the write's answer was lost
+}
+
+// What happened to the replaced key.
+const (
+	OldKeyDeactivated = "deactivated"
+	OldKeyDeleted     = "deleted"
+	OldKeyKept        = "kept"
+	OldKeyNone        = "none"         // the user had no active key
+	OldKeyStillActive = "still active" // retiring it failed, or the rotation stopped before
+	OldKeyUnknown     = "unknown"      // retiring it got no answer: it may be retired or still active
+)
+
+// Result is what a rotation did. On error it still tells which key every set holds.
+type Result struct {
+	NewKeyID string // masked in the log; show ShortID in summaries
+	// NewKeyDeleted is true when the new key was deleted again (rolled back).
+	NewKeyDeleted bool
+	PreviousKeyID string // the replaced key; empty when there was none
+	Account       string // the AWS account the new key belongs to
+	// DeletedInactiveKey is the inactive key deleted to make room, if any.
+	DeletedInactiveKey string
+	// Updated are the sets that hold the new key, in the order they were updated.
+	Updated []SetResult
+	// InDoubt are sets whose write was sent but whose outcome is unknown: each holds
+	// either the new key or what it held before.
+	InDoubt []string
+	// NotUpdated are planned sets that still hold what they held before.
+	NotUpdated []string
+	// OldKeyAction is what happened to PreviousKeyID: one of the OldKey* constants.
+	OldKeyAction string
+}
+
+// UpdatedIDs returns the ids of the updated sets.
+func (r Result) UpdatedIDs() []string {
+	ids := make([]string, len(r.Updated))
+	for i, s := range r.Updated {
+		ids[i] = s.ID
+	}
+	return ids
+}
+
+// execution is one run of Execute: its inputs and what it did so far.
+type execution struct {
+	ctx  context.Context
+	keys Keys
+	sets Sets
+	p    Plan
+	opt  Options
+	res  Result
+	// before says what the planned sets hold, and what was done before the new key
+	// existed: the state a rollback returns to.
+	before string
+}
+
+// Execute carries out p (steps 4 to 7 of the algorithm): delete the planned inactive
+// key, create the new key, wait until it works, store it in every planned set, and
+// retire the old key as opt.OldKey says. p must come from Inventory.Plan. On failure
+// or cancellation the error is an *Error and the Result tells what was done.
+//
+// A cancelled ctx stops the rotation between steps; clean-up (deleting a key no set
+// holds, asking SORACOM what a failed write did) runs after it within opt.Grace.
+func Execute(ctx context.Context, keys Keys, sets Sets, p Plan, opt Options) (Result, error) {
+	if !p.made {
+		return Result{}, errors.New("rotation: Execute needs a Plan made by Inventory.Plan")
+	}
+	opt.OldKey = opt.OldKey.orDefault()
+	x := &execution{ctx: ctx, keys: keys, sets: sets, p: p, opt: opt,
+		res:    Result{PreviousKeyID: p.Replace, NotUpdated: p.TargetIDs(), OldKeyAction: OldKeyStillActive},
+		before: "every credential set still holds what it held before (" + p.describeTargets() + ")"}
+	if p.Replace == "" {
+		x.res.OldKeyAction = OldKeyNone
+	}
+	if err := x.deleteInactive(); err != nil {
+		return x.res, err
+	}
+	key, err := x.create()
+	if err != nil {
+		return x.res, err
+	}
+	if err := x.waitUntilWorks(key); err != nil {
+		return x.res, err
+	}
+	if err := x.storeAll(key); err != nil {
+		return x.res, err
+	}
+	return x.res, x.retire(key)
+}
+
+func (x *execution) deleteInactive() error {
+	id := x.p.DeleteInactive
+	if id == "" {
+		return nil
+	}
+	step := "delete the inactive access key " + id
+	if err := x.ctx.Err(); err != nil {
+		return &Error{Step: step, Err: err, State: nothingChanged, Next: runAgain, Resumable: true}
+	}
+	err := x.keys.Delete(x.ctx, id)
+	if err == nil {
+		x.res.DeletedInactiveKey = id
+		x.before = fmt.Sprintf("the inactive access key %s was deleted; %s", id, x.before)
+		return nil
+	}
+	state := nothingChanged
+	if OutcomeOf(err) == InDoubt {
+		state = fmt.Sprintf("Nothing else was changed, but the inactive access key %s may have been deleted (the request got no answer); "+
+			"being inactive, it worked for no set either way.", id)
+	}
+	return &Error{Step: step, Err: err, State: state, Next: "Delete that key by hand, or fix the cause, then run again.", Resumable: true}
+}
+
+func (x *execution) create() (NewKey, error) {
+	const step = "create a new access key"
+	if err := x.ctx.Err(); err != nil {
+		return NewKey{}, &Error{Step: step, Err: err, State: capitalize(x.before) + ".", Next: runAgain, Resumable: true}
+	}
+	key, err := x.keys.Create(x.ctx)
+	if err == nil {
+		x.res.NewKeyID = key.ID
+		return key, nil
+	}
+	state, clean := x.removeStrays(OutcomeOf(err))
+	next := runAgain
+	if !clean {
+		next = "Delete the key the failed request created (the user's newest key, which no set holds), then run the workflow again."
+	}
+	return NewKey{}, &Error{Step: step, Err: err, State: state, Next: next, Resumable: clean}
+}
+
+func (x *execution) waitUntilWorks(key NewKey) error {
+	step := fmt.Sprintf("wait until the new access key %s works", ShortID(key.ID))
+	err := x.ctx.Err()
+	if err == nil {
+		var id Identity
+		if id, err = x.keys.WaitUntilWorks(x.ctx, key); err == nil {
+			x.res.Account = id.Account
+			return nil
+		}
+	}
+	return &Error{Step: step, Err: err, State: x.rollback(key),
+		Next: "Run the workflow again; if it keeps failing, check that STS is reachable from the runner.", Resumable: true}
+}
+
+// storeAll stores the new key in every planned set, in order, and stops at the first
+// failure or at a cancellation.
+func (x *execution) storeAll(key NewKey) error {
+	for _, t := range x.p.Targets {
+		if err := x.ctx.Err(); err != nil {
+			return x.storeFailed(key, t, err, NotSent)
+		}
+		at, err := x.sets.Store(x.ctx, t.ID, key)
+		if err == nil {
+			x.res.stored(t.ID, at)
+			continue
+		}
+		outcome := OutcomeOf(err)
+		if outcome != NotSent {
+			// A failed write may have reached SORACOM (a lost answer, a cancelled job),
+			// so SORACOM is asked which sets hold the new key before anything is
+			// decided: rolling back a key that a set holds would break it.
+			onNew, known := x.holders(key.ID)
+			switch {
+			case known && onNew[t.ID]:
+				x.res.stored(t.ID, time.Time{})
+				continue // the write went through; only its answer was lost
+			case !known:
+				outcome = InDoubt
+			}
+		}
+		return x.storeFailed(key, t, err, outcome)
+	}
+	x.res.NotUpdated = nil
+	return nil
+}
+
+// storeFailed decides what a failed write leaves: the new key is deleted only when no
+// set holds it and no write that might still land was sent.
+func (x *execution) storeFailed(key NewKey, t Target, err error, outcome Outcome) error {
+	step := "store the new key in credential set " + t.ID
+	if outcome == InDoubt {
+		x.res.InDoubt = append(x.res.InDoubt, t.ID)
+		x.res.NotUpdated = without(x.res.NotUpdated, t.ID)
+	}
+	if outcome != InDoubt && len(x.res.Updated) == 0 {
+		return &Error{Step: step, Err: err, State: x.rollback(key),
+			Next: "Fix the cause (SORACOM credentials and permissions, the set id), then run the workflow again.", Resumable: true}
+	}
+	return &Error{Step: step, Err: err, State: x.splitState(key), Next: x.finishByHand()}
+}
+
+func (x *execution) retire(key NewKey) error {
+	old := x.opt.OldKey
+	switch {
+	case x.p.Replace == "":
+		return nil
+	case old == Keep:
+		x.res.OldKeyAction = OldKeyKept
+		return nil
+	}
+	retire, done := x.keys.Deactivate, OldKeyDeactivated
+	if old == Delete {
+		retire, done = x.keys.Delete, OldKeyDeleted
+	}
+	err, sent := x.ctx.Err(), false
+	if err == nil {
+		if err, sent = retire(x.ctx, x.p.Replace), true; err == nil {
+			x.res.OldKeyAction = done
+			return nil
+		}
+	}
+	// Not Resumable: a new run changes nothing while the user has two active keys, so
+	// the inner error's "run again" advice would mislead.
+	state := fmt.Sprintf("Every planned set (%s) holds the new key %s; the old key %s is still active.",
+		listOrNothing(x.res.UpdatedIDs()), ShortID(key.ID), x.p.Replace)
+	if sent && OutcomeOf(err) == InDoubt {
+		x.res.OldKeyAction = OldKeyUnknown
+		state = fmt.Sprintf("Every planned set (%s) holds the new key %s; the old key %s may be %s or still active (the request got no answer).",
+			listOrNothing(x.res.UpdatedIDs()), ShortID(key.ID), x.p.Replace, done)
+	}
+	return &Error{Step: fmt.Sprintf("%s the old access key %s", old, x.p.Replace), Err: err, State: state,
+		Next: fmt.Sprintf("%s the old key %s by hand (IAM console, or aws iam) if it is still active. %s",
+			capitalize(string(old)), x.p.Replace, untilTwoKeysAreOne)}
+}
+
+// untilTwoKeysAreOne is what the next run does while the user has two active keys: it
+// stops (or skips, when the key is not due), so a person must finish.
+const untilTwoKeysAreOne = "Until then the next run changes nothing, as the user has two active keys."
+
+// removeStrays deletes a key that a failed CreateAccessKey may have created all the
+// same (the SDK retries a request whose answer was lost; a request in flight when the
+// run was cancelled may be carried out after it), and says what state that leaves.
+// For a request in doubt it watches the keys for the grace period; clean is false when
+// a key may be left that no set holds.
+func (x *execution) removeStrays(outcome Outcome) (state string, clean bool) {
+	state = capitalize(x.before) + "."
+	if outcome == NotSent {
+		return state, true
+	}
+	ctx, cancel := x.cleanupContext()
+	defer cancel()
+	watchUntil := time.Now()
+	if outcome == InDoubt {
+		watchUntil = watchUntil.Add(x.grace())
+	}
+	deleted, problem := x.watchForStrays(ctx, watchUntil)
+	for _, id := range deleted {
+		state += fmt.Sprintf(" A key the failed request created all the same (%s) was deleted.", ShortID(id))
+	}
+	switch {
+	case problem != "":
+		return state + " " + problem, false
+	case outcome == InDoubt && len(deleted) == 0:
+		state += fmt.Sprintf(" No key made by the unanswered request appeared within %s; if one appears later, it is the user's newest key and no set holds it: delete it.", x.grace())
+	}
+	return state, true
+}
+
+// watchForStrays lists the user's keys until a key this run did not see at the start
+// shows up (and deletes it) or until the watch ends. It lists at least once. problem
+// says what is left to do by hand, if anything.
+func (x *execution) watchForStrays(ctx context.Context, until time.Time) (deleted []string, problem string) {
+	listed := false
+	for {
+		keys, lerr := x.keys.List(ctx)
+		if lerr == nil {
+			listed = true
+			for _, k := range keys {
+				if slices.Contains(x.p.keyIDs, k.ID) || slices.Contains(deleted, k.ID) {
+					continue
+				}
+				if derr := x.keys.Delete(ctx, k.ID); derr != nil {
+					return deleted, fmt.Sprintf("A key the failed request created (%s) could not be deleted: delete it by hand (%v).", ShortID(k.ID), derr)
+				}
+				deleted = append(deleted, k.ID)
+			}
+		}
+		if len(deleted) > 0 || !time.Now().Before(until) || !sleep(ctx, x.pollEvery()) {
+			break
+		}
+	}
+	if !listed {
+		return nil, "(The user's keys could not be listed again to check that no key was created: look for an unused newest key.)"
+	}
+	return deleted, ""
+}
+
+// holders asks SORACOM which sets hold keyID. It runs after a failure, even when the
+// run's context was cancelled, within the clean-up bound; known is false when the list
+// failed.
+func (x *execution) holders(keyID string) (onKey map[string]bool, known bool) {
+	ctx, cancel := x.cleanupContext()
+	defer cancel()
+	sets, err := x.sets.List(ctx)
+	if err != nil {
+		return nil, false
+	}
+	onKey = map[string]bool{}
+	for _, s := range sets {
+		if s.AccessKeyID == keyID {
+			onKey[s.ID] = true
+		}
+	}
+	return onKey, true
+}
+
+// rollback deletes the new key after a failure that left it unused, and says what the
+// state is then.
+func (x *execution) rollback(key NewKey) string {
+	ctx, cancel := x.cleanupContext()
+	defer cancel()
+	if err := x.keys.Delete(ctx, key.ID); err != nil {
+		return fmt.Sprintf("The new access key %s was not used, but deleting it failed (%v): delete it by hand "+
+			"(the newest key of the IAM user). Otherwise %s.", ShortID(key.ID), err, x.before)
+	}
+	x.res.NewKeyDeleted = true
+	return fmt.Sprintf("The new access key %s was deleted; %s.", ShortID(key.ID), x.before)
+}
+
+// cleanupContext is the context clean-up calls run in: detached from the run's
+// context, so that a cancelled run still cleans up, but bounded, and cut short Grace
+// after the run's context ends, as the runner kills the action soon after.
+func (x *execution) cleanupContext() (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(x.ctx), cleanupTimeout)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-done:
+			return
+		case <-x.ctx.Done():
+		}
+		t := time.NewTimer(x.grace())
+		defer t.Stop()
+		select {
+		case <-done:
+		case <-t.C:
+			cancel()
+		}
+	}()
+	return ctx, func() {
+		close(done)
+		cancel()
+	}
+}
+
+func (x *execution) grace() time.Duration {
+	if x.opt.Grace > 0 {
+		return x.opt.Grace
+	}
+	return DefaultGrace
+}
+
+func (x *execution) pollEvery() time.Duration {
+	if x.opt.PollEvery > 0 {
+		return x.opt.PollEvery
+	}
+	return 250 * time.Millisecond
+}
+
+// sleep waits d, and reports false if ctx ended first.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// stored records that set id holds the new key.
+func (r *Result) stored(id string, at time.Time) {
+	r.Updated = append(r.Updated, SetResult{ID: id, UpdatedAt: at})
+	r.NotUpdated = without(r.NotUpdated, id)
+}
+
+func without(ids []string, id string) []string {
+	return slices.DeleteFunc(slices.Clone(ids), func(s string) bool { return s == id })
+}
