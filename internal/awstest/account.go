@@ -103,6 +103,9 @@ type principal struct {
 	expires      time.Time // for assumed-role credentials
 	propagatesAt time.Time
 	deleted      bool
+	// lastUsed is when the key last signed a request IAM or STS accepted, and where.
+	lastUsed                    time.Time
+	lastService, lastUsedRegion string
 }
 
 // Account is a fake AWS account with STS and IAM endpoints. Its methods are safe for
@@ -121,6 +124,16 @@ type Account struct {
 	faults   map[string][]Fault
 	requests []Request
 	seq      int
+	// latency is added to every request before it is handled, outside the lock, so
+	// concurrent requests overlap as they would against AWS.
+	latency time.Duration
+	// foreign are key ids of other accounts: key id → account id.
+	foreign map[string]string
+	// unknownKey is the error code GetAccessKeyLastUsed answers for a key IAM does not
+	// know (AWS does not document which; NoSuchEntity by default).
+	unknownKey string
+	// denied are the actions the callers' policies do not allow.
+	denied map[string]bool
 }
 
 // NewAccount starts a fake account's STS and IAM endpoints.
@@ -132,6 +145,10 @@ func NewAccount(tb testing.TB) *Account {
 		keys:   map[string]*principal{},
 		roles:  map[string]Trust{},
 		faults: map[string][]Fault{},
+
+		foreign:    map[string]string{},
+		unknownKey: "NoSuchEntity",
+		denied:     map[string]bool{},
 	}
 	a.sts = httptest.NewServer(a.handler("sts"))
 	a.iam = httptest.NewServer(a.handler("iam"))
@@ -346,8 +363,8 @@ func errorf(status int, code, format string, args ...any) *apiError {
 
 // actions are the operations each fake implements.
 var actions = map[string][]string{
-	"sts": {"GetCallerIdentity", "AssumeRoleWithWebIdentity"},
-	"iam": {"ListAccessKeys", "CreateAccessKey", "UpdateAccessKey", "DeleteAccessKey"},
+	"sts": {"GetCallerIdentity", "AssumeRoleWithWebIdentity", "GetAccessKeyInfo"},
+	"iam": {"ListAccessKeys", "CreateAccessKey", "UpdateAccessKey", "DeleteAccessKey", "GetAccessKeyLastUsed"},
 }
 
 var errInvalidToken = &apiError{403, "InvalidClientTokenId", "The security token included in the request is invalid."}
@@ -361,6 +378,17 @@ func (a *Account) handler(service string) http.Handler {
 		body, _ := io.ReadAll(r.Body)
 		params, _ := url.ParseQuery(string(body))
 		action := params.Get("Action")
+
+		a.mu.Lock()
+		latency := a.latency
+		a.mu.Unlock()
+		if latency > 0 {
+			select {
+			case <-time.After(latency):
+			case <-r.Context().Done():
+				return
+			}
+		}
 
 		a.mu.Lock()
 		defer a.mu.Unlock()
@@ -382,8 +410,12 @@ func (a *Account) handler(service string) http.Handler {
 				}
 				caller = p
 				logged.CallerArn = p.arn
+				p.lastUsed, p.lastService, p.lastUsedRegion = time.Now().UTC().Truncate(time.Second), service, signingRegion(auth)
 			} else if !(service == "sts" && action == "AssumeRoleWithWebIdentity") {
 				return "", errorf(403, "MissingAuthenticationToken", "Request is missing Authentication Token")
+			}
+			if a.denied[action] {
+				return "", errorf(403, "AccessDenied", "User: %s is not authorized to perform: %s:%s", logged.CallerArn, service, action)
 			}
 			f, faulted := a.takeFaultLocked(action)
 			if faulted && !f.AfterHandling {
@@ -492,6 +524,8 @@ func (a *Account) stsLocked(action string, params url.Values, caller *principal)
 			esc(caller.arn), esc(caller.userID), a.id), nil
 	case "AssumeRoleWithWebIdentity":
 		return a.assumeRoleLocked(params)
+	case "GetAccessKeyInfo":
+		return a.accessKeyInfoLocked(params)
 	}
 	return "", errorf(400, "InvalidAction", "Could not find operation %s for version 2011-06-15", action)
 }
@@ -571,6 +605,9 @@ func stringLike(pattern, s string) bool {
 }
 
 func (a *Account) iamLocked(action string, params url.Values, caller *principal) (string, *apiError) {
+	if action == "GetAccessKeyLastUsed" {
+		return a.lastUsedLocked(params)
+	}
 	user := params.Get("UserName")
 	if user == "" && caller.sessionToken == "" {
 		user = caller.key.User // IAM's default: the caller's own user

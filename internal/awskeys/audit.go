@@ -1,0 +1,104 @@
+package awskeys
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+)
+
+// Bounds of the retries of an audit's reads. IAM throttles per account and the audit
+// runs several reads at once, so a throttled read backs off (jittered, growing up to
+// auditMaxBackoff) a few times before its key is reported as not checkable.
+const (
+	auditMaxAttempts = 5
+	auditMaxBackoff  = 2 * time.Second
+)
+
+// KeyReader makes the read-only calls of an audit: it can tell who a key belongs to,
+// when it was last used and which keys a user has, and change nothing. Its errors wrap
+// the SDK's, so AWS's error code (NoSuchEntity, AccessDenied) stays readable with
+// errors.As.
+type KeyReader struct {
+	iam *iam.Client
+	sts *sts.Client
+}
+
+// NewKeyReader returns a KeyReader built from cfg (so the endpoint overrides apply) that
+// retries throttling, 5xx and network errors within the bounds above.
+func NewKeyReader(cfg aws.Config) *KeyReader {
+	retryer := func() aws.Retryer {
+		return retry.NewStandard(func(o *retry.StandardOptions) {
+			o.MaxAttempts = auditMaxAttempts
+			o.MaxBackoff = auditMaxBackoff
+		})
+	}
+	return &KeyReader{
+		iam: iam.NewFromConfig(cfg, func(o *iam.Options) { o.Retryer = retryer() }),
+		sts: sts.NewFromConfig(cfg, func(o *sts.Options) { o.Retryer = retryer() }),
+	}
+}
+
+// LastUse is GetAccessKeyLastUsed's answer.
+type LastUse struct {
+	User string
+	// Date is zero for a key never used; Service and Region are "N/A" then.
+	Date            time.Time
+	Service, Region string
+}
+
+// CallerAccount returns the account of the reader's own credentials
+// (sts:GetCallerIdentity, which needs no permission).
+func (r *KeyReader) CallerAccount(ctx context.Context) (string, error) {
+	out, err := r.sts.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return "", fmt.Errorf("sts:GetCallerIdentity: %w", err)
+	}
+	return aws.ToString(out.Account), nil
+}
+
+// AccessKeyAccount returns the account key id belongs to (sts:GetAccessKeyInfo), which
+// STS answers for any key, of any account, deleted or not.
+func (r *KeyReader) AccessKeyAccount(ctx context.Context, id string) (string, error) {
+	out, err := r.sts.GetAccessKeyInfo(ctx, &sts.GetAccessKeyInfoInput{AccessKeyId: aws.String(id)})
+	if err != nil {
+		return "", fmt.Errorf("sts:GetAccessKeyInfo for %s: %w", ShortID(id), err)
+	}
+	return aws.ToString(out.Account), nil
+}
+
+// AccessKeyLastUsed returns the key's user and last use (iam:GetAccessKeyLastUsed).
+func (r *KeyReader) AccessKeyLastUsed(ctx context.Context, id string) (LastUse, error) {
+	out, err := r.iam.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(id)})
+	if err != nil {
+		return LastUse{}, fmt.Errorf("iam:GetAccessKeyLastUsed for %s: %w", ShortID(id), err)
+	}
+	use := LastUse{User: aws.ToString(out.UserName)}
+	if u := out.AccessKeyLastUsed; u != nil {
+		use.Date, use.Service, use.Region = aws.ToTime(u.LastUsedDate), aws.ToString(u.ServiceName), aws.ToString(u.Region)
+	}
+	return use, nil
+}
+
+// ListAccessKeys returns the user's keys, oldest first (iam:ListAccessKeys).
+// Unlike IAM.ListAccessKeys, a denial names no write permission: an audit needs none.
+func (r *KeyReader) ListAccessKeys(ctx context.Context, user string) ([]KeyMetadata, error) {
+	var keys []KeyMetadata
+	p := iam.NewListAccessKeysPaginator(r.iam, &iam.ListAccessKeysInput{UserName: aws.String(user)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("iam:ListAccessKeys for IAM user %s: %w", user, err)
+		}
+		for _, k := range page.AccessKeyMetadata {
+			keys = append(keys, KeyMetadata{ID: aws.ToString(k.AccessKeyId), Status: KeyStatus(k.Status), Created: aws.ToTime(k.CreateDate)})
+		}
+	}
+	sort.SliceStable(keys, func(i, j int) bool { return keys[i].Created.Before(keys[j].Created) })
+	return keys, nil
+}
