@@ -12,7 +12,6 @@ import (
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/awskeys"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/rotation"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/secret"
-	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracom"
 )
 
 // RotationReport is what a rotation did to the keys, for the summary.
