@@ -1,6 +1,8 @@
-package main
+package e2e
 
-// Acceptance scenarios for issue 3 (rotation), from the issue and rotation.md.
+// Rotation: the IAM user's access key is replaced end to end through a role assumed with
+// GitHub OIDC (or the job's own credentials), every set that held the old key moves to
+// the new one, and each failure point leaves a state the log states truthfully.
 
 import (
 	"maps"
@@ -12,19 +14,57 @@ import (
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracomtest"
 )
 
-func accKeyState(t *testing.T, w *rotationWorld) (old awstest.Key, newKeys []awstest.Key) {
-	t.Helper()
-	for _, k := range w.acct.Keys(rotUser) {
-		if k.ID == w.old.ID {
-			old = k
-		} else if !w.before[k.ID] {
-			newKeys = append(newKeys, k)
+func TestRotatesTheKeyBehindEverySetThatHeldIt(t *testing.T) {
+	w := newRotationWorld(t)
+	r := w.run(t)
+	if r.code != 0 {
+		t.Fatalf("exit %d", r.code)
+	}
+	if len(w.acct.SessionSecrets()) == 0 || len(w.oidc.Issued()) == 0 {
+		t.Fatalf("the run did not assume the role with an OIDC token, so the leak scan proved nothing")
+	}
+	keys := w.acct.Keys(rotUser)
+	if len(keys) != 2 || keys[0].ID != w.old.ID || keys[0].Status != awstest.Inactive || keys[1].Status != awstest.Active {
+		t.Fatalf("IAM keys after rotation: %+v", keys)
+	}
+	newKey := keys[1]
+	for _, id := range []string{"funnel-aws", "harvest-aws"} {
+		set, _ := w.soracom.CredentialSet(id)
+		if set.Credentials["accessKeyId"] != newKey.ID || set.Credentials["secretAccessKey"] != newKey.Secret {
+			t.Errorf("set %s does not hold the new key", id)
+		}
+		if set.Description != id+" consumer" {
+			t.Errorf("set %s lost its description: %q", id, set.Description)
 		}
 	}
-	return
+	if w.key(t, "other-aws") != "AKIAOTHERKEY00000001" {
+		t.Errorf("a set on another key was changed")
+	}
+	want := map[string]string{"aws-access-key-id": newKey.ID, "previous-aws-access-key-id": w.old.ID, "aws-account-id": awstest.DefaultAccountID, "operation": "updated"}
+	for k, v := range want {
+		if r.outputs[k] != v {
+			t.Errorf("output %s = %q, want %q", k, r.outputs[k], v)
+		}
+	}
+	if rs := results(t, r); len(rs) != 2 {
+		t.Errorf("results = %+v, want both sets", rs)
+	}
+	if strings.Contains(r.stdout, newKey.ID) && !strings.Contains(r.stdout, "::add-mask::"+newKey.ID) {
+		t.Errorf("the new key id was printed without being masked first")
+	}
+	summaryWant := "`…" + w.old.ID[len(w.old.ID)-4:] + "` → `…" + newKey.ID[len(newKey.ID)-4:] + "`"
+	if !strings.Contains(r.summary, summaryWant) || !strings.Contains(r.summary, "deactivated") {
+		t.Errorf("summary does not show %s and the old key's fate:\n%s", summaryWant, r.summary)
+	}
+	if strings.Contains(r.summary, newKey.ID) {
+		t.Errorf("summary shows the whole new key id")
+	}
+	if w.soracom.LiveSessions() != 0 {
+		t.Errorf("SORACOM token left alive")
+	}
 }
 
-func TestAcceptanceRotationFailureTable(t *testing.T) {
+func TestRotationFailureTable(t *testing.T) {
 	t.Parallel()
 	type want struct {
 		code         int
@@ -70,7 +110,7 @@ func TestAcceptanceRotationFailureTable(t *testing.T) {
 			if r.code != tc.want.code {
 				t.Fatalf("exit %d\n%s", r.code, r.stdout)
 			}
-			old, nk := accKeyState(t, w)
+			old, nk := keyState(w)
 			if old.Status != tc.want.oldStatus {
 				t.Errorf("old key status %q want %q", old.Status, tc.want.oldStatus)
 			}
@@ -136,16 +176,55 @@ func orDefault(v, d string) string {
 	return v
 }
 
-// The propagation timeout is tested in-process with a short wait
-// (internal/action TestRotationFailurePoints): the binary waits its full minute.
+func TestRotationDryRunChangesNothing(t *testing.T) {
+	w := newRotationWorld(t)
+	w.inputs["dry-run"] = "true"
+	r := w.run(t)
+	if r.code != 0 || r.outputs["operation"] != "planned" {
+		t.Fatalf("exit %d, operation %q", r.code, r.outputs["operation"])
+	}
+	if keys := w.acct.Keys(rotUser); len(keys) != 1 || keys[0].Status != awstest.Active {
+		t.Errorf("dry run changed IAM: %+v", keys)
+	}
+	if w.key(t, "funnel-aws") != w.old.ID || w.key(t, "harvest-aws") != w.old.ID {
+		t.Errorf("dry run changed SORACOM")
+	}
+	for _, want := range []string{"funnel-aws", "harvest-aws", w.old.ID, "deactivate"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("the plan does not mention %q", want)
+		}
+	}
+	for _, a := range w.acct.Actions() {
+		if a == "CreateAccessKey" || a == "UpdateAccessKey" || a == "DeleteAccessKey" {
+			t.Errorf("dry run called %s", a)
+		}
+	}
+}
 
-func TestAcceptanceRotationTwoKeysOneInactive(t *testing.T) {
+func TestRotationWaitsForTheNewKeyToPropagate(t *testing.T) {
+	w := newRotationWorld(t)
+	w.acct.SetPropagationDelay(1500 * time.Millisecond)
+	start := time.Now()
+	r := w.run(t)
+	if r.code != 0 {
+		t.Fatalf("exit %d", r.code)
+	}
+	if time.Since(start) < 1500*time.Millisecond {
+		t.Errorf("the run did not wait for the key to propagate")
+	}
+	keys := w.acct.Keys(rotUser)
+	if w.key(t, "funnel-aws") != keys[len(keys)-1].ID {
+		t.Errorf("set not on the new key")
+	}
+}
+
+func TestRotationTwoKeysOneInactive(t *testing.T) {
 	t.Parallel()
 	w := newRotationWorld(t)
 	inactive := w.acct.AddKey(rotUser, awstest.Inactive)
 	w.inputs["dry-run"] = "true"
 	r := w.run(t)
-	accOK(t, r)
+	mustSucceed(t, r)
 	if len(w.acct.Keys(rotUser)) != 2 {
 		t.Fatalf("dry run deleted the inactive key")
 	}
@@ -155,7 +234,7 @@ func TestAcceptanceRotationTwoKeysOneInactive(t *testing.T) {
 	w = newRotationWorld(t)
 	inactive = w.acct.AddKey(rotUser, awstest.Inactive)
 	r = w.run(t)
-	accOK(t, r)
+	mustSucceed(t, r)
 	keys := w.acct.Keys(rotUser)
 	if len(keys) != 2 {
 		t.Fatalf("keys %+v", keys)
@@ -170,7 +249,7 @@ func TestAcceptanceRotationTwoKeysOneInactive(t *testing.T) {
 	}
 }
 
-func TestAcceptanceRotationOnlyKeyInactive(t *testing.T) {
+func TestRotationOnlyKeyInactive(t *testing.T) {
 	t.Parallel()
 	acct := awstest.NewAccount(t)
 	oidc := awstest.NewOIDC(t)
@@ -196,22 +275,40 @@ func TestAcceptanceRotationOnlyKeyInactive(t *testing.T) {
 	if set.Credentials["accessKeyId"] != newKey.ID {
 		t.Errorf("set not on new key")
 	}
-	assertNoLeak(t, r, append([]string{e2eKeySecret, oidc.RequestToken(), newKey.Secret}, append(oidc.Issued(), acct.SessionSecrets()...)...))
+	assertNoLeak(t, r, append([]string{authKeySecret, oidc.RequestToken(), newKey.Secret}, append(oidc.Issued(), acct.SessionSecrets()...)...))
 }
 
-func TestAcceptanceRotationTokenLifetimeCoversTheWait(t *testing.T) {
+func TestRotationWithTwoActiveKeysStopsAndNamesThem(t *testing.T) {
+	w := newRotationWorld(t)
+	second := w.acct.AddKey(rotUser, awstest.Active)
+	r := w.run(t)
+	if r.code != 1 {
+		t.Fatalf("exit %d", r.code)
+	}
+	msg := oneError(t, r)
+	for _, want := range []string{w.old.ID, second.ID, "funnel-aws"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error does not name %q: %s", want, msg)
+		}
+	}
+	if len(w.acct.Keys(rotUser)) != 2 || w.key(t, "funnel-aws") != w.old.ID {
+		t.Errorf("state changed")
+	}
+}
+
+func TestRotationTokenLifetimeCoversTheWait(t *testing.T) {
 	t.Parallel()
 	w := newRotationWorld(t)
 	r := w.run(t)
-	accOK(t, r)
-	got := authTimeout(t, w.soracom)
+	mustSucceed(t, r)
+	got := authTimeouts(w.soracom)
 	// Six calls of up to two minutes, the one-minute wait for the key, one attempt and
 	// the logout: the token outlives the worst case of the rotation's bounds.
 	if len(got) != 1 || got[0] < 815 || got[0] > 900 {
 		t.Errorf("tokenTimeoutSeconds %v", got)
 	}
 	// masks: new key id and secret, STS session key id too
-	_, nk := accKeyState(t, w)
+	_, nk := keyState(w)
 	if len(nk) != 1 {
 		t.Fatal("no new key")
 	}
@@ -226,18 +323,49 @@ func TestAcceptanceRotationTokenLifetimeCoversTheWait(t *testing.T) {
 	}
 }
 
-func TestAcceptanceRotationOIDCRetried(t *testing.T) {
+func TestRotationOIDCRetried(t *testing.T) {
 	t.Parallel()
 	w := newRotationWorld(t)
 	w.oidc.FailNext(503, 500)
 	r := w.run(t)
-	accOK(t, r)
+	mustSucceed(t, r)
 	if w.oidc.Attempts() < 3 {
 		t.Errorf("attempts %d", w.oidc.Attempts())
 	}
 }
 
-func TestAcceptanceRotationAudienceMismatchExplained(t *testing.T) {
+func TestRotationWithoutOIDCPermissionSaysWhatToAdd(t *testing.T) {
+	w := newRotationWorld(t)
+	delete(w.env, "ACTIONS_ID_TOKEN_REQUEST_URL")
+	delete(w.env, "ACTIONS_ID_TOKEN_REQUEST_TOKEN")
+	r := w.run(t)
+	if r.code != 1 {
+		t.Fatalf("exit %d", r.code)
+	}
+	if msg := oneError(t, r); !strings.Contains(msg, "id-token: write") {
+		t.Errorf("error does not say to add the permission: %s", msg)
+	}
+	if len(w.soracom.Requests()) != 0 || len(w.acct.Keys(rotUser)) != 1 {
+		t.Errorf("something changed")
+	}
+}
+
+func TestRotationRejectedByTheTrustPolicyIsExplained(t *testing.T) {
+	w := newRotationWorld(t)
+	w.oidc.SetSubject("repo:someone/else:ref:refs/heads/main")
+	r := w.run(t)
+	if r.code != 1 {
+		t.Fatalf("exit %d", r.code)
+	}
+	msg := oneError(t, r)
+	for _, want := range []string{rotRole, "sub"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error does not mention %q: %s", want, msg)
+		}
+	}
+}
+
+func TestRotationAudienceMismatchExplained(t *testing.T) {
 	t.Parallel()
 	w := newRotationWorld(t)
 	w.inputs["audience"] = "my-custom-aud"
@@ -256,84 +384,9 @@ func TestAcceptanceRotationAudienceMismatchExplained(t *testing.T) {
 	}
 }
 
-func TestAcceptanceRotationContradictionsBeforeNetwork(t *testing.T) {
-	t.Parallel()
-	cases := []struct {
-		name    string
-		changes map[string]string
-		want    []string
-	}{
-		{"iam-user + keys", map[string]string{"aws-access-key-id": e2eAWSKeyID, "aws-secret-access-key": e2eAWSSecret}, []string{"iam-user-name", "aws-access-key-id"}},
-		{"iam-user + credentials", map[string]string{"credentials": `{"accessKeyId":"AKIAE2ETESTKEY000001","secretAccessKey":"abcdefghSecretQA"}`}, []string{"iam-user-name", "credentials"}},
-		{"iam-user + other type", map[string]string{"credential-type": "x509"}, []string{"iam-user-name", "aws-credentials"}},
-		{"role without iam-user", map[string]string{"iam-user-name": "", "aws-access-key-id": e2eAWSKeyID, "aws-secret-access-key": e2eAWSSecret}, []string{"role-to-assume", "iam-user-name"}},
-		{"bad session name", map[string]string{"role-session-name": "a b"}, []string{"role-session-name"}},
-		{"session name too long", map[string]string{"role-session-name": strings.Repeat("s", 65)}, []string{"role-session-name"}},
-		{"duration too short", map[string]string{"role-duration-seconds": "899"}, []string{"role-duration-seconds"}},
-		{"bad old-key", map[string]string{"old-key": "remove"}, []string{"old-key"}},
-		{"bad role arn", map[string]string{"role-to-assume": "arn:aws:iam::123:user/x"}, []string{"role-to-assume"}},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			w := newRotationWorld(t)
-			maps.Copy(w.inputs, tc.changes)
-			r := runAction(t, runOpts{inputs: w.inputs, env: w.env, secrets: []string{e2eKeySecret}})
-			if r.code != 1 {
-				t.Fatalf("exit %d", r.code)
-			}
-			msg := oneError(t, r)
-			for _, s := range tc.want {
-				if !strings.Contains(msg, s) {
-					t.Errorf("error lacks %q: %s", s, msg)
-				}
-			}
-			if len(w.soracom.Requests()) != 0 || len(w.acct.Requests()) != 0 || w.oidc.Attempts() != 0 {
-				t.Errorf("network calls before validation failed")
-			}
-		})
-	}
-}
-
-func TestAcceptanceRegistrationVerifyRefusesWrongSecret(t *testing.T) {
-	t.Parallel()
-	acct := awstest.NewAccount(t)
-	good := acct.AddKey("terraform-made", awstest.Active)
-	wrong := "WrongSecretAccessKey/0123456789abcdefghijk"
-	s, in := registration(t, map[string]string{"verify-aws-key": "true", "aws-access-key-id": good.ID, "aws-secret-access-key": wrong})
-	start := time.Now()
-	r := runAction(t, runOpts{inputs: in, env: acct.Env(), secrets: []string{e2eKeySecret, wrong}})
-	if r.code != 1 {
-		t.Fatalf("exit %d", r.code)
-	}
-	if time.Since(start) > 30*time.Second {
-		t.Errorf("wrong secret took %s", time.Since(start))
-	}
-	if len(s.Requests()) != 0 {
-		t.Errorf("SORACOM called: %s", requestLine(s))
-	}
-	if !strings.Contains(oneError(t, r), "verify-aws-key") {
-		t.Errorf("error lacks verify-aws-key")
-	}
-}
-
-func TestAcceptanceRegistrationVerifyViaGenericEndpointVar(t *testing.T) {
-	t.Parallel()
-	acct := awstest.NewAccount(t)
-	good := acct.AddKey("terraform-made", awstest.Active)
-	s, in := registration(t, map[string]string{"verify-aws-key": "True", "aws-access-key-id": good.ID, "aws-secret-access-key": good.Secret})
-	env := acct.Env()
-	env["AWS_ENDPOINT_URL"] = acct.STSURL()
-	env["AWS_ENDPOINT_URL_STS"] = ""
-	env["AWS_ENDPOINT_URL_IAM"] = ""
-	r := runAction(t, runOpts{inputs: in, env: env, secrets: []string{e2eKeySecret, good.Secret}})
-	accOK(t, r)
-	if _, ok := s.CredentialSet("funnel-aws"); !ok || r.outputs["aws-account-id"] != awstest.DefaultAccountID {
-		t.Errorf("not stored / account id %q", r.outputs["aws-account-id"])
-	}
-}
-
-func TestAcceptanceRotationAmbientSecretMasked(t *testing.T) {
+// Without role-to-assume the job's own AWS credentials rotate the key; their secret
+// is masked like every other.
+func TestRotationWithAmbientCredentials(t *testing.T) {
 	t.Parallel()
 	w := newRotationWorld(t)
 	admin := w.acct.AddKey("ci-admin", awstest.Active)
@@ -342,19 +395,25 @@ func TestAcceptanceRotationAmbientSecretMasked(t *testing.T) {
 	delete(w.env, "ACTIONS_ID_TOKEN_REQUEST_TOKEN")
 	maps.Copy(w.env, awstest.KeyEnv(admin))
 	w.env["AWS_SESSION_TOKEN"] = ""
+	w.before = map[string]bool{w.old.ID: true}
 	r := runAction(t, runOpts{inputs: w.inputs, env: w.env})
-	accOK(t, r)
+	assertNoLeak(t, r, append(w.secrets(), admin.Secret))
+	mustSucceed(t, r)
+	keys := w.acct.Keys(rotUser)
+	if len(keys) != 2 || w.key(t, "funnel-aws") != keys[1].ID {
+		t.Errorf("not rotated: %+v", keys)
+	}
 	if maskIndex(strings.Split(r.stdout, "\n"), admin.Secret) < 0 {
 		t.Errorf("ambient AWS secret not masked")
 	}
 }
 
-func TestAcceptanceExtraRotationNamedMissingSetCreated(t *testing.T) {
+func TestRotationNamedMissingSetCreated(t *testing.T) {
 	t.Parallel()
 	w := newRotationWorld(t)
 	w.inputs["credential-id"] = "funnel-aws\nbrand-new"
 	r := w.run(t)
-	accOK(t, r)
+	mustSucceed(t, r)
 	rs := results(t, r)
 	ops := map[string]string{}
 	for _, x := range rs {

@@ -1,6 +1,10 @@
-package main
+package e2e
+
+// Documentation: README's inputs and outputs tables match action.yml, and every workflow
+// example in README passes actionlint.
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -18,7 +22,7 @@ const actionlintModule = "github.com/rhysd/actionlint/cmd/actionlint@v1.7.12"
 // readmeTable returns the rows of the first markdown table under heading, as cells.
 func readmeTable(t *testing.T, heading string) [][]string {
 	t.Helper()
-	data, err := os.ReadFile("README.md")
+	data, err := os.ReadFile(repoFile("README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +123,7 @@ var yamlBlock = regexp.MustCompile("(?s)```yaml\n(.*?)```")
 // is neither fails the test: every example must be lintable.
 func readmeWorkflows(t *testing.T) map[string]string {
 	t.Helper()
-	data, err := os.ReadFile("README.md")
+	data, err := os.ReadFile(repoFile("README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +160,8 @@ func TestReadmeWorkflowExamplesPassActionlint(t *testing.T) {
 	cmd := exec.Command("go", append([]string{"run", actionlintModule, "-no-color"}, files...)...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		if _, ok := err.(*exec.ExitError); !ok || strings.Contains(string(out), "go: ") {
+		var exitErr *exec.ExitError
+		if !errors.As(err, &exitErr) || strings.Contains(string(out), "go: ") {
 			if os.Getenv("CI") == "" {
 				t.Skipf("actionlint could not be built here (%v): %s", err, out)
 			}
