@@ -3,9 +3,11 @@ package awskeys_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -171,5 +173,32 @@ func TestAWSBlackHolesEndWithinTheBound(t *testing.T) {
 				t.Errorf("error does not name %s: %v", name, err)
 			}
 		})
+	}
+}
+
+// Without AWS credentials the SDK asks the instance metadata service, and a service
+// that refuses tokens makes the SDK warn on stderr about falling back to IMDSv1. The
+// action reports the missing credentials itself; stderr stays empty.
+func TestNoCredentialsPrintsNothingFromTheSDK(t *testing.T) {
+	newWorld(t)
+	imds := httptest.NewServer(http.NotFoundHandler())
+	defer imds.Close()
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "false")
+	t.Setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.URL)
+	r, wr, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr := os.Stderr
+	os.Stderr = wr
+	_, err = awskeys.Load(context.Background(), awskeys.Settings{Bounds: fastBounds}, &masks{})
+	os.Stderr = stderr
+	wr.Close()
+	printed, _ := io.ReadAll(r)
+	if err == nil || !strings.Contains(err.Error(), "no AWS credentials found") {
+		t.Errorf("err = %v, want the action's own report", err)
+	}
+	if len(printed) > 0 {
+		t.Errorf("the SDK printed on stderr: %s", printed)
 	}
 }

@@ -128,7 +128,10 @@ func fetchIDToken(parent context.Context, hc *http.Client, requestURL string, re
 		backoff.WithBackOff(b), backoff.WithMaxTries(r.tries), backoff.WithMaxElapsedTime(r.elapsed))
 	if err != nil && parent.Err() == nil && ctx.Err() != nil {
 		// The bound cut a wait or an attempt: say so, with the last answer.
-		err = fmt.Errorf("GitHub OIDC token request got no answer within %s: %w", r.elapsed, orErr(last, err))
+		if last == nil {
+			last = fmt.Errorf("GitHub OIDC token request: %w", err)
+		}
+		err = fmt.Errorf("%w; no answer within %s", last, r.elapsed)
 	}
 	if err != nil {
 		if attempts > 1 {
@@ -157,11 +160,4 @@ func idTokenURL(requestURL, audience string) (string, error) {
 		u.RawQuery = param
 	}
 	return u.String(), nil
-}
-
-func orErr(err, fallback error) error {
-	if err != nil {
-		return err
-	}
-	return fallback
 }

@@ -1,0 +1,153 @@
+package action_test
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/action"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/inputs"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracom"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracomtest"
+)
+
+// shortBounds are the default bounds scaled down, so that black holes cost seconds.
+func shortBounds() soracom.Retry {
+	r := soracom.DefaultRetry()
+	r.InitialInterval, r.MaxInterval = time.Millisecond, 5*time.Millisecond
+	r.AttemptTimeout, r.Deadline = 200*time.Millisecond, time.Second
+	return r
+}
+
+// runWith runs the action like world.run, with extra variables set after the world's
+// (an endpoint moved elsewhere, say) and the given bounds. A run that outlives every
+// bound by far fails the test instead of hanging it.
+func (w *world) runWith(t *testing.T, retry soracom.Retry, extra map[string]string) outcome {
+	t.Helper()
+	dir := t.TempDir()
+	env := map[string]string{"GITHUB_OUTPUT": filepath.Join(dir, "out"), "GITHUB_STEP_SUMMARY": filepath.Join(dir, "summary")}
+	for _, m := range []map[string]string{w.acct.Env(), w.oidc.Env()} {
+		for k, v := range m {
+			env[k] = v
+		}
+	}
+	for k, v := range w.inputs {
+		env[inputs.EnvName(k)] = v
+	}
+	for k, v := range extra {
+		env[k] = v
+	}
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	var stdout bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- action.Run(context.Background(), action.Env{Getenv: os.Getenv, Stdout: &stdout, Retry: retry, KeyWait: time.Second})
+	}()
+	var code int
+	select {
+	case code = <-done:
+	case <-time.After(time.Minute):
+		t.Fatal("the run hung past every bound")
+	}
+	summary, _ := os.ReadFile(env["GITHUB_STEP_SUMMARY"])
+	outputs, _ := os.ReadFile(env["GITHUB_OUTPUT"])
+	return outcome{code: code, stdout: stdout.String(), summary: string(summary), outputs: string(outputs)}
+}
+
+// listenBlackHole accepts connections and never answers.
+func listenBlackHole(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conns := make(chan net.Conn, 100)
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				close(conns)
+				return
+			}
+			conns <- c
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		for c := range conns {
+			c.Close()
+		}
+	})
+	return "http://" + l.Addr().String()
+}
+
+// A black-hole endpoint (accepts, never answers) for any AWS or OIDC call ends a
+// rotation with one ::error:: naming the call, exit code 1, nothing changed, and no
+// SORACOM token left alive.
+func TestRotationBlackHoles(t *testing.T) {
+	tests := []struct {
+		name   string
+		env    string // the variable that points at the endpoint
+		path   string
+		naming string
+	}{
+		{"OIDC token request", "ACTIONS_ID_TOKEN_REQUEST_URL", "/idtoken?api-version=2.0", "OIDC token"},
+		{"STS", "AWS_ENDPOINT_URL_STS", "", "AssumeRoleWithWebIdentity"},
+		{"IAM", "AWS_ENDPOINT_URL_IAM", "", "ListAccessKeys"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t)
+			extra := map[string]string{tt.env: listenBlackHole(t) + tt.path}
+			o := w.runWith(t, shortBounds(), extra)
+			if o.code != 1 {
+				t.Fatalf("exit code %d, want 1\n%s", o.code, o.stdout)
+			}
+			t.Log(errorLine(t, o))
+			if msg := errorLine(t, o); !strings.Contains(msg, tt.naming) {
+				t.Errorf("error does not name %s: %s", tt.naming, msg)
+			}
+			if n := w.soracom.LiveSessions(); n != 0 {
+				t.Errorf("%d SORACOM sessions left alive", n)
+			}
+			if got := w.setKey(t, "funnel-aws"); got != w.old.ID {
+				t.Errorf("funnel-aws changed")
+			}
+			if keys := w.acct.Keys(user); len(keys) != 1 {
+				t.Errorf("IAM has %d keys, want the old one only", len(keys))
+			}
+		})
+	}
+}
+
+// A SORACOM redirect mid-run ends the run with the status and the target's origin in
+// the error (never its query), exit code 1, and the token revoked at the original
+// endpoint.
+func TestRedirectedWriteEndsTheRunAndRevokesTheToken(t *testing.T) {
+	w := newWorld(t)
+	w.soracom.Inject("PUT /v1/credentials/*", soracomtest.Always, soracomtest.Fault{Status: http.StatusPermanentRedirect,
+		Header: http.Header{"Location": {"http://127.0.0.2:9/v1/credentials/x?token=querysecret-0123456789"}}})
+	o := w.runWith(t, shortBounds(), nil)
+	if o.code != 1 {
+		t.Fatalf("exit code %d, want 1\n%s", o.code, o.stdout)
+	}
+	msg := errorLine(t, o)
+	for _, want := range []string{"308", "http://127.0.0.2:9"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error lacks %q: %s", want, msg)
+		}
+	}
+	if strings.Contains(o.stdout+o.summary+o.outputs, "querysecret") {
+		t.Error("the redirect's query was printed")
+	}
+	if n := w.soracom.LiveSessions(); n != 0 {
+		t.Errorf("%d SORACOM sessions left alive", n)
+	}
+}
