@@ -18,7 +18,7 @@ func reader(t *testing.T, acct *awstest.Account) *awskeys.KeyReader {
 	t.Helper()
 	auditor := acct.AddKey("auditor", awstest.Active)
 	awstest.Setenv(t, acct.Env(), awstest.KeyEnv(auditor))
-	cfg, err := awskeys.LoadDefault(context.Background(), "", nil)
+	cfg, err := awskeys.LoadDefault(context.Background(), awskeys.Settings{})
 	if err != nil {
 		t.Fatal(err)
 	}
