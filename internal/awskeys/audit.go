@@ -14,10 +14,11 @@ import (
 
 // Bounds of the retries of an audit's reads. IAM throttles per account and the audit
 // runs several reads at once, so a throttled read backs off (jittered, growing up to
-// auditMaxBackoff) a few times before its key is reported as not checkable.
+// DefaultAuditMaxBackoff) a few times before its key is reported as not checkable.
 const (
 	auditMaxAttempts = 5
-	auditMaxBackoff  = 2 * time.Second
+	// DefaultAuditMaxBackoff is the longest wait between two attempts of a read.
+	DefaultAuditMaxBackoff = 2 * time.Second
 )
 
 // KeyReader makes the read-only calls of an audit: it can tell who a key belongs to,
@@ -29,13 +30,18 @@ type KeyReader struct {
 	sts *sts.Client
 }
 
-// NewKeyReader returns a KeyReader built from cfg (so the endpoint overrides apply) that
-// retries throttling, 5xx and network errors within the bounds above.
-func NewKeyReader(cfg aws.Config) *KeyReader {
+// NewKeyReader returns a KeyReader built from cfg (so the endpoint overrides and call
+// bounds apply) that tries each read up to five times on throttling, 5xx and network
+// errors, waiting at most maxBackoff between attempts (zero means
+// DefaultAuditMaxBackoff).
+func NewKeyReader(cfg aws.Config, maxBackoff time.Duration) *KeyReader {
+	if maxBackoff <= 0 {
+		maxBackoff = DefaultAuditMaxBackoff
+	}
 	retryer := func() aws.Retryer {
 		return retry.NewStandard(func(o *retry.StandardOptions) {
 			o.MaxAttempts = auditMaxAttempts
-			o.MaxBackoff = auditMaxBackoff
+			o.MaxBackoff = maxBackoff
 		})
 	}
 	return &KeyReader{

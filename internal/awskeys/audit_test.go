@@ -22,7 +22,7 @@ func reader(t *testing.T, acct *awstest.Account) *awskeys.KeyReader {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return awskeys.NewKeyReader(cfg)
+	return awskeys.NewKeyReader(cfg, 10*time.Millisecond)
 }
 
 func errorCode(err error) string {
