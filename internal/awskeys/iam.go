@@ -144,11 +144,13 @@ func explain(err error) error {
 // timed out, cancelled in flight) or a gateway error may still take effect later.
 func Answered(err error) bool {
 	var re *smithyhttp.ResponseError
-	if !errors.As(err, &re) {
+	if !errors.As(err, &re) || re.Response == nil || re.Response.Response == nil {
 		return false
 	}
+	// The SDK wraps a request cut off before any answer in a ResponseError too, with
+	// status 0.
 	switch re.HTTPStatusCode() {
-	case http.StatusBadGateway, http.StatusGatewayTimeout:
+	case 0, http.StatusBadGateway, http.StatusGatewayTimeout:
 		return false
 	}
 	return true

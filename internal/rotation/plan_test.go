@@ -257,29 +257,6 @@ func TestSpanAndDays(t *testing.T) {
 	}
 }
 
-func TestParseOldKeyPolicy(t *testing.T) {
-	tests := []struct {
-		in      string
-		want    rotation.OldKeyPolicy
-		wantErr bool
-	}{
-		{"", rotation.Deactivate, false},
-		{"deactivate", rotation.Deactivate, false},
-		{"delete", rotation.Delete, false},
-		{"keep", rotation.Keep, false},
-		{"Delete", "", true},
-		{"remove", "", true},
-	}
-	for _, tt := range tests {
-		t.Run(fmt.Sprintf("old-key %q", tt.in), func(t *testing.T) {
-			got, err := rotation.ParseOldKeyPolicy(tt.in)
-			if (err != nil) != tt.wantErr || got != tt.want {
-				t.Fatalf("ParseOldKeyPolicy(%q) = %q, %v", tt.in, got, err)
-			}
-		})
-	}
-}
-
 // The rotation core is pure: no AWS SDK (nor any other module) reaches it, so it
 // builds and tests in milliseconds and the SDK stays in the adapters.
 func TestRotationDependsOnNoAWSSDK(t *testing.T) {

@@ -135,21 +135,6 @@ const (
 	Keep OldKeyPolicy = "keep"
 )
 
-// OldKeyPolicies are the policies a user can choose, in the order the docs list them.
-var OldKeyPolicies = []OldKeyPolicy{Deactivate, Delete, Keep}
-
-// ParseOldKeyPolicy reads an old-key value: deactivate, delete or keep (exactly);
-// the empty string means Deactivate.
-func ParseOldKeyPolicy(s string) (OldKeyPolicy, error) {
-	switch p := OldKeyPolicy(s); p {
-	case "":
-		return Deactivate, nil
-	case Deactivate, Delete, Keep:
-		return p, nil
-	}
-	return "", fmt.Errorf("%q is not an old-key policy: use deactivate, delete or keep", s)
-}
-
 func (p OldKeyPolicy) orDefault() OldKeyPolicy {
 	if p == "" {
 		return Deactivate
