@@ -37,7 +37,13 @@ func (r *run) register(ctx context.Context) (*Report, error) {
 	if cfg.DryRun {
 		return rep, r.plan(ctx, sess, rep)
 	}
-	content := soracom.Content{Type: cfg.Type, Description: cfg.Description, Credentials: soracom.Fields(cfg.Credentials.Fields)}
+	// Until the stored description is read back, an empty description input writes an
+	// empty one, as before.
+	desc := ""
+	if cfg.Description != nil {
+		desc = *cfg.Description
+	}
+	content := soracom.Content{Type: cfg.Type, Description: desc, Credentials: soracom.Fields(cfg.Credentials.Fields)}
 	stored, err := sess.StoreAll(ctx, cfg.CredentialIDs, content, cfg.IfExists)
 	for _, s := range stored {
 		rep.add(s.ID, cfg.Type, string(s.Operation), s.Set.UpdatedAt())

@@ -89,7 +89,7 @@ func (r *run) rotate(ctx context.Context) (*Report, error) {
 	if err != nil {
 		return rep, err
 	}
-	old := rotation.OldKeyPolicy(cfg.OldKey)
+	old := cfg.OldKey
 	r.log.Infof("Rotation plan for IAM user %s:\n%s", cfg.IAMUserName, strings.TrimRight(plan.Describe(old), "\n"))
 	rep.PreviousAWSAccessKeyID = plan.Replace
 	if cfg.DryRun {

@@ -100,7 +100,7 @@ func (k loggedKeys) WaitUntilWorks(ctx context.Context, key rotation.NewKey) (ro
 type credentialSets struct {
 	log         *Log
 	sess        *soracom.Session
-	description string
+	description *string // nil keeps each set's description
 	// listed are the sets as the plan saw them; existed says which ids were there.
 	listed  map[string]soracom.CredentialSet
 	existed map[string]bool
@@ -131,9 +131,9 @@ func (c *credentialSets) List(ctx context.Context) ([]rotation.Set, error) {
 // Store writes the new key into a set. A set's description is kept unless the
 // description input gives a new one: a rotation changes the key, nothing else.
 func (c *credentialSets) Store(ctx context.Context, id string, key rotation.NewKey) (time.Time, error) {
-	desc := c.description
-	if desc == "" {
-		desc = c.listed[id].Description
+	desc := c.listed[id].Description
+	if c.description != nil {
+		desc = *c.description
 	}
 	content := soracom.Content{Type: rotation.AWSCredentials, Description: desc, Credentials: soracom.Fields{
 		"accessKeyId": key.ID, "secretAccessKey": key.Secret.Reveal(),

@@ -348,40 +348,4 @@ func TestIAM(t *testing.T) {
 	})
 }
 
-func TestValidators(t *testing.T) {
-	tests := []struct {
-		name    string
-		err     error
-		wantErr string
-	}{
-		{"a plain role ARN is valid", awskeys.ValidateRoleARN("arn:aws:iam::123456789012:role/rotator"), ""},
-		{"a role ARN with a path is valid", awskeys.ValidateRoleARN("arn:aws:iam::123456789012:role/ci/rotator"), ""},
-		{"a GovCloud role ARN is valid", awskeys.ValidateRoleARN("arn:aws-us-gov:iam::123456789012:role/r"), ""},
-		{"a user ARN is not a role", awskeys.ValidateRoleARN("arn:aws:iam::123456789012:user/bob"), "expected arn:aws:iam::"},
-		{"an account id must have 12 digits", awskeys.ValidateRoleARN("arn:aws:iam::1234:role/r"), "12-digit"},
-		{"a role name alone is not an ARN", awskeys.ValidateRoleARN("rotator"), "not valid"},
-		{"a session name of letters, digits and _+=,.@- is valid", awskeys.ValidateSessionName("gh_run-1.2@x=y,z+w"), ""},
-		{"a one-character session name is too short", awskeys.ValidateSessionName("a"), "2 to 64"},
-		{"a 65-character session name is too long", awskeys.ValidateSessionName(strings.Repeat("a", 65)), "2 to 64"},
-		{"a session name with a space is invalid", awskeys.ValidateSessionName("a b"), "letters, digits"},
-		{"900 seconds is the shortest duration", awskeys.ValidateRoleDuration(900 * time.Second), ""},
-		{"43200 seconds is the longest duration", awskeys.ValidateRoleDuration(43200 * time.Second), ""},
-		{"899 seconds is too short", awskeys.ValidateRoleDuration(899 * time.Second), "from 900 to 43200"},
-		{"43201 seconds is too long", awskeys.ValidateRoleDuration(43201 * time.Second), "from 900 to 43200"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if tt.wantErr == "" {
-				if tt.err != nil {
-					t.Fatalf("err = %v, want none", tt.err)
-				}
-				return
-			}
-			if tt.err == nil || !strings.Contains(tt.err.Error(), tt.wantErr) {
-				t.Fatalf("err = %v, want it to contain %q", tt.err, tt.wantErr)
-			}
-		})
-	}
-}
-
 func ptr[T any](v T) *T { return &v }

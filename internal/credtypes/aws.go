@@ -3,12 +3,9 @@ package credtypes
 import (
 	"regexp"
 	"strings"
-)
 
-// accessKeyIDPattern is the shape of an AWS access key id as IAM documents it (16 to
-// 128 characters; in practice 20 upper-case letters and digits). AKIA is a long-term
-// key, ASIA a temporary one from STS.
-var accessKeyIDPattern = regexp.MustCompile(`^A[KS]IA[A-Z0-9]{12,124}$`)
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/awsid"
+)
 
 // checkAWSKey refuses what SORACOM would store but AWS would reject later, when a
 // device first uses the credential set: a malformed key id, and temporary STS keys,
@@ -18,14 +15,14 @@ func checkAWSKey(p *parser) {
 	key, haveKey := p.values["secretAccessKey"]
 	if haveID {
 		switch {
-		case strings.HasPrefix(id, "ASIA") && accessKeyIDPattern.MatchString(id):
+		case awsid.TemporaryAccessKeyID(id):
 			p.fail("accessKeyId", "field `accessKeyId` for type aws-credentials holds a temporary STS access key (ASIA…): "+
 				"aws-credentials has no field for the session token it needs, so SORACOM could not use it; "+
 				"register a long-term IAM user key (AKIA…), or let SORACOM assume a role with type aws-iam-role-credentials")
-		case !accessKeyIDPattern.MatchString(id):
+		case !awsid.AccessKeyID(id):
 			msg := "field `accessKeyId` for type aws-credentials is not an AWS access key id (AKIA followed by upper-case letters and digits, 20 characters)"
 			switch {
-			case haveKey && accessKeyIDPattern.MatchString(key):
+			case haveKey && awsid.AccessKeyID(key):
 				msg += "; it looks swapped with `secretAccessKey`"
 			case strings.ContainsFunc(id, isSpace):
 				msg += "; it contains whitespace (check for a stray space or newline when it was copied)"
@@ -40,17 +37,13 @@ func checkAWSKey(p *parser) {
 
 func isSpace(r rune) bool { return strings.ContainsRune(" \t\r\n\v\f", r) }
 
-// roleARNPattern is an IAM role ARN in any partition (aws, aws-cn, aws-us-gov,
-// aws-iso…), with an optional path before the role name.
-var roleARNPattern = regexp.MustCompile(`^arn:aws[a-z0-9-]*:iam::[0-9]{12}:role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}$`)
-
 var twelveDigits = regexp.MustCompile(`^[0-9]{12}$`)
 
 // checkRoleARN refuses a role ARN SORACOM could never assume, with a hint for the ARNs
 // people paste by mistake (the session's assumed-role ARN, a user's ARN).
 func checkRoleARN(p *parser) {
 	arn, ok := p.values["roleArn"]
-	if !ok || roleARNPattern.MatchString(arn) {
+	if !ok || awsid.RoleARN(arn) {
 		return
 	}
 	// An ARN is public, so it may be quoted; anything else could be a secret pasted

@@ -22,7 +22,7 @@ func (p *parser) parseOpen(raw map[string]any) {
 			p.fail(name, "field `%s` for type %s is empty; give a value or leave the field out", name, typ)
 			continue
 		case !isString:
-			p.fail(name, "field `%s` for type %s must be a JSON string, not %s", name, typ, jsonKind(v))
+			p.fail(name, "field `%s` for type %s must be a JSON string, not %s", name, typ, JSONKind(v))
 			continue
 		}
 		p.values[name] = s

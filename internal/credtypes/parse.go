@@ -162,9 +162,9 @@ func (p *parser) parseFields(raw map[string]any) {
 					quoteList(p.schema.FieldNames(true)), optionalNote(p.schema))
 			}
 		case !isString && p.schema.Type == "google-service-account-json":
-			p.fail(f.Name, "field `%s` for type %s must be the service-account key file's JSON, as an object or as a string, not %s", f.Name, p.schema.Type, jsonKind(v))
+			p.fail(f.Name, "field `%s` for type %s must be the service-account key file's JSON, as an object or as a string, not %s", f.Name, p.schema.Type, JSONKind(v))
 		case !isString:
-			p.fail(f.Name, "field `%s` for type %s must be a JSON string, not %s", f.Name, p.schema.Type, jsonKind(v))
+			p.fail(f.Name, "field `%s` for type %s must be a JSON string, not %s", f.Name, p.schema.Type, JSONKind(v))
 		default:
 			p.values[f.Name] = s
 			p.out[f.Name] = s
@@ -240,18 +240,22 @@ func quoteList(names []string) string {
 	return strings.Join(q, ", ")
 }
 
-// jsonKind names the JSON kind of a value decoded by encoding/json, for messages that
-// must not show the value itself.
-func jsonKind(v any) string {
+// JSONKind names the JSON kind of a value decoded by encoding/json, with its article
+// ("an array", "a string"), for messages that must not show the value itself.
+func JSONKind(v any) string {
 	switch v.(type) {
 	case bool:
 		return "a boolean"
 	case float64, json.Number:
 		return "a number"
+	case string:
+		return "a string"
 	case []any:
 		return "an array"
 	case map[string]any:
 		return "an object"
+	case nil:
+		return "null"
 	default:
 		return fmt.Sprintf("a %T", v)
 	}

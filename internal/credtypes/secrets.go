@@ -3,6 +3,8 @@ package credtypes
 import (
 	"encoding/json"
 	"strings"
+
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/awsid"
 )
 
 // SecretValues returns every string in raw, the user's `credentials` object, that must
@@ -86,7 +88,7 @@ func looksPublic(typ, field, v string) bool {
 	}
 	switch typ + "." + field {
 	case "aws-credentials.accessKeyId":
-		return accessKeyIDPattern.MatchString(v)
+		return awsid.AccessKeyID(v)
 	case "aws-iam-role-credentials.roleArn":
 		return strings.HasPrefix(v, "arn:")
 	case "x509.cert", "x509.ca":

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/rotation"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/secret"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracom"
 )
@@ -22,10 +23,8 @@ const (
 func env(t *testing.T, vars map[string]string) Getenv {
 	t.Helper()
 	allowed := map[string]bool{"SORACOM_ENDPOINT": true, "GITHUB_WORKSPACE": true}
-	for _, name := range []string{CredentialID, CredentialType, Description, AuthKeyID, AuthKey, CoverageType, Endpoint,
-		AWSAccessKeyID, AWSSecretAccessKey, Credentials, CredentialsFile, IfExists, DryRun, RoleToAssume, AWSRegion,
-		Audience, RoleSessionName, RoleDurationSeconds, IAMUserName, OldKey, VerifyAWSKey} {
-		allowed[EnvName(name)] = true
+	for _, s := range Specs {
+		allowed[EnvName(s.Name)] = true
 	}
 	return func(k string) string {
 		if !allowed[k] {
@@ -366,7 +365,7 @@ func TestReadRotationMode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Mode != Rotate || cfg.OldKey != "deactivate" || cfg.AWS.RoleDuration != 900*time.Second || cfg.AWS.Audience != "sts.amazonaws.com" {
+	if cfg.Mode != Rotate || cfg.OldKey != rotation.Deactivate || cfg.AWS.RoleDuration != 900*time.Second || cfg.AWS.Audience != "sts.amazonaws.com" {
 		t.Errorf("cfg = %+v", cfg)
 	}
 }

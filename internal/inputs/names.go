@@ -27,25 +27,66 @@ const (
 	IAMUserName         = "iam-user-name"
 	OldKey              = "old-key"
 	VerifyAWSKey        = "verify-aws-key"
+	RotateAfter         = "rotate-after"
+	AuditInput          = "audit"
+	MaxKeyAge           = "max-key-age"
+	UnusedAfter         = "unused-after"
+	ExpiryWarning       = "expiry-warning"
+	FailOnInput         = "fail-on"
 )
 
-// Defaults are action.yml's defaults. The runner fills them in; they are applied here too
-// so the binary behaves the same when run by hand with only some INPUT_ variables set.
-var defaults = map[string]string{
-	CredentialType:      "aws-credentials",
-	CoverageType:        "jp",
-	IfExists:            "update",
-	DryRun:              "false",
-	AWSRegion:           "us-east-1",
-	Audience:            "sts.amazonaws.com",
-	RoleSessionName:     "soracom-credentials-action",
-	RoleDurationSeconds: "900",
-	OldKey:              "deactivate",
-	VerifyAWSKey:        "true",
+// Spec is one input as action.yml declares it.
+type Spec struct {
+	Name string
+	// Default is action.yml's default ("" when it has none).
+	Default string
+	// Required is action.yml's required flag: the input is needed in every mode.
+	Required bool
+	// Secret inputs are masked the moment they are read and never echoed.
+	Secret bool
 }
 
-// Default returns an input's default value ("" when it has none).
-func Default(name string) string { return defaults[name] }
+// Specs lists every input as action.yml declares it; a test holds the two together. The
+// runner fills the defaults in; they are applied here too so the binary behaves the same
+// when run by hand with only some INPUT_ variables set.
+var Specs = []Spec{
+	{Name: CredentialID},
+	{Name: CredentialType, Default: "aws-credentials"},
+	{Name: Description},
+	{Name: AuthKeyID, Required: true},
+	{Name: AuthKey, Required: true, Secret: true},
+	{Name: CoverageType, Default: "jp"},
+	{Name: Endpoint},
+	{Name: AWSAccessKeyID},
+	{Name: AWSSecretAccessKey, Secret: true},
+	{Name: Credentials, Secret: true},
+	{Name: CredentialsFile},
+	{Name: IfExists, Default: "update"},
+	{Name: DryRun, Default: "false"},
+	{Name: RoleToAssume},
+	{Name: AWSRegion, Default: "us-east-1"},
+	{Name: Audience, Default: "sts.amazonaws.com"},
+	{Name: RoleSessionName, Default: "soracom-credentials-action"},
+	{Name: RoleDurationSeconds, Default: "900"},
+	{Name: IAMUserName},
+	{Name: OldKey, Default: "deactivate"},
+	{Name: VerifyAWSKey, Default: "true"},
+	{Name: RotateAfter},
+	{Name: AuditInput, Default: "false"},
+	{Name: MaxKeyAge, Default: "90d"},
+	{Name: UnusedAfter, Default: "90d"},
+	{Name: ExpiryWarning, Default: "30d"},
+	{Name: FailOnInput, Default: "broken"},
+}
+
+// defaults indexes the defaults of Specs.
+var defaults = func() map[string]string {
+	m := make(map[string]string, len(Specs))
+	for _, s := range Specs {
+		m[s.Name] = s.Default
+	}
+	return m
+}()
 
 // EnvName is the environment variable the runner sets for an input.
 func EnvName(input string) string {

@@ -20,16 +20,29 @@ import (
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/secret"
 )
 
-// Production endpoints per coverage type, without the /v1 suffix.
-var endpoints = map[string]string{
-	"jp": "https://api.soracom.io",
-	"g":  "https://g.api.soracom.io",
+// Production endpoints per coverage type, without the /v1 suffix; jp first, the default.
+var endpoints = []struct{ coverage, url string }{
+	{"jp", "https://api.soracom.io"},
+	{"g", "https://g.api.soracom.io"},
 }
 
 // Endpoint returns the production API base URL of a coverage type ("jp" or "g").
 func Endpoint(coverage string) (string, bool) {
-	u, ok := endpoints[coverage]
-	return u, ok
+	for _, e := range endpoints {
+		if e.coverage == coverage {
+			return e.url, true
+		}
+	}
+	return "", false
+}
+
+// CoverageTypes lists the coverage types Endpoint knows, jp first.
+func CoverageTypes() []string {
+	types := make([]string, len(endpoints))
+	for i, e := range endpoints {
+		types[i] = e.coverage
+	}
+	return types
 }
 
 // Client talks to one SORACOM API endpoint. The zero value is not usable; use New.
