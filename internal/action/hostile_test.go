@@ -3,6 +3,7 @@ package action_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net"
 	"net/http"
 	"os"
@@ -149,5 +150,127 @@ func TestRedirectedWriteEndsTheRunAndRevokesTheToken(t *testing.T) {
 	}
 	if n := w.soracom.LiveSessions(); n != 0 {
 		t.Errorf("%d SORACOM sessions left alive", n)
+	}
+}
+
+// registerRun runs a registration of aws-credentials against s, with more inputs.
+func registerRun(t *testing.T, s *soracomtest.Server, more map[string]string) (outcome, []action.SetResult) {
+	t.Helper()
+	dir := t.TempDir()
+	env := map[string]string{
+		"GITHUB_OUTPUT": filepath.Join(dir, "out"), "GITHUB_STEP_SUMMARY": filepath.Join(dir, "summary"),
+		inputs.EnvName(inputs.CredentialID): "set-1", inputs.EnvName(inputs.CredentialType): "aws-credentials",
+		inputs.EnvName(inputs.AuthKeyID): authKeyID, inputs.EnvName(inputs.AuthKey): authKey,
+		inputs.EnvName(inputs.Endpoint): s.URL(), inputs.EnvName(inputs.VerifyAWSKey): "false",
+		inputs.EnvName(inputs.Credentials): `{"accessKeyId":"AKIAIOSFODNN7EXAMPLE","secretAccessKey":"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}`,
+	}
+	for k, v := range more {
+		env[inputs.EnvName(k)] = v
+	}
+	var stdout bytes.Buffer
+	code := action.Run(context.Background(), action.Env{Getenv: func(k string) string { return env[k] }, Stdout: &stdout, Retry: shortBounds()})
+	outputs, _ := os.ReadFile(env["GITHUB_OUTPUT"])
+	summary, _ := os.ReadFile(env["GITHUB_STEP_SUMMARY"])
+	o := outcome{code: code, stdout: stdout.String(), summary: string(summary), outputs: string(outputs)}
+	return o, resultsOf(t, o.outputs)
+}
+
+// resultsOf reads the results output from a GITHUB_OUTPUT file.
+func resultsOf(t *testing.T, file string) []action.SetResult {
+	t.Helper()
+	_, rest, ok := strings.Cut(file, "results<<")
+	if !ok {
+		return nil
+	}
+	delim, rest, _ := strings.Cut(rest, "\n")
+	value, _, _ := strings.Cut(rest, "\n"+delim)
+	var res []action.SetResult
+	if err := json.Unmarshal([]byte(value), &res); err != nil {
+		t.Fatalf("results output %q: %v", value, err)
+	}
+	return res
+}
+
+func seedSet(s *soracomtest.Server, id, typ string) {
+	s.PutCredentialSet(soracomtest.CredentialSet{ID: id, Type: typ, Description: "stored", Credentials: map[string]any{"username": "u", "password": "p"}})
+}
+
+// A write whose answer never came may have landed: the set is reported unknown in the
+// results and the summary, never "not changed", and the error says so.
+func TestUnansweredWriteIsReportedUnknown(t *testing.T) {
+	tests := []struct {
+		name  string
+		fault soracomtest.Fault
+	}{
+		{"answer lost after the write", soracomtest.DropAfterHandling()},
+		{"no answer before the deadline", soracomtest.SlowFault(time.Hour)},
+		{"gateway error after the write", soracomtest.Fault{AfterHandling: true, Status: http.StatusBadGateway}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := soracomtest.Start(t)
+			s.AddAuthKey(authKeyID, authKey)
+			for _, id := range []string{"set-1", "set-2", "set-3"} {
+				seedSet(s, id, "aws-credentials")
+			}
+			s.Inject("PUT /v1/credentials/set-2", soracomtest.Always, tt.fault)
+			o, results := registerRun(t, s, map[string]string{inputs.CredentialID: "set-1\nset-2\nset-3"})
+			if o.code != 1 {
+				t.Fatalf("exit %d\n%s", o.code, o.stdout)
+			}
+			got := map[string]string{}
+			for _, r := range results {
+				got[r.CredentialID] = r.Operation
+			}
+			if got["set-1"] != "updated" || got["set-2"] != "unknown" || got["set-3"] != "" {
+				t.Errorf("results = %v, want set-1 updated, set-2 unknown, set-3 absent", got)
+			}
+			msg := errorLine(t, o)
+			if !strings.Contains(msg, "set-2 was changed is unknown") || !strings.Contains(msg, "not changed: set-3") {
+				t.Errorf("error does not say which set is in doubt: %s", msg)
+			}
+			if !strings.Contains(o.summary, "| `set-2`") {
+				t.Errorf("summary has no row for set-2:\n%s", o.summary)
+			}
+			for _, line := range strings.Split(o.summary, "\n") {
+				if strings.HasPrefix(line, "| `set-2`") && (!strings.Contains(line, "unknown") || strings.Contains(line, "not changed")) {
+					t.Errorf("summary row of set-2 does not say unknown: %s", line)
+				}
+			}
+			if n := s.LiveSessions(); n != 0 {
+				t.Errorf("%d sessions left alive", n)
+			}
+		})
+	}
+}
+
+// A skipped set keeps what it holds, so it is reported with its stored type.
+func TestSkippedSetIsReportedWithItsStoredType(t *testing.T) {
+	s := soracomtest.Start(t)
+	s.AddAuthKey(authKeyID, authKey)
+	seedSet(s, "set-1", "username-password-credentials")
+	o, results := registerRun(t, s, map[string]string{inputs.IfExists: "skip"})
+	if o.code != 0 {
+		t.Fatalf("exit %d\n%s", o.code, o.stdout)
+	}
+	if len(results) != 1 || results[0].Operation != "skipped" || results[0].Type != "username-password-credentials" {
+		t.Errorf("results = %+v, want set-1 skipped with its stored type", results)
+	}
+}
+
+// A server time far out of range is unknown, never printed.
+func TestImplausibleServerTimesAreNotPrinted(t *testing.T) {
+	far := time.Date(-283457, 3, 21, 15, 0, 59, 0, time.UTC)
+	s := soracomtest.Start(t, soracomtest.WithClock(func() time.Time { return far }))
+	s.AddAuthKey(authKeyID, authKey)
+	o, results := registerRun(t, s, nil)
+	if o.code != 0 {
+		t.Fatalf("exit %d\n%s", o.code, o.stdout)
+	}
+	if len(results) != 1 || results[0].UpdatedAt != "" {
+		t.Errorf("results = %+v, want no updatedAt", results)
+	}
+	if all := o.stdout + o.summary + o.outputs; strings.Contains(all, "283457") {
+		t.Errorf("the far time was printed:\n%s", all)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/awskeys"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/inputs"
@@ -46,7 +47,12 @@ func (r *run) register(ctx context.Context) (*Report, error) {
 	content := soracom.Content{Type: cfg.Type, Description: desc, Credentials: soracom.Fields(cfg.Credentials.Fields)}
 	stored, err := sess.StoreAll(ctx, cfg.CredentialIDs, content, cfg.IfExists)
 	for _, s := range stored {
-		rep.add(s.ID, cfg.Type, string(s.Operation), s.Set.UpdatedAt())
+		typ := cfg.Type
+		if s.Operation == soracom.Skipped && s.Set.Type != "" {
+			// A skipped set keeps what it holds: report its type, not the requested one.
+			typ = s.Set.Type
+		}
+		rep.add(s.ID, typ, string(s.Operation), s.Set.UpdatedAt())
 		r.log.Infof("Credential set %s: %s", s.ID, s.Operation)
 		if s.Operation != soracom.Skipped && cfg.Type == "aws-credentials" {
 			// The output names the key a set now holds: only once one does.
@@ -54,14 +60,30 @@ func (r *run) register(ctx context.Context) (*Report, error) {
 		}
 	}
 	if err != nil {
-		rep.NotChanged = r.untouched(stored)
-		return rep, r.partial(err, stored)
+		var unknown []string
+		if id := r.failedOn(stored); id != "" && soracom.WriteInDoubt(err) {
+			// The write was sent and its answer never came: it may have landed.
+			unknown = []string{id}
+			rep.add(id, cfg.Type, "unknown", time.Time{})
+			err = fmt.Errorf("%w; whether credential set %s was changed is unknown (the write was sent, and no answer says whether it was applied): run again to be sure", err, id)
+		}
+		rep.NotChanged = r.untouched(stored, unknown)
+		return rep, r.partial(err, stored, unknown)
 	}
 	return rep, nil
 }
 
+// failedOn returns the set a failed StoreAll stopped at: it stores in order, so the
+// first set it did not report.
+func (r *run) failedOn(stored []soracom.Stored) string {
+	if rest := r.untouched(stored, nil); len(rest) > 0 {
+		return rest[0]
+	}
+	return ""
+}
+
 // partial says, for a run with several sets, which ones were changed before the failure.
-func (r *run) partial(err error, stored []soracom.Stored) error {
+func (r *run) partial(err error, stored []soracom.Stored, unknown []string) error {
 	if len(r.cfg.CredentialIDs) < 2 {
 		return err
 	}
@@ -69,21 +91,32 @@ func (r *run) partial(err error, stored []soracom.Stored) error {
 	for _, s := range stored {
 		changed = append(changed, fmt.Sprintf("%s (%s)", s.ID, s.Operation))
 	}
-	untouched := r.untouched(stored)
-	if len(changed) == 0 {
+	untouched := r.untouched(stored, unknown)
+	if len(changed) == 0 && len(unknown) == 0 {
 		if errors.Is(err, soracom.ErrExists) {
 			return err // it says so already
 		}
 		return fmt.Errorf("%w; no credential set was changed", err)
 	}
-	return fmt.Errorf("%w; done before the failure: %s; not changed: %s (run again to finish)", err, strings.Join(changed, ", "), strings.Join(untouched, ", "))
+	var parts []string
+	if len(changed) > 0 {
+		parts = append(parts, "done before the failure: "+strings.Join(changed, ", "))
+	}
+	if len(untouched) > 0 {
+		parts = append(parts, "not changed: "+strings.Join(untouched, ", "))
+	}
+	return fmt.Errorf("%w; %s (run again to finish)", err, strings.Join(parts, "; "))
 }
 
-// untouched returns the ids of the sets a failed run did not get to.
-func (r *run) untouched(stored []soracom.Stored) []string {
+// untouched returns the ids of the sets a failed run did not get to, but those whose
+// outcome is unknown.
+func (r *run) untouched(stored []soracom.Stored, unknown []string) []string {
 	done := map[string]bool{}
 	for _, s := range stored {
 		done[s.ID] = true
+	}
+	for _, id := range unknown {
+		done[id] = true
 	}
 	var ids []string
 	for _, id := range r.cfg.CredentialIDs {

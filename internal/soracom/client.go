@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -128,6 +129,11 @@ func (c *Client) do(ctx context.Context, cl call, h headers) (response, error) {
 			return response{}, fmt.Errorf("%s: encode request: %w", cl.operation, err)
 		}
 	}
+	bound := c.retry.Deadline
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < bound {
+		// A caller's shorter deadline (the logout's, say) is the bound to report.
+		bound = time.Until(dl).Round(time.Second)
+	}
 	ctx, cancel := context.WithTimeout(ctx, c.retry.Deadline)
 	defer cancel()
 	var ambiguous bool // an earlier attempt may have been applied by the server
@@ -143,10 +149,10 @@ func (c *Client) do(ctx context.Context, cl call, h headers) (response, error) {
 			return resp, c.retry.classify(apiErr, &ambiguous, &limited)
 		}
 		// A transport error after the request left may hide an applied write.
+		ambiguous = ambiguous || cl.method != http.MethodGet && mayHaveBeenSent(err)
 		if ctx.Err() != nil {
 			return resp, permanent(err)
 		}
-		ambiguous = ambiguous || cl.method != http.MethodGet
 		return resp, err
 	}
 	var notify func(error, time.Duration)
@@ -160,11 +166,18 @@ func (c *Client) do(ctx context.Context, cl call, h headers) (response, error) {
 			return resp, apiErr
 		}
 		if ctx.Err() != nil && !errors.Is(err, context.Canceled) {
-			err = fmt.Errorf("%w (gave up after %s)", err, c.retry.Deadline)
+			err = fmt.Errorf("%w (gave up after %s)", err, bound)
 		}
-		return resp, &NetworkError{Operation: cl.operation, Method: cl.method, Path: "/v1" + cl.path, Err: err}
+		return resp, &NetworkError{Operation: cl.operation, Method: cl.method, Path: "/v1" + cl.path, Err: err, InDoubt: ambiguous}
 	}
 	return resp, nil
+}
+
+// mayHaveBeenSent is false for errors that show the request never left: the
+// connection could not be made.
+func mayHaveBeenSent(err error) bool {
+	var op *net.OpError
+	return !(errors.As(err, &op) && op.Op == "dial")
 }
 
 // once sends a single attempt.

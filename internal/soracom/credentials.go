@@ -23,16 +23,36 @@ type CredentialSet struct {
 	LastUsedDateTime int64 `json:"lastUsedDateTime"`
 }
 
-// UpdatedAt is the time of the last change, or zero when SORACOM gave none.
+// UpdatedAt is the time of the last change, or zero when SORACOM gave none or gave one
+// that cannot be true (see Millis).
 func (c CredentialSet) UpdatedAt() time.Time {
-	ms := c.UpdateDateTime
-	if ms == 0 {
-		ms = c.CreateDateTime
+	if t := Millis(c.UpdateDateTime); !t.IsZero() {
+		return t
 	}
+	return Millis(c.CreateDateTime)
+}
+
+// LastUsedAt is when SORACOM last used the set, or zero when it gave no usable time.
+func (c CredentialSet) LastUsedAt() time.Time { return Millis(c.LastUsedDateTime) }
+
+// Plausible bounds of a SORACOM timestamp: the service started in 2015, and a time
+// centuries ahead is a broken or hostile answer, not a date to print.
+var (
+	earliest = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	latest   = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// Millis reads a SORACOM timestamp (epoch milliseconds). Zero, and any time outside
+// 2000–2200, is the zero time: unknown, never printed.
+func Millis(ms int64) time.Time {
 	if ms == 0 {
 		return time.Time{}
 	}
-	return time.UnixMilli(ms).UTC()
+	t := time.UnixMilli(ms).UTC()
+	if t.Before(earliest) || !t.Before(latest) {
+		return time.Time{}
+	}
+	return t
 }
 
 // Fields are the values of a credential set to write. They print as a redaction, so a

@@ -2,6 +2,7 @@ package soracom
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html"
 	"mime"
@@ -61,6 +62,27 @@ func permissionOf(operation string) string {
 	return "Credential:" + operation
 }
 
+// InDoubt reports whether the failed call was a write that SORACOM may have applied
+// anyway: a 5xx or 408 (a gateway may answer so after the write went through), or an
+// error after an earlier attempt whose outcome was lost.
+func (e *APIError) InDoubt() bool {
+	if e.Method == http.MethodGet {
+		return false
+	}
+	return e.Retried || e.Status >= 500 || e.Status == http.StatusRequestTimeout
+}
+
+// WriteInDoubt reports whether err is a write whose outcome is unknown: it may or may
+// not have been applied, so the set's state must be reported as unknown.
+func WriteInDoubt(err error) bool {
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.InDoubt()
+	}
+	var netErr *NetworkError
+	return errors.As(err, &netErr) && netErr.InDoubt
+}
+
 // Redirected reports whether the answer was a redirect (3xx), which is never followed.
 func (e *APIError) Redirected() bool { return e.Status >= 300 && e.Status < 400 }
 
@@ -68,6 +90,9 @@ func (e *APIError) Redirected() bool { return e.Status >= 300 && e.Status < 400 
 type NetworkError struct {
 	Operation, Method, Path string
 	Err                     error
+	// InDoubt is true for a write that may have been applied: a request that was sent
+	// and whose answer never came (lost, timed out, or cancelled while in flight).
+	InDoubt bool
 }
 
 func (e *NetworkError) Error() string {

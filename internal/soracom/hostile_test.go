@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/secret"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracom"
@@ -170,5 +171,88 @@ func TestHugeErrorBodiesAreReadOnlyUpToABound(t *testing.T) {
 	}
 	if len(err.Error()) > 70<<10 {
 		t.Errorf("error is %d bytes", len(err.Error()))
+	}
+}
+
+// A call cut short by its caller's deadline (the logout's 5 s) says that bound, not
+// the retry policy's two minutes.
+func TestGivingUpNamesTheBoundThatStoppedTheCall(t *testing.T) {
+	s := emulator(t)
+	r := fastRetry()
+	r.AttemptTimeout = time.Minute
+	sess := login(t, s, nil, soracom.WithRetry(r))
+	s.Inject("POST /v1/auth/logout", soracomtest.Always, soracomtest.SlowFault(time.Hour))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	err := sess.Logout(ctx)
+	var netErr *soracom.NetworkError
+	if !errors.As(err, &netErr) {
+		t.Fatalf("err = %v", err)
+	}
+	if !strings.Contains(err.Error(), "gave up after 2s") {
+		t.Errorf("error does not name the 2 s bound: %v", err)
+	}
+}
+
+// A write is in doubt when it may have been applied: sent without an answer, or
+// answered with a 5xx; never when the connection could not even be made.
+func TestWriteInDoubt(t *testing.T) {
+	tests := []struct {
+		name  string
+		fault *soracomtest.Fault
+		down  bool
+		want  bool
+	}{
+		{"answer lost", &soracomtest.Fault{AfterHandling: true, Drop: true}, false, true},
+		{"request dropped unanswered", &soracomtest.Fault{Drop: true}, false, true},
+		{"no answer in time", &soracomtest.Fault{Delay: time.Hour}, false, true},
+		{"502 from a gateway", &soracomtest.Fault{Status: 502}, false, true},
+		{"400 rejection", &soracomtest.Fault{Status: 400, Header: http.Header{"Content-Type": {"application/json"}}, Body: `{"code":"X","message":"bad"}`}, false, false},
+		{"connection refused", nil, true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := emulator(t)
+			seed(s, "set-1")
+			// No pooled connection: a request on a connection the server closed may
+			// have been written, and counts as in doubt.
+			fresh := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+			sess := login(t, s, nil, soracom.WithHTTPClient(fresh))
+			if tt.fault != nil {
+				s.Inject("PUT /v1/credentials/*", soracomtest.Always, *tt.fault)
+				s.Inject("POST /v1/credentials/*", soracomtest.Always, *tt.fault)
+			}
+			if tt.down {
+				_ = s.Close()
+			}
+			_, err := sess.StoreAll(context.Background(), []string{"set-1"}, content, soracom.Update)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if got := soracom.WriteInDoubt(err); got != tt.want {
+				t.Errorf("WriteInDoubt = %v, want %v (%v)", got, tt.want, err)
+			}
+		})
+	}
+}
+
+func TestMillisRefusesImplausibleTimes(t *testing.T) {
+	for _, tt := range []struct {
+		ms   int64
+		want string
+	}{
+		{0, ""},
+		{1764547200000, "2025-12-01T00:00:00Z"},
+		{-8_999_999_999_999_000, ""},
+		{253402300799000, ""}, // year 9999
+		{1, ""},               // 1970
+	} {
+		got := ""
+		if tm := soracom.Millis(tt.ms); !tm.IsZero() {
+			got = tm.Format(time.RFC3339)
+		}
+		if got != tt.want {
+			t.Errorf("Millis(%d) = %q, want %q", tt.ms, got, tt.want)
+		}
 	}
 }
