@@ -94,9 +94,24 @@ func widenCredentialTypes(doc *openapi3.T) error {
 	return nil
 }
 
-// FindSpec looks for the spec from the project root, found by walking up from the
-// working directory to go.mod. It returns the path, or "" and a reason to skip.
+// SpecEnv names an environment variable holding the path of the spec file; CI sets
+// it to the copy it downloads and checks. Where it is empty the spec is looked for at
+// SpecPathFromRoot.
+const SpecEnv = "SORACOM_API_SPEC"
+
+// specSource says where the spec comes from, for skip messages.
+const specSource = "soracom-api.en.yaml from github.com/soracom/soracom-cli (generators/assets/; " +
+	".github/workflows/ci.yml downloads the pinned version and checks its SHA-256)"
+
+// FindSpec returns the path of the spec: the file SORACOM_API_SPEC names, else
+// SpecPathFromRoot from the project root, found by walking up from the working
+// directory to go.mod. Where neither applies it returns "" and a reason to skip
+// that says how to get the file. A SORACOM_API_SPEC naming a missing file is not a
+// reason to skip: loading it fails, so a misconfigured CI does not pass silently.
 func FindSpec() (path, skipReason string) {
+	if p := os.Getenv(SpecEnv); p != "" {
+		return p, ""
+	}
 	dir, err := os.Getwd()
 	if err != nil {
 		return "", "SORACOM API spec not found: " + err.Error()
@@ -113,7 +128,9 @@ func FindSpec() (path, skipReason string) {
 	}
 	path = filepath.Join(dir, filepath.FromSlash(SpecPathFromRoot))
 	if _, err := os.Stat(path); err != nil {
-		return "", "SORACOM API spec not found at " + SpecPathFromRoot + " from the project root; contract checks need it (it is not part of the project)"
+		return "", "SORACOM API spec not found: " + SpecEnv + " is not set and there is no " +
+			SpecPathFromRoot + " from the project root; contract checks need it (it is not part of the project): " +
+			"download " + specSource + " and set " + SpecEnv + " to its path"
 	}
 	return path, ""
 }

@@ -181,8 +181,28 @@ func TestFindSpecSkipsWhereTheSpecIsAbsent(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Chdir(sub)
+	t.Setenv(soracomtest.SpecEnv, "")
 	c, skip, err := soracomtest.LoadProjectContract()
 	if c != nil || err != nil || !strings.Contains(skip, soracomtest.SpecPathFromRoot) {
 		t.Errorf("LoadProjectContract() = %v, %q, %v; want a skip reason naming the path", c, skip, err)
+	}
+	for _, how := range []string{soracomtest.SpecEnv, "github.com/soracom/soracom-cli"} {
+		if !strings.Contains(skip, how) {
+			t.Errorf("skip reason %q does not say how to get the spec (%s)", skip, how)
+		}
+	}
+}
+
+func TestFindSpecPrefersTheFileSORACOM_API_SPECNames(t *testing.T) {
+	named := filepath.Join(t.TempDir(), "spec.yaml")
+	t.Setenv(soracomtest.SpecEnv, named)
+	if path, skip := soracomtest.FindSpec(); path != named || skip != "" {
+		t.Errorf("FindSpec() = %q, %q; want %q", path, skip, named)
+	}
+	// The named file does not exist: that fails the load instead of skipping, so a CI
+	// that meant to run the contract tests cannot pass without them.
+	c, skip, err := soracomtest.LoadProjectContract()
+	if c != nil || skip != "" || err == nil {
+		t.Errorf("LoadProjectContract() with a missing %s = %v, %q, %v; want an error", soracomtest.SpecEnv, c, skip, err)
 	}
 }
