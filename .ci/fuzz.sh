@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Runs every Go fuzz target (func FuzzXxx(f *testing.F) in a _test.go file) of
+# the module for a short time each: `bash .ci/fuzz.sh [FUZZTIME]`, 3s by default.
+# Targets are found by their declaration, so a new one needs no change here.
+# A failing input is written under the package's testdata/fuzz/<target>/ and
+# printed; commit it as a regression seed once fixed. Every target runs even
+# after one fails; the exit code is 1 if any failed.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+fuzztime=${1:-3s}
+
+mapfile -t targets < <(
+  grep -rE --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*\(\w+ \*testing\.F\)' . |
+    sed -E 's#^\./(.*)/[^/]*:func (Fuzz[A-Za-z0-9_]*)\(.*#\1 \2#; s#^\./[^/]*:func (Fuzz[A-Za-z0-9_]*)\(.*#. \1#' |
+    sort -u
+)
+if ((${#targets[@]} == 0)); then
+  echo "no fuzz targets found"
+  exit 0
+fi
+
+failed=()
+for target in "${targets[@]}"; do
+  read -r dir name <<<"$target"
+  printf -- '--> %s ./%s (%s)\n' "$name" "$dir" "$fuzztime"
+  if ! go test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" "./$dir"; then
+    failed+=("$name (./$dir)")
+  fi
+done
+printf 'fuzz: %d targets, %d failed\n' "${#targets[@]}" "${#failed[@]}"
+if ((${#failed[@]} > 0)); then
+  printf 'failed: %s\n' "${failed[@]}"
+  exit 1
+fi
