@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/inputs"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/secret"
 )
 
@@ -23,6 +24,8 @@ type Report struct {
 	CertificateNotAfter time.Time
 	// Rotation is set when the run rotated a key.
 	Rotation *RotationReport
+	// Audit is set when the run was a health report.
+	Audit *AuditReport
 	// Failure is the error the run ended with, as the ::error:: line says it.
 	Failure string
 	// NotChanged are the sets a failed registration did not get to (or failed on); the
@@ -75,6 +78,9 @@ func secretOf(fields map[string]any, name string) secret.Secret {
 
 // publish writes outputs and the summary. It runs after failures too, with what was done.
 func (r *run) publish(rep *Report) error {
+	if r.cfg.Mode == inputs.Audit {
+		return r.publishAudit(rep)
+	}
 	out := map[string]string{}
 	if len(r.cfg.CredentialIDs) > 0 {
 		out["credential-id"] = r.cfg.CredentialIDs[0]

@@ -25,6 +25,9 @@ type Env struct {
 	Retry soracom.Retry
 	// KeyWait bounds the wait for an AWS key to start working; zero means a minute.
 	KeyWait time.Duration
+	// AuditConcurrency bounds the AWS calls a health report has in flight; zero means
+	// audit.DefaultConcurrency (the benchmark's sequential baseline sets 1).
+	AuditConcurrency int
 	// Grace bounds a rotation's clean-up once the run is cancelled; zero means
 	// rotation.DefaultGrace.
 	Grace time.Duration
@@ -78,6 +81,10 @@ func Run(ctx context.Context, env Env) int {
 		log.Errorf("%s", msg)
 		return 1
 	}
+	if report != nil && report.Audit != nil && (report.Audit.Fails || len(report.Audit.Denied) > 0 || report.Audit.IAMFailure) {
+		// Each finding already has its annotation; fail-on only sets the exit code.
+		return 1
+	}
 	return 0
 }
 
@@ -93,6 +100,8 @@ func (r *run) do(ctx context.Context) (*Report, error) {
 	switch r.cfg.Mode {
 	case inputs.Rotate:
 		return r.rotate(ctx)
+	case inputs.Audit:
+		return r.audit(ctx)
 	default:
 		return r.register(ctx)
 	}

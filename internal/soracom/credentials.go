@@ -55,6 +55,22 @@ func Millis(ms int64) time.Time {
 	return t
 }
 
+// LastUsedAt is when SORACOM last used the set (to reach AWS, a device's TLS, …); zero
+// when it never has.
+func (c CredentialSet) LastUsedAt() time.Time {
+	if c.LastUsedDateTime == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(c.LastUsedDateTime).UTC()
+}
+
+// Field returns a non-secret field of the set's credentials as the list shows it
+// (accessKeyId of aws-credentials, cert and ca of x509), "" when absent or not text.
+func (c CredentialSet) Field(name string) string {
+	v, _ := c.Credentials[name].(string)
+	return v
+}
+
 // Fields are the values of a credential set to write. They print as a redaction, so a
 // stray %v cannot leak the secrets among them.
 type Fields map[string]any

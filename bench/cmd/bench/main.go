@@ -80,7 +80,7 @@ func run(ctx context.Context, args []string, progress io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("-tools: %w", err)
 	}
-	scenarios, rotate, err := chooseScenarios(o.scenarios)
+	scenarios, rotate, audit, err := chooseScenarios(o.scenarios)
 	if err != nil {
 		return fmt.Errorf("-scenarios: %w", err)
 	}
@@ -134,6 +134,12 @@ func run(ctx context.Context, args []string, progress io.Writer) error {
 			return err
 		}
 	}
+	var aud *auditResult
+	if audit {
+		if aud, err = b.measureAudit(ctx); err != nil {
+			return err
+		}
+	}
 	machine := append([]fact{{"action built from", built}}, describeMachine(ctx)...)
 	var w io.Writer = os.Stdout
 	if o.out != "-" {
@@ -145,7 +151,7 @@ func run(ctx context.Context, args []string, progress io.Writer) error {
 		w = f
 	}
 	command := strings.Join(append([]string{"go run ./bench/cmd/bench"}, args...), " ")
-	if err := writeReport(w, report{command: command, opts: o, machine: machine, results: res, rotation: rot}); err != nil {
+	if err := writeReport(w, report{command: command, opts: o, machine: machine, results: res, rotation: rot, audit: aud}); err != nil {
 		return err
 	}
 	if f, ok := w.(*os.File); ok && f != os.Stdout {
@@ -172,25 +178,27 @@ func pick[T any](all []T, list string, name func(T) string) ([]T, error) {
 }
 
 // chooseScenarios returns the registration scenarios a -scenarios list names, and
-// whether it names rotation; an empty list names them all.
-func chooseScenarios(list string) ([]scenario, bool, error) {
+// whether it names rotation and the health report; an empty list names them all.
+func chooseScenarios(list string) (s []scenario, rotate, audit bool, err error) {
 	if list == "" {
-		return allScenarios(), true, nil
+		return allScenarios(), true, true, nil
 	}
 	var rest []string
-	rotate := false
 	for _, n := range strings.Split(list, ",") {
-		if n = strings.TrimSpace(n); n == rotationScenario {
+		switch n = strings.TrimSpace(n); n {
+		case rotationScenario:
 			rotate = true
-		} else {
+		case auditScenario:
+			audit = true
+		default:
 			rest = append(rest, n)
 		}
 	}
 	if len(rest) == 0 {
-		return nil, rotate, nil
+		return nil, rotate, audit, nil
 	}
-	s, err := pick(allScenarios(), strings.Join(rest, ","), func(s scenario) string { return s.name })
-	return s, rotate, err
+	s, err = pick(allScenarios(), strings.Join(rest, ","), func(s scenario) string { return s.name })
+	return s, rotate, audit, err
 }
 
 // buildAction builds the action's binary to out, from the working tree or, with rev,

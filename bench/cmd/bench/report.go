@@ -21,6 +21,7 @@ type report struct {
 	machine  []fact
 	results  []*result
 	rotation *rotationResult // nil when not run
+	audit    *auditResult    // nil when not run
 }
 
 type fact struct{ name, value string }
@@ -199,6 +200,9 @@ func writeReport(w io.Writer, r report) error {
 	}
 	if r.rotation != nil {
 		p.rotation(r)
+	}
+	if r.audit != nil {
+		p.audit(r)
 	}
 	return p.err
 }

@@ -52,5 +52,5 @@ func scenarioNames() []string {
 	for _, s := range allScenarios() {
 		names = append(names, s.name)
 	}
-	return append(names, rotationScenario)
+	return append(names, rotationScenario, auditScenario)
 }

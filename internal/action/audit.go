@@ -1,0 +1,262 @@
+package action
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/audit"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/awskeys"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/inputs"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracom"
+)
+
+// AuditReport is what a health report found, for the annotations, outputs and summary.
+type AuditReport struct {
+	*audit.Report
+	// Sets is how many sets were audited.
+	Sets int
+	// IAMFailure is set when AWS credentials were configured but could not be used: an
+	// error, where a job without AWS credentials only gets a notice.
+	IAMFailure bool
+	// Fails is true when the findings reach fail-on.
+	Fails bool
+}
+
+// audit lists the sets and checks each; it changes nothing in SORACOM or AWS.
+func (r *run) audit(ctx context.Context) (*Report, error) {
+	keys, noKeys, iamFailure := r.auditKeys(ctx)
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	sess, logout, err := r.session(ctx, soracom.MinTokenLifetime)
+	if err != nil {
+		return nil, err
+	}
+	defer logout()
+	rep := &Report{OperatorID: sess.OperatorID}
+	all, err := sess.ListCredentials(ctx)
+	if err != nil {
+		return rep, fmt.Errorf("listing the credential sets to audit: %w", err)
+	}
+	sets, missing := r.auditedSets(all)
+	in := audit.Input{Sets: sets, All: toAuditSets(all), NoKeys: noKeys}
+	if keys != nil {
+		in.Keys = keys
+	}
+	cfg := r.cfg
+	res, err := audit.Run(ctx, in, audit.Policy{Now: r.env.Now(), MaxKeyAge: cfg.MaxKeyAge, UnusedAfter: cfg.UnusedAfter,
+		ExpiryWarning: cfg.ExpiryWarning, IAMUser: cfg.IAMUserName, Concurrency: r.env.AuditConcurrency})
+	if err != nil {
+		return rep, err
+	}
+	rep.AWSAccountID = res.Account
+	rep.Audit = &AuditReport{Report: res, Sets: len(sets), IAMFailure: iamFailure && res.IAMSkipped != ""}
+	rep.Audit.Fails = failsOn(res, cfg.FailOn)
+	r.annotate(rep.Audit)
+	if len(missing) > 0 {
+		return rep, fmt.Errorf("credential set %s does not exist (the operator has %d sets); check credential-id", strings.Join(quoteAll(missing), ", "), len(all))
+	}
+	return rep, nil
+}
+
+// auditKeys gets the AWS reads. Without any AWS credentials the IAM checks are skipped
+// (reason says why); credentials that are configured but fail are a failure too.
+func (r *run) auditKeys(ctx context.Context) (keys audit.Keys, reason string, failed bool) {
+	cfg, err := r.awsConfig(ctx)
+	switch {
+	case err == nil:
+		// The SORACOM retry's cap also caps the waits of the AWS reads: tests that
+		// shorten one shorten both.
+		return auditKeys{awskeys.NewKeyReader(cfg, min(r.env.Retry.MaxInterval, awskeys.DefaultAuditMaxBackoff))}, "", false
+	case r.cfg.AWS.RoleToAssume == "":
+		return nil, "no AWS credentials: set role-to-assume, or run aws-actions/configure-aws-credentials before this step, " +
+			"to check the keys in IAM too", false
+	}
+	return nil, "the AWS credentials could not be used: " + describe(err), true
+}
+
+// auditedSets picks the sets credential-id names (every set when it is empty), and the
+// ids that name no set.
+func (r *run) auditedSets(all []soracom.CredentialSet) (sets []audit.Set, missing []string) {
+	ids := r.cfg.CredentialIDs
+	for _, s := range all {
+		if len(ids) == 0 || slices.Contains(ids, s.ID) {
+			sets = append(sets, toAuditSet(s))
+		}
+	}
+	for _, id := range ids {
+		if _, ok := soracom.Find(all, id); !ok {
+			missing = append(missing, id)
+		}
+	}
+	return sets, missing
+}
+
+func toAuditSets(all []soracom.CredentialSet) []audit.Set {
+	out := make([]audit.Set, len(all))
+	for i, s := range all {
+		out[i] = toAuditSet(s)
+	}
+	return out
+}
+
+func toAuditSet(s soracom.CredentialSet) audit.Set {
+	set := audit.Set{ID: s.ID, Type: s.Type, LastUsed: s.LastUsedAt()}
+	switch s.Type {
+	case audit.AWSCredentials:
+		set.AccessKeyID = s.Field("accessKeyId")
+	case audit.X509:
+		set.Certificate = s.Field("cert")
+	}
+	return set
+}
+
+func failsOn(rep *audit.Report, policy inputs.FailOn) bool {
+	switch policy {
+	case inputs.FailOnNever:
+		return false
+	case inputs.FailOnWarning:
+		return rep.Reaches(audit.Warning)
+	}
+	return rep.Reaches(audit.Broken)
+}
+
+// auditKeys adapts awskeys.KeyReader to the audit's view of AWS.
+type auditKeys struct{ r *awskeys.KeyReader }
+
+func (k auditKeys) CallerAccount(ctx context.Context) (string, error) { return k.r.CallerAccount(ctx) }
+
+func (k auditKeys) AccessKeyAccount(ctx context.Context, id string) (string, error) {
+	return k.r.AccessKeyAccount(ctx, id)
+}
+
+func (k auditKeys) AccessKeyLastUsed(ctx context.Context, id string) (audit.LastUse, error) {
+	u, err := k.r.AccessKeyLastUsed(ctx, id)
+	return audit.LastUse{User: u.User, Date: u.Date, Service: u.Service, Region: u.Region}, err
+}
+
+func (k auditKeys) ListAccessKeys(ctx context.Context, user string) ([]audit.Key, error) {
+	list, err := k.r.ListAccessKeys(ctx, user)
+	out := make([]audit.Key, len(list))
+	for i, key := range list {
+		out[i] = audit.Key{ID: key.ID, Status: string(key.Status), Created: key.Created}
+	}
+	return out, err
+}
+
+// annotate writes the annotations: one error per broken set, one warning per warning,
+// one notice per key left unknown (unless a denied permission, stated once, explains
+// it), and the rest as log lines.
+func (r *run) annotate(a *AuditReport) {
+	if len(a.Denied) > 0 {
+		r.log.Errorf("%s", deniedMessage(a.Denied, a.Account))
+	}
+	if a.IAMSkipped != "" && a.IAMFailure {
+		r.log.Errorf("IAM checks skipped: %s", fromOutside(a.IAMSkipped))
+	} else if a.IAMSkipped != "" {
+		r.log.Noticef("IAM checks skipped (the SORACOM-side checks ran): %s", fromOutside(a.IAMSkipped))
+	}
+	for _, note := range a.Notes {
+		r.log.Warningf("%s", fromOutside(note))
+	}
+	for _, row := range a.Rows {
+		var broken []string
+		for _, f := range row.Findings {
+			msg := subject(f) + ": " + fromOutside(f.Message)
+			switch {
+			case f.Severity == audit.Broken:
+				broken = append(broken, fromOutside(f.Message))
+			case f.Severity == audit.Warning:
+				r.log.Warningf("%s", msg)
+			case f.Severity == audit.Unknown && !slices.Contains(a.Denied, f.Permission):
+				r.log.Noticef("%s", msg)
+			default:
+				r.log.Infof("%s (%s)", msg, f.Check)
+			}
+		}
+		if len(broken) > 0 {
+			r.log.Errorf("%s is broken: %s", subject(row.Findings[0]), strings.Join(broken, "; "))
+		}
+	}
+	r.log.Infof("Health report: %d set(s) audited; %s", a.Sets, counts(a.Report))
+	if a.Fails {
+		r.log.Infof("The run fails: fail-on is %s", r.cfg.FailOn)
+	}
+}
+
+// subject names what a finding is about: its set, or for an orphan key the key.
+func subject(f audit.Finding) string {
+	if f.CredentialID == "" {
+		return fmt.Sprintf("Access key %s of IAM user %s", audit.Last4(f.AccessKeyID), fromOutside(f.UserName))
+	}
+	return "Credential set " + fromOutside(f.CredentialID)
+}
+
+func deniedMessage(perms []string, account string) string {
+	return fmt.Sprintf("The AWS credentials were denied %s on every key in account %s, so the keys could not be checked in IAM: "+
+		"grant the read-only policy of the README's \"Health report\" (sts:GetAccessKeyInfo, iam:GetAccessKeyLastUsed, iam:ListAccessKeys)",
+		strings.Join(perms, " and "), account)
+}
+
+func counts(rep *audit.Report) string {
+	parts := make([]string, len(audit.Severities))
+	for i, s := range audit.Severities {
+		parts[i] = fmt.Sprintf("%s: %d", s, rep.Count(s))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// publishAudit writes the health report's outputs (findings, broken-count and
+// warning-count, with operator-id and aws-account-id) and its summary, which also
+// says why a run that failed before the checks did.
+func (r *run) publishAudit(rep *Report) error {
+	if rep == nil {
+		return nil
+	}
+	if rep.Audit != nil {
+		if err := r.auditOutputs(rep); err != nil {
+			return err
+		}
+	}
+	return r.files.AddSummary(r.auditSummary(rep))
+}
+
+func (r *run) auditOutputs(rep *Report) error {
+	a := rep.Audit
+	findings := a.Findings()
+	for i := range findings {
+		findings[i].Message = fromOutside(findings[i].Message)
+	}
+	b, err := json.Marshal(findings)
+	if err != nil {
+		return err
+	}
+	out := [][2]string{
+		{"findings", r.log.Scrub(string(b))},
+		{"broken-count", strconv.Itoa(a.Count(audit.Broken))},
+		{"warning-count", strconv.Itoa(a.Count(audit.Warning))},
+		{"operator-id", rep.OperatorID},
+		{"aws-account-id", rep.AWSAccountID},
+	}
+	for _, o := range out {
+		if o[1] == "" {
+			continue
+		}
+		if err := r.files.SetOutput(o[0], o[1]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func quoteAll(ids []string) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = strconv.Quote(id)
+	}
+	return out
+}
