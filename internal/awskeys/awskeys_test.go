@@ -48,11 +48,14 @@ func newWorld(t *testing.T) world {
 	t.Helper()
 	acct := awstest.NewAccount(t)
 	oidc := awstest.NewOIDC(t)
-	acct.AddRole(roleARN, awstest.Trust{Issuer: oidc, Audience: awskeys.DefaultAudience, Subject: "repo:owner/repo:*"})
+	acct.AddRole(roleARN, awstest.Trust{Issuer: oidc, Audience: "sts.amazonaws.com", Subject: "repo:owner/repo:*"})
 	acct.AddUser("funnel")
 	awstest.Setenv(t, acct.Env())
 	return world{acct: acct, oidc: oidc, role: awskeys.Role{
 		ARN:                 roleARN,
+		SessionName:         "soracom-credentials-action",
+		Duration:            15 * time.Minute,
+		Audience:            "sts.amazonaws.com",
 		IDTokenRequestURL:   oidc.URL(),
 		IDTokenRequestToken: secret.New(oidc.RequestToken()),
 	}}
@@ -87,7 +90,7 @@ func TestLoad(t *testing.T) {
 		}
 		reqs := w.acct.Requests()
 		last := reqs[len(reqs)-1]
-		if want := "arn:aws:sts::123456789012:assumed-role/soracom-rotator/" + awskeys.DefaultSessionName; last.CallerArn != want {
+		if want := "arn:aws:sts::123456789012:assumed-role/soracom-rotator/soracom-credentials-action"; last.CallerArn != want {
 			t.Errorf("IAM was called as %q, want %q", last.CallerArn, want)
 		}
 		if got := reqs[0].Params.Get("DurationSeconds"); got != "900" {

@@ -38,20 +38,10 @@ import (
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/secret"
 )
 
-// Defaults for the inputs that have one.
-const (
-	// DefaultRegion is used when neither the region input nor AWS_REGION says otherwise.
-	// IAM is global, so the region only picks the STS endpoint and signing region.
-	DefaultRegion = "us-east-1"
-	// DefaultAudience is the audience aws-actions/configure-aws-credentials requests,
-	// which the usual IAM OIDC provider setup lists as its client id.
-	DefaultAudience = "sts.amazonaws.com"
-	// DefaultSessionName names the role session in CloudTrail.
-	DefaultSessionName = "soracom-credentials-action"
-	// DefaultRoleDuration is the shortest session STS grants: a rotation takes seconds,
-	// and a shorter session is less worth stealing.
-	DefaultRoleDuration = 15 * time.Minute
-)
+// DefaultRegion is the last resort when neither Settings.Region nor AWS_REGION names a
+// region (the action always passes its aws-region input). IAM is global, so the region
+// only picks the STS endpoint and signing region.
+const DefaultRegion = "us-east-1"
 
 // Settings says where the action's AWS credentials come from.
 type Settings struct {
@@ -140,31 +130,17 @@ func awsHTTPClient(hc *http.Client, loaded aws.HTTPClient, b Bounds) aws.HTTPCli
 
 // Role is the IAM role to assume with the job's GitHub OIDC token.
 type Role struct {
-	ARN         string        // arn:aws:iam::123456789012:role/name
-	SessionName string        // empty means DefaultSessionName
-	Duration    time.Duration // zero means DefaultRoleDuration
-	Audience    string        // aud claim to request; empty means DefaultAudience
+	ARN string // arn:aws:iam::123456789012:role/name
+	// SessionName, Duration and Audience come from the inputs, whose defaults
+	// (action.yml's) fill them in.
+	SessionName string        // names the role session in CloudTrail
+	Duration    time.Duration // the session's length
+	Audience    string        // aud claim to request
 
 	// Where to get the OIDC token: ACTIONS_ID_TOKEN_REQUEST_URL and
 	// ACTIONS_ID_TOKEN_REQUEST_TOKEN.
 	IDTokenRequestURL   string
 	IDTokenRequestToken secret.Secret
-}
-
-func (r Role) sessionName() string { return orDefault(r.SessionName, DefaultSessionName) }
-func (r Role) audience() string    { return orDefault(r.Audience, DefaultAudience) }
-func (r Role) duration() time.Duration {
-	if r.Duration == 0 {
-		return DefaultRoleDuration
-	}
-	return r.Duration
-}
-
-func orDefault(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
 }
 
 // Load returns the aws.Config the action manages IAM with: the assumed role's
@@ -183,7 +159,7 @@ func Load(ctx context.Context, s Settings, m secret.Masker) (aws.Config, error) 
 		}
 		return base, nil
 	}
-	tok, err := fetchIDToken(ctx, s.HTTPClient, s.Role.IDTokenRequestURL, s.Role.IDTokenRequestToken, s.Role.audience(), m,
+	tok, err := fetchIDToken(ctx, s.HTTPClient, s.Role.IDTokenRequestURL, s.Role.IDTokenRequestToken, s.Role.Audience, m,
 		idTokenRetryWithin(s.Bounds.orDefault()))
 	if err != nil {
 		return aws.Config{}, err
@@ -229,9 +205,9 @@ func AssumeRole(ctx context.Context, base aws.Config, r Role, token secret.Secre
 	})
 	out, err := client.AssumeRoleWithWebIdentity(ctx, &sts.AssumeRoleWithWebIdentityInput{
 		RoleArn:          aws.String(r.ARN),
-		RoleSessionName:  aws.String(r.sessionName()),
+		RoleSessionName:  aws.String(r.SessionName),
 		WebIdentityToken: aws.String(token.Reveal()),
-		DurationSeconds:  aws.Int32(int32(r.duration() / time.Second)),
+		DurationSeconds:  aws.Int32(int32(r.Duration / time.Second)),
 	})
 	if err != nil {
 		var ae smithy.APIError
@@ -240,7 +216,7 @@ func AssumeRole(ctx context.Context, base aws.Config, r Role, token secret.Secre
 			case "AccessDenied", "InvalidIdentityToken", "IDPRejectedClaim":
 				claims := unverifiedClaims(token)
 				return aws.Config{}, &TrustPolicyError{
-					Role: r.ARN, Code: ae.ErrorCode(), Audience: r.audience(),
+					Role: r.ARN, Code: ae.ErrorCode(), Audience: r.Audience,
 					TokenSubject: claims.Sub, TokenAudience: claims.aud(), Err: err,
 				}
 			}

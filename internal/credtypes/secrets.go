@@ -19,44 +19,55 @@ import (
 // another form are masked in that form too: PEM values normalized, and for
 // google-service-account-json the key file's JSON text as it is sent.
 func SecretValues(typ string, raw map[string]any) []string {
-	var out []string
-	seen := map[string]bool{}
-	add := func(s string) {
-		if strings.TrimSpace(s) != "" && !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	var walk func(v any)
-	walk = func(v any) {
-		switch v := v.(type) {
-		case string:
-			add(v)
-			if strings.Contains(v, "-----BEGIN") {
-				add(normalizePEM(v))
-			}
-		case []any:
-			for _, e := range v {
-				walk(e)
-			}
-		case map[string]any:
-			for _, k := range sortedKeys(v) {
-				walk(v[k])
-			}
-		}
-	}
+	var set secretSet
 	for _, name := range sortedKeys(raw) {
 		v := raw[name]
 		if s, ok := v.(string); ok && NonSecret(typ, name) && looksPublic(typ, name, s) {
 			continue
 		}
 		if typ == "google-service-account-json" && name == "credentials" {
-			serviceAccountSecrets(v, add, walk)
+			serviceAccountSecrets(v, set.add, set.walk)
 			continue
 		}
-		walk(v)
+		set.walk(v)
 	}
-	return out
+	return set.values
+}
+
+// secretSet collects the values to mask, each once, in the order found.
+type secretSet struct {
+	values []string
+	seen   map[string]bool
+}
+
+func (s *secretSet) add(v string) {
+	if strings.TrimSpace(v) == "" || s.seen[v] {
+		return
+	}
+	if s.seen == nil {
+		s.seen = map[string]bool{}
+	}
+	s.seen[v] = true
+	s.values = append(s.values, v)
+}
+
+// walk adds every string in v, at any depth, and PEM values in their normalized form.
+func (s *secretSet) walk(v any) {
+	switch v := v.(type) {
+	case string:
+		s.add(v)
+		if strings.Contains(v, "-----BEGIN") {
+			s.add(normalizePEM(v))
+		}
+	case []any:
+		for _, e := range v {
+			s.walk(e)
+		}
+	case map[string]any:
+		for _, k := range sortedKeys(v) {
+			s.walk(v[k])
+		}
+	}
 }
 
 // serviceAccountSecrets masks the key file as it is sent (one line of compact JSON)

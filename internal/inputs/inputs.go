@@ -169,32 +169,36 @@ func decideMode(e reader, c *Config, p *problems) Mode {
 	return Register
 }
 
+// dependents are inputs that only mean something with another one.
+var dependents = []struct {
+	names []string
+	// applies reports whether the names mean something in this run.
+	applies func(c *Config) bool
+	// why says what they need, with %[1]s for the input's name.
+	why string
+}{
+	{[]string{Audience, RoleSessionName, RoleDurationSeconds}, func(c *Config) bool { return c.AWS.RoleToAssume != "" },
+		"%[1]s applies to the role in " + RoleToAssume + ", which is not set: set " + RoleToAssume + ", or remove %[1]s"},
+	{[]string{OldKey, RotateAfter}, func(c *Config) bool { return c.Mode == Rotate },
+		"%[1]s applies to a rotation, which " + IAMUserName + " starts: set " + IAMUserName + ", or remove %[1]s"},
+	{[]string{MaxKeyAge, UnusedAfter, ExpiryWarning, FailOnInput}, func(c *Config) bool { return c.Mode == Audit },
+		"%[1]s applies to a health report, which " + AuditInput + ": true starts: set " + AuditInput + ": true, or remove %[1]s"},
+	{[]string{RoleToAssume}, func(c *Config) bool { return c.Mode != Register },
+		"%[1]s is used to rotate a key or audit the sets: set " + IAMUserName + " (or " + AuditInput + ": true) too, or remove %[1]s to register given credentials"},
+}
+
 // checkDependents refuses inputs that only mean something with another one: a setting
 // that silently does nothing is a mistake the user cannot see.
 func checkDependents(e reader, c *Config, p *problems) {
-	if c.AWS.RoleToAssume == "" {
-		for _, name := range []string{Audience, RoleSessionName, RoleDurationSeconds} {
+	for _, d := range dependents {
+		if d.applies(c) {
+			continue
+		}
+		for _, name := range d.names {
 			if e.given(name) {
-				p.addf("%s applies to the role in %s, which is not set: set %s, or remove %s", name, RoleToAssume, RoleToAssume, name)
+				p.addf(d.why, name)
 			}
 		}
-	}
-	if c.Mode != Rotate {
-		for _, name := range []string{OldKey, RotateAfter} {
-			if e.given(name) {
-				p.addf("%s applies to a rotation, which %s starts: set %s, or remove %s", name, IAMUserName, IAMUserName, name)
-			}
-		}
-	}
-	if c.Mode != Audit {
-		for _, name := range []string{MaxKeyAge, UnusedAfter, ExpiryWarning, FailOnInput} {
-			if e.given(name) {
-				p.addf("%s applies to a health report, which %s: true starts: set %s: true, or remove %s", name, AuditInput, AuditInput, name)
-			}
-		}
-	}
-	if c.Mode == Register && c.AWS.RoleToAssume != "" {
-		p.addf("%s is used to rotate a key or audit the sets: set %s (or %s: true) too, or remove %s to register given credentials", RoleToAssume, IAMUserName, AuditInput, RoleToAssume)
 	}
 }
 
