@@ -55,15 +55,6 @@ func Millis(ms int64) time.Time {
 	return t
 }
 
-// LastUsedAt is when SORACOM last used the set (to reach AWS, a device's TLS, …); zero
-// when it never has.
-func (c CredentialSet) LastUsedAt() time.Time {
-	if c.LastUsedDateTime == 0 {
-		return time.Time{}
-	}
-	return time.UnixMilli(c.LastUsedDateTime).UTC()
-}
-
 // Field returns a non-secret field of the set's credentials as the list shows it
 // (accessKeyId of aws-credentials, cert and ca of x509), "" when absent or not text.
 func (c CredentialSet) Field(name string) string {
