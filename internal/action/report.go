@@ -3,6 +3,7 @@ package action
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -103,6 +104,9 @@ func (r *run) publish(rep *Report) error {
 		if !rep.CertificateNotAfter.IsZero() {
 			out["certificate-not-after"] = rep.CertificateNotAfter.UTC().Format(time.RFC3339)
 		}
+		if rep.Rotation != nil {
+			maps.Copy(out, rep.Rotation.Schedule.outputs())
+		}
 	}
 	for _, name := range outputNames {
 		v, ok := out[name]
@@ -123,6 +127,7 @@ func (r *run) publish(rep *Report) error {
 var outputNames = []string{
 	"credential-id", "operation", "results", "operator-id", "aws-access-key-id",
 	"previous-aws-access-key-id", "aws-account-id", "certificate-not-after",
+	"rotated", "key-age-days", "next-rotation",
 }
 
 // summary renders the job summary: a table of the sets, and what happened to keys.

@@ -29,9 +29,15 @@ type RotationReport struct {
 	InDoubt []string
 	// Plan is the plan's text in a dry run.
 	Plan string
+	// Schedule is when the key is due (rotate-after) and whether it was rotated.
+	Schedule schedule
 }
 
 func (r *RotationReport) writeSummary(w io.Writer) {
+	if r.Schedule.notDue {
+		r.Schedule.writeNotDue(w)
+		return
+	}
 	if r.Plan != "" {
 		fmt.Fprintf(w, "Rotation plan:\n\n%s\n", r.Plan)
 		return
@@ -85,6 +91,14 @@ func (r *run) rotate(ctx context.Context) (*Report, error) {
 	if err != nil {
 		return rep, err
 	}
+	due := inv.Due(cfg.CredentialIDs, cfg.RotateAfter, r.env.Now())
+	sched := newSchedule(due, cfg.RotateAfter, r.env.Now())
+	if !due.Due {
+		return r.notDue(rep, inv, due, sched), nil
+	}
+	if cfg.RotateAfter > 0 {
+		r.log.Infof("Rotating now: %s", due.Reason)
+	}
 	plan, err := inv.Plan(cfg.CredentialIDs)
 	if err != nil {
 		return rep, err
@@ -100,13 +114,17 @@ func (r *run) rotate(ctx context.Context) (*Report, error) {
 			}
 			rep.addPlanned(t.ID, rotation.AWSCredentials, would)
 		}
-		rep.Rotation = &RotationReport{OldKeyID: plan.Replace, Plan: shortenKeys(plan.Describe(old), plan)}
+		rep.Rotation = &RotationReport{OldKeyID: plan.Replace, Plan: shortenKeys(plan.Describe(old), plan), Schedule: sched}
 		r.log.Infof("Dry run: nothing was changed in IAM or SORACOM")
 		return rep, nil
 	}
 
 	res, err := rotation.Execute(ctx, keys, sets, plan, rotation.Options{OldKey: old, Grace: r.env.Grace})
 	r.reportRotation(rep, sets, res, err)
+	if res.Rotated() {
+		sched.rotatedTo(res.NewKeyCreated)
+	}
+	rep.Rotation.Schedule = sched
 	return rep, err
 }
 

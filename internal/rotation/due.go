@@ -76,7 +76,7 @@ func (inv Inventory) heldKeys(named []string) Schedule {
 // A set that does not exist or holds no key counts as the empty key.
 func (inv Inventory) targetKeys(named []string) []string {
 	var keys []string
-	for _, id := range inv.dueTargets(named) {
+	for _, id := range inv.DueTargets(named) {
 		s, _ := inv.set(id)
 		if !slices.Contains(keys, s.AccessKeyID) {
 			keys = append(keys, s.AccessKeyID)
@@ -85,8 +85,9 @@ func (inv Inventory) targetKeys(named []string) []string {
 	return keys
 }
 
-// dueTargets are the named sets, then every aws-credentials set on a key of the user.
-func (inv Inventory) dueTargets(named []string) []string {
+// DueTargets are the sets Due looks at: the named ones, then every aws-credentials set
+// on a key of the user.
+func (inv Inventory) DueTargets(named []string) []string {
 	ids := slices.DeleteFunc(slices.Clone(named), func(id string) bool { return id == "" })
 	for _, s := range inv.Sets {
 		if _, ours := inv.key(s.AccessKeyID); ours && s.Type == AWSCredentials && !slices.Contains(ids, s.ID) {
@@ -99,7 +100,7 @@ func (inv Inventory) dueTargets(named []string) []string {
 // unfit says why the sets' key must be replaced whatever its age; empty if it need
 // not be.
 func (inv Inventory) unfit(named []string, held string) string {
-	targets := inv.dueTargets(named)
+	targets := inv.DueTargets(named)
 	for _, id := range targets {
 		s, ok := inv.set(id)
 		switch {

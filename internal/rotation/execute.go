@@ -47,6 +47,8 @@ const (
 // Result is what a rotation did. On error it still tells which key every set holds.
 type Result struct {
 	NewKeyID string // masked in the log; show ShortID in summaries
+	// NewKeyCreated is when IAM created the new key (zero when it did not say).
+	NewKeyCreated time.Time
 	// NewKeyDeleted is true when the new key was deleted again (rolled back).
 	NewKeyDeleted bool
 	PreviousKeyID string // the replaced key; empty when there was none
@@ -62,6 +64,12 @@ type Result struct {
 	NotUpdated []string
 	// OldKeyAction is what happened to PreviousKeyID: one of the OldKey* constants.
 	OldKeyAction string
+}
+
+// Rotated reports whether every planned set holds the new key (the old key's
+// retirement may still have failed).
+func (r Result) Rotated() bool {
+	return len(r.Updated) > 0 && len(r.NotUpdated) == 0 && len(r.InDoubt) == 0 && !r.NewKeyDeleted
 }
 
 // UpdatedIDs returns the ids of the updated sets.
@@ -150,7 +158,7 @@ func (x *execution) create() (NewKey, error) {
 	}
 	key, err := x.keys.Create(x.ctx)
 	if err == nil {
-		x.res.NewKeyID = key.ID
+		x.res.NewKeyID, x.res.NewKeyCreated = key.ID, key.Created
 		return key, nil
 	}
 	state, clean := x.removeStrays(OutcomeOf(err))
