@@ -25,24 +25,7 @@ var (
 // unanswered request at every step: the end state of IAM and SORACOM once every request
 // still in flight has landed, what the Result says, and what the error says.
 func TestExecute(t *testing.T) {
-	tests := []struct {
-		name   string
-		keys   []rotation.Key
-		sets   []rotation.Set
-		named  []string
-		old    rotation.OldKeyPolicy
-		faults map[string]fault
-
-		wantErr        []string // substrings of the error; none means success
-		wantKeys       string   // after everything in flight landed
-		wantSets       string
-		wantUpdated    []string
-		wantInDoubt    []string
-		wantNotUpdated []string
-		wantOldKey     string
-		wantNewDeleted bool
-		wantNoCreate   bool
-	}{
+	tests := []executeCase{
 		{
 			name: "success: the named set and every set on the old key move, then the old key is deactivated",
 			keys: active, sets: twoSetsOnK0, named: []string{"cs-b"},
@@ -335,28 +318,61 @@ func TestExecute(t *testing.T) {
 			w.settle()
 			t.Logf("error: %v", err)
 			checkErr(t, err, tt.wantErr)
-			if got := w.keyState(); got != tt.wantKeys {
-				t.Errorf("IAM keys = %q, want %q", got, tt.wantKeys)
-			}
-			if got := w.setState(); got != tt.wantSets {
-				t.Errorf("sets = %q, want %q", got, tt.wantSets)
-			}
-			for name, got := range map[string][]string{"updated": res.UpdatedIDs(), "in doubt": res.InDoubt, "not updated": res.NotUpdated} {
-				want := map[string][]string{"updated": tt.wantUpdated, "in doubt": tt.wantInDoubt, "not updated": tt.wantNotUpdated}[name]
-				if !slices.Equal(got, want) && len(got)+len(want) > 0 {
-					t.Errorf("%s = %v, want %v", name, got, want)
-				}
-			}
-			if res.OldKeyAction != tt.wantOldKey || res.NewKeyDeleted != tt.wantNewDeleted {
-				t.Errorf("old key %q, new key deleted %v; want %q, %v", res.OldKeyAction, res.NewKeyDeleted, tt.wantOldKey, tt.wantNewDeleted)
-			}
-			if created := slices.Contains(w.calls, "Create"); created == tt.wantNoCreate {
-				t.Errorf("CreateAccessKey called: %v", created)
-			}
-			if err == nil && res.Account != "123456789012" {
-				t.Errorf("account = %q", res.Account)
-			}
+			tt.check(t, w, res, err)
 		})
+	}
+}
+
+// executeCase is a row of TestExecute.
+type executeCase struct {
+	name   string
+	keys   []rotation.Key
+	sets   []rotation.Set
+	named  []string
+	old    rotation.OldKeyPolicy
+	faults map[string]fault
+
+	wantErr        []string // substrings of the error; none means success
+	wantKeys       string   // after everything in flight landed
+	wantSets       string
+	wantUpdated    []string
+	wantInDoubt    []string
+	wantNotUpdated []string
+	wantOldKey     string
+	wantNewDeleted bool
+	wantNoCreate   bool
+}
+
+// check compares the end state and the Result with the row's.
+func (tt executeCase) check(t *testing.T, w *world, res rotation.Result, err error) {
+	t.Helper()
+	if got := w.keyState(); got != tt.wantKeys {
+		t.Errorf("IAM keys = %q, want %q", got, tt.wantKeys)
+	}
+	if got := w.setState(); got != tt.wantSets {
+		t.Errorf("sets = %q, want %q", got, tt.wantSets)
+	}
+	sameIDs(t, "updated", res.UpdatedIDs(), tt.wantUpdated)
+	sameIDs(t, "in doubt", res.InDoubt, tt.wantInDoubt)
+	sameIDs(t, "not updated", res.NotUpdated, tt.wantNotUpdated)
+	if res.OldKeyAction != tt.wantOldKey || res.NewKeyDeleted != tt.wantNewDeleted {
+		t.Errorf("old key %q, new key deleted %v; want %q, %v", res.OldKeyAction, res.NewKeyDeleted, tt.wantOldKey, tt.wantNewDeleted)
+	}
+	if want := len(tt.wantUpdated) > 0 && tt.wantNotUpdated == nil && tt.wantInDoubt == nil; res.Rotated() != want {
+		t.Errorf("Rotated() = %v, want %v", res.Rotated(), want)
+	}
+	if created := slices.Contains(w.calls, "Create"); created == tt.wantNoCreate {
+		t.Errorf("CreateAccessKey called: %v", created)
+	}
+	if err == nil && res.Account != "123456789012" {
+		t.Errorf("account = %q", res.Account)
+	}
+}
+
+func sameIDs(t *testing.T, what string, got, want []string) {
+	t.Helper()
+	if !slices.Equal(got, want) && len(got)+len(want) > 0 {
+		t.Errorf("%s = %v, want %v", what, got, want)
 	}
 }
 

@@ -92,18 +92,8 @@ func TestPlan(t *testing.T) {
 				t.Fatal(err)
 			}
 			plan, err := inv.Plan(tt.named)
-			text := plan.Describe(tt.old)
-			if tt.wantErr {
-				if err == nil {
-					t.Fatalf("no error; plan:\n%s", text)
-				}
-				text = err.Error()
-			} else if err != nil {
-				t.Fatal(err)
-			}
-			if got := plan.TargetIDs(); !slices.Equal(got, tt.wantTargets) && len(got)+len(tt.wantTargets) > 0 {
-				t.Errorf("targets = %v, want %v", got, tt.wantTargets)
-			}
+			text := planText(t, plan, err, tt.old, tt.wantErr)
+			sameIDs(t, "targets", plan.TargetIDs(), tt.wantTargets)
 			for _, s := range tt.wantText {
 				if !strings.Contains(text, s) {
 					t.Errorf("lacks %q:\n%s", s, text)
@@ -114,6 +104,20 @@ func TestPlan(t *testing.T) {
 			}
 		})
 	}
+}
+
+// planText is the plan's text, or the error's when one is wanted.
+func planText(t *testing.T, plan rotation.Plan, err error, old rotation.OldKeyPolicy, wantErr bool) string {
+	t.Helper()
+	switch {
+	case wantErr && err == nil:
+		t.Fatalf("no error; plan:\n%s", plan.Describe(old))
+	case wantErr:
+		return err.Error()
+	case err != nil:
+		t.Fatal(err)
+	}
+	return plan.Describe(old)
 }
 
 func TestSurveyFailures(t *testing.T) {
