@@ -137,15 +137,22 @@ func keyState(w *rotationWorld) (old awstest.Key, newKeys []awstest.Key) {
 func runWithWorkspaceFile(t *testing.T, o runOpts, rel string, content []byte) runResult {
 	t.Helper()
 	ws := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(ws, filepath.Dir(rel)), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(ws, rel), content, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	writeWorkspaceFile(t, ws, rel, content)
 	if o.env == nil {
 		o.env = map[string]string{}
 	}
 	o.env["GITHUB_WORKSPACE"] = ws
 	return runAction(t, o)
+}
+
+// writeWorkspaceFile writes content at the relative path rel under the workspace ws.
+func writeWorkspaceFile(t *testing.T, ws, rel string, content []byte) {
+	t.Helper()
+	p := filepath.Join(ws, rel)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, content, 0o600); err != nil {
+		t.Fatal(err)
+	}
 }

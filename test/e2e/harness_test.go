@@ -261,6 +261,27 @@ func results(t *testing.T, r runResult) []result {
 	return rs
 }
 
+// checkContains checks that text, named what in the message, contains every one of
+// wants.
+func checkContains(t *testing.T, what, text string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(text, w) {
+			t.Errorf("%s lacks %q:\n%s", what, w, text)
+		}
+	}
+}
+
+// checkOutputs checks the outputs a run set against want.
+func checkOutputs(t *testing.T, r runResult, want map[string]string) {
+	t.Helper()
+	for k, v := range want {
+		if r.outputs[k] != v {
+			t.Errorf("output %s = %q, want %q", k, r.outputs[k], v)
+		}
+	}
+}
+
 // mustSucceed stops the test when the run failed, showing what it printed.
 func mustSucceed(t *testing.T, r runResult) {
 	t.Helper()

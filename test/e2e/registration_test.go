@@ -22,12 +22,7 @@ func TestCreatesAMissingSet(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d", r.code)
 	}
-	want := map[string]string{"credential-id": "funnel-aws", "operation": "created", "operator-id": soracomtest.DefaultOperatorID, "aws-access-key-id": awsKeyID}
-	for k, v := range want {
-		if r.outputs[k] != v {
-			t.Errorf("output %s = %q, want %q", k, r.outputs[k], v)
-		}
-	}
+	checkOutputs(t, r, map[string]string{"credential-id": "funnel-aws", "operation": "created", "operator-id": soracomtest.DefaultOperatorID, "aws-access-key-id": awsKeyID})
 	rs := results(t, r)
 	if len(rs) != 1 || rs[0].CredentialID != "funnel-aws" || rs[0].Type != "aws-credentials" || rs[0].Operation != "created" || rs[0].UpdatedAt == "" {
 		t.Errorf("results = %+v", rs)
@@ -114,12 +109,24 @@ func TestOutputsAndResultsFields(t *testing.T) {
 	if r.outputs["operation"] != "mixed" || r.outputs["credential-id"] != "a" || r.outputs["operator-id"] != soracomtest.DefaultOperatorID {
 		t.Errorf("outputs %v", r.outputs)
 	}
+	checkResultFields(t, r, "created", "skipped", "created")
+	// summary table: every set, type, operation, time
+	checkContains(t, "summary", r.summary, "| `a` | aws-credentials |", "| `b` | aws-credentials |", "| `c` | aws-credentials |")
+	if strings.Contains(r.summary, awsSecret) || strings.Contains(r.summary, authKeySecret) {
+		t.Errorf("summary has a secret")
+	}
+}
+
+// checkResultFields checks that every element of the results output has all its
+// fields, the aws-credentials type, the operation of wantOps in order, and an
+// RFC 3339 time.
+func checkResultFields(t *testing.T, r runResult, wantOps ...string) {
+	t.Helper()
 	var raw []map[string]any
 	if err := json.Unmarshal([]byte(r.outputs["results"]), &raw); err != nil {
 		t.Fatal(err)
 	}
-	wantOps := []string{"created", "skipped", "created"}
-	if len(raw) != 3 {
+	if len(raw) != len(wantOps) {
 		t.Fatalf("results %v", raw)
 	}
 	for i, x := range raw {
@@ -136,15 +143,6 @@ func TestOutputsAndResultsFields(t *testing.T) {
 				t.Errorf("updatedAt %q not RFC 3339", ts)
 			}
 		}
-	}
-	// summary table: every set, type, operation, time
-	for _, id := range []string{"a", "b", "c"} {
-		if !strings.Contains(r.summary, "| `"+id+"` | aws-credentials |") {
-			t.Errorf("summary lacks row for %s:\n%s", id, r.summary)
-		}
-	}
-	if strings.Contains(r.summary, awsSecret) || strings.Contains(r.summary, authKeySecret) {
-		t.Errorf("summary has a secret")
 	}
 }
 
@@ -192,11 +190,7 @@ func TestOutputsArePrintedWithoutGITHUB_OUTPUT(t *testing.T) {
 			}
 			r := runAction(t, o)
 			mustSucceed(t, r)
-			for _, want := range []string{"output credential-id=funnel-aws", "output operation=created", "output results=[", "output operator-id=" + soracomtest.DefaultOperatorID, "output aws-access-key-id=" + awsKeyID} {
-				if !strings.Contains(r.stdout, want) {
-					t.Errorf("stdout lacks %q", want)
-				}
-			}
+			checkContains(t, "stdout", r.stdout, "output credential-id=funnel-aws", "output operation=created", "output results=[", "output operator-id="+soracomtest.DefaultOperatorID, "output aws-access-key-id="+awsKeyID)
 			if tc.onGitHub {
 				return
 			}
@@ -382,22 +376,15 @@ func TestRegistrationVerifiesTheGivenKey(t *testing.T) {
 			if r.code != tt.wantCode {
 				t.Fatalf("exit %d", r.code)
 			}
-			_, stored := s.CredentialSet("funnel-aws")
-			if stored != (tt.wantCode == 0) {
-				t.Errorf("stored = %v", stored)
-			}
-			if tt.wantCode == 0 && r.outputs["aws-account-id"] != awstest.DefaultAccountID {
-				t.Errorf("aws-account-id = %q", r.outputs["aws-account-id"])
-			}
 			if tt.wantCode == 0 {
+				if _, stored := s.CredentialSet("funnel-aws"); !stored {
+					t.Errorf("the set was not stored")
+				}
+				checkOutputs(t, r, map[string]string{"aws-account-id": awstest.DefaultAccountID})
 				return
 			}
-			if len(s.Requests()) != 0 {
-				t.Errorf("SORACOM called: %s", requestLine(s))
-			}
-			if !strings.Contains(oneError(t, r), "verify-aws-key") {
-				t.Errorf("error does not mention verify-aws-key")
-			}
+			// Nothing sent to SORACOM, so nothing stored.
+			failedBeforeNetwork(t, s, r, []string{"verify-aws-key"})
 			if el := time.Since(start); el > 30*time.Second {
 				t.Errorf("a wrong secret took %s to refuse", el)
 			}

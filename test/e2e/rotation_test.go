@@ -28,24 +28,8 @@ func TestRotatesTheKeyBehindEverySetThatHeldIt(t *testing.T) {
 		t.Fatalf("IAM keys after rotation: %+v", keys)
 	}
 	newKey := keys[1]
-	for _, id := range []string{"funnel-aws", "harvest-aws"} {
-		set, _ := w.soracom.CredentialSet(id)
-		if set.Credentials["accessKeyId"] != newKey.ID || set.Credentials["secretAccessKey"] != newKey.Secret {
-			t.Errorf("set %s does not hold the new key", id)
-		}
-		if set.Description != id+" consumer" {
-			t.Errorf("set %s lost its description: %q", id, set.Description)
-		}
-	}
-	if w.key(t, "other-aws") != "AKIAOTHERKEY00000001" {
-		t.Errorf("a set on another key was changed")
-	}
-	want := map[string]string{"aws-access-key-id": newKey.ID, "previous-aws-access-key-id": w.old.ID, "aws-account-id": awstest.DefaultAccountID, "operation": "updated"}
-	for k, v := range want {
-		if r.outputs[k] != v {
-			t.Errorf("output %s = %q, want %q", k, r.outputs[k], v)
-		}
-	}
+	checkSetsMovedTo(t, w, newKey)
+	checkOutputs(t, r, map[string]string{"aws-access-key-id": newKey.ID, "previous-aws-access-key-id": w.old.ID, "aws-account-id": awstest.DefaultAccountID, "operation": "updated"})
 	if rs := results(t, r); len(rs) != 2 {
 		t.Errorf("results = %+v, want both sets", rs)
 	}
@@ -64,42 +48,50 @@ func TestRotatesTheKeyBehindEverySetThatHeldIt(t *testing.T) {
 	}
 }
 
+// checkSetsMovedTo checks that both sets that held the old key hold newKey, whole,
+// with their descriptions kept, and that the set on another key was left alone.
+func checkSetsMovedTo(t *testing.T, w *rotationWorld, newKey awstest.Key) {
+	t.Helper()
+	for _, id := range []string{"funnel-aws", "harvest-aws"} {
+		set, _ := w.soracom.CredentialSet(id)
+		if set.Credentials["accessKeyId"] != newKey.ID || set.Credentials["secretAccessKey"] != newKey.Secret {
+			t.Errorf("set %s does not hold the new key", id)
+		}
+		if set.Description != id+" consumer" {
+			t.Errorf("set %s lost its description: %q", id, set.Description)
+		}
+	}
+	if w.key(t, "other-aws") != "AKIAOTHERKEY00000001" {
+		t.Errorf("a set on another key was changed")
+	}
+}
+
 func TestRotationFailureTable(t *testing.T) {
 	t.Parallel()
-	type want struct {
-		code         int
-		oldStatus    string // "" = deleted
-		newKeys      int    // keys created by the run that still exist
-		newStatus    string
-		funnelOnNew  bool
-		harvestOnNew bool
-		errSays      []string
-		outNewKey    bool // aws-access-key-id output is the new key
-	}
 	cases := []struct {
 		name  string
 		setup func(w *rotationWorld)
-		want  want
+		want  rotationEnd
 	}{
-		{"success deactivate", func(w *rotationWorld) {}, want{0, awstest.Inactive, 1, awstest.Active, true, true, nil, true}},
-		{"success delete", func(w *rotationWorld) { w.inputs["old-key"] = "delete" }, want{0, "", 1, awstest.Active, true, true, nil, true}},
-		{"success keep", func(w *rotationWorld) { w.inputs["old-key"] = "keep" }, want{0, awstest.Active, 1, awstest.Active, true, true, nil, true}},
+		{"success deactivate", func(w *rotationWorld) {}, rotationEnd{0, awstest.Inactive, 1, awstest.Active, true, true, nil, true}},
+		{"success delete", func(w *rotationWorld) { w.inputs["old-key"] = "delete" }, rotationEnd{0, "", 1, awstest.Active, true, true, nil, true}},
+		{"success keep", func(w *rotationWorld) { w.inputs["old-key"] = "keep" }, rotationEnd{0, awstest.Active, 1, awstest.Active, true, true, nil, true}},
 		{"CreateAccessKey fails", func(w *rotationWorld) {
 			w.acct.Fail("CreateAccessKey", awstest.Fault{Status: 403, Code: "AccessDenied", Message: "not allowed to create"})
-		}, want{1, awstest.Active, 0, "", false, false, []string{"create a new access key", "AccessDenied", "still holds what it held before"}, false}},
-		{"first set update fails", func(w *rotationWorld) { w.soracom.Deny(soracomtest.PermUpdateCredential) }, want{1, awstest.Active, 0, "", false, false,
+		}, rotationEnd{1, awstest.Active, 0, "", false, false, []string{"create a new access key", "AccessDenied", "still holds what it held before"}, false}},
+		{"first set update fails", func(w *rotationWorld) { w.soracom.Deny(soracomtest.PermUpdateCredential) }, rotationEnd{1, awstest.Active, 0, "", false, false,
 			[]string{"funnel-aws", "403", "Credential:updateCredential", "was deleted"}, false}},
 		{"later set update fails", func(w *rotationWorld) {
 			w.soracom.Inject("PUT /v1/credentials/harvest-aws", soracomtest.Always, soracomtest.StatusFault(403))
-		}, want{1, awstest.Active, 1, awstest.Active, true, false,
+		}, rotationEnd{1, awstest.Active, 1, awstest.Active, true, false,
 			[]string{"harvest-aws", "Both access keys are active", "funnel-aws", "still on the old key"}, true}},
 		{"deactivate fails", func(w *rotationWorld) {
 			w.acct.Fail("UpdateAccessKey", awstest.Fault{Status: 403, Code: "AccessDenied", Message: "no"})
-		}, want{1, awstest.Active, 1, awstest.Active, true, true, []string{"deactivate the old access key", "still active", "by hand"}, true}},
+		}, rotationEnd{1, awstest.Active, 1, awstest.Active, true, true, []string{"deactivate the old access key", "still active", "by hand"}, true}},
 		{"delete fails", func(w *rotationWorld) {
 			w.inputs["old-key"] = "delete"
 			w.acct.Fail("DeleteAccessKey", awstest.Fault{Status: 403, Code: "AccessDenied", Message: "no"})
-		}, want{1, awstest.Active, 1, awstest.Active, true, true, []string{"delete the old access key", "still active"}, true}},
+		}, rotationEnd{1, awstest.Active, 1, awstest.Active, true, true, []string{"delete the old access key", "still active"}, true}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -110,62 +102,96 @@ func TestRotationFailureTable(t *testing.T) {
 			if r.code != tc.want.code {
 				t.Fatalf("exit %d\n%s", r.code, r.stdout)
 			}
-			old, nk := keyState(w)
-			if old.Status != tc.want.oldStatus {
-				t.Errorf("old key status %q want %q", old.Status, tc.want.oldStatus)
-			}
-			if len(nk) != tc.want.newKeys {
-				t.Fatalf("new keys left: %+v", nk)
-			}
-			newID := ""
-			if len(nk) == 1 {
-				newID = nk[0].ID
-				if nk[0].Status != tc.want.newStatus {
-					t.Errorf("new key status %s", nk[0].Status)
-				}
-			}
-			for id, onNew := range map[string]bool{"funnel-aws": tc.want.funnelOnNew, "harvest-aws": tc.want.harvestOnNew} {
-				got := w.key(t, id)
-				if onNew && got != newID || !onNew && got != w.old.ID {
-					t.Errorf("set %s holds %s (old %s, new %s)", id, got, w.old.ID, newID)
-				}
-			}
-			if w.key(t, "other-aws") != "AKIAOTHERKEY00000001" {
-				t.Errorf("other-aws changed")
-			}
-			if tc.want.code != 0 {
-				msg := oneError(t, r)
-				for _, s := range tc.want.errSays {
-					if !strings.Contains(msg, s) {
-						t.Errorf("error lacks %q:\n%s", s, msg)
-					}
-				}
-			}
-			if tc.want.outNewKey && r.outputs["aws-access-key-id"] != newID {
-				t.Errorf("aws-access-key-id output %q, new key %s", r.outputs["aws-access-key-id"], newID)
-			}
-			if !tc.want.outNewKey && r.outputs["aws-access-key-id"] != "" {
-				t.Errorf("aws-access-key-id output %q after a rollback", r.outputs["aws-access-key-id"])
-			}
-			if r.outputs["previous-aws-access-key-id"] != w.old.ID {
-				t.Errorf("previous-aws-access-key-id %q", r.outputs["previous-aws-access-key-id"])
-			}
+			newID := checkRotationKeys(t, w, tc.want)
+			checkRotationSets(t, w, tc.want, newID)
+			checkRotationOutputs(t, w, r, tc.want, newID)
 			if w.soracom.LiveSessions() != 0 {
 				t.Errorf("token alive")
 			}
-			if tc.want.code == 0 {
-				if r.outputs["aws-account-id"] != awstest.DefaultAccountID {
-					t.Errorf("aws-account-id %q", r.outputs["aws-account-id"])
-				}
-				wantAction := map[string]string{"deactivate": "deactivated", "delete": "deleted", "keep": "kept"}[orDefault(w.inputs["old-key"], "deactivate")]
-				if !strings.Contains(r.summary, wantAction) {
-					t.Errorf("summary lacks %q:\n%s", wantAction, r.summary)
-				}
-				if len(results(t, r)) != 2 {
-					t.Errorf("results %s", r.outputs["results"])
-				}
-			}
 		})
+	}
+}
+
+// rotationEnd is the state a rotation must leave, and what it must say about it.
+type rotationEnd struct {
+	code         int
+	oldStatus    string // "" = deleted
+	newKeys      int    // keys created by the run that still exist
+	newStatus    string
+	funnelOnNew  bool
+	harvestOnNew bool
+	errSays      []string
+	outNewKey    bool // aws-access-key-id output is the new key
+}
+
+// checkRotationKeys checks the IAM user's keys against want and returns the id of the
+// key the run created ("" when none is left).
+func checkRotationKeys(t *testing.T, w *rotationWorld, want rotationEnd) string {
+	t.Helper()
+	old, nk := keyState(w)
+	if old.Status != want.oldStatus {
+		t.Errorf("old key status %q want %q", old.Status, want.oldStatus)
+	}
+	if len(nk) != want.newKeys {
+		t.Fatalf("new keys left: %+v", nk)
+	}
+	if len(nk) != 1 {
+		return ""
+	}
+	if nk[0].Status != want.newStatus {
+		t.Errorf("new key status %s", nk[0].Status)
+	}
+	return nk[0].ID
+}
+
+// checkRotationSets checks which key each set holds: the two that held the old key
+// as want says, the one on another key untouched.
+func checkRotationSets(t *testing.T, w *rotationWorld, want rotationEnd, newID string) {
+	t.Helper()
+	for id, onNew := range map[string]bool{"funnel-aws": want.funnelOnNew, "harvest-aws": want.harvestOnNew} {
+		got := w.key(t, id)
+		if onNew && got != newID || !onNew && got != w.old.ID {
+			t.Errorf("set %s holds %s (old %s, new %s)", id, got, w.old.ID, newID)
+		}
+	}
+	if w.key(t, "other-aws") != "AKIAOTHERKEY00000001" {
+		t.Errorf("other-aws changed")
+	}
+}
+
+// checkRotationOutputs checks the error, the outputs and, on success, the summary.
+func checkRotationOutputs(t *testing.T, w *rotationWorld, r runResult, want rotationEnd, newID string) {
+	t.Helper()
+	if want.code != 0 {
+		msg := oneError(t, r)
+		for _, s := range want.errSays {
+			if !strings.Contains(msg, s) {
+				t.Errorf("error lacks %q:\n%s", s, msg)
+			}
+		}
+	}
+	wantKey := ""
+	if want.outNewKey {
+		wantKey = newID
+	}
+	if r.outputs["aws-access-key-id"] != wantKey {
+		t.Errorf("aws-access-key-id output %q, want %q (new key %s)", r.outputs["aws-access-key-id"], wantKey, newID)
+	}
+	if r.outputs["previous-aws-access-key-id"] != w.old.ID {
+		t.Errorf("previous-aws-access-key-id %q", r.outputs["previous-aws-access-key-id"])
+	}
+	if want.code != 0 {
+		return
+	}
+	if r.outputs["aws-account-id"] != awstest.DefaultAccountID {
+		t.Errorf("aws-account-id %q", r.outputs["aws-account-id"])
+	}
+	wantAction := map[string]string{"deactivate": "deactivated", "delete": "deleted", "keep": "kept"}[orDefault(w.inputs["old-key"], "deactivate")]
+	if !strings.Contains(r.summary, wantAction) {
+		t.Errorf("summary lacks %q:\n%s", wantAction, r.summary)
+	}
+	if len(results(t, r)) != 2 {
+		t.Errorf("results %s", r.outputs["results"])
 	}
 }
 

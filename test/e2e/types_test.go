@@ -5,8 +5,7 @@ package e2e
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
+	"maps"
 	"sort"
 	"strings"
 	"testing"
@@ -51,12 +50,20 @@ func typeNames() []string {
 	return n
 }
 
-func runType(t *testing.T, typ string, creds map[string]any, opts ...soracomtest.Option) (*soracomtest.Server, runResult, []string) {
+// runType registers creds as a set of type typ, and checks that every secret field of
+// the type (per typeFields) is masked and never printed.
+func runType(t *testing.T, typ string, creds map[string]any, opts ...soracomtest.Option) (*soracomtest.Server, runResult) {
 	t.Helper()
 	text, _ := json.Marshal(creds)
 	s, in := registration(t, map[string]string{"credential-type": typ, "aws-access-key-id": "", "aws-secret-access-key": "", "credentials": string(text)}, opts...)
-	var secrets []string
-	secrets = append(secrets, authKeySecret)
+	r := runAction(t, runOpts{inputs: in, secrets: typeSecrets(typ, creds)})
+	return s, r
+}
+
+// typeSecrets are the AuthKey and the values of creds that typeFields says are secret
+// (for a service-account key file given as an object, its private key and key id).
+func typeSecrets(typ string, creds map[string]any) []string {
+	secrets := []string{authKeySecret}
 	for _, f := range typeFields[typ].secret {
 		switch v := creds[f].(type) {
 		case string:
@@ -69,8 +76,7 @@ func runType(t *testing.T, typ string, creds map[string]any, opts ...soracomtest
 			}
 		}
 	}
-	r := runAction(t, runOpts{inputs: in, secrets: secrets})
-	return s, r, secrets
+	return secrets
 }
 
 func TestEveryTypeValidStoredMaskedAndContract(t *testing.T) {
@@ -84,27 +90,9 @@ func TestEveryTypeValidStoredMaskedAndContract(t *testing.T) {
 			if typ == "username-password-credentials" {
 				creds["password"] = "first-Secret-line\nsecond-Secret-line"
 			}
-			s, r, _ := runType(t, typ, creds, soracomtest.WithContract(contract))
+			s, r := runType(t, typ, creds, soracomtest.WithContract(contract))
 			mustSucceed(t, r)
-			set, ok := s.CredentialSet("funnel-aws")
-			if !ok || set.Type != typ {
-				t.Fatalf("not stored as %s", typ)
-			}
-			for k, v := range creds {
-				got := set.Credentials[k]
-				switch v := v.(type) {
-				case string:
-					if gs, _ := got.(string); strings.TrimSpace(gs) != strings.TrimSpace(v) {
-						t.Errorf("stored %s differs", k)
-					}
-				case map[string]any:
-					gs, isStr := got.(string)
-					var back map[string]any
-					if !isStr || json.Unmarshal([]byte(gs), &back) != nil || back["private_key"] != v["private_key"] {
-						t.Errorf("%s not sent as a JSON string of the key file: %T", k, got)
-					}
-				}
-			}
+			checkStored(t, s, typ, creds)
 			if vs := s.ContractViolations(); len(vs) != 0 {
 				t.Errorf("contract violations: %v", vs)
 			}
@@ -114,15 +102,62 @@ func TestEveryTypeValidStoredMaskedAndContract(t *testing.T) {
 					t.Errorf("non-secret field %s was masked", f)
 				}
 			}
-			if typ == "x509" {
-				if _, err := time.Parse(time.RFC3339, r.outputs["certificate-not-after"]); err != nil {
-					t.Errorf("certificate-not-after %q", r.outputs["certificate-not-after"])
-				}
-			} else if r.outputs["certificate-not-after"] != "" {
-				t.Errorf("certificate-not-after set for %s", typ)
-			}
+			checkCertificateNotAfter(t, typ, r)
 		})
 	}
+}
+
+// checkStored checks that the set was stored as typ with every field of creds; a
+// service-account key file given as an object is sent as its JSON text.
+func checkStored(t *testing.T, s *soracomtest.Server, typ string, creds map[string]any) {
+	t.Helper()
+	set, ok := s.CredentialSet("funnel-aws")
+	if !ok || set.Type != typ {
+		t.Fatalf("not stored as %s", typ)
+	}
+	for k, v := range creds {
+		got := set.Credentials[k]
+		switch v := v.(type) {
+		case string:
+			if gs, _ := got.(string); strings.TrimSpace(gs) != strings.TrimSpace(v) {
+				t.Errorf("stored %s differs", k)
+			}
+		case map[string]any:
+			gs, isStr := got.(string)
+			var back map[string]any
+			if !isStr || json.Unmarshal([]byte(gs), &back) != nil || back["private_key"] != v["private_key"] {
+				t.Errorf("%s not sent as a JSON string of the key file: %T", k, got)
+			}
+		}
+	}
+}
+
+// checkCertificateNotAfter checks that certificate-not-after is an RFC 3339 time for
+// x509 and is not set for any other type.
+func checkCertificateNotAfter(t *testing.T, typ string, r runResult) {
+	t.Helper()
+	got := r.outputs["certificate-not-after"]
+	if typ != "x509" {
+		if got != "" {
+			t.Errorf("certificate-not-after set for %s", typ)
+		}
+		return
+	}
+	if _, err := time.Parse(time.RFC3339, got); err != nil {
+		t.Errorf("certificate-not-after %q", got)
+	}
+}
+
+// typeFieldNames are the fields of typ per typeFields, plain then secret, and those of
+// them that are required (all but x509's ca and aws-iam-role-credentials' externalId).
+func typeFieldNames(typ string) (fields, required []string) {
+	fields = append(append([]string{}, typeFields[typ].plain...), typeFields[typ].secret...)
+	for _, f := range fields {
+		if !(typ == "x509" && f == "ca") && !(typ == "aws-iam-role-credentials" && f == "externalId") {
+			required = append(required, f)
+		}
+	}
+	return fields, required
 }
 
 func TestEveryTypeMissingAndUnknownField(t *testing.T) {
@@ -133,26 +168,19 @@ func TestEveryTypeMissingAndUnknownField(t *testing.T) {
 		}
 		t.Run(typ, func(t *testing.T) {
 			t.Parallel()
-			fields := append(append([]string{}, typeFields[typ].plain...), typeFields[typ].secret...)
-			var required []string
-			for _, f := range fields {
-				if !(typ == "x509" && f == "ca") && !(typ == "aws-iam-role-credentials" && f == "externalId") {
-					required = append(required, f)
-				}
-			}
+			fields, required := typeFieldNames(typ)
 			// missing: drop the first required field
 			creds := credtypestest.Valid(t, typ, time.Now())
 			delete(creds, required[0])
-			s, r, _ := runType(t, typ, creds)
+			s, r := runType(t, typ, creds)
 			if r.code != 1 || len(s.Requests()) != 0 {
 				t.Fatalf("missing %s: exit %d", required[0], r.code)
 			}
-			msg := oneError(t, r)
-			for _, f := range required {
-				if !strings.Contains(msg, "`"+f+"`") {
-					t.Errorf("missing-field error does not name required %s: %s", f, msg)
-				}
+			quoted := make([]string, len(required))
+			for i, f := range required {
+				quoted[i] = "`" + f + "`"
 			}
+			checkContains(t, "missing-field error", oneError(t, r), quoted...)
 			// unknown: misspell the last field (drop its 2nd char)
 			creds = credtypestest.Valid(t, typ, time.Now())
 			last := fields[len(fields)-1]
@@ -160,7 +188,7 @@ func TestEveryTypeMissingAndUnknownField(t *testing.T) {
 			delete(creds, last)
 			typo := last[:1] + last[2:]
 			creds[typo] = v
-			s, r, _ = runType(t, typ, creds)
+			s, r = runType(t, typ, creds)
 			if r.code != 1 || len(s.Requests()) != 0 {
 				t.Fatalf("unknown %s: exit %d", typo, r.code)
 			}
@@ -226,7 +254,7 @@ func TestX509(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			s, r, _ := runType(t, "x509", tc.creds)
+			s, r := runType(t, "x509", tc.creds)
 			if r.code != tc.code {
 				t.Fatalf("exit %d\n%s", r.code, r.stdout)
 			}
@@ -249,12 +277,8 @@ func TestGoogleServiceAccount(t *testing.T) {
 	sa := credtypestest.ServiceAccountKey(t)
 	pretty, _ := json.MarshalIndent(sa, "", "  ")
 	without := func(k string) map[string]any {
-		m := map[string]any{}
-		for kk, v := range sa {
-			if kk != k {
-				m[kk] = v
-			}
-		}
+		m := maps.Clone(sa)
+		delete(m, k)
 		return m
 	}
 	other := without("type")
@@ -278,20 +302,7 @@ func TestGoogleServiceAccount(t *testing.T) {
 			t.Parallel()
 			text, _ := json.Marshal(map[string]any{"credentials": tc.v})
 			s, in := registration(t, map[string]string{"credential-type": "google-service-account-json", "aws-access-key-id": "", "aws-secret-access-key": "", "credentials": string(text)})
-			secrets := []string{authKeySecret}
-			if m, ok := tc.v.(map[string]any); ok {
-				for _, k := range []string{"private_key", "private_key_id"} {
-					if v, ok := m[k].(string); ok {
-						secrets = append(secrets, v)
-					}
-				}
-			} else if _, ok := tc.v.(string); ok && tc.code == 0 {
-				secrets = append(secrets, sa["private_key"].(string), sa["private_key_id"].(string))
-			}
-			if str, ok := tc.v.(string); ok && tc.code == 1 {
-				secrets = append(secrets, str)
-			}
-			r := runAction(t, runOpts{inputs: in, secrets: secrets})
+			r := runAction(t, runOpts{inputs: in, secrets: serviceAccountSecrets(sa, tc.v, tc.code)})
 			if r.code != tc.code {
 				t.Fatalf("exit %d\n%s", r.code, r.stdout)
 			}
@@ -302,9 +313,7 @@ func TestGoogleServiceAccount(t *testing.T) {
 				return
 			}
 			set, _ := s.CredentialSet("funnel-aws")
-			str, ok := set.Credentials["credentials"].(string)
-			var back map[string]any
-			if !ok || json.Unmarshal([]byte(str), &back) != nil || back["client_email"] != sa["client_email"] || back["private_key"] != sa["private_key"] {
+			if !isKeyFileText(set.Credentials["credentials"], sa) {
 				t.Errorf("credentials.credentials not the key file as a JSON string: %T", set.Credentials["credentials"])
 			}
 			if strings.Contains(r.summary, "PRIVATE KEY") {
@@ -312,6 +321,35 @@ func TestGoogleServiceAccount(t *testing.T) {
 			}
 		})
 	}
+}
+
+// serviceAccountSecrets are the secrets of a run given v as the key file: the private
+// key and its id when v holds them (as an object, or as the text of a valid key file),
+// and the whole text when it is not a usable key file.
+func serviceAccountSecrets(sa map[string]any, v any, code int) []string {
+	secrets := []string{authKeySecret}
+	switch v := v.(type) {
+	case map[string]any:
+		for _, k := range []string{"private_key", "private_key_id"} {
+			if s, ok := v[k].(string); ok {
+				secrets = append(secrets, s)
+			}
+		}
+	case string:
+		if code == 0 {
+			return append(secrets, sa["private_key"].(string), sa["private_key_id"].(string))
+		}
+		secrets = append(secrets, v)
+	}
+	return secrets
+}
+
+// isKeyFileText says whether stored is the service-account key file sa as JSON text.
+func isKeyFileText(stored any, sa map[string]any) bool {
+	str, ok := stored.(string)
+	var back map[string]any
+	return ok && json.Unmarshal([]byte(str), &back) == nil &&
+		back["client_email"] == sa["client_email"] && back["private_key"] == sa["private_key"]
 }
 
 func TestPSKAndRoleArn(t *testing.T) {
@@ -340,7 +378,7 @@ func TestPSKAndRoleArn(t *testing.T) {
 	for i, tc := range cases {
 		t.Run(tc.typ+string(rune('a'+i)), func(t *testing.T) {
 			t.Parallel()
-			s, r, _ := runType(t, tc.typ, tc.creds)
+			s, r := runType(t, tc.typ, tc.creds)
 			if r.code != tc.code {
 				t.Fatalf("%v: exit %d\n%s", tc.creds, r.code, r.stdout)
 			}
@@ -362,22 +400,26 @@ func TestPSKAndRoleArn(t *testing.T) {
 func TestCredentialsFile(t *testing.T) {
 	t.Parallel()
 	good := `{"username":"device-fleet","password":"file-PW-Secret-0001"}`
+	// The password is masked when the file is read as JSON: not from a directory or
+	// a file that does not parse.
+	pw := []string{"file-PW-Secret-0001"}
 	cases := []struct {
 		name    string
 		rel     string // file written at this path in the workspace
 		content string
-		input   string // credentials-file input
+		input   string   // credentials-file input
+		masked  []string // secrets masked once the file is read as JSON
 		code    int
 		says    []string
 	}{
-		{"relative ok", "cfg/creds.json", good, "cfg/creds.json", 0, nil},
-		{"./ relative ok", "creds.json", good, "./creds.json", 0, nil},
-		{"missing", "", "", "cfg/nope.json", 1, []string{"credentials-file", "cfg/nope.json"}},
-		{"invalid JSON", "bad.json", `{"username": "device-fleet", "password": "file-PW-Secret-0001"`, "bad.json", 1, []string{"credentials-file", "bad.json"}},
-		{"array", "arr.json", `["a"]`, "arr.json", 1, []string{"credentials-file", "arr.json"}},
-		{"empty", "empty.json", "", "empty.json", 1, []string{"credentials-file", "empty.json"}},
-		{"directory", "dir/x.json", good, "dir", 1, []string{"credentials-file", "dir"}},
-		{"unknown field in file", "typo.json", `{"username":"device-fleet","pasword":"file-PW-Secret-0001"}`, "typo.json", 1, []string{"did you mean `password`"}},
+		{"relative ok", "cfg/creds.json", good, "cfg/creds.json", pw, 0, nil},
+		{"./ relative ok", "creds.json", good, "./creds.json", pw, 0, nil},
+		{"missing", "", "", "cfg/nope.json", nil, 1, []string{"credentials-file", "cfg/nope.json"}},
+		{"invalid JSON", "bad.json", `{"username": "device-fleet", "password": "file-PW-Secret-0001"`, "bad.json", nil, 1, []string{"credentials-file", "bad.json"}},
+		{"array", "arr.json", `["a"]`, "arr.json", nil, 1, []string{"credentials-file", "arr.json"}},
+		{"empty", "empty.json", "", "empty.json", nil, 1, []string{"credentials-file", "empty.json"}},
+		{"directory", "dir/x.json", good, "dir", nil, 1, []string{"credentials-file", "dir"}},
+		{"unknown field in file", "typo.json", `{"username":"device-fleet","pasword":"file-PW-Secret-0001"}`, "typo.json", pw, 1, []string{"did you mean `password`"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -385,29 +427,22 @@ func TestCredentialsFile(t *testing.T) {
 			s, in := registration(t, map[string]string{"credential-type": "username-password-credentials", "aws-access-key-id": "", "aws-secret-access-key": "", "credentials-file": tc.input})
 			ws := t.TempDir()
 			if tc.rel != "" {
-				p := filepath.Join(ws, tc.rel)
-				_ = os.MkdirAll(filepath.Dir(p), 0o755)
-				if err := os.WriteFile(p, []byte(tc.content), 0o600); err != nil {
-					t.Fatal(err)
-				}
+				writeWorkspaceFile(t, ws, tc.rel, []byte(tc.content))
 			}
-			secrets := []string{authKeySecret}
-			if strings.Contains(tc.content, "file-PW-Secret-0001") && tc.name != "directory" && tc.name != "invalid JSON" {
-				secrets = append(secrets, "file-PW-Secret-0001")
-			}
+			secrets := append([]string{authKeySecret}, tc.masked...)
 			r := runAction(t, runOpts{inputs: in, env: map[string]string{"GITHUB_WORKSPACE": ws}, secrets: secrets})
 			if r.code != tc.code {
 				t.Fatalf("exit %d\n%s", r.code, r.stdout)
 			}
 			if tc.code == 0 {
-				set, ok := s.CredentialSet("funnel-aws")
-				if !ok || set.Credentials["password"] != "file-PW-Secret-0001" {
+				if set, ok := s.CredentialSet("funnel-aws"); !ok || set.Credentials["password"] != "file-PW-Secret-0001" {
 					t.Errorf("not stored from file")
 				}
 				return
 			}
 			msg := failedBeforeNetwork(t, s, r, tc.says)
-			if tc.name != "unknown field in file" && strings.Contains(msg, "missing field") {
+			unusable := tc.name != "unknown field in file"
+			if unusable && strings.Contains(msg, "missing field") {
 				t.Errorf("an unusable file is also reported as missing fields: %s", msg)
 			}
 		})
