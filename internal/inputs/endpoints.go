@@ -46,3 +46,54 @@ func loopback(host string) bool {
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
 }
+
+// The environment variables that point the action's other clients somewhere else: the
+// AWS SDK's endpoint overrides (read by the SDK itself) and the runner's OIDC token URL.
+const (
+	envAWSEndpoint        = "AWS_ENDPOINT_URL"
+	envAWSEndpointSTS     = "AWS_ENDPOINT_URL_STS"
+	envAWSEndpointIAM     = "AWS_ENDPOINT_URL_IAM"
+	envIgnoreAWSEndpoints = "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"
+	envIDTokenRequestURL  = "ACTIONS_ID_TOKEN_REQUEST_URL"
+	plainHTTPRisk         = "the credentials it carries would cross the network in clear text"
+)
+
+// checkOtherEndpoints refuses, before any call, an endpoint the run will use that is not
+// an http(s) URL, or that is plain http to a host other than loopback or localhost.
+// Only the endpoints the mode uses are checked: STS when a key is verified, assumed or
+// audited, IAM when keys are managed or audited, the OIDC URL when a role is assumed.
+func checkOtherEndpoints(getenv Getenv, c *Config, p *problems) {
+	usesSTS := c.Mode != Register || (c.Type == "aws-credentials" && c.VerifyAWSKey)
+	usesIAM := c.Mode != Register
+	var names []string
+	if (usesSTS || usesIAM) && !strings.EqualFold(strings.TrimSpace(getenv(envIgnoreAWSEndpoints)), "true") {
+		names = append(names, envAWSEndpoint)
+		if usesSTS {
+			names = append(names, envAWSEndpointSTS)
+		}
+		if usesIAM {
+			names = append(names, envAWSEndpointIAM)
+		}
+	}
+	if c.Mode != Register && c.AWS.RoleToAssume != "" {
+		names = append(names, envIDTokenRequestURL)
+	}
+	for _, name := range names {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			checkURL(name, v, p)
+		}
+	}
+}
+
+// checkURL checks one endpoint URL from the environment. Its query is not shown: the
+// OIDC request URL may carry parameters of the runner.
+func checkURL(name, v string, p *problems) {
+	u, err := url.Parse(v)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		p.addf("%s is not an http(s) URL; use e.g. https://sts.us-east-1.amazonaws.com or unset it", name)
+		return
+	}
+	if u.Scheme == "http" && !loopback(u.Hostname()) {
+		p.addf("%s %q uses plain http to a host that is not loopback or localhost; use https (%s)", name, u.Scheme+"://"+u.Host, plainHTTPRisk)
+	}
+}

@@ -139,6 +139,7 @@ func Read(getenv Getenv, m secret.Masker, now time.Time) (*Config, error) {
 	c.Endpoint = endpoint(e.value(Endpoint), getenv, c.CoverageType, &p)
 	c.Mode = decideMode(e, c, &p)
 	checkDependents(e, c, &p)
+	checkOtherEndpoints(getenv, c, &p)
 	switch c.Mode {
 	case Rotate:
 		checkRotation(c, src, &p)

@@ -22,7 +22,9 @@ const (
 // test, so no hidden dependency on the environment can creep in.
 func env(t *testing.T, vars map[string]string) Getenv {
 	t.Helper()
-	allowed := map[string]bool{"SORACOM_ENDPOINT": true, "GITHUB_WORKSPACE": true}
+	allowed := map[string]bool{"SORACOM_ENDPOINT": true, "GITHUB_WORKSPACE": true, "AWS_ENDPOINT_URL": true,
+		"AWS_ENDPOINT_URL_STS": true, "AWS_ENDPOINT_URL_IAM": true, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": true,
+		"ACTIONS_ID_TOKEN_REQUEST_URL": true}
 	for _, s := range Specs {
 		allowed[EnvName(s.Name)] = true
 	}

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/awsid"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/credtypes"
@@ -55,7 +57,30 @@ func readSources(e reader, m secret.Masker, typ string, p *problems) *sources {
 	if s.authKey.IsZero() {
 		p.addf("%s is required: the AuthKey secret of a SAM user (secret-…); pass it from a GitHub secret", AuthKey)
 	}
+	checkUTF8(AuthKey, s.authKey.Reveal(), p)
+	checkUTF8(AWSSecretAccessKey, s.awsSecret.Reveal(), p)
+	s.creds.reported = !checkUTF8(Credentials, s.creds.text, p)
 	return s
+}
+
+// checkUTF8 refuses a secret that is not valid UTF-8, and reports whether it is valid.
+// Sent as it is, its invalid bytes would be replaced on the way (JSON encoding turns them
+// into U+FFFD), so what is stored would silently differ from the secret. The value is
+// not shown, only where the first invalid byte is.
+func checkUTF8(name, v string, p *problems) bool {
+	if utf8.ValidString(v) {
+		return true
+	}
+	at := 0
+	for at < len(v) {
+		r, size := utf8.DecodeRuneInString(v[at:])
+		if r == utf8.RuneError && size <= 1 {
+			break
+		}
+		at += size
+	}
+	p.addf("%s is not valid UTF-8 text (byte %d of %d is not); copy the secret again from its source, as text", name, at+1, len(v))
+	return false
 }
 
 // given names the sources of credentials that are set.
@@ -83,6 +108,10 @@ func readCredentialsFile(getenv Getenv, name string, m secret.Masker, typ string
 	o := object{text: strings.TrimSpace(string(data))}
 	o.obj, o.err = parseObject(o.text)
 	maskObject(m, typ, string(data), o.obj, o.err)
+	if !checkUTF8(CredentialsFile+" "+strconv.Quote(name), o.text, p) {
+		o.reported = true
+		return o
+	}
 	if o.err == nil && o.obj == nil {
 		o.err = errors.New("the file is empty")
 	}
@@ -110,14 +139,14 @@ func registration(c *Config, s *sources, now time.Time, p *problems) credtypes.C
 	if hasKeys && (hasCreds || hasFile) {
 		p.addf("give the AWS key either with %s and %s, or inside %s, not both", AWSAccessKeyID, AWSSecretAccessKey, pick(hasCreds, Credentials, CredentialsFile))
 	}
-	if hasCreds && s.creds.err != nil {
+	if hasCreds && s.creds.err != nil && !s.creds.reported {
 		p.addf("%s must be a JSON object with the fields of %s: %v", Credentials, c.Type, s.creds.err)
 	}
 	keysOK := hasKeys && checkKeyInputs(s.keyID, s.awsSecret, c.Type, typeKnown, p)
 	if !hasKeys && !hasCreds && !hasFile {
 		nothingToStore(c.Type, p)
 	}
-	if len(*p) > before || s.file.reported {
+	if len(*p) > before || s.file.reported || s.creds.reported {
 		// The fields are checked only once the source is clear: the checks would
 		// otherwise repeat what is reported above, under other names.
 		return credtypes.Credentials{}
