@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/audit"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/untrusted"
 )
 
 // auditSummary renders the health report: what kept checks from running, a table of the
@@ -104,40 +104,12 @@ func lastUseCell(k *audit.KeyFacts) string {
 // AWS, error answers) safe for one log line or annotation: no control characters (a
 // newline could start a workflow command), and a bounded length.
 //
-// Every such string goes through here (and cell, for the summary), so that a shared
-// helper can replace both in one place.
+// The Log and the summary then hide secrets in it (starts of them included, so the cut
+// here cannot leave one) and keep any line from starting a command.
 func fromOutside(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
-			return ' '
-		}
-		return r
-	}, s)
-	const limit = 1000
-	if len([]rune(s)) > limit {
-		s = string([]rune(s)[:limit]) + "…"
-	}
-	return s
+	return untrusted.Clip(untrusted.OneLine(s), 1000)
 }
 
 // cell renders untrusted text inert in Markdown: no HTML, links, emphasis or table
 // breaks, on one line.
-func cell(s string) string {
-	var b strings.Builder
-	for _, r := range fromOutside(s) {
-		switch r {
-		case '<':
-			b.WriteString("&lt;")
-		case '>':
-			b.WriteString("&gt;")
-		case '&':
-			b.WriteString("&amp;")
-		case '|', '\\', '`', '*', '_', '[', ']', '(', ')', '#', '!', '~', ':', '@':
-			b.WriteRune('\\')
-			b.WriteRune(r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
+func cell(s string) string { return untrusted.Markdown(fromOutside(s)) }

@@ -6,96 +6,166 @@ package action
 import (
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 	"sync"
 
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/secret"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/untrusted"
 )
 
-// Log writes workflow commands and log lines to the runner. Every value masked through it
-// is also scrubbed from whatever it prints afterwards: the runner hides masked values in
-// the log it shows, but outputs, the summary and a run outside GitHub see the raw text,
-// and a server may echo a secret in an error message.
+// Limits of what one message prints. Text from outside is capped far lower on its own
+// (untrusted.MaxFragment); these bound a message whose server text came inside an error.
+const (
+	maxLine    = 1000  // characters of one line
+	maxMessage = 20000 // characters of one message, all lines together
+)
+
+// Log writes workflow commands and log lines to the runner, and is the one choke point
+// for what the action prints: every message is redacted (every masked value in every
+// form, and any start of one of 8 or more bytes), split into the lines the runner will
+// read with none able to start a workflow command, and capped in length. Arguments of
+// type untrusted.Text are rendered by Quote. The runner hides masked values in the log it
+// shows, but outputs, the summary and a run outside GitHub see the raw text, and a
+// server may echo a secret in an error message.
 type Log struct {
 	gh *githubactions.Action
-	// emitMasks is false outside GitHub: another CI would print ::add-mask::<secret>
-	// as it is. Values are still scrubbed from everything printed.
-	emitMasks bool
+	w  io.Writer
+	// onGitHub is false outside GitHub: another CI would print ::add-mask::<secret>
+	// as it is, and shows annotations' %0A escapes as they are.
+	onGitHub bool
+	secrets  untrusted.Redactor
 
-	mu     sync.Mutex
-	masked []string // longest first, so a secret containing another is scrubbed whole
+	mu     sync.Mutex // orders writes and guards masked
+	masked map[string]bool
 }
 
 // NewLog writes to w. It emits ::add-mask:: commands when it runs under GitHub's
 // runner (GITHUB_ACTIONS=true, or the runner's GITHUB_OUTPUT file is there).
 func NewLog(w io.Writer, getenv func(string) string) *Log {
 	return &Log{
-		gh:        githubactions.New(githubactions.WithWriter(w), githubactions.WithGetenv(getenv)),
-		emitMasks: getenv("GITHUB_ACTIONS") == "true" || getenv("GITHUB_OUTPUT") != "",
+		gh:       githubactions.New(githubactions.WithWriter(w), githubactions.WithGetenv(getenv)),
+		w:        w,
+		onGitHub: getenv("GITHUB_ACTIONS") == "true" || getenv("GITHUB_OUTPUT") != "",
+		masked:   map[string]bool{},
 	}
 }
 
-// AddMask tells the runner to hide every form of v (see secret.Forms) and remembers them
-// for scrubbing. It implements secret.Masker.
+// AddMask tells the runner to hide every form of v that it needs (see secret.Forms) and
+// remembers every form the Log hides itself (see untrusted.Forms). It implements
+// secret.Masker. The cost is linear in the size of v.
 func (l *Log) AddMask(v string) {
-	forms := secret.Forms(v)
+	l.secrets.Add(v)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for _, f := range forms {
-		if contains(l.masked, f) {
+	for _, f := range secret.Forms(v) {
+		if l.masked[f] {
 			continue
 		}
-		if l.emitMasks {
+		l.masked[f] = true
+		if l.onGitHub {
 			l.gh.AddMask(f)
 		}
-		l.masked = append(l.masked, f)
 	}
-	sort.SliceStable(l.masked, func(i, j int) bool { return len(l.masked[i]) > len(l.masked[j]) })
 }
 
-func contains(list []string, v string) bool {
-	for _, s := range list {
-		if s == v {
-			return true
-		}
-	}
-	return false
-}
+// Scrub hides every masked value in s, and every start of one of 8 bytes or more.
+func (l *Log) Scrub(s string) string { return l.secrets.RedactPrefixes(s) }
 
-// Scrub replaces every masked value in s with the redaction.
-func (l *Log) Scrub(s string) string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, m := range l.masked {
-		s = strings.ReplaceAll(s, m, secret.Redacted)
+// Quote renders one piece of text from outside (a server's message, an operator id, a
+// certificate's subject) for a log line: secrets hidden before and after it is made one
+// line, capped at untrusted.MaxFragment characters, and replaced by untrusted.Withheld
+// when it still holds a secret or the start of one.
+func (l *Log) Quote(s string) string {
+	s = untrusted.OneLine(l.secrets.Redact(s))
+	s = untrusted.Clip(l.secrets.Redact(s), untrusted.MaxFragment)
+	if l.secrets.Leaks(s) {
+		return untrusted.Withheld
 	}
 	return s
 }
 
-// Infof prints a plain log line.
-func (l *Log) Infof(format string, a ...any) { l.gh.Infof("%s", l.Scrub(fmt.Sprintf(format, a...))) }
+// Markdown renders one piece of text from outside for the job summary: Quote, then
+// escaped so that it shows as literal text (see untrusted.Markdown).
+func (l *Log) Markdown(s string) string { return untrusted.Markdown(l.Quote(s)) }
+
+// Code renders an id from outside for the job summary: a code span when it is a plain
+// id, escaped text otherwise (see untrusted.Code).
+func (l *Log) Code(s string) string { return untrusted.Code(l.Quote(s)) }
+
+// MarkdownBlock renders a longer text that may hold text from outside (an error
+// message) for the job summary, line by line, each prefixed with prefix: scrubbed,
+// capped at maxLine characters a line and maxMessage in all, escaped.
+func (l *Log) MarkdownBlock(s, prefix string) string {
+	return untrusted.Block(strings.Join(l.lines("%s", []any{s}), "\n"), prefix)
+}
+
+// lines formats a message and returns the lines to print: redacted, defanged, capped.
+func (l *Log) lines(format string, args []any) []string {
+	a := make([]any, len(args))
+	copy(a, args)
+	for i, v := range a {
+		if t, ok := v.(untrusted.Text); ok {
+			a[i] = l.Quote(string(t))
+		}
+	}
+	msg := l.Scrub(fmt.Sprintf(format, a...))
+	msg = untrusted.ClipMiddle(msg, maxMessage)
+	lines := untrusted.Lines(msg)
+	for i, line := range lines {
+		lines[i] = untrusted.ClipMiddle(l.Scrub(line), maxLine)
+	}
+	return lines
+}
+
+// Infof prints plain log lines.
+func (l *Log) Infof(format string, a ...any) {
+	text := strings.Join(l.lines(format, a), "\n")
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.gh.Infof("%s", text)
+}
 
 // Noticef prints a notice annotation.
-func (l *Log) Noticef(format string, a ...any) {
-	l.gh.Noticef("%s", l.Scrub(fmt.Sprintf(format, a...)))
-}
+func (l *Log) Noticef(format string, a ...any) { l.annotate("notice", l.gh.Noticef, format, a) }
 
 // Warningf prints a warning annotation.
-func (l *Log) Warningf(format string, a ...any) {
-	l.gh.Warningf("%s", l.Scrub(fmt.Sprintf(format, a...)))
-}
+func (l *Log) Warningf(format string, a ...any) { l.annotate("warning", l.gh.Warningf, format, a) }
 
-// Errorf prints an error annotation: one ::error:: line, whatever newlines the message has.
-func (l *Log) Errorf(format string, a ...any) { l.gh.Errorf("%s", l.Scrub(fmt.Sprintf(format, a...))) }
+// Errorf prints an error annotation. On GitHub it is one ::error:: line whatever
+// newlines the message has (the runner escapes them as %0A and shows them as lines);
+// elsewhere nothing decodes %0A, so the message's further lines follow as plain lines.
+func (l *Log) Errorf(format string, a ...any) { l.annotate("error", l.gh.Errorf, format, a) }
 
 // Debugf prints a debug line, shown when the workflow runs with debug logging.
-func (l *Log) Debugf(format string, a ...any) { l.gh.Debugf("%s", l.Scrub(fmt.Sprintf(format, a...))) }
+func (l *Log) Debugf(format string, a ...any) { l.annotate("debug", l.gh.Debugf, format, a) }
+
+func (l *Log) annotate(command string, issue func(string, ...any), format string, a []any) {
+	lines := l.lines(format, a)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.onGitHub {
+		issue("%s", strings.Join(lines, "\n"))
+		return
+	}
+	fmt.Fprintf(l.w, "::%s::%s\n", command, lines[0])
+	for _, line := range lines[1:] {
+		fmt.Fprintln(l.w, line)
+	}
+}
 
 // Group opens a collapsible group in the log.
-func (l *Log) Group(title string) { l.gh.Group(l.Scrub(title)) }
+func (l *Log) Group(title string) {
+	text := strings.Join(l.lines("%s", []any{title}), " ")
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.gh.Group(text)
+}
 
 // EndGroup closes it.
-func (l *Log) EndGroup() { l.gh.EndGroup() }
+func (l *Log) EndGroup() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.gh.EndGroup()
+}

@@ -3,11 +3,23 @@ package action
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/untrusted"
 )
+
+// maxSummary bounds the job summary. GitHub drops a step summary over 1 MiB whole; a
+// quarter of that leaves room for other steps' summaries and is far more than a table of
+// credential sets needs.
+const maxSummary = 256 << 10
 
 // fileCommands writes step outputs and the job summary to the files the runner names.
 // go-githubactions is not used for these: it panics when GITHUB_OUTPUT is unset (a run
@@ -20,13 +32,17 @@ type fileCommands struct {
 	summary string // GITHUB_STEP_SUMMARY
 }
 
-// SetOutput writes one output. Without GITHUB_OUTPUT it prints name=value instead, so a
-// local run shows what a workflow would receive. Values are not scrubbed: outputs are
-// built from ids and times only, and a rotation's new key id is masked in the log yet
-// is an output that later steps of the job need.
+// SetOutput writes one output, after checking it has the shape its name promises (see
+// CheckOutput): values come from servers, and a later step may put them in a shell
+// command or a URL. Without GITHUB_OUTPUT it prints name=value instead, so a local run
+// shows what a workflow would receive. Values are not scrubbed: a rotation's new key id
+// is masked in the log yet is an output that later steps of the job need.
 func (f *fileCommands) SetOutput(name, value string) error {
+	if err := CheckOutput(name, value); err != nil {
+		return err
+	}
 	if f.output == "" {
-		_, err := fmt.Fprintf(f.stdout, "output %s=%s\n", name, value)
+		_, err := fmt.Fprintln(f.stdout, untrusted.Defang("output "+name+"="+value))
 		return err
 	}
 	delim, err := delimiter(value)
@@ -34,6 +50,104 @@ func (f *fileCommands) SetOutput(name, value string) error {
 		return err
 	}
 	return appendFile(f.output, fmt.Sprintf("%s<<%s\n%s\n%s\n", name, delim, value, delim))
+}
+
+// Shapes of the outputs whose values come from servers.
+var (
+	operatorID  = regexp.MustCompile(`^OP[0-9]{1,30}$`)
+	accessKeyID = regexp.MustCompile(`^[A-Z0-9]{16,128}$`)
+	accountID   = regexp.MustCompile(`^[0-9]{12}$`)
+	days        = regexp.MustCompile(`^[0-9]{1,6}$`)
+)
+
+// Years a timestamp from a server may fall in. Certificates may say 9999 ("no
+// expiry", RFC 5280) but not before 1950 (the start of UTCTime); SORACOM's own times
+// are recent.
+const (
+	minYear, maxYear         = 1970, 2200
+	minCertYear, maxCertYear = 1950, 9999
+)
+
+// CheckOutput reports whether value has the shape of the output name: an operator id is
+// OP and digits, an AWS access key id 16 to 128 upper-case letters and digits, an
+// account id 12 digits, timestamps RFC 3339 within a sane range of years; every value is
+// one line of valid UTF-8 without control characters.
+func CheckOutput(name, value string) error {
+	if !utf8.ValidString(value) || strings.IndexFunc(value, unicode.IsControl) >= 0 {
+		return outputError(name, value, "one line of text without control characters")
+	}
+	switch name {
+	case "operator-id":
+		if !operatorID.MatchString(value) {
+			return outputError(name, value, "a SORACOM operator id (OP followed by digits)")
+		}
+	case "aws-access-key-id", "previous-aws-access-key-id":
+		if !accessKeyID.MatchString(value) {
+			return outputError(name, value, "an AWS access key id (16 to 128 upper-case letters and digits)")
+		}
+	case "aws-account-id":
+		if !accountID.MatchString(value) {
+			return outputError(name, value, "an AWS account id (12 digits)")
+		}
+	case "certificate-not-after":
+		return checkTime(name, value, minCertYear, maxCertYear)
+	case "next-rotation":
+		return checkTime(name, value, minYear, maxYear)
+	case "key-age-days":
+		if !days.MatchString(value) {
+			return outputError(name, value, "a number of days")
+		}
+	case "rotated":
+		if value != "true" && value != "false" {
+			return outputError(name, value, "true or false")
+		}
+	case "results":
+		return checkResults(value)
+	}
+	return nil
+}
+
+// checkResults checks the results output: a JSON array of objects whose *At fields are
+// timestamps.
+func checkResults(value string) error {
+	var results []map[string]any
+	if err := json.Unmarshal([]byte(value), &results); err != nil {
+		return outputError("results", value, "a JSON array of objects")
+	}
+	for _, res := range results {
+		for k, v := range res {
+			s, ok := v.(string)
+			if !ok || !strings.HasSuffix(k, "At") {
+				continue
+			}
+			if err := checkTime("results ("+k+")", s, minYear, maxYear); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func checkTime(name, value string, minYear, maxYear int) error {
+	t, err := time.Parse(time.RFC3339, value)
+	if err != nil || t.Year() < minYear || t.Year() > maxYear {
+		return outputError(name, value, fmt.Sprintf("an RFC 3339 time between the years %d and %d", minYear, maxYear))
+	}
+	return nil
+}
+
+// OutputError is a value refused for an output: the server answered something that is
+// not what the output promises, so later steps do not get it.
+type OutputError struct {
+	Name, Value, Want string
+}
+
+func (e *OutputError) Error() string {
+	return fmt.Sprintf("output %s not set: the value %q is not %s (it came from a server; report it if it persists)", e.Name, e.Value, e.Want)
+}
+
+func outputError(name, value, want string) error {
+	return &OutputError{Name: name, Value: untrusted.Clip(value, 40), Want: want}
 }
 
 // delimiter returns a random heredoc delimiter that does not occur in value.
@@ -51,12 +165,21 @@ func delimiter(value string) (string, error) {
 	return "", fmt.Errorf("no heredoc delimiter fits the output value")
 }
 
-// AddSummary appends markdown to the job summary. Outside GitHub there is none.
+// AddSummary appends Markdown to the job summary, scrubbed and capped at maxSummary.
+// Text from outside in it must already be rendered inert (see Log.Markdown). Outside
+// GitHub, without GITHUB_STEP_SUMMARY, it goes to stdout, each line unable to start a
+// workflow command.
 func (f *fileCommands) AddSummary(markdown string) error {
-	if f.summary == "" {
-		return nil
+	markdown = f.log.Scrub(markdown)
+	if len(markdown) > maxSummary {
+		cut := strings.LastIndexByte(markdown[:maxSummary], '\n') + 1
+		markdown = markdown[:cut] + fmt.Sprintf("\n\n*(summary cut: %d more bytes)*\n", len(markdown)-cut)
 	}
-	return appendFile(f.summary, f.log.Scrub(markdown))
+	if f.summary == "" {
+		_, err := io.WriteString(f.stdout, strings.Join(untrusted.Lines(markdown), "\n"))
+		return err
+	}
+	return appendFile(f.summary, markdown)
 }
 
 func appendFile(path, text string) error {

@@ -2,6 +2,7 @@ package action
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/inputs"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/secret"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/untrusted"
 )
 
 // Report is what a run did, for the outputs and the summary.
@@ -78,49 +80,69 @@ func secretOf(fields map[string]any, name string) secret.Secret {
 }
 
 // publish writes outputs and the summary. It runs after failures too, with what was done.
+// An output whose value does not have the shape it promises is not written, the others
+// are, and the summary still is; the refusals come back as one error.
 func (r *run) publish(rep *Report) error {
 	if r.cfg.Mode == inputs.Audit {
 		return r.publishAudit(rep)
 	}
-	out := map[string]string{}
-	if len(r.cfg.CredentialIDs) > 0 {
-		out["credential-id"] = r.cfg.CredentialIDs[0]
+	out, err := r.outputs(rep)
+	if err != nil {
+		return err
 	}
-	if rep != nil {
-		out["operation"] = rep.Operation()
-		results := rep.Results
-		if results == nil {
-			results = []SetResult{}
-		}
-		b, err := json.Marshal(results)
-		if err != nil {
-			return err
-		}
-		out["results"] = string(b)
-		out["operator-id"] = rep.OperatorID
-		out["aws-access-key-id"] = rep.AWSAccessKeyID
-		out["previous-aws-access-key-id"] = rep.PreviousAWSAccessKeyID
-		out["aws-account-id"] = rep.AWSAccountID
-		if !rep.CertificateNotAfter.IsZero() {
-			out["certificate-not-after"] = rep.CertificateNotAfter.UTC().Format(time.RFC3339)
-		}
-		if rep.Rotation != nil {
-			maps.Copy(out, rep.Rotation.Schedule.outputs())
-		}
-	}
+	var refused []error
 	for _, name := range outputNames {
 		v, ok := out[name]
 		if !ok || v == "" {
 			continue
 		}
 		if err := r.files.SetOutput(name, v); err != nil {
-			return err
+			var shape *OutputError
+			if !errors.As(err, &shape) {
+				return err
+			}
+			refused = append(refused, err)
 		}
 	}
 	if rep == nil || len(rep.Results) == 0 && len(rep.NotChanged) == 0 && rep.Rotation == nil && rep.Failure == "" {
-		return nil
+		return errors.Join(refused...)
 	}
-	return r.files.AddSummary(r.summary(rep))
+	if err := r.files.AddSummary(r.summary(rep)); err != nil {
+		return err
+	}
+	return errors.Join(refused...)
+}
+
+// outputs returns the value of each output.
+func (r *run) outputs(rep *Report) (map[string]string, error) {
+	out := map[string]string{}
+	if len(r.cfg.CredentialIDs) > 0 {
+		out["credential-id"] = r.cfg.CredentialIDs[0]
+	}
+	if rep == nil {
+		return out, nil
+	}
+	out["operation"] = rep.Operation()
+	results := rep.Results
+	if results == nil {
+		results = []SetResult{}
+	}
+	b, err := json.Marshal(results)
+	if err != nil {
+		return nil, err
+	}
+	out["results"] = string(b)
+	out["operator-id"] = rep.OperatorID
+	out["aws-access-key-id"] = rep.AWSAccessKeyID
+	out["previous-aws-access-key-id"] = rep.PreviousAWSAccessKeyID
+	out["aws-account-id"] = rep.AWSAccountID
+	if !rep.CertificateNotAfter.IsZero() {
+		out["certificate-not-after"] = rep.CertificateNotAfter.UTC().Format(time.RFC3339)
+	}
+	if rep.Rotation != nil {
+		maps.Copy(out, rep.Rotation.Schedule.outputs())
+	}
+	return out, nil
 }
 
 // outputNames is the order outputs are written in; action.yml declares the same names.
@@ -131,7 +153,9 @@ var outputNames = []string{
 }
 
 // summary renders the job summary: a table of the sets, and what happened to keys.
-// It shows no secret: key ids appear by their last four characters only.
+// It shows no secret: key ids appear by their last four characters only. Every value
+// that came from outside (ids, types, times, the failure's message) is rendered inert
+// through the Log (see Log.Code, Log.Markdown, Log.MarkdownBlock).
 func (r *run) summary(rep *Report) string {
 	var b strings.Builder
 	title := "SORACOM credential sets"
@@ -140,7 +164,7 @@ func (r *run) summary(rep *Report) string {
 	}
 	fmt.Fprintf(&b, "### %s\n\n", title)
 	if rep.Failure != "" {
-		fmt.Fprintf(&b, "> [!CAUTION]\n> %s\n\n", strings.ReplaceAll(rep.Failure, "\n", "\n> "))
+		fmt.Fprintf(&b, "> [!CAUTION]\n%s\n\n", r.log.MarkdownBlock(rep.Failure, "> "))
 	}
 	if rep.Rotation != nil {
 		rep.Rotation.writeSummary(&b)
@@ -148,28 +172,13 @@ func (r *run) summary(rep *Report) string {
 	if len(rep.Results) == 0 && len(rep.NotChanged) == 0 {
 		return b.String()
 	}
-	b.WriteString("| Credential set | Type | Operation | Time |\n|---|---|---|---|\n")
-	for _, res := range rep.Results {
-		op := res.Operation
-		if res.Planned != "" {
-			op = "would " + res.Planned
-		}
-		at := res.UpdatedAt
-		if at == "" {
-			at = "—"
-		}
-		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", res.CredentialID, res.Type, op, at)
-	}
-	for _, id := range rep.NotChanged {
-		fmt.Fprintf(&b, "| `%s` | %s | **not changed** (failed) | — |\n", id, r.cfg.Type)
-	}
-	b.WriteString("\n")
+	r.writeResults(&b, rep)
 	var facts []string
 	if rep.OperatorID != "" {
-		facts = append(facts, fmt.Sprintf("Operator: `%s`", rep.OperatorID))
+		facts = append(facts, "Operator: "+r.log.Code(rep.OperatorID))
 	}
 	if rep.AWSAccessKeyID != "" && rep.Rotation == nil {
-		facts = append(facts, fmt.Sprintf("AWS access key: `%s`", shortKey(rep.AWSAccessKeyID)))
+		facts = append(facts, "AWS access key: "+r.log.Code(shortKey(rep.AWSAccessKeyID)))
 	}
 	if !rep.CertificateNotAfter.IsZero() {
 		left := time.Until(rep.CertificateNotAfter).Round(24*time.Hour) / (24 * time.Hour)
@@ -177,6 +186,42 @@ func (r *run) summary(rep *Report) string {
 	}
 	if len(facts) > 0 {
 		b.WriteString(strings.Join(facts, " · ") + "\n")
+	}
+	return b.String()
+}
+
+// writeResults writes the table of sets.
+func (r *run) writeResults(b *strings.Builder, rep *Report) {
+	b.WriteString("| Credential set | Type | Operation | Time |\n|---|---|---|---|\n")
+	for _, res := range rep.Results {
+		op := res.Operation
+		if res.Planned != "" {
+			op = "would " + res.Planned
+		}
+		at := "—"
+		if res.UpdatedAt != "" {
+			at = r.log.Markdown(res.UpdatedAt)
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s |\n", r.log.Code(res.CredentialID), r.log.Markdown(res.Type), r.log.Markdown(op), at)
+	}
+	for _, id := range rep.NotChanged {
+		fmt.Fprintf(b, "| %s | %s | **not changed** (failed) | — |\n", r.log.Code(id), r.log.Markdown(r.cfg.Type))
+	}
+	b.WriteString("\n")
+}
+
+// markdownList renders a numbered list of the action's (a rotation plan) whose items hold
+// text from outside: the numbers stay a list, the items are escaped.
+func markdownList(text string) string {
+	var b strings.Builder
+	for _, line := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
+		num, item, ok := strings.Cut(line, ". ")
+		if !ok || strings.Trim(num, "0123456789") != "" || num == "" {
+			num, item = "-", line
+		} else {
+			num += "."
+		}
+		fmt.Fprintf(&b, "%s %s\n", num, untrusted.Markdown(item))
 	}
 	return b.String()
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/awskeys"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/rotation"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/secret"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/untrusted"
 )
 
 // RotationReport is what a rotation did to the keys, for the summary.
@@ -39,26 +40,26 @@ func (r *RotationReport) writeSummary(w io.Writer) {
 		return
 	}
 	if r.Plan != "" {
-		fmt.Fprintf(w, "Rotation plan:\n\n%s\n", r.Plan)
+		fmt.Fprintf(w, "Rotation plan:\n\n%s\n", markdownList(r.Plan))
 		return
 	}
 	oldKey := "none"
 	if r.OldKeyID != "" {
-		oldKey = "`" + shortKey(r.OldKeyID) + "`"
+		oldKey = untrusted.Code(shortKey(r.OldKeyID))
 	}
 	switch {
 	case r.Failed && len(r.InDoubt) > 0:
-		fmt.Fprintf(w, "**Rotation incomplete**: %s → `%s` in %d set(s); **unknown** which key %s hold(s) (a write was sent but its outcome is unknown); both keys stay active; old key: **%s**",
-			oldKey, shortKey(r.NewKeyID), r.Stored, summaryIDs(r.InDoubt), r.OldKeyAction)
+		fmt.Fprintf(w, "**Rotation incomplete**: %s → %s in %d set(s); **unknown** which key %s hold(s) (a write was sent but its outcome is unknown); both keys stay active; old key: **%s**",
+			oldKey, untrusted.Code(shortKey(r.NewKeyID)), r.Stored, summaryIDs(r.InDoubt), untrusted.Markdown(r.OldKeyAction))
 	case r.Failed && r.Stored == 0:
 		fmt.Fprintf(w, "**Rotation failed**: no credential set holds a new key; the old key %s is unchanged", oldKey)
 	case r.Failed:
-		fmt.Fprintf(w, "**Rotation incomplete**: %s → `%s` in %d set(s) listed below; old key: **%s**", oldKey, shortKey(r.NewKeyID), r.Stored, r.OldKeyAction)
+		fmt.Fprintf(w, "**Rotation incomplete**: %s → %s in %d set(s) listed below; old key: **%s**", oldKey, untrusted.Code(shortKey(r.NewKeyID)), r.Stored, untrusted.Markdown(r.OldKeyAction))
 	default:
-		fmt.Fprintf(w, "Access key rotated: %s → `%s`; old key: **%s**", oldKey, shortKey(r.NewKeyID), r.OldKeyAction)
+		fmt.Fprintf(w, "Access key rotated: %s → %s; old key: **%s**", oldKey, untrusted.Code(shortKey(r.NewKeyID)), untrusted.Markdown(r.OldKeyAction))
 	}
 	if r.DeletedInactiveKey != "" {
-		fmt.Fprintf(w, "; inactive key `%s` from an earlier rotation deleted", shortKey(r.DeletedInactiveKey))
+		fmt.Fprintf(w, "; inactive key %s from an earlier rotation deleted", untrusted.Code(shortKey(r.DeletedInactiveKey)))
 	}
 	fmt.Fprint(w, "\n\n")
 }
@@ -211,7 +212,7 @@ func (r *run) awsConfig(ctx context.Context) (aws.Config, error) {
 func summaryIDs(ids []string) string {
 	out := make([]string, len(ids))
 	for i, id := range ids {
-		out[i] = "`" + strings.NewReplacer("`", "'", "\n", " ", "\r", " ", "|", "\\|").Replace(id) + "`"
+		out[i] = untrusted.Code(id)
 	}
 	return strings.Join(out, ", ")
 }
