@@ -1,6 +1,7 @@
 package untrusted
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 )
@@ -10,38 +11,48 @@ import (
 // link, image, autolink, mention, math, HTML or entity, and no cell break. Line breaks
 // become spaces (see OneLine).
 //
-// Only what has a meaning is backslash-escaped (CommonMark allows it for any ASCII
-// punctuation, and GFM honours "\|" inside table cells), so ids, times and prose stay
-// readable in the raw file: the inline markers everywhere, "://" and "www." (GFM's
-// bare-URL autolinks), and a line start that would open a list or a heading.
+// Only what has a meaning is replaced, by its character reference (&#35; for "#", &lt;
+// for "<"), so ids, times and prose stay readable in the raw file and no markup from
+// outside appears in it even as text ("<img", "](", "# "): the inline markers
+// everywhere, "://" and "www." (GFM's bare-URL autolinks), and a line start that would
+// open a list or a setext heading. GFM splits table cells before it reads references,
+// so "&#124;" stays inside its cell.
 func Markdown(s string) string {
 	s = OneLine(s)
 	var b strings.Builder
 	b.Grow(len(s) * 2)
-	mark := -1 // the byte that would open a block: escaped
+	mark := -1 // the byte that would open a block
 	if m := blockStart.FindString(s); m != "" {
 		mark = len(m) - 1
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if i == mark || strings.IndexByte(inlineMarkers, c) >= 0 ||
+		switch {
+		case c == '<':
+			b.WriteString("&lt;")
+		case c == '>':
+			b.WriteString("&gt;")
+		case c == '&':
+			b.WriteString("&amp;")
+		case i == mark || strings.IndexByte(inlineMarkers, c) >= 0 ||
 			c == ':' && strings.HasPrefix(s[i+1:], "//") ||
-			c == '.' && i >= 3 && strings.EqualFold(s[i-3:i], "www") {
-			b.WriteByte('\\')
+			c == '.' && i >= 3 && strings.EqualFold(s[i-3:i], "www"):
+			fmt.Fprintf(&b, "&#%d;", c)
+		default:
+			b.WriteByte(c)
 		}
-		b.WriteByte(c)
 	}
 	return b.String()
 }
 
-// inlineMarkers are the characters that start Markdown or HTML syntax anywhere in a line:
-// escapes, emphasis, strikethrough, code, links and images, autolinks and HTML, entities,
-// table cells, mentions and issue references, math.
-const inlineMarkers = "\\*_~`[]!<>&|@#$"
+// inlineMarkers are the characters, besides "<", ">" and "&", that start Markdown syntax
+// anywhere in a line: escapes, emphasis, strikethrough, code, links and images, table
+// cells, mentions and issue references, math.
+const inlineMarkers = "\\*_~`[]!|@#$"
 
 // blockStart matches a line start that opens a block: a list item ("-", "+", "1." or
-// "1)") or a setext underline ("="); its last byte is the one to escape. Quotes and
-// headings start with ">" and "#", escaped anyway.
+// "1)") or a setext underline ("="); its last byte is the one to replace. Quotes and
+// headings start with ">" and "#", replaced anyway.
 var blockStart = regexp.MustCompile(`^(?:[-+=]|[0-9]{1,9}[.)])`)
 
 // plainID is text that a code span shows as it is, in a table cell too.
