@@ -121,20 +121,11 @@ func TestRotationRotatesWhenDueAndSaysWhyInOneLine(t *testing.T) {
 			if o.code != 0 {
 				t.Fatalf("exit %d\n%s", o.code, o.stdout)
 			}
-			var line string
-			for _, l := range strings.Split(o.stdout, "\n") {
-				if strings.HasPrefix(l, "Rotating now: ") {
-					line = l
-				}
-			}
-			if !strings.Contains(line, tt.why) {
+			if line := lineStarting(o.stdout, "Rotating now: "); !strings.Contains(line, tt.why) {
 				t.Errorf("the log does not say %q in a 'Rotating now' line:\n%s", tt.why, o.stdout)
 			}
-			if got := output(o, "rotated"); got != "true" {
-				t.Errorf("rotated = %q", got)
-			}
-			if got := output(o, "key-age-days"); got != tt.age {
-				t.Errorf("key-age-days = %q, want %s", got, tt.age)
+			if rotated, age := output(o, "rotated"), output(o, "key-age-days"); rotated != "true" || age != tt.age {
+				t.Errorf("rotated = %q, key-age-days = %q; want true, %s", rotated, age, tt.age)
 			}
 			next, err := time.Parse(time.RFC3339, output(o, "next-rotation"))
 			if err != nil || next.Before(start.AddDate(0, 0, 30).Add(-time.Minute)) || next.After(time.Now().AddDate(0, 0, 30).Add(time.Minute)) {
@@ -160,4 +151,15 @@ func TestRotationWithoutRotateAfterReportsTheKeyAgeAndNoNextRotation(t *testing.
 	if strings.Contains(o.stdout, "Rotating now") {
 		t.Errorf("a reason was logged without rotate-after:\n%s", o.stdout)
 	}
+}
+
+// lineStarting returns the last line of text that starts with prefix.
+func lineStarting(text, prefix string) string {
+	var line string
+	for _, l := range strings.Split(text, "\n") {
+		if strings.HasPrefix(l, prefix) {
+			line = l
+		}
+	}
+	return line
 }

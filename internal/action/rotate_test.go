@@ -2,6 +2,7 @@ package action_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"net/http"
 	"os"
@@ -211,42 +212,48 @@ func TestRotationFailurePoints(t *testing.T) {
 					names[k.ID] = "second"
 				}
 			}
-			keyWait := tt.keyWait
-			if keyWait == 0 {
-				keyWait = 5 * time.Second
-			}
-			o := w.run(t, keyWait)
+			o := w.run(t, cmp.Or(tt.keyWait, 5*time.Second))
 			if o.code != tt.wantCode {
 				t.Fatalf("exit %d, want %d\n%s", o.code, tt.wantCode, o.stdout)
 			}
-			var keys []string
-			for _, k := range w.acct.Keys(user) {
-				name, ok := names[k.ID]
-				if !ok {
-					name = "new"
-					names[k.ID] = "new"
-				}
-				keys = append(keys, name+":"+k.Status)
-			}
-			got := state{keys: strings.Join(keys, " "), funnel: names[w.setKey(t, "funnel-aws")], harvest: names[w.setKey(t, "harvest-aws")]}
-			if got != tt.want {
+			keys, funnel, harvest := w.endState(t, names)
+			if got := (state{keys, funnel, harvest}); got != tt.want {
 				t.Errorf("end state = %+v, want %+v\n%s", got, tt.want, o.stdout)
 			}
 			if w.setKey(t, "other-aws") != otherKey {
 				t.Errorf("a set on an unrelated key changed")
 			}
 			if tt.wantCode != 0 {
-				msg := errorLine(t, o)
-				for _, s := range tt.errSays {
-					if !strings.Contains(msg, s) {
-						t.Errorf("error does not say %q:\n%s", s, msg)
-					}
-				}
+				says(t, "error", errorLine(t, o), tt.errSays)
 			}
 			if w.soracom.LiveSessions() != 0 {
 				t.Errorf("the SORACOM token was not revoked")
 			}
 		})
+	}
+}
+
+// endState names the user's keys ("old:Active new:Active", oldest first) and the keys
+// funnel-aws and harvest-aws hold, by the names given; a key without one is "new".
+func (w *world) endState(t *testing.T, names map[string]string) (keys, funnel, harvest string) {
+	t.Helper()
+	var ks []string
+	for _, k := range w.acct.Keys(user) {
+		if _, ok := names[k.ID]; !ok {
+			names[k.ID] = "new"
+		}
+		ks = append(ks, names[k.ID]+":"+k.Status)
+	}
+	return strings.Join(ks, " "), names[w.setKey(t, "funnel-aws")], names[w.setKey(t, "harvest-aws")]
+}
+
+// says checks that text (named what in failures) contains every one of want.
+func says(t *testing.T, what, text string, want []string) {
+	t.Helper()
+	for _, s := range want {
+		if !strings.Contains(text, s) {
+			t.Errorf("%s does not say %q:\n%s", what, s, text)
+		}
 	}
 }
 

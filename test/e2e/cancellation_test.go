@@ -75,38 +75,10 @@ func TestRotationSIGTERMAtEachStep(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w := newRotationWorld(t)
-			var mu sync.Mutex
-			var proc *os.Process
-			var signalled time.Time
-			fire := func() {
-				mu.Lock()
-				defer mu.Unlock()
-				signalled = time.Now()
-				_ = proc.Signal(syscall.SIGTERM)
-			}
-			match := tt.match
-			if tt.service == "sts" {
-				// The role's own calls pass; the new key's check is cut.
-				match = func(r *http.Request, body string) bool {
-					return tt.match(r, body) && !strings.Contains(r.Header.Get("Authorization"), "ASIA")
-				}
-			}
-			targets := map[string]string{"iam": w.acct.IAMURL(), "sts": w.acct.STSURL(), "soracom": w.soracom.URL()}
-			wire := tripwire.New(t, targets[tt.service], tt.land, match, fire)
-			switch tt.service {
-			case "iam":
-				w.env["AWS_ENDPOINT_URL_IAM"] = wire.URL
-			case "sts":
-				w.env["AWS_ENDPOINT_URL_STS"] = wire.URL
-			default:
-				w.inputs["soracom-endpoint"] = wire.URL
-			}
+			sig := &signaller{}
+			wire := w.cutAt(t, tt.service, tt.land, tt.match, sig.fire)
 			w.before = map[string]bool{w.old.ID: true}
-			r := runAction(t, runOpts{inputs: w.inputs, env: w.env, start: func(cmd *exec.Cmd) {
-				mu.Lock()
-				proc = cmd.Process
-				mu.Unlock()
-			}})
+			r := runAction(t, runOpts{inputs: w.inputs, env: w.env, start: sig.attach})
 			ended := time.Now()
 			wire.Release()
 			if !wire.Wait(15 * time.Second) {
@@ -116,25 +88,12 @@ func TestRotationSIGTERMAtEachStep(t *testing.T) {
 			if r.code != 1 {
 				t.Fatalf("exit %d, want 1", r.code)
 			}
-			mu.Lock()
-			if took := ended.Sub(signalled); took > runnerGrace {
+			if took := sig.since(ended); took > runnerGrace {
 				t.Errorf("the run ended %s after SIGTERM; the runner kills it after %s", took, runnerGrace)
 			}
-			mu.Unlock()
-
-			names := map[string]string{w.old.ID: "old"}
-			var keys []string
-			for _, k := range w.acct.Keys(rotUser) {
-				if _, ok := names[k.ID]; !ok {
-					names[k.ID] = "new"
-				}
-				keys = append(keys, names[k.ID]+":"+k.Status)
-			}
-			if got := strings.Join(keys, " "); got != tt.keys {
-				t.Errorf("IAM keys = %s, want %s", got, tt.keys)
-			}
-			if f, h := names[w.key(t, "funnel-aws")], names[w.key(t, "harvest-aws")]; f != tt.funnel || h != tt.harvest {
-				t.Errorf("funnel-aws on %q, harvest-aws on %q; want %q, %q", f, h, tt.funnel, tt.harvest)
+			keys, funnel, harvest := w.endState(t)
+			if keys != tt.keys || funnel != tt.funnel || harvest != tt.harvest {
+				t.Errorf("IAM keys %s, funnel-aws on %s, harvest-aws on %s; want %s, %s, %s", keys, funnel, harvest, tt.keys, tt.funnel, tt.harvest)
 			}
 			msg := oneError(t, r)
 			for _, s := range tt.errSays {
@@ -142,26 +101,96 @@ func TestRotationSIGTERMAtEachStep(t *testing.T) {
 					t.Errorf("error does not say %q:\n%s", s, msg)
 				}
 			}
-			got := map[string]string{}
-			for _, res := range results(t, r) {
-				got[res.CredentialID] = res.Operation
-			}
-			for id, op := range tt.ops {
-				if got[id] != op {
-					t.Errorf("results say %s for %s, want %s", got[id], id, op)
-				}
-			}
-			if _, newKeyKept := tt.ops["funnel-aws"]; !newKeyKept && r.outputs["aws-access-key-id"] != "" {
-				t.Errorf("aws-access-key-id output names a key no set holds: %s", r.outputs["aws-access-key-id"])
-			}
-			for id, op := range tt.ops {
-				if op == "unknown" && !strings.Contains(r.summary, id) {
-					t.Errorf("summary does not name the set in doubt, %s", id)
-				}
-			}
+			checkOperations(t, r, tt.ops)
 			if w.soracom.LiveSessions() != 0 {
 				t.Errorf("the SORACOM token was not revoked")
 			}
 		})
+	}
+}
+
+// signaller sends SIGTERM to the action's process when a tripwire fires, and remembers
+// when.
+type signaller struct {
+	mu   sync.Mutex
+	proc *os.Process
+	at   time.Time
+}
+
+func (s *signaller) attach(cmd *exec.Cmd) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.proc = cmd.Process
+}
+
+func (s *signaller) fire() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.at = time.Now()
+	_ = s.proc.Signal(syscall.SIGTERM)
+}
+
+// since is how long after the signal t came.
+func (s *signaller) since(t time.Time) time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return t.Sub(s.at)
+}
+
+// cutAt puts a tripwire that calls fire in front of service (iam, sts or soracom) and
+// points the action at it.
+func (w *rotationWorld) cutAt(t *testing.T, service string, land tripwire.Landing, match func(*http.Request, string) bool, fire func()) *tripwire.Wire {
+	switch service {
+	case "iam":
+		wire := tripwire.New(t, w.acct.IAMURL(), land, match, fire)
+		w.env["AWS_ENDPOINT_URL_IAM"] = wire.URL
+		return wire
+	case "sts":
+		wire := tripwire.New(t, w.acct.STSURL(), land, func(r *http.Request, body string) bool {
+			// The role's own calls pass; the new key's check is cut.
+			return match(r, body) && !strings.Contains(r.Header.Get("Authorization"), "ASIA")
+		}, fire)
+		w.env["AWS_ENDPOINT_URL_STS"] = wire.URL
+		return wire
+	}
+	wire := tripwire.New(t, w.soracom.URL(), land, match, fire)
+	w.inputs["soracom-endpoint"] = wire.URL
+	return wire
+}
+
+// endState names the user's keys ("old:Active new:Active", oldest first) and the keys
+// funnel-aws and harvest-aws hold: old, new.
+func (w *rotationWorld) endState(t *testing.T) (keys, funnel, harvest string) {
+	t.Helper()
+	names := map[string]string{w.old.ID: "old"}
+	var ks []string
+	for _, k := range w.acct.Keys(rotUser) {
+		if _, ok := names[k.ID]; !ok {
+			names[k.ID] = "new"
+		}
+		ks = append(ks, names[k.ID]+":"+k.Status)
+	}
+	return strings.Join(ks, " "), names[w.key(t, "funnel-aws")], names[w.key(t, "harvest-aws")]
+}
+
+// checkOperations checks each set's operation in results (unknown where a write is in
+// doubt), that the summary names a set in doubt, and that aws-access-key-id names a
+// key only when a set may hold it.
+func checkOperations(t *testing.T, r runResult, ops map[string]string) {
+	t.Helper()
+	got := map[string]string{}
+	for _, res := range results(t, r) {
+		got[res.CredentialID] = res.Operation
+	}
+	for id, op := range ops {
+		if got[id] != op {
+			t.Errorf("results say %q for %s, want %q", got[id], id, op)
+		}
+		if op == "unknown" && !strings.Contains(r.summary, id) {
+			t.Errorf("summary does not name the set in doubt, %s", id)
+		}
+	}
+	if len(ops) == 0 && r.outputs["aws-access-key-id"] != "" {
+		t.Errorf("aws-access-key-id output names a key no set holds: %s", r.outputs["aws-access-key-id"])
 	}
 }
