@@ -32,7 +32,8 @@ func (c CredentialSet) UpdatedAt() time.Time {
 	return Millis(c.CreateDateTime)
 }
 
-// LastUsedAt is when SORACOM last used the set, or zero when it gave no usable time.
+// LastUsedAt is when SORACOM last used the set (to reach AWS, a device's TLS, …); zero
+// when it never has, or gave no usable time.
 func (c CredentialSet) LastUsedAt() time.Time { return Millis(c.LastUsedDateTime) }
 
 // Plausible bounds of a SORACOM timestamp: the service started in 2015, and a time
