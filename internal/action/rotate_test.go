@@ -168,6 +168,23 @@ func TestRotationFailurePoints(t *testing.T) {
 			want: state{"old:Inactive new:Active", "new", "new"},
 		},
 		{
+			name: "a gateway timeout on the first write: it may still land, so the new key is kept and the set is in doubt",
+			setup: func(w *world) {
+				w.soracom.Inject("PUT /v1/credentials/funnel-aws", soracomtest.Always, soracomtest.StatusFault(http.StatusGatewayTimeout))
+			},
+			wantCode: 1, want: state{"old:Active new:Active", "old", "old"},
+			errSays: []string{"in doubt: credential set funnel-aws", "The new key was not deleted", "still on the old key"},
+		},
+		{
+			name: "a gateway error after the first write went through: SORACOM shows the set on the new key, so the rotation goes on",
+			setup: func(w *world) {
+				f := soracomtest.StatusFault(http.StatusBadGateway)
+				f.AfterHandling = true
+				w.soracom.Inject("PUT /v1/credentials/funnel-aws", 1, f)
+			},
+			want: state{"old:Inactive new:Active", "new", "new"},
+		},
+		{
 			name: "a later set update fails: both keys stay active and the error says which set holds which",
 			setup: func(w *world) {
 				w.soracom.Inject("PUT /v1/credentials/harvest-aws", soracomtest.Always, soracomtest.StatusFault(http.StatusForbidden))

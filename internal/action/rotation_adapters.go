@@ -146,13 +146,21 @@ func (c *credentialSets) Store(ctx context.Context, id string, key rotation.NewK
 	return stored[0].Set.UpdatedAt(), nil
 }
 
-// soracomOutcome tells whether a failed write may still land: it may when SORACOM did
-// not answer (cut off, timed out, cancelled in flight) or a gateway answered in its
-// place. Otherwise SORACOM answered, and a list of the sets shows what the write did.
+// soracomOutcome tells whether a failed write may still land. It may when SORACOM did
+// not answer after the request left (cut off, timed out, cancelled in flight) or a
+// gateway answered in its place; it cannot when the request never left. Otherwise
+// SORACOM answered the last attempt, so no attempt is still on its way, and a list of
+// the sets shows what the write (or an earlier attempt whose answer was lost) did.
 func soracomOutcome(err error) rotation.Outcome {
+	var netErr *soracom.NetworkError
+	if errors.As(err, &netErr) {
+		if netErr.InDoubt {
+			return rotation.InDoubt
+		}
+		return rotation.NotSent
+	}
 	var apiErr *soracom.APIError
 	if !errors.As(err, &apiErr) {
-		// Even a refused connection may follow an attempt whose answer was lost.
 		return rotation.InDoubt
 	}
 	switch apiErr.Status {
