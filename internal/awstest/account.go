@@ -28,7 +28,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -111,7 +110,7 @@ type principal struct {
 // Account is a fake AWS account with STS and IAM endpoints. Its methods are safe for
 // concurrent use; the servers stop when the test ends.
 type Account struct {
-	tb  testing.TB
+	tb  TB
 	sts *httptest.Server
 	iam *httptest.Server
 
@@ -137,7 +136,7 @@ type Account struct {
 }
 
 // NewAccount starts a fake account's STS and IAM endpoints.
-func NewAccount(tb testing.TB) *Account {
+func NewAccount(tb TB) *Account {
 	tb.Helper()
 	a := &Account{
 		tb:     tb,
@@ -212,8 +211,20 @@ func EnvList(envs ...map[string]string) []string {
 	return out
 }
 
+// TB is the part of testing.TB the fakes use. Declaring it here keeps the testing
+// package out of the programs that run the fakes outside a test (the demo, the local
+// runner's --emulator).
+type TB interface {
+	Helper()
+	Cleanup(func())
+	TempDir() string
+}
+
 // Setenv sets every variable of every map for the rest of the test (later maps win).
-func Setenv(t *testing.T, envs ...map[string]string) {
+func Setenv(t interface {
+	Helper()
+	Setenv(key, value string)
+}, envs ...map[string]string) {
 	t.Helper()
 	for _, env := range envs {
 		for k, v := range env {

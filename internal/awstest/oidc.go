@@ -12,7 +12,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 )
 
@@ -54,7 +53,7 @@ type OIDC struct {
 }
 
 // NewOIDC starts a fake token endpoint.
-func NewOIDC(tb testing.TB) *OIDC {
+func NewOIDC(tb TB) *OIDC {
 	tb.Helper()
 	o := &OIDC{
 		requestToken: randomString(40, secretChars),

@@ -1,0 +1,183 @@
+//go:build !noemulator
+
+package localrun
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/awstest"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/inputs"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracomtest"
+)
+
+// The AuthKey the emulators accept without being told, the same as cmd/soracom-emulator's.
+const (
+	DemoAuthKeyID = "keyId-demo"
+	DemoAuthKey   = "secret-demo"
+)
+
+// adminUser is the IAM user whose key stands for the job's ambient AWS credentials.
+const adminUser = "local-admin"
+
+// Emulators are the in-repo SORACOM emulator and the AWS fakes (STS, IAM and GitHub's
+// OIDC token endpoint), serving on loopback for as long as a program needs them.
+type Emulators struct {
+	SORACOM *soracomtest.Server
+	AWS     *awstest.Account
+	OIDC    *awstest.OIDC
+	// Admin is a key of the fake account that may manage IAM: the ambient credentials
+	// a job would get from aws-actions/configure-aws-credentials.
+	Admin awstest.Key
+	scope *scope
+}
+
+// StartEmulators starts them, with the demo AuthKey registered.
+func StartEmulators() (*Emulators, error) {
+	srv, err := soracomtest.StartServer()
+	if err != nil {
+		return nil, fmt.Errorf("starting the SORACOM emulator: %w", err)
+	}
+	srv.AddAuthKey(DemoAuthKeyID, DemoAuthKey)
+	sc := &scope{}
+	e := &Emulators{SORACOM: srv, AWS: awstest.NewAccount(sc), OIDC: awstest.NewOIDC(sc), scope: sc}
+	e.Admin = e.AWS.AddKey(adminUser, awstest.Active)
+	return e, nil
+}
+
+// Close stops every server.
+func (e *Emulators) Close() {
+	_ = e.SORACOM.Close()
+	e.scope.close()
+}
+
+// AWSEnv are the variables that point the AWS SDK at the fakes, with the admin key as
+// the ambient credentials. The SDK reads them from the process environment only.
+func (e *Emulators) AWSEnv() map[string]string {
+	env := e.AWS.Env()
+	for k, v := range awstest.KeyEnv(e.Admin) {
+		env[k] = v
+	}
+	return env
+}
+
+// scope gives the AWS fakes what a test would: somewhere to register their shutdown and
+// a directory to name absent files in.
+type scope struct {
+	cleanups []func()
+	dirs     []string
+}
+
+func (s *scope) Helper()          {}
+func (s *scope) Cleanup(f func()) { s.cleanups = append(s.cleanups, f) }
+
+func (s *scope) TempDir() string {
+	dir, err := os.MkdirTemp("", "soracom-credentials-action-emulator")
+	if err != nil {
+		// Only used to name files that must not exist; a missing directory does that too.
+		return filepath.Join(os.TempDir(), "soracom-credentials-action-absent")
+	}
+	s.dirs = append(s.dirs, dir)
+	return dir
+}
+
+func (s *scope) close() {
+	for i := len(s.cleanups) - 1; i >= 0; i-- {
+		s.cleanups[i]()
+	}
+	for _, d := range s.dirs {
+		_ = os.RemoveAll(d)
+	}
+}
+
+// withEmulators starts the emulators and points the run at them: the SORACOM endpoint,
+// an AuthKey the emulator accepts, AWS keys or an IAM user to rotate that the fakes
+// know, and a dry run unless the command line asked otherwise. It says what it did on
+// the returned lines.
+func withEmulators(r *runSetup) (stop func(), notes []string, err error) {
+	e, err := StartEmulators()
+	if err != nil {
+		return nil, nil, err
+	}
+	for k, v := range e.AWSEnv() {
+		if err := r.env.Setenv(k, v); err != nil {
+			e.Close()
+			return nil, nil, fmt.Errorf("pointing the AWS SDK at the fakes: %w", err)
+		}
+	}
+	r.vars[inputs.EnvName(inputs.Endpoint)] = e.SORACOM.URL()
+	notes = append(notes, "SORACOM emulator at "+e.SORACOM.URL()+"; AWS STS and IAM fakes on loopback: nothing leaves this machine")
+	notes = append(notes, authKey(e, r))
+	if _, ok := r.given(inputs.DryRun); !ok {
+		r.vars[inputs.EnvName(inputs.DryRun)] = "true"
+		notes = append(notes, "dry run: nothing is changed, not even in the emulator (add --dry-run=false to let it change the emulator)")
+	}
+	notes = append(notes, awsSide(e, r)...)
+	return e.Close, notes, nil
+}
+
+// authKey makes the emulator accept the AuthKey given, or gives the demo one.
+func authKey(e *Emulators, r *runSetup) string {
+	id, idOK := r.given(inputs.AuthKeyID)
+	key, keyOK := r.given(inputs.AuthKey)
+	if idOK && keyOK {
+		e.SORACOM.AddAuthKey(id, key)
+		return "the emulator accepts the AuthKey given"
+	}
+	r.vars[inputs.EnvName(inputs.AuthKeyID)] = DemoAuthKeyID
+	r.vars[inputs.EnvName(inputs.AuthKey)] = DemoAuthKey
+	return "AuthKey: the demo one, " + DemoAuthKeyID
+}
+
+// awsSide gives the run AWS keys the fakes know: for a rotation, the IAM user with an
+// active key that the named sets hold; for a registration of aws-credentials without
+// keys, a fresh key of the fake account.
+func awsSide(e *Emulators, r *runSetup) []string {
+	if user, ok := r.given(inputs.IAMUserName); ok {
+		return rotationWorld(e, r, user)
+	}
+	typ, _ := r.given(inputs.CredentialType)
+	_, keyGiven := r.given(inputs.AWSAccessKeyID)
+	_, credsGiven := r.given(inputs.Credentials)
+	_, fileGiven := r.given(inputs.CredentialsFile)
+	switch {
+	case typ != "" && typ != "aws-credentials", credsGiven, fileGiven:
+		return nil
+	case keyGiven:
+		if _, ok := r.given(inputs.VerifyAWSKey); !ok {
+			r.vars[inputs.EnvName(inputs.VerifyAWSKey)] = "false"
+			return []string{"verify-aws-key=false: the AWS fakes know only the keys they issued"}
+		}
+		return nil
+	}
+	k := e.AWS.AddKey("funnel", awstest.Active)
+	r.vars[inputs.EnvName(inputs.AWSAccessKeyID)] = k.ID
+	r.vars[inputs.EnvName(inputs.AWSSecretAccessKey)] = k.Secret
+	return []string{"AWS key to register: a new key of IAM user funnel in the fake account"}
+}
+
+func rotationWorld(e *Emulators, r *runSetup, user string) []string {
+	old := e.AWS.AddKey(user, awstest.Active)
+	ids, _ := r.given(inputs.CredentialID)
+	var names []string
+	for _, id := range strings.Split(ids, "\n") {
+		if id = strings.TrimSpace(id); id != "" {
+			e.SORACOM.PutCredentialSet(soracomtest.CredentialSet{ID: id, Type: "aws-credentials",
+				Credentials: map[string]any{"accessKeyId": old.ID, "secretAccessKey": old.Secret}})
+			names = append(names, id)
+		}
+	}
+	notes := []string{fmt.Sprintf("IAM user %s has one active key, held by set %s", user, strings.Join(names, ", "))}
+	if role, ok := r.given(inputs.RoleToAssume); ok {
+		e.AWS.AddRole(role, awstest.Trust{Issuer: e.OIDC, Audience: r.value(inputs.Audience), Subject: "*"})
+		for k, v := range e.OIDC.Env() {
+			r.vars[k] = v
+		}
+		notes = append(notes, "role "+role+" trusts the fake GitHub OIDC endpoint")
+	} else {
+		notes = append(notes, "ambient AWS credentials: a key of IAM user "+adminUser+" in the fake account")
+	}
+	return notes
+}

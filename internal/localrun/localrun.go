@@ -1,0 +1,171 @@
+// Package localrun runs the action from a terminal the way a person would guess: every
+// input of action.yml is a flag that sets its INPUT_* variable, --emulator points the
+// run at the in-repo SORACOM emulator and AWS fakes, and on a terminal the log is shown
+// as github.com shows it (see internal/runnerview). With no arguments and not on a
+// terminal it runs the action exactly as GitHub's runner does.
+package localrun
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/action"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/inputs"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/runnerview"
+)
+
+// Env is what Main reads and writes.
+type Env struct {
+	Args      []string // without the program name
+	ActionYML []byte
+	Getenv    func(string) string
+	// Setenv changes the process environment. Only --emulator uses it: the AWS SDK reads
+	// its endpoint and credential variables from the process, not from Getenv.
+	Setenv         func(key, value string) error
+	Stdout, Stderr io.Writer
+	// Terminal says stdout is a terminal.
+	Terminal bool
+}
+
+// Exit codes besides the action's own 0 and 1.
+const exitUsage = 2
+
+// Main runs the command line and returns the exit code.
+func Main(ctx context.Context, env Env) int {
+	if len(env.Args) == 0 && !rendered(ViewAuto, env) {
+		// How GitHub's runner starts the container: nothing but INPUT_* variables.
+		return action.Run(ctx, action.Env{Getenv: env.Getenv, Stdout: env.Stdout})
+	}
+	decl, err := ReadInputs(env.ActionYML)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "soracom-credentials-action:", err)
+		return exitUsage
+	}
+	opts, err := ParseArgs(env.Args, decl)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		Usage(env.Stdout, decl)
+		return 0
+	case err != nil:
+		fmt.Fprintf(env.Stderr, "soracom-credentials-action: %v\nRun with --help to see the flags.\n", err)
+		return exitUsage
+	}
+	r := &runSetup{env: env, opts: opts, vars: map[string]string{}, defaults: map[string]string{}}
+	for _, in := range decl {
+		r.defaults[in.Name] = in.Default
+	}
+	for name, v := range opts.Inputs {
+		r.vars[inputs.EnvName(name)] = v
+	}
+	if opts.Emulator {
+		stop, notes, err := withEmulators(r)
+		if err != nil {
+			fmt.Fprintln(env.Stderr, "soracom-credentials-action: --emulator:", err)
+			return 1
+		}
+		defer stop()
+		for _, n := range notes {
+			fmt.Fprintln(env.Stderr, "emulator:", n)
+		}
+	}
+	if rendered(opts.View, env) {
+		return r.runRendered(ctx)
+	}
+	return action.Run(ctx, action.Env{Getenv: r.getenv, Stdout: env.Stdout})
+}
+
+// rendered says whether the log is shown as github.com shows it.
+func rendered(v View, env Env) bool {
+	switch v {
+	case ViewGitHub:
+		return true
+	case ViewRaw:
+		return false
+	}
+	return env.Terminal && env.Getenv("GITHUB_ACTIONS") == ""
+}
+
+// runSetup is one run: the process environment with the command line's variables on top.
+type runSetup struct {
+	env      Env
+	opts     Options
+	vars     map[string]string
+	defaults map[string]string // action.yml's, by input name
+}
+
+func (r *runSetup) getenv(k string) string {
+	if v, ok := r.vars[k]; ok {
+		return v
+	}
+	return r.env.Getenv(k)
+}
+
+// given returns an input the command line or the environment set to a non-empty value.
+func (r *runSetup) given(name string) (string, bool) {
+	v := r.getenv(inputs.EnvName(name))
+	return v, v != ""
+}
+
+// value returns an input as the action will see it: given, else action.yml's default.
+func (r *runSetup) value(name string) string {
+	if v, ok := r.given(name); ok {
+		return v
+	}
+	return r.defaults[name]
+}
+
+// runRendered runs the action as if on GitHub (masks, annotations, output and summary
+// files) and renders what it printed and wrote.
+func (r *runSetup) runRendered(ctx context.Context) int {
+	dir, err := os.MkdirTemp("", "soracom-credentials-action-run")
+	if err != nil {
+		fmt.Fprintln(r.env.Stderr, "soracom-credentials-action:", err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	files := map[string]*tail{}
+	for _, name := range []string{"GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"} {
+		path := r.getenv(name)
+		if path == "" {
+			path = filepath.Join(dir, name)
+		}
+		files[name] = startTail(path)
+		r.vars[name] = path
+	}
+	r.vars["GITHUB_ACTIONS"] = "true"
+	log := runnerview.NewLog(r.env.Stdout)
+	code := action.Run(ctx, action.Env{Getenv: r.getenv, Stdout: log})
+	res := runnerview.Result{ExitCode: code, Output: files["GITHUB_OUTPUT"].read(), Summary: files["GITHUB_STEP_SUMMARY"].read()}
+	if err := log.Finish(res); err != nil {
+		fmt.Fprintln(r.env.Stderr, "soracom-credentials-action:", err)
+		return 1
+	}
+	return code
+}
+
+// tail reads what a run appends to a file that may already hold earlier steps' lines.
+type tail struct {
+	path   string
+	offset int64
+}
+
+func startTail(path string) *tail {
+	t := &tail{path: path}
+	if fi, err := os.Stat(path); err == nil {
+		t.offset = fi.Size()
+	}
+	return t
+}
+
+func (t *tail) read() string {
+	data, err := os.ReadFile(t.path)
+	if err != nil || int64(len(data)) < t.offset {
+		return ""
+	}
+	return string(data[t.offset:])
+}

@@ -1,0 +1,244 @@
+package localrun
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strings"
+	"testing"
+
+	yaml "go.yaml.in/yaml/v4"
+
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracomtest"
+)
+
+func actionYML(t *testing.T) []byte {
+	t.Helper()
+	data, err := os.ReadFile("../../action.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+func TestReadInputsAgreesWithAYAMLParserOnActionYML(t *testing.T) {
+	data := actionYML(t)
+	got, err := ReadInputs(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Inputs yaml.Node `yaml:"inputs"`
+	}
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var want []Input
+	for i := 0; i+1 < len(doc.Inputs.Content); i += 2 {
+		var in struct {
+			Description string `yaml:"description"`
+			Required    bool   `yaml:"required"`
+			Default     string `yaml:"default"`
+		}
+		if err := doc.Inputs.Content[i+1].Decode(&in); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, Input{Name: doc.Inputs.Content[i].Value, Description: in.Description, Default: in.Default, Required: in.Required})
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("ReadInputs:\n%+v\nyaml:\n%+v", got, want)
+	}
+}
+
+func TestReadInputsRefusesWhatItCannotRead(t *testing.T) {
+	tests := []struct{ name, yml, want string }{
+		{"a block scalar", "inputs:\n  a:\n    description: |\n      long\n", "block scalars are not supported"},
+		{"an unknown field", "inputs:\n  a:\n    descripton: x\n", `unknown input field "descripton"`},
+		{"no inputs", "name: x\nruns:\n  using: docker\n", "declares no inputs"},
+		{"an unterminated quote", "inputs:\n  a:\n    default: 'x\n", "unterminated quote"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ReadInputs([]byte(tt.yml))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want it to say %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestReadInputsReadsQuotedAndPlainScalars(t *testing.T) {
+	got, err := ReadInputs([]byte("name: x\ninputs:\n  a:\n    description: it's plain # a comment\n    default: \"say \\\"hi\\\"\"\n    required: true\n" +
+		"  b:\n    description: 'it''s quoted'\n    default: ''\noutputs:\n  o:\n    description: not an input\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Input{{Name: "a", Description: "it's plain", Default: `say "hi"`, Required: true}, {Name: "b", Description: "it's quoted"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %+v, want %+v", got, want)
+	}
+}
+
+func TestFlagsSetInputs(t *testing.T) {
+	decl, err := ReadInputs(actionYML(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		args    []string
+		want    map[string]string
+		wantErr string
+	}{
+		{"a flag per input", []string{"--credential-id", "funnel-aws", "--soracom-auth-key-id=keyId-x"},
+			map[string]string{"credential-id": "funnel-aws", "soracom-auth-key-id": "keyId-x"}, ""},
+		{"--input NAME=VALUE, the value may hold =", []string{"--input", "credential-id=funnel-aws", "--input=description=a=b"},
+			map[string]string{"credential-id": "funnel-aws", "description": "a=b"}, ""},
+		{"a bare boolean input means true", []string{"--dry-run"}, map[string]string{"dry-run": "true"}, ""},
+		{"a boolean input set to false", []string{"--verify-aws-key=false"}, map[string]string{"verify-aws-key": "false"}, ""},
+		{"single dashes work too", []string{"-credential-id", "x"}, map[string]string{"credential-id": "x"}, ""},
+		{"an input action.yml does not declare", []string{"--input", "credential=x"}, nil, `action.yml declares no input "credential"`},
+		{"a flag that is no input", []string{"--credentialid", "x"}, nil, "flag provided but not defined: -credentialid"},
+		{"a stray argument", []string{"funnel-aws"}, nil, `unexpected argument "funnel-aws"`},
+		{"an unknown view", []string{"--view", "pretty"}, nil, "want auto, github or raw"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts, err := ParseArgs(tt.args, decl)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(opts.Inputs, tt.want) {
+				t.Errorf("inputs %v, want %v", opts.Inputs, tt.want)
+			}
+		})
+	}
+}
+
+// run calls Main with a fake environment and returns its exit code, stdout and stderr.
+func run(t *testing.T, env map[string]string, terminal bool, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := Main(context.Background(), Env{
+		Args: args, ActionYML: actionYML(t),
+		Getenv: func(k string) string { return env[k] },
+		Setenv: func(k, v string) error { t.Setenv(k, v); return nil },
+		Stdout: &stdout, Stderr: &stderr, Terminal: terminal,
+	})
+	return code, stdout.String(), stderr.String()
+}
+
+func TestHelpListsEveryInputOfActionYML(t *testing.T) {
+	code, out, _ := run(t, nil, false, "--help")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	decl, _ := ReadInputs(actionYML(t))
+	for _, in := range decl {
+		if !strings.Contains(out, "--"+in.Name) || !strings.Contains(out, in.Description) {
+			t.Errorf("help does not list --%s with its description", in.Name)
+		}
+	}
+	for _, want := range []string{"--input NAME=VALUE", "--emulator", "--view"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("help does not mention %s", want)
+		}
+	}
+}
+
+func TestAUsageErrorExitsTwoAndPointsAtHelp(t *testing.T) {
+	code, _, errOut := run(t, nil, false, "--no-such-input", "x")
+	if code != 2 || !strings.Contains(errOut, "--help") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+}
+
+// protocol matches a workflow command line.
+var protocol = regexp.MustCompile(`(?m)^::[a-z-]+`)
+
+// outputRow matches a row of the rendered outputs table.
+func outputRow(name, value string) *regexp.Regexp {
+	return regexp.MustCompile(`(?m)^  ` + regexp.QuoteMeta(name) + ` +` + regexp.QuoteMeta(value) + `$`)
+}
+
+func TestEmulatorRunIsADryRunByDefaultAndSaysSo(t *testing.T) {
+	code, out, errOut := run(t, nil, false, "--emulator", "--credential-id", "funnel-aws", "--view", "github")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	if !strings.Contains(errOut, "dry run") {
+		t.Errorf("stderr does not say it is a dry run:\n%s", errOut)
+	}
+	if !outputRow("operation", "planned").MatchString(out) {
+		t.Errorf("no planned operation in the outputs:\n%s", out)
+	}
+	if protocol.MatchString(out) || strings.Contains(out, DemoAuthKey) {
+		t.Errorf("the rendered log shows the runner protocol or the AuthKey:\n%s", out)
+	}
+}
+
+func TestEmulatorRotatesAnIAMUsersKeyWhenAskedTo(t *testing.T) {
+	code, out, errOut := run(t, nil, false, "--emulator", "--view=github", "--credential-id", "funnel-aws",
+		"--iam-user-name", "funnel", "--dry-run=false")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	if !outputRow("operation", "updated").MatchString(out) || !outputRow("aws-access-key-id", "***").MatchString(out) {
+		t.Errorf("the outputs do not show a rotation with the new key masked:\n%s", out)
+	}
+}
+
+func TestEmulatorAcceptsTheAuthKeyGiven(t *testing.T) {
+	code, out, errOut := run(t, map[string]string{"INPUT_SORACOM-AUTH-KEY": "secret-mine-0123"}, false,
+		"--emulator", "--view=github", "--credential-id=x", "--soracom-auth-key-id", "keyId-mine")
+	if code != 0 || !strings.Contains(errOut, "accepts the AuthKey given") || strings.Contains(out, "secret-mine-0123") {
+		t.Errorf("exit %d\n%s\n%s", code, out, errOut)
+	}
+}
+
+// registrationEnv is what GitHub's runner would set for a registration against srv.
+func registrationEnv(t *testing.T, srv *soracomtest.Server) map[string]string {
+	srv.AddAuthKey("keyId-local", "secret-local-0123456789")
+	return map[string]string{
+		"INPUT_CREDENTIAL-ID": "local-aws", "INPUT_SORACOM-AUTH-KEY-ID": "keyId-local",
+		"INPUT_SORACOM-AUTH-KEY": "secret-local-0123456789", "INPUT_SORACOM-ENDPOINT": srv.URL(),
+		"INPUT_AWS-ACCESS-KEY-ID": "AKIAIOSFODNN7EXAMPLE", "INPUT_AWS-SECRET-ACCESS-KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+		"INPUT_VERIFY-AWS-KEY": "false",
+	}
+}
+
+func TestWithoutArgumentsTheActionRunsAsOnTheRunner(t *testing.T) {
+	env := registrationEnv(t, soracomtest.Start(t))
+	env["GITHUB_ACTIONS"] = "true"
+	env["GITHUB_OUTPUT"] = filepath.Join(t.TempDir(), "out")
+	for _, terminal := range []bool{false, true} {
+		code, out, _ := run(t, env, terminal)
+		if code != 0 || !strings.Contains(out, "::add-mask::secret-local-0123456789") {
+			t.Errorf("terminal=%v: exit %d; want the runner protocol:\n%s", terminal, code, out)
+		}
+	}
+}
+
+func TestOnATerminalOutsideGitHubTheLogIsRendered(t *testing.T) {
+	env := registrationEnv(t, soracomtest.Start(t))
+	code, out, _ := run(t, env, true)
+	if code != 0 || protocol.MatchString(out) || strings.Contains(out, "secret-local-0123456789") {
+		t.Fatalf("exit %d; want a rendered log:\n%s", code, out)
+	}
+	if !outputRow("operation", "created").MatchString(out) || !strings.Contains(out, "Job summary:") {
+		t.Errorf("no outputs table or summary:\n%s", out)
+	}
+	code, out, _ = run(t, env, true, "--view=raw")
+	if code != 0 || strings.Contains(out, "Outputs:") {
+		t.Errorf("--view=raw rendered anyway:\n%s", out)
+	}
+}
