@@ -1,107 +1,49 @@
-// Command demo runs the action end to end against the built-in SORACOM emulator on
-// loopback, and prints what a workflow log would show: no SORACOM or AWS account needed.
+// Command demo runs the action end to end against the in-repo SORACOM emulator and AWS
+// fakes on loopback, and shows each run the way a workflow's log shows it on github.com:
+// masks applied, annotations, groups, then the outputs and the job summary. No SORACOM
+// or AWS account is needed, and it takes a few seconds.
 //
 //	go run ./cmd/demo
+//
+// It registers a key (dry run, create, update, a wrong AuthKey), then rotates an IAM
+// user's key behind two credential sets (a scheduled rotation, the next scheduled run,
+// a rotation that fails halfway) and shows the state each leaves.
 package main
 
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
-	"path/filepath"
-	"strings"
-
-	"github.com/soracom-credentials-action/soracom-credentials-action/internal/action"
-	"github.com/soracom-credentials-action/soracom-credentials-action/internal/inputs"
-	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracomtest"
-)
-
-const (
-	demoKeyID  = "keyId-demo"
-	demoSecret = "secret-demo-0123456789abcdef"
+	"os/signal"
+	"syscall"
 )
 
 func main() {
-	if err := demo(); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	if err := run(ctx, os.Stdout, os.Setenv); err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
+		stop()
 		os.Exit(1)
 	}
 }
 
-func demo() error {
-	srv, err := soracomtest.StartServer()
+// run plays every scene to w. setenv points the AWS SDK at the fakes: the SDK reads its
+// endpoints and credentials from the process environment only.
+func run(ctx context.Context, w io.Writer, setenv func(k, v string) error) error {
+	d, err := newDemo(w, setenv)
 	if err != nil {
 		return err
 	}
-	defer srv.Close()
-	srv.AddAuthKey(demoKeyID, demoSecret)
-	dir, err := os.MkdirTemp("", "soracom-credentials-action-demo")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-
-	base := map[string]string{
-		inputs.CredentialID:       "demo-funnel-aws",
-		inputs.AuthKeyID:          demoKeyID,
-		inputs.AuthKey:            demoSecret,
-		inputs.Endpoint:           srv.URL(),
-		inputs.AWSAccessKeyID:     "AKIAIOSFODNN7EXAMPLE",
-		inputs.AWSSecretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-		// The demo has no AWS account to prove the example key against.
-		inputs.VerifyAWSKey: "false",
-	}
-	steps := []struct {
-		title   string
-		changes map[string]string
-	}{
-		{"Dry run: what would change", map[string]string{inputs.DryRun: "true"}},
-		{"Register the key (the set is created)", nil},
-		{"Run again (the set is updated)", map[string]string{inputs.Description: "updated by the demo"}},
-		{"A wrong AuthKey fails clearly", map[string]string{inputs.AuthKey: "secret-not-the-right-one"}},
-	}
-	for i, step := range steps {
-		in := map[string]string{}
-		for k, v := range base {
-			in[k] = v
-		}
-		for k, v := range step.changes {
-			in[k] = v
-		}
-		fmt.Printf("\n===== Step %d: %s =====\n", i+1, step.title)
-		code, outputs, summary, err := runStep(dir, i, in)
-		if err != nil {
+	defer d.close()
+	fmt.Fprintln(w, "The action, run by the demo against the in-repo SORACOM emulator and AWS fakes on loopback.")
+	fmt.Fprintln(w, "Each step is shown as github.com shows it: secrets as ***, annotations, outputs, job summary.")
+	for _, s := range d.scenes() {
+		if err := d.play(ctx, s); err != nil {
 			return err
 		}
-		fmt.Printf("----- exit code %d; outputs (GITHUB_OUTPUT):\n%s", code, outputs)
-		if summary != "" {
-			fmt.Printf("----- job summary (GITHUB_STEP_SUMMARY):\n%s", summary)
-		}
 	}
-	fmt.Printf("\n%d requests reached the emulator; %d API tokens are still alive.\n", len(srv.Requests()), srv.LiveSessions())
+	d.epilogue()
 	return nil
-}
-
-// runStep runs the action once as the runner would: INPUT_ variables with action.yml's
-// defaults, and fresh output and summary files.
-func runStep(dir string, n int, in map[string]string) (code int, outputs, summary string, err error) {
-	outFile := filepath.Join(dir, fmt.Sprintf("output-%d", n))
-	sumFile := filepath.Join(dir, fmt.Sprintf("summary-%d", n))
-	env := map[string]string{"GITHUB_OUTPUT": outFile, "GITHUB_STEP_SUMMARY": sumFile, "GITHUB_ACTIONS": "true"}
-	for name, v := range in {
-		env[inputs.EnvName(name)] = v
-	}
-	getenv := func(k string) string {
-		if v, ok := env[k]; ok {
-			return v
-		}
-		if strings.HasPrefix(k, "INPUT_") {
-			return ""
-		}
-		return os.Getenv(k)
-	}
-	code = action.Run(context.Background(), action.Env{Getenv: getenv, Stdout: os.Stdout})
-	out, _ := os.ReadFile(outFile)
-	sum, _ := os.ReadFile(sumFile)
-	return code, string(out), string(sum), nil
 }

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/localrun"
+)
+
+// playAll plays every scene into a buffer and returns the demo, still running, and what
+// it printed.
+func playAll(t *testing.T) (*demo, string) {
+	t.Helper()
+	var out strings.Builder
+	d, err := newDemo(&out, func(k, v string) error { t.Setenv(k, v); return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.close)
+	for _, s := range d.scenes() {
+		if err := d.play(context.Background(), s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d.epilogue()
+	return d, out.String()
+}
+
+func TestDemoShowsNoSecretAndNoRunnerProtocol(t *testing.T) {
+	d, out := playAll(t)
+	secrets := append([]string{localrun.DemoAuthKey, exampleSecret, "secret-not-the-right-one", d.emu.OIDC.RequestToken()}, d.secrets...)
+	secrets = append(secrets, d.emu.OIDC.Issued()...)
+	secrets = append(secrets, d.emu.AWS.SessionSecrets()...)
+	var created int
+	for _, k := range d.emu.AWS.Requests() {
+		if k.Action == "CreateAccessKey" && k.Error == "" {
+			created++
+		}
+	}
+	if created < 2 || len(d.emu.OIDC.Issued()) == 0 || len(d.emu.AWS.SessionSecrets()) == 0 {
+		t.Fatalf("the demo created %d keys and got %d OIDC tokens: the scan below would prove little", created, len(d.emu.OIDC.Issued()))
+	}
+	for _, k := range d.emu.AWS.Keys(rotatedUser) {
+		secrets = append(secrets, k.Secret)
+	}
+	for _, s := range secrets {
+		if strings.Contains(out, s) {
+			t.Errorf("the demo prints a secret in clear: %.6s…", s)
+		}
+	}
+	for _, raw := range []*regexp.Regexp{regexp.MustCompile(`(?m)^\s*::[a-z-]+`), regexp.MustCompile(`ghadelimiter_`), regexp.MustCompile(`%0A`)} {
+		if raw.MatchString(out) {
+			t.Errorf("the demo prints the runner protocol (%s):\n%s", raw, out)
+		}
+	}
+}
+
+func TestDemoPlaysRegistrationAndRotationAsAWorkflowLogShowsThem(t *testing.T) {
+	d, out := playAll(t)
+	for _, want := range []string{
+		"Step 7:",
+		"Dry run: credential set demo-funnel-aws would be created",
+		"Credential set demo-funnel-aws: created",
+		"Credential set demo-funnel-aws: updated",
+		"\nError: SORACOM refused the AuthKey",
+		"\nError: Docker run failed with exit code 1",
+		"    soracom-auth-key: ***\n",
+		"\nOutputs:\n",
+		"\nJob summary:\n  ### SORACOM credential sets",
+		"State afterwards:",
+		"0 SORACOM API tokens are still alive",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the demo does not show %q", want)
+		}
+	}
+	if n := strings.Count(out, "━━━ Step "); n != 7 {
+		t.Errorf("%d steps, want 7", n)
+	}
+	// The failed rotation leaves every set working: one on the new key, one on the old,
+	// both keys active, as its error says.
+	keys := d.emu.AWS.Keys(rotatedUser)
+	if len(keys) != 2 || keys[0].Status != "Active" || keys[1].Status != "Active" {
+		t.Fatalf("after the failed rotation the IAM user has %+v, want two active keys", keys)
+	}
+	funnel, _ := d.emu.SORACOM.CredentialSet(funnelSet)
+	harvest, _ := d.emu.SORACOM.CredentialSet(harvestSet)
+	if funnel.Credentials["accessKeyId"] == harvest.Credentials["accessKeyId"] {
+		t.Errorf("both sets hold the same key after a rotation that failed halfway")
+	}
+	wantState := "  set " + funnelSet + " holds " + short(funnel.Credentials["accessKeyId"].(string)) + "\n  set " + harvestSet + " holds " + short(harvest.Credentials["accessKeyId"].(string)) + "\n"
+	if !strings.HasSuffix(strings.Split(out, "\n━━━ Done")[0], wantState) {
+		t.Errorf("the last state shown is not the emulator's:\nwant %q", wantState)
+	}
+}
