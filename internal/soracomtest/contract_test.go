@@ -1,6 +1,7 @@
 package soracomtest_test
 
 import (
+	"errors"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -27,13 +28,48 @@ func (s skipError) Error() string { return string(s) }
 func requireContract(t *testing.T) *soracomtest.Contract {
 	t.Helper()
 	c, err := contract()
-	if skip, ok := err.(skipError); ok {
+	var skip skipError
+	if errors.As(err, &skip) {
 		t.Skip(string(skip))
 	}
 	if err != nil {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// contractCheck is a request, or a request and its response, to check against the spec.
+type contractCheck struct {
+	name   string
+	method string
+	path   string
+	header map[string]string
+	body   string
+	// For a response check, status and the response; status 0 checks the request.
+	status     int
+	respHeader map[string]string
+	respBody   string
+	wantErr    string // substring; "" means it fits
+}
+
+// validate checks the request, or the response when the check has a status.
+func (ck contractCheck) validate(t *testing.T, c *soracomtest.Contract) error {
+	t.Helper()
+	req, err := http.NewRequest(ck.method, "http://127.0.0.1:1"+ck.path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range ck.header {
+		req.Header.Set(k, v)
+	}
+	if ck.status == 0 {
+		return c.ValidateRequest(req, []byte(ck.body))
+	}
+	h := http.Header{}
+	for k, v := range ck.respHeader {
+		h.Set(k, v)
+	}
+	return c.ValidateResponse(req, []byte(ck.body), ck.status, h, []byte(ck.respBody))
 }
 
 // TestEmulatorFitsTheSpec drives every operation, successes and errors, through an
@@ -83,23 +119,11 @@ func TestEmulatorFitsTheSpec(t *testing.T) {
 
 func TestContractFlagsWhatDoesNotFit(t *testing.T) {
 	c := requireContract(t)
-	type check struct {
-		name   string
-		method string
-		path   string
-		header map[string]string
-		body   string
-		// For a response check, status and the response; status 0 checks the request.
-		status     int
-		respHeader map[string]string
-		respBody   string
-		wantErr    string // substring; "" means it fits
-	}
 	auth := map[string]string{"X-Soracom-API-Key": "api-1", "X-Soracom-Token": "t", "Content-Type": "application/json"}
 	aws := `{"type":"aws-credentials","credentials":{"accessKeyId":"A","secretAccessKey":"S"}}`
 	model := `{"credentialsId":"x","type":"aws-credentials","credentials":{},"createDateTime":1,"updateDateTime":1,"lastUsedDateTime":0}`
 	jsonCT := map[string]string{"Content-Type": "application/json"}
-	checks := []check{
+	checks := []contractCheck{
 		{name: "a create request fits", method: "POST", path: "/v1/credentials/x", header: auth, body: aws},
 		{name: "aws-iam-role-credentials fits though the request enum omits it", method: "PUT", path: "/v1/credentials/x", header: auth, body: `{"type":"aws-iam-role-credentials","credentials":{"roleArn":"r","externalId":"e"}}`},
 		{name: "an unknown type does not fit", method: "PUT", path: "/v1/credentials/x", header: auth, body: `{"type":"aws-session","credentials":{}}`, wantErr: "type"},
@@ -123,22 +147,7 @@ func TestContractFlagsWhatDoesNotFit(t *testing.T) {
 	}
 	for _, ck := range checks {
 		t.Run(ck.name, func(t *testing.T) {
-			req, err := http.NewRequest(ck.method, "http://127.0.0.1:1"+ck.path, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for k, v := range ck.header {
-				req.Header.Set(k, v)
-			}
-			if ck.status == 0 {
-				err = c.ValidateRequest(req, []byte(ck.body))
-			} else {
-				h := http.Header{}
-				for k, v := range ck.respHeader {
-					h.Set(k, v)
-				}
-				err = c.ValidateResponse(req, []byte(ck.body), ck.status, h, []byte(ck.respBody))
-			}
+			err := ck.validate(t, c)
 			switch {
 			case ck.wantErr == "" && err != nil:
 				t.Errorf("flagged: %v", err)

@@ -149,18 +149,25 @@ func TestAuth(t *testing.T) {
 				}
 				return
 			}
-			var got map[string]any
-			r.json(t, &got)
-			if got["operatorId"] != soracomtest.DefaultOperatorID || got["apiKey"] == "" || got["token"] == "" {
-				t.Errorf("response %s lacks operatorId, apiKey or token", r.body)
-			}
-			if user, _ := got["userName"].(string); user != tt.wantUser {
-				t.Errorf("userName %q, want %q", user, tt.wantUser)
-			}
-			if s.LiveSessions() != 1 {
-				t.Errorf("live sessions %d, want 1", s.LiveSessions())
-			}
+			checkSession(t, s, r, tt.wantUser)
 		})
+	}
+}
+
+// checkSession checks a successful auth answer: operator, API key and token, the SAM
+// user's name (none for the root user), and one live session.
+func checkSession(t *testing.T, s *soracomtest.Server, r reply, wantUser string) {
+	t.Helper()
+	var got map[string]any
+	r.json(t, &got)
+	if got["operatorId"] != soracomtest.DefaultOperatorID || got["apiKey"] == "" || got["token"] == "" {
+		t.Errorf("response %s lacks operatorId, apiKey or token", r.body)
+	}
+	if user, _ := got["userName"].(string); user != wantUser {
+		t.Errorf("userName %q, want %q", user, wantUser)
+	}
+	if s.LiveSessions() != 1 {
+		t.Errorf("live sessions %d, want 1", s.LiveSessions())
 	}
 }
 
@@ -326,20 +333,23 @@ func TestCredentialSets(t *testing.T) {
 					t.Errorf("code %q, want %q", code, tt.wantCode)
 				}
 			}
-			got, ok := s.CredentialSet("set-1")
-			if tt.wantStored == nil {
-				if ok {
-					t.Errorf("set-1 is stored: %+v", got)
-				}
-				return
-			}
-			if !ok {
-				t.Fatalf("set-1 is not stored")
-			}
-			if got.Type != tt.wantStored.Type || got.Description != tt.wantStored.Description || !equalJSON(got.Credentials, tt.wantStored.Credentials) {
-				t.Errorf("stored %+v, want %+v", got, *tt.wantStored)
-			}
+			checkStored(t, s, "set-1", tt.wantStored)
 		})
+	}
+}
+
+// checkStored checks the set the emulator holds under id against want (nil: absent).
+func checkStored(t *testing.T, s *soracomtest.Server, id string, want *soracomtest.CredentialSet) {
+	t.Helper()
+	got, ok := s.CredentialSet(id)
+	switch {
+	case want == nil && ok:
+		t.Errorf("%s is stored: %+v", id, got)
+	case want == nil:
+	case !ok:
+		t.Fatalf("%s is not stored", id)
+	case got.Type != want.Type || got.Description != want.Description || !equalJSON(got.Credentials, want.Credentials):
+		t.Errorf("stored %+v, want %+v", got, *want)
 	}
 }
 
@@ -505,6 +515,36 @@ func errIsDropped(err error) bool {
 	return err != nil && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "EOF") || strings.Contains(err.Error(), "connection reset"))
 }
 
+// checkRemovedKeyKeepsSessions checks that the removed key no longer logs in while
+// the session it opened before still works.
+func checkRemovedKeyKeepsSessions(t *testing.T, s *soracomtest.Server, sess *session) {
+	t.Helper()
+	if r := mustDo(t, s, nil, "POST", "/v1/auth", map[string]any{"authKeyId": "keyId-test", "authKey": "secret-test"}); r.status != 401 {
+		t.Errorf("auth: %d", r.status)
+	}
+	if r := mustDo(t, s, sess, "GET", "/v1/credentials", nil); r.status != 200 {
+		t.Errorf("list with the old session: %d", r.status)
+	}
+}
+
+// checkShortTokenLifetime checks that a token asked for 180 s works until 179 s and is
+// refused at 180 s by the emulator's clock.
+func checkShortTokenLifetime(t *testing.T, s *soracomtest.Server, _ *session) {
+	t.Helper()
+	r := mustDo(t, s, nil, "POST", "/v1/auth", map[string]any{"authKeyId": "keyId-test", "authKey": "secret-test", "tokenTimeoutSeconds": 180})
+	var a struct{ APIKey, Token string }
+	r.json(t, &a)
+	short := &session{a.APIKey, a.Token}
+	s.Advance(179 * time.Second)
+	if r := mustDo(t, s, short, "GET", "/v1/credentials", nil); r.status != 200 {
+		t.Errorf("at 179s: %d", r.status)
+	}
+	s.Advance(time.Second)
+	if r := mustDo(t, s, short, "GET", "/v1/credentials", nil); r.status != 401 {
+		t.Errorf("at 180s: %d", r.status)
+	}
+}
+
 func TestAnswerOptions(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -554,31 +594,11 @@ func TestAnswerOptions(t *testing.T) {
 		{
 			name:  "a removed auth key no longer logs in, its sessions stay",
 			setup: func(s *soracomtest.Server) { s.RemoveAuthKey("keyId-test") },
-			check: func(t *testing.T, s *soracomtest.Server, sess *session) {
-				if r := mustDo(t, s, nil, "POST", "/v1/auth", map[string]any{"authKeyId": "keyId-test", "authKey": "secret-test"}); r.status != 401 {
-					t.Errorf("auth: %d", r.status)
-				}
-				if r := mustDo(t, s, sess, "GET", "/v1/credentials", nil); r.status != 200 {
-					t.Errorf("list with the old session: %d", r.status)
-				}
-			},
+			check: checkRemovedKeyKeepsSessions,
 		},
 		{
-			name: "a short token lifetime ends by the emulator's clock",
-			check: func(t *testing.T, s *soracomtest.Server, _ *session) {
-				r := mustDo(t, s, nil, "POST", "/v1/auth", map[string]any{"authKeyId": "keyId-test", "authKey": "secret-test", "tokenTimeoutSeconds": 180})
-				var a struct{ APIKey, Token string }
-				r.json(t, &a)
-				short := &session{a.APIKey, a.Token}
-				s.Advance(179 * time.Second)
-				if r := mustDo(t, s, short, "GET", "/v1/credentials", nil); r.status != 200 {
-					t.Errorf("at 179s: %d", r.status)
-				}
-				s.Advance(time.Second)
-				if r := mustDo(t, s, short, "GET", "/v1/credentials", nil); r.status != 401 {
-					t.Errorf("at 180s: %d", r.status)
-				}
-			},
+			name:  "a short token lifetime ends by the emulator's clock",
+			check: checkShortTokenLifetime,
 		},
 	}
 	for _, tt := range tests {

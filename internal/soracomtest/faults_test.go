@@ -10,6 +10,32 @@ import (
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracomtest"
 )
 
+// checkFaultAnswer checks the headers and body the client got.
+func checkFaultAnswer(t *testing.T, r reply, wantHeader map[string]string, wantBody string) {
+	t.Helper()
+	for k, v := range wantHeader {
+		if got := r.header.Get(k); got != v {
+			t.Errorf("header %s = %q, want %q", k, got, v)
+		}
+	}
+	if !strings.Contains(string(r.body), wantBody) {
+		t.Errorf("body %q does not contain %q", r.body, wantBody)
+	}
+}
+
+// checkFaultLogged checks how the request log records the last request.
+func checkFaultLogged(t *testing.T, s *soracomtest.Server, wantStatus int, wantHandled, wantFault bool) {
+	t.Helper()
+	log := s.Requests()
+	last := log[len(log)-1]
+	if last.Handled != wantHandled || last.Status != wantStatus || last.Dropped != (wantStatus == 0) {
+		t.Errorf("logged %+v", last)
+	}
+	if last.Fault != wantFault {
+		t.Errorf("logged Fault = %v, want %v", last.Fault, wantFault)
+	}
+}
+
 func TestFaults(t *testing.T) {
 	tests := []struct {
 		name        string
@@ -94,30 +120,14 @@ func TestFaults(t *testing.T) {
 			case r.status != tt.wantStatus:
 				t.Fatalf("status %d, want %d (%s)", r.status, tt.wantStatus, r.body)
 			}
-			for k, v := range tt.wantHeader {
-				if got := r.header.Get(k); got != v {
-					t.Errorf("header %s = %q, want %q", k, got, v)
-				}
-			}
-			if !strings.Contains(string(r.body), tt.wantBody) {
-				t.Errorf("body %q does not contain %q", r.body, tt.wantBody)
-			}
+			checkFaultAnswer(t, r, tt.wantHeader, tt.wantBody)
 			stored, _ := s.CredentialSet("set-1")
 			if written := stored.Credentials["accessKeyId"] == "NEW"; written != tt.wantHandled {
 				t.Errorf("set written = %v, want %v", written, tt.wantHandled)
 			}
-			log := s.Requests()
-			last := log[len(log)-1]
-			if last.Handled != tt.wantHandled || last.Status != tt.wantStatus || last.Dropped != (tt.wantStatus == 0) {
-				t.Errorf("logged %+v", last)
-			}
-			wantFault := tt.wantStatus != 200
-			if tt.name == "a slow answer is still the normal answer" {
-				wantFault = true
-			}
-			if last.Fault != wantFault {
-				t.Errorf("logged Fault = %v, want %v", last.Fault, wantFault)
-			}
+			// A slow answer is the normal answer, but still a fault in the log.
+			wantFault := tt.wantStatus != 200 || tt.name == "a slow answer is still the normal answer"
+			checkFaultLogged(t, s, tt.wantStatus, tt.wantHandled, wantFault)
 
 			// A fault applies to the number of requests it was injected for.
 			if r := mustDo(t, s, sess, "PUT", "/v1/credentials/set-1", awsBody("NEW", "new-secret")); r.status != 200 {
