@@ -47,6 +47,13 @@ func TemporaryAccessKeyID(s string) bool { return strings.HasPrefix(s, "ASIA") &
 // SecretAccessKeyLength is the length of every AWS secret access key.
 const SecretAccessKeyLength = 40
 
+// MinSecretAccessKeyLength is the shortest value accepted as a secret access key. A
+// shorter one is certainly not a key (cut short when copied, or another value): it is
+// refused before anything is sent, and so a value of a few letters never becomes a
+// mask that blanks out parts of ordinary words in the log. Wrong values of a plausible
+// length are for STS to refuse (verify-aws-key).
+const MinSecretAccessKeyLength = 16
+
 // RoleARN reports whether s is an IAM role ARN.
 func RoleARN(s string) bool { return len(s) <= maxARNLength && roleARNPattern.MatchString(s) }
 

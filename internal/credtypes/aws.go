@@ -2,14 +2,16 @@ package credtypes
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/awsid"
 )
 
 // checkAWSKey refuses what SORACOM would store but AWS would reject later, when a
-// device first uses the credential set: a malformed key id, and temporary STS keys,
-// which need a session token aws-credentials has no field for.
+// device first uses the credential set: a malformed key id, temporary STS keys, which
+// need a session token aws-credentials has no field for, and a secret key too short to
+// be one.
 func checkAWSKey(p *parser) {
 	id, haveID := p.values["accessKeyId"]
 	key, haveKey := p.values["secretAccessKey"]
@@ -30,8 +32,12 @@ func checkAWSKey(p *parser) {
 			p.fail("accessKeyId", "%s", msg)
 		}
 	}
-	if haveKey && strings.ContainsFunc(key, isSpace) {
+	switch {
+	case !haveKey:
+	case strings.ContainsFunc(key, isSpace):
 		p.fail("secretAccessKey", "field `secretAccessKey` for type aws-credentials contains whitespace; an AWS secret access key has none (check for a stray space or newline when it was copied)")
+	case len(key) < awsid.MinSecretAccessKeyLength:
+		p.fail("secretAccessKey", "field `secretAccessKey` for type aws-credentials is only %s long; an AWS secret access key has %d (check that it was copied whole)", characters(len(key)), awsid.SecretAccessKeyLength)
 	}
 }
 
@@ -66,4 +72,12 @@ func checkRoleARN(p *parser) {
 	}
 	p.fail("roleArn", "field `roleArn`%s for type aws-iam-role-credentials is not an IAM role ARN "+
 		"(arn:<partition>:iam::<12-digit account id>:role/<optional path/><name>)%s", shown, hint)
+}
+
+// characters reads "1 character", "2 characters".
+func characters(n int) string {
+	if n == 1 {
+		return "1 character"
+	}
+	return strconv.Itoa(n) + " characters"
 }

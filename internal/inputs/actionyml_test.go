@@ -84,7 +84,7 @@ func TestEveryDefaultIsValid(t *testing.T) {
 	// With every input at its default and only the required ones set, a run is valid
 	// but has nothing to store: no default trips a rule.
 	_, err := Read(env(t, map[string]string{EnvName(AuthKeyID): "keyId-x", EnvName(AuthKey): testAuthSecret, EnvName(CredentialID): "a"}), &masks{}, time.Now())
-	ie, ok := err.(*Error)
+	ie, ok := asError(err)
 	if !ok || len(ie.Problems) != 1 || !strings.HasPrefix(ie.Problems[0], "nothing to store") {
 		t.Errorf("err = %v", err)
 	}

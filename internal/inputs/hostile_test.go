@@ -46,21 +46,8 @@ func TestReadRefusesPlainHTTPToEveryEndpointTheModeUses(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := Read(env(t, tt.vars), &masks{}, time.Now())
-			if len(tt.want) == 0 {
-				if err != nil {
-					t.Fatalf("err = %v", err)
-				}
-				return
-			}
-			if err == nil {
-				t.Fatal("no error")
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error does not say %q:\n%v", w, err)
-				}
-			}
-			if strings.Contains(err.Error(), "secret-query") {
+			wantProblems(t, err, tt.want...)
+			if err != nil && strings.Contains(err.Error(), "secret-query") {
 				t.Errorf("error shows the URL's query: %v", err)
 			}
 		})
@@ -87,7 +74,7 @@ func TestReadRefusesSecretsThatAreNotUTF8(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.vars["GITHUB_WORKSPACE"] = dir
 			_, err := Read(env(t, tt.vars), &masks{}, time.Now())
-			ie, ok := err.(*Error)
+			ie, ok := asError(err)
 			if !ok || len(ie.Problems) != 1 || !strings.Contains(ie.Problems[0], tt.want) {
 				t.Fatalf("want one problem saying %q, got %v", tt.want, err)
 			}
@@ -95,6 +82,51 @@ func TestReadRefusesSecretsThatAreNotUTF8(t *testing.T) {
 				if strings.Contains(err.Error(), s) {
 					t.Errorf("the error shows part of the value (%q): %q", s, err)
 				}
+			}
+		})
+	}
+}
+
+func TestReadSuggestsToJSONWhenCredentialsAreNotJSON(t *testing.T) {
+	// What `credentials: '{"username": "u", "password": "${{ secrets.P }}"}'` becomes
+	// when the password holds a quote.
+	creds := `{"username": "device", "password": "pa"ss\word"}`
+	var m masks
+	_, err := Read(env(t, valid(map[string]string{AWSAccessKeyID: "", AWSSecretAccessKey: "", CredentialType: "username-password-credentials", Credentials: creds})), &m, time.Now())
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{"not valid JSON", "${{ toJSON(secrets.NAME) }}", "credentials-file", "README"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not say %q: %v", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), `ss\word`) {
+		t.Errorf("error shows the value: %v", err)
+	}
+	// A JSON value that is not an object is another mistake: no quoting hint.
+	_, err = Read(env(t, valid(map[string]string{AWSAccessKeyID: "", AWSSecretAccessKey: "", CredentialType: "psk", Credentials: `["k"]`})), &m, time.Now())
+	if err == nil || strings.Contains(err.Error(), "toJSON") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestReadRefusesSecretsTooShortToBeOne(t *testing.T) {
+	tests := []struct {
+		name string
+		vars map[string]string
+		want string
+	}{
+		{"a one-letter AuthKey secret", valid(map[string]string{AuthKey: "s"}), "soracom-auth-key is only 1 character long"},
+		{"a three-letter AWS secret key", valid(map[string]string{AWSSecretAccessKey: "abc"}), "aws-secret-access-key is only 3 characters long; an AWS secret access key has 40"},
+		{"a short secretAccessKey in credentials", valid(map[string]string{AWSAccessKeyID: "", AWSSecretAccessKey: "", Credentials: `{"accessKeyId":"AKIAIOSFODNN7EXAMPLE","secretAccessKey":"in"}`}), "field `secretAccessKey` for type aws-credentials is only 2 characters long"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Read(env(t, tt.vars), &masks{}, time.Now())
+			ie, ok := asError(err)
+			if !ok || len(ie.Problems) != 1 || !strings.Contains(ie.Problems[0], tt.want) {
+				t.Fatalf("want one problem saying %q, got %v", tt.want, err)
 			}
 		})
 	}

@@ -1,6 +1,7 @@
 package inputs
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -56,6 +57,33 @@ func valid(changes map[string]string) map[string]string {
 }
 
 type masks []string
+
+// asError returns Read's *Error, however it is wrapped.
+func asError(err error) (*Error, bool) {
+	var ie *Error
+	ok := errors.As(err, &ie)
+	return ie, ok
+}
+
+// wantProblems checks Read's error: none when want is empty, else one that says each of
+// want.
+func wantProblems(t *testing.T, err error, want ...string) {
+	t.Helper()
+	if len(want) == 0 {
+		if err != nil {
+			t.Fatalf("err = %v", err)
+		}
+		return
+	}
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error does not say %q:\n%v", w, err)
+		}
+	}
+}
 
 func (m *masks) AddMask(v string) { *m = append(*m, v) }
 
@@ -192,7 +220,7 @@ func TestReadReportsNothingTwice(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Read(env(t, vars), &masks{}, time.Now())
-			ie, ok := err.(*Error)
+			ie, ok := asError(err)
 			if !ok || len(ie.Problems) != 1 {
 				t.Errorf("want exactly one problem, got %v", err)
 			}
@@ -204,7 +232,7 @@ func TestReadCredentialsFileProblemIsNotAlsoReportedAsMissingFields(t *testing.T
 	vars := valid(map[string]string{AWSAccessKeyID: "", AWSSecretAccessKey: "", CredentialType: "username-password-credentials", CredentialsFile: "cfg/nope.json"})
 	vars["GITHUB_WORKSPACE"] = t.TempDir()
 	_, err := Read(env(t, vars), &masks{}, time.Now())
-	ie, ok := err.(*Error)
+	ie, ok := asError(err)
 	if !ok || len(ie.Problems) != 1 || !strings.Contains(ie.Problems[0], `"cfg/nope.json"`) {
 		t.Errorf("want one problem naming the file, got %v", err)
 	}
@@ -226,7 +254,7 @@ func TestReadRefusesAnEmptyCredentialsFile(t *testing.T) {
 func TestReadAllProblemsCountedOnce(t *testing.T) {
 	vars := valid(map[string]string{CoverageType: "us", IfExists: "x", DryRun: "maybe", CredentialID: "a b"})
 	_, err := Read(env(t, vars), &masks{}, time.Now())
-	ie, ok := err.(*Error)
+	ie, ok := asError(err)
 	if !ok {
 		t.Fatalf("err = %T %v", err, err)
 	}

@@ -54,14 +54,22 @@ func readSources(e reader, m secret.Masker, typ string, p *problems) *sources {
 	if s.fileName != "" {
 		s.file = readCredentialsFile(e.getenv, s.fileName, m, typ, p)
 	}
-	if s.authKey.IsZero() {
+	switch n := len(s.authKey.Reveal()); {
+	case n == 0:
 		p.addf("%s is required: the AuthKey secret of a SAM user (secret-…); pass it from a GitHub secret", AuthKey)
+	case n < minAuthKeyLength:
+		p.addf("%s is only %s long; an AuthKey secret (secret-…) is much longer (check that the whole secret was passed)", AuthKey, characters(n))
 	}
 	checkUTF8(AuthKey, s.authKey.Reveal(), p)
 	checkUTF8(AWSSecretAccessKey, s.awsSecret.Reveal(), p)
 	s.creds.reported = !checkUTF8(Credentials, s.creds.text, p)
 	return s
 }
+
+// minAuthKeyLength is the shortest value accepted as an AuthKey secret (SORACOM's
+// are "secret-" and dozens of characters). A shorter value is not one, and as a mask
+// it would blank out parts of ordinary words in the log.
+const minAuthKeyLength = 8
 
 // checkUTF8 refuses a secret that is not valid UTF-8, and reports whether it is valid.
 // Sent as it is, its invalid bytes would be replaced on the way (JSON encoding turns them
@@ -140,7 +148,7 @@ func registration(c *Config, s *sources, now time.Time, p *problems) credtypes.C
 		p.addf("give the AWS key either with %s and %s, or inside %s, not both", AWSAccessKeyID, AWSSecretAccessKey, pick(hasCreds, Credentials, CredentialsFile))
 	}
 	if hasCreds && s.creds.err != nil && !s.creds.reported {
-		p.addf("%s must be a JSON object with the fields of %s: %v", Credentials, c.Type, s.creds.err)
+		p.addf("%s must be a JSON object with the fields of %s: %v%s", Credentials, c.Type, s.creds.err, quotingHint(s.creds.err))
 	}
 	keysOK := hasKeys && checkKeyInputs(s.keyID, s.awsSecret, c.Type, typeKnown, p)
 	if !hasKeys && !hasCreds && !hasFile {
@@ -191,8 +199,11 @@ func checkKeyInputs(keyID string, awsSecret secret.Secret, typ string, typeKnown
 		// The value is not echoed: a malformed key id is often the secret, pasted into the wrong input.
 		p.addf("%s is not an AWS access key id (AKIA followed by 16 upper-case letters and digits; got %d characters)", AWSAccessKeyID, len(keyID))
 	}
-	if awsSecret.IsZero() {
+	switch n := len(awsSecret.Reveal()); {
+	case n == 0:
 		p.addf("%s is required with %s; pass it from a GitHub secret or an earlier step's output", AWSSecretAccessKey, AWSAccessKeyID)
+	case n < awsid.MinSecretAccessKeyLength:
+		p.addf("%s is only %s long; an AWS secret access key has %d (check that the whole secret was passed)", AWSSecretAccessKey, characters(n), awsid.SecretAccessKeyLength)
 	}
 	return len(*p) == before
 }
@@ -220,7 +231,7 @@ func parseObject(text string) (map[string]any, error) {
 	dec := json.NewDecoder(strings.NewReader(text))
 	dec.UseNumber()
 	if err := dec.Decode(&v); err != nil {
-		return nil, fmt.Errorf("not valid JSON (%s)", jsonProblem(err))
+		return nil, fmt.Errorf("%w (%s)", errNotJSON, jsonProblem(err))
 	}
 	if dec.More() {
 		return nil, errors.New("more than one JSON value")
@@ -230,6 +241,21 @@ func parseObject(text string) (map[string]any, error) {
 		return nil, fmt.Errorf("%s, not an object", credtypes.JSONKind(v))
 	}
 	return obj, nil
+}
+
+// errNotJSON is a credentials text that does not parse as JSON at all.
+var errNotJSON = errors.New("not valid JSON")
+
+// quotingHint says how to build credentials that parse, when they do not: the usual
+// cause is a secret with a quote or a backslash pasted between quotes in the workflow.
+func quotingHint(err error) string {
+	if !errors.Is(err, errNotJSON) {
+		return ""
+	}
+	return "; a quote or backslash inside a value (often a password) breaks JSON written in the workflow: " +
+		"insert each secret with ${{ toJSON(secrets.NAME) }}, which adds the quotes and escapes it " +
+		"(\"password\": ${{ toJSON(secrets.PASSWORD) }}), or write the object to a file with a JSON tool and give " + CredentialsFile +
+		" (see the README, \"Credentials with quotes or backslashes\")"
 }
 
 // jsonProblem describes a syntax error by position only: the text around it may be a
@@ -274,4 +300,12 @@ func maskObject(m secret.Masker, typ, text string, obj map[string]any, err error
 			secret.Mask(m, v[1])
 		}
 	}
+}
+
+// characters reads "1 character", "2 characters".
+func characters(n int) string {
+	if n == 1 {
+		return "1 character"
+	}
+	return strconv.Itoa(n) + " characters"
 }
