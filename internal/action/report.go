@@ -178,7 +178,7 @@ func (r *run) summary(rep *Report) string {
 		facts = append(facts, "Operator: "+r.log.Code(rep.OperatorID))
 	}
 	if rep.AWSAccessKeyID != "" && rep.Rotation == nil {
-		facts = append(facts, "AWS access key: "+r.log.Code(shortKey(rep.AWSAccessKeyID)))
+		facts = append(facts, "AWS access key: "+r.log.Code(secret.ShortID(rep.AWSAccessKeyID)))
 	}
 	if !rep.CertificateNotAfter.IsZero() {
 		left := time.Until(rep.CertificateNotAfter).Round(24*time.Hour) / (24 * time.Hour)
@@ -224,12 +224,4 @@ func markdownList(text string) string {
 		fmt.Fprintf(&b, "%s %s\n", num, untrusted.Markdown(item))
 	}
 	return b.String()
-}
-
-// shortKey shows a key id by its last four characters.
-func shortKey(id string) string {
-	if len(id) <= 4 {
-		return "…" + id
-	}
-	return "…" + id[len(id)-4:]
 }

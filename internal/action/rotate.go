@@ -45,21 +45,21 @@ func (r *RotationReport) writeSummary(w io.Writer) {
 	}
 	oldKey := "none"
 	if r.OldKeyID != "" {
-		oldKey = untrusted.Code(shortKey(r.OldKeyID))
+		oldKey = untrusted.Code(secret.ShortID(r.OldKeyID))
 	}
 	switch {
 	case r.Failed && len(r.InDoubt) > 0:
 		fmt.Fprintf(w, "**Rotation incomplete**: %s → %s in %d set(s); **unknown** which key %s hold(s) (a write was sent but its outcome is unknown); both keys stay active; old key: **%s**",
-			oldKey, untrusted.Code(shortKey(r.NewKeyID)), r.Stored, summaryIDs(r.InDoubt), untrusted.Markdown(r.OldKeyAction))
+			oldKey, untrusted.Code(secret.ShortID(r.NewKeyID)), r.Stored, summaryIDs(r.InDoubt), untrusted.Markdown(r.OldKeyAction))
 	case r.Failed && r.Stored == 0:
 		fmt.Fprintf(w, "**Rotation failed**: no credential set holds a new key; the old key %s is unchanged", oldKey)
 	case r.Failed:
-		fmt.Fprintf(w, "**Rotation incomplete**: %s → %s in %d set(s) listed below; old key: **%s**", oldKey, untrusted.Code(shortKey(r.NewKeyID)), r.Stored, untrusted.Markdown(r.OldKeyAction))
+		fmt.Fprintf(w, "**Rotation incomplete**: %s → %s in %d set(s) listed below; old key: **%s**", oldKey, untrusted.Code(secret.ShortID(r.NewKeyID)), r.Stored, untrusted.Markdown(r.OldKeyAction))
 	default:
-		fmt.Fprintf(w, "Access key rotated: %s → %s; old key: **%s**", oldKey, untrusted.Code(shortKey(r.NewKeyID)), untrusted.Markdown(r.OldKeyAction))
+		fmt.Fprintf(w, "Access key rotated: %s → %s; old key: **%s**", oldKey, untrusted.Code(secret.ShortID(r.NewKeyID)), untrusted.Markdown(r.OldKeyAction))
 	}
 	if r.DeletedInactiveKey != "" {
-		fmt.Fprintf(w, "; inactive key %s from an earlier rotation deleted", untrusted.Code(shortKey(r.DeletedInactiveKey)))
+		fmt.Fprintf(w, "; inactive key %s from an earlier rotation deleted", untrusted.Code(secret.ShortID(r.DeletedInactiveKey)))
 	}
 	fmt.Fprint(w, "\n\n")
 }
@@ -154,7 +154,7 @@ func (r *run) reportRotation(rep *Report, sets *credentialSets, res rotation.Res
 	rep.Rotation = &RotationReport{OldKeyID: res.PreviousKeyID, NewKeyID: res.NewKeyID, OldKeyAction: res.OldKeyAction,
 		DeletedInactiveKey: res.DeletedInactiveKey, Stored: len(res.Updated), InDoubt: res.InDoubt, Failed: err != nil}
 	if err == nil {
-		r.log.Infof("Rotated: %d credential set(s) hold the new key %s; the old key %s was %s", len(res.Updated), shortKey(res.NewKeyID), orNone(res.PreviousKeyID), res.OldKeyAction)
+		r.log.Infof("Rotated: %d credential set(s) hold the new key %s; the old key %s was %s", len(res.Updated), secret.ShortID(res.NewKeyID), orNone(res.PreviousKeyID), res.OldKeyAction)
 	}
 }
 
@@ -167,7 +167,7 @@ func shortenKeys(text string, plan rotation.Plan) string {
 	}
 	for _, id := range ids {
 		if len(id) > 4 {
-			text = strings.ReplaceAll(text, id, shortKey(id))
+			text = strings.ReplaceAll(text, id, secret.ShortID(id))
 		}
 	}
 	return text

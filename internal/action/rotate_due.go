@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/rotation"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/secret"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/untrusted"
 )
 
@@ -65,7 +66,7 @@ func (s schedule) outputs() map[string]string {
 // writeNotDue is the summary of a run that found the key not due.
 func (s schedule) writeNotDue(w io.Writer) {
 	fmt.Fprintf(w, "Access key not due until %s: the key %s the sets hold is %s old (rotate-after: %s). Nothing was changed.\n\n",
-		s.next.UTC().Format(time.RFC3339), untrusted.Code(shortKey(s.heldKey)), rotation.Days(s.now.Sub(s.keyCreated)), rotation.Span(s.rotateAfter))
+		s.next.UTC().Format(time.RFC3339), untrusted.Code(secret.ShortID(s.heldKey)), rotation.Days(s.now.Sub(s.keyCreated)), rotation.Span(s.rotateAfter))
 }
 
 // notDue reports a run whose key is not due: every target set is skipped, nothing

@@ -10,6 +10,7 @@ import (
 
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/awskeys"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/rotation"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/secret"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracom"
 )
 
@@ -81,17 +82,17 @@ type loggedKeys struct {
 func (k loggedKeys) Create(ctx context.Context) (rotation.NewKey, error) {
 	key, err := k.Keys.Create(ctx)
 	if err == nil {
-		k.log.Infof("Created the new access key %s", shortKey(key.ID))
+		k.log.Infof("Created the new access key %s", secret.ShortID(key.ID))
 	}
 	return key, err
 }
 
 func (k loggedKeys) WaitUntilWorks(ctx context.Context, key rotation.NewKey) (rotation.Identity, error) {
-	k.log.Infof("Waiting until AWS accepts the new key %s (a new key takes a few seconds to propagate)", shortKey(key.ID))
+	k.log.Infof("Waiting until AWS accepts the new key %s (a new key takes a few seconds to propagate)", secret.ShortID(key.ID))
 	start := time.Now()
 	id, err := k.Keys.WaitUntilWorks(ctx, key)
 	if err == nil {
-		k.log.Infof("The new key %s works (after %s)", shortKey(key.ID), time.Since(start).Round(100*time.Millisecond))
+		k.log.Infof("The new key %s works (after %s)", secret.ShortID(key.ID), time.Since(start).Round(100*time.Millisecond))
 	}
 	return id, err
 }
@@ -142,7 +143,7 @@ func (c *credentialSets) Store(ctx context.Context, id string, key rotation.NewK
 	if err != nil {
 		return time.Time{}, &rotation.OutcomeError{Outcome: soracomOutcome(err), Err: err}
 	}
-	c.log.Infof("Credential set %s: %s with the new key %s", id, stored[0].Operation, shortKey(key.ID))
+	c.log.Infof("Credential set %s: %s with the new key %s", id, stored[0].Operation, secret.ShortID(key.ID))
 	return stored[0].Set.UpdatedAt(), nil
 }
 

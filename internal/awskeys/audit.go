@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/secret"
 )
 
 // Bounds of the retries of an audit's reads. IAM throttles per account and the audit
@@ -73,7 +75,7 @@ func (r *KeyReader) CallerAccount(ctx context.Context) (string, error) {
 func (r *KeyReader) AccessKeyAccount(ctx context.Context, id string) (string, error) {
 	out, err := r.sts.GetAccessKeyInfo(ctx, &sts.GetAccessKeyInfoInput{AccessKeyId: aws.String(id)})
 	if err != nil {
-		return "", fmt.Errorf("sts:GetAccessKeyInfo for %s: %w", ShortID(id), err)
+		return "", fmt.Errorf("sts:GetAccessKeyInfo for %s: %w", secret.ShortID(id), err)
 	}
 	return aws.ToString(out.Account), nil
 }
@@ -82,7 +84,7 @@ func (r *KeyReader) AccessKeyAccount(ctx context.Context, id string) (string, er
 func (r *KeyReader) AccessKeyLastUsed(ctx context.Context, id string) (LastUse, error) {
 	out, err := r.iam.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(id)})
 	if err != nil {
-		return LastUse{}, fmt.Errorf("iam:GetAccessKeyLastUsed for %s: %w", ShortID(id), err)
+		return LastUse{}, fmt.Errorf("iam:GetAccessKeyLastUsed for %s: %w", secret.ShortID(id), err)
 	}
 	use := LastUse{User: aws.ToString(out.UserName)}
 	if u := out.AccessKeyLastUsed; u != nil {

@@ -37,20 +37,11 @@ type KeyMetadata struct {
 // AccessKey is an access key with its secret, as CreateAccessKey returns it once.
 type AccessKey struct {
 	// ID is the access key id. A new key's id is masked in the log as well (it is
-	// half of a credential); messages name it by ShortID.
+	// half of a credential); messages name it by secret.ShortID.
 	ID     string
 	Secret secret.Secret
 	// Created is when IAM created the key; zero for a key the user gave.
 	Created time.Time
-}
-
-// ShortID is how messages name a masked key id: its last four characters, which tell
-// keys apart without revealing the id.
-func ShortID(id string) string {
-	if len(id) <= 4 {
-		return "…" + id
-	}
-	return "…" + id[len(id)-4:]
 }
 
 // IAM manages IAM users' access keys.

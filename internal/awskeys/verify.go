@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 	"github.com/cenkalti/backoff/v5"
+
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/secret"
 )
 
 // DefaultVerifyBudget is how long VerifyKey waits for a new key by default. IAM usually
@@ -39,7 +41,7 @@ func notYetPropagated(code string) bool {
 
 // KeyNotWorkingError is VerifyKey running out of time: STS still refuses the key.
 type KeyNotWorkingError struct {
-	KeyID  string // the key id, shortened (see ShortID)
+	KeyID  string // the key id, shortened (see secret.ShortID)
 	Budget time.Duration
 	Err    error // the last answer
 }
@@ -127,12 +129,12 @@ func verifyKey(parent context.Context, base aws.Config, key AccessKey, budget ti
 	case err == nil:
 		return id, nil
 	case refused != nil:
-		return Identity{}, fmt.Errorf("checking access key %s with sts:GetCallerIdentity: %w", ShortID(key.ID), refused)
+		return Identity{}, fmt.Errorf("checking access key %s with sts:GetCallerIdentity: %w", secret.ShortID(key.ID), refused)
 	case parent.Err() != nil:
 		return Identity{}, parent.Err()
 	}
 	if last == nil {
 		last = err // the very first call ran out of time
 	}
-	return Identity{}, &KeyNotWorkingError{KeyID: ShortID(key.ID), Budget: budget, Err: last}
+	return Identity{}, &KeyNotWorkingError{KeyID: secret.ShortID(key.ID), Budget: budget, Err: last}
 }

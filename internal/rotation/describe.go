@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/secret"
 )
 
 // Describe tells in plain text what executing the plan with the old-key policy old
@@ -45,7 +47,7 @@ func (p Plan) Describe(old OldKeyPolicy) string {
 func (x *execution) splitState(key NewKey) string {
 	rest := x.res.NotUpdated
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: on the new key %s: %s", x.p.keysActive(append(slices.Clone(rest), x.res.InDoubt...)), ShortID(key.ID), listOrNothing(x.res.UpdatedIDs()))
+	fmt.Fprintf(&b, "%s: on the new key %s: %s", x.p.keysActive(append(slices.Clone(rest), x.res.InDoubt...)), secret.ShortID(key.ID), listOrNothing(x.res.UpdatedIDs()))
 	b.WriteString(x.p.whereTheRestAre(rest))
 	for _, id := range x.res.InDoubt {
 		fmt.Fprintf(&b, "; in doubt: credential set %s (the write of the new key was sent but its outcome is unknown, so it holds either the new key or %s)",

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/secret"
 )
 
 // Schedule says whether a rotation is due, and why.
@@ -43,12 +45,12 @@ func (inv Inventory) Due(named []string, after time.Duration, now time.Time) Sch
 	age := now.Sub(s.KeyCreated)
 	if age >= after {
 		s.Due = true
-		s.Reason = fmt.Sprintf("the key %s the sets hold is %s old, rotate-after is %s", ShortID(s.HeldKey), Days(age), Span(after))
+		s.Reason = fmt.Sprintf("the key %s the sets hold is %s old, rotate-after is %s", secret.ShortID(s.HeldKey), Days(age), Span(after))
 		return s
 	}
 	s.NextRotation = s.KeyCreated.Add(after)
 	s.Reason = fmt.Sprintf("the key %s the sets hold is %s old; rotate-after is %s, so the next rotation is due %s",
-		ShortID(s.HeldKey), Days(age), Span(after), s.NextRotation.UTC().Format(time.RFC3339))
+		secret.ShortID(s.HeldKey), Days(age), Span(after), s.NextRotation.UTC().Format(time.RFC3339))
 	for _, k := range inv.active() {
 		if k.ID != s.HeldKey {
 			s.OtherActive = k.ID
@@ -122,11 +124,11 @@ func (inv Inventory) unfit(named []string, held string) string {
 	newest := inv.newestActive()
 	switch {
 	case !ok:
-		return fmt.Sprintf("the key %s the sets hold is not a key of the IAM user (deleted, or another user's)", ShortID(held))
+		return fmt.Sprintf("the key %s the sets hold is not a key of the IAM user (deleted, or another user's)", secret.ShortID(held))
 	case k.Status != Active:
-		return fmt.Sprintf("the key %s the sets hold is inactive", ShortID(held))
+		return fmt.Sprintf("the key %s the sets hold is inactive", secret.ShortID(held))
 	case newest.ID != held:
-		return fmt.Sprintf("the key %s the sets hold is not the user's newest active key (%s is newer)", ShortID(held), ShortID(newest.ID))
+		return fmt.Sprintf("the key %s the sets hold is not the user's newest active key (%s is newer)", secret.ShortID(held), secret.ShortID(newest.ID))
 	}
 	return ""
 }
@@ -154,7 +156,7 @@ func (inv Inventory) whoHoldsWhat(ids []string) string {
 	}
 	parts := make([]string, len(order))
 	for i, k := range order {
-		parts[i] = strings.Join(by[k], ", ") + " on " + ShortID(k)
+		parts[i] = strings.Join(by[k], ", ") + " on " + secret.ShortID(k)
 	}
 	return strings.Join(parts, "; ")
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/secret"
 )
 
 // DefaultGrace is how long clean-up may take once the run is cancelled. The runner
@@ -170,7 +172,7 @@ func (x *execution) create() (NewKey, error) {
 }
 
 func (x *execution) waitUntilWorks(key NewKey) error {
-	step := fmt.Sprintf("wait until the new access key %s works", ShortID(key.ID))
+	step := fmt.Sprintf("wait until the new access key %s works", secret.ShortID(key.ID))
 	err := x.ctx.Err()
 	if err == nil {
 		var id Identity
@@ -253,11 +255,11 @@ func (x *execution) retire(key NewKey) error {
 	// Not Resumable: a new run changes nothing while the user has two active keys, so
 	// the inner error's "run again" advice would mislead.
 	state := fmt.Sprintf("Every planned set (%s) holds the new key %s; the old key %s is still active.",
-		listOrNothing(x.res.UpdatedIDs()), ShortID(key.ID), x.p.Replace)
+		listOrNothing(x.res.UpdatedIDs()), secret.ShortID(key.ID), x.p.Replace)
 	if sent && OutcomeOf(err) == InDoubt {
 		x.res.OldKeyAction = OldKeyUnknown
 		state = fmt.Sprintf("Every planned set (%s) holds the new key %s; the old key %s may be %s or still active (the request got no answer).",
-			listOrNothing(x.res.UpdatedIDs()), ShortID(key.ID), x.p.Replace, done)
+			listOrNothing(x.res.UpdatedIDs()), secret.ShortID(key.ID), x.p.Replace, done)
 	}
 	return &Error{Step: fmt.Sprintf("%s the old access key %s", old, x.p.Replace), Err: err, State: state,
 		Next: fmt.Sprintf("%s the old key %s by hand (IAM console, or aws iam) if it is still active. %s",
@@ -286,7 +288,7 @@ func (x *execution) removeStrays(outcome Outcome) (state string, clean bool) {
 	}
 	deleted, problem := x.watchForStrays(ctx, watchUntil)
 	for _, id := range deleted {
-		state += fmt.Sprintf(" A key the failed request created all the same (%s) was deleted.", ShortID(id))
+		state += fmt.Sprintf(" A key the failed request created all the same (%s) was deleted.", secret.ShortID(id))
 	}
 	switch {
 	case problem != "":
@@ -311,7 +313,7 @@ func (x *execution) watchForStrays(ctx context.Context, until time.Time) (delete
 					continue
 				}
 				if derr := x.keys.Delete(ctx, k.ID); derr != nil {
-					return deleted, fmt.Sprintf("A key the failed request created (%s) could not be deleted: delete it by hand (%v).", ShortID(k.ID), derr)
+					return deleted, fmt.Sprintf("A key the failed request created (%s) could not be deleted: delete it by hand (%v).", secret.ShortID(k.ID), derr)
 				}
 				deleted = append(deleted, k.ID)
 			}
@@ -352,10 +354,10 @@ func (x *execution) rollback(key NewKey) string {
 	defer cancel()
 	if err := x.keys.Delete(ctx, key.ID); err != nil {
 		return fmt.Sprintf("The new access key %s was not used, but deleting it failed (%v): delete it by hand "+
-			"(the newest key of the IAM user). Otherwise %s.", ShortID(key.ID), err, x.before)
+			"(the newest key of the IAM user). Otherwise %s.", secret.ShortID(key.ID), err, x.before)
 	}
 	x.res.NewKeyDeleted = true
-	return fmt.Sprintf("The new access key %s was deleted; %s.", ShortID(key.ID), x.before)
+	return fmt.Sprintf("The new access key %s was deleted; %s.", secret.ShortID(key.ID), x.before)
 }
 
 // cleanupContext is the context clean-up calls run in: detached from the run's

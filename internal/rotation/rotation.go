@@ -142,15 +142,6 @@ func (p OldKeyPolicy) orDefault() OldKeyPolicy {
 	return p
 }
 
-// ShortID is how messages name a key id: its last four characters, which tell keys
-// apart without revealing a masked id.
-func ShortID(id string) string {
-	if len(id) <= 4 {
-		return "…" + id
-	}
-	return "…" + id[len(id)-4:]
-}
-
 const (
 	nothingChanged = "Nothing was changed."
 	runAgain       = "Fix the cause, then run the workflow again."

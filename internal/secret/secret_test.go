@@ -65,3 +65,11 @@ func TestMaskRegistersEveryForm(t *testing.T) {
 		t.Errorf("masked %q", got)
 	}
 }
+
+func TestShortID(t *testing.T) {
+	for id, want := range map[string]string{"AKIAIOSFODNN7EXAMPLE": "…MPLE", "abcd": "…abcd", "": "…"} {
+		if got := ShortID(id); got != want {
+			t.Errorf("ShortID(%q) = %q, want %q", id, got, want)
+		}
+	}
+}
