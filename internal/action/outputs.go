@@ -176,7 +176,8 @@ func (f *fileCommands) AddSummary(markdown string) error {
 		markdown = markdown[:cut] + fmt.Sprintf("\n\n*(summary cut: %d more bytes)*\n", len(markdown)-cut)
 	}
 	if f.summary == "" {
-		_, err := io.WriteString(f.stdout, strings.Join(untrusted.Lines(markdown), "\n"))
+		// A blank line first: the summary follows the log and the outputs.
+		_, err := io.WriteString(f.stdout, "\n"+strings.Join(untrusted.Lines(markdown), "\n"))
 		return err
 	}
 	return appendFile(f.summary, markdown)

@@ -10,6 +10,7 @@ import (
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/awskeys"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/inputs"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracom"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/untrusted"
 )
 
 // register stores the given credentials in every named set.
@@ -34,7 +35,7 @@ func (r *run) register(ctx context.Context) (*Report, error) {
 	defer logout()
 	rep.OperatorID = sess.OperatorID
 
-	r.log.Infof("Content: %s", describeContent(cfg))
+	r.log.Infof("Content: %s", describeContent(cfg, r.log.Quote))
 	if cfg.DryRun {
 		return rep, r.plan(ctx, sess, rep)
 	}
@@ -158,7 +159,7 @@ func (r *run) plan(ctx context.Context, sess *soracom.Session, rep *Report) erro
 		}
 		line := fmt.Sprintf("Dry run: credential set %s would be %s", id, pastTense(would))
 		if exists && set.Type != r.cfg.Type {
-			line += fmt.Sprintf(" (its type changes from %s to %s)", set.Type, r.cfg.Type)
+			line += fmt.Sprintf(" (its type changes from %s to %s)", r.log.Quote(set.Type), r.cfg.Type)
 		}
 		r.log.Infof("%s", line)
 		rep.addPlanned(id, r.cfg.Type, would)
@@ -185,10 +186,12 @@ func pastTense(verb string) string {
 
 // describeContent says what is stored, without secrets: the type's public fields and
 // facts derived from the values (a certificate's subject and expiry), secrets as ***.
-func describeContent(cfg *inputs.Config) string {
+func describeContent(cfg *inputs.Config, quote func(string) string) string {
 	parts := []string{"type " + cfg.Type}
 	for _, it := range cfg.Credentials.Summary() {
-		parts = append(parts, it.Name+" "+it.Value)
+		// Values come from the user's files and certificates: a subject CN may hold a
+		// newline or a workflow command.
+		parts = append(parts, it.Name+" "+quote(it.Value))
 	}
 	return strings.Join(parts, "; ")
 }
@@ -207,6 +210,6 @@ func (r *run) verifyGivenKey(ctx context.Context, rep *Report, keyID string) err
 		return fmt.Errorf("the AWS access key %s does not work, so it was not stored: %w (set verify-aws-key: false to store it anyway)", key.ID, err)
 	}
 	rep.AWSAccountID = id.Account
-	r.log.Infof("AWS access key %s works: %s", key.ID, id.Arn)
+	r.log.Infof("AWS access key %s works: %s", key.ID, untrusted.Text(id.Arn))
 	return nil
 }

@@ -75,7 +75,7 @@ func (r *run) notDue(rep *Report, inv rotation.Inventory, due rotation.Schedule,
 	r.log.Infof("Not due: %s. Nothing was changed.", due.Reason)
 	if due.OtherActive != "" && r.cfg.OldKey != rotation.Keep {
 		r.log.Warningf("IAM user %s also has the active access key %s, which no credential set holds (left by an interrupted rotation?): "+
-			"deactivate it if nothing else uses it", r.cfg.IAMUserName, due.OtherActive)
+			"deactivate it if nothing else uses it", r.cfg.IAMUserName, untrusted.Text(due.OtherActive))
 	}
 	for _, id := range inv.DueTargets(r.cfg.CredentialIDs) {
 		rep.add(id, rotation.AWSCredentials, "skipped", time.Time{})

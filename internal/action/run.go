@@ -11,6 +11,7 @@ import (
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/awskeys"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/inputs"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracom"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/untrusted"
 )
 
 // Env is what a run reads and writes besides the network.
@@ -112,7 +113,7 @@ func (r *run) do(ctx context.Context) (*Report, error) {
 func (r *run) session(ctx context.Context, lifetime time.Duration) (*soracom.Session, func(), error) {
 	opts := []soracom.Option{soracom.WithRetry(r.env.Retry), soracom.WithClock(r.env.Now),
 		soracom.WithRetryNotify(func(op string, err error, wait time.Duration) {
-			r.log.Infof("SORACOM %s failed (%v); retrying in %s", op, unwrapPermanent(err), wait.Round(time.Millisecond))
+			r.log.Infof("SORACOM %s failed (%s); retrying in %s", op, untrusted.Text(unwrapPermanent(err).Error()), wait.Round(time.Millisecond))
 		})}
 	if r.env.HTTPClient != nil {
 		opts = append(opts, soracom.WithHTTPClient(r.env.HTTPClient))
@@ -123,11 +124,11 @@ func (r *run) session(ctx context.Context, lifetime time.Duration) (*soracom.Ses
 	if err != nil {
 		return nil, func() {}, refusedAuthKey(r.cfg.AuthKeyID, err)
 	}
-	who := sess.OperatorID
 	if sess.UserName != "" {
-		who += " as SAM user " + sess.UserName
+		r.log.Infof("Authenticated to operator %s as SAM user %s", untrusted.Text(sess.OperatorID), untrusted.Text(sess.UserName))
+	} else {
+		r.log.Infof("Authenticated to operator %s", untrusted.Text(sess.OperatorID))
 	}
-	r.log.Infof("Authenticated to operator %s", who)
 	logout := func() {
 		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), logoutTimeout)
 		defer cancel()
