@@ -274,3 +274,51 @@ func TestImplausibleServerTimesAreNotPrinted(t *testing.T) {
 		t.Errorf("the far time was printed:\n%s", all)
 	}
 }
+
+// The description input: empty keeps each set's stored description (one list more),
+// "-" clears it, a value replaces it. The round trips are counted with auth and logout.
+func TestDescriptionIsKeptUnlessGiven(t *testing.T) {
+	tests := []struct {
+		name, input string
+		exists      bool
+		want        string
+		trips       []string
+	}{
+		{"empty keeps the stored description", "", true, "from the console",
+			[]string{"POST /v1/auth", "GET /v1/credentials", "PUT /v1/credentials/set-1", "POST /v1/auth/logout"}},
+		{"a value replaces it", "rotated by CI", true, "rotated by CI",
+			[]string{"POST /v1/auth", "PUT /v1/credentials/set-1", "POST /v1/auth/logout"}},
+		{"- clears it", "-", true, "",
+			[]string{"POST /v1/auth", "PUT /v1/credentials/set-1", "POST /v1/auth/logout"}},
+		{"empty on a new set writes none", "", false, "",
+			[]string{"POST /v1/auth", "GET /v1/credentials", "POST /v1/credentials/set-1", "POST /v1/auth/logout"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := soracomtest.Start(t)
+			s.AddAuthKey(authKeyID, authKey)
+			if tt.exists {
+				s.PutCredentialSet(soracomtest.CredentialSet{ID: "set-1", Type: "aws-credentials", Description: "from the console",
+					Credentials: map[string]any{"accessKeyId": "AKIAOLDOLDOLDOLDOLD1", "secretAccessKey": "old"}})
+			}
+			o, _ := registerRun(t, s, map[string]string{inputs.Description: tt.input})
+			if o.code != 0 {
+				t.Fatalf("exit %d\n%s", o.code, o.stdout)
+			}
+			set, _ := s.CredentialSet("set-1")
+			if set.Description != tt.want {
+				t.Errorf("description = %q, want %q", set.Description, tt.want)
+			}
+			if set.Credentials["accessKeyId"] != "AKIAIOSFODNN7EXAMPLE" {
+				t.Errorf("credentials not written")
+			}
+			var trips []string
+			for _, r := range s.Requests() {
+				trips = append(trips, r.Method+" "+r.Path)
+			}
+			if strings.Join(trips, ", ") != strings.Join(tt.trips, ", ") {
+				t.Errorf("round trips %q, want %q", trips, tt.trips)
+			}
+		})
+	}
+}

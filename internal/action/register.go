@@ -39,13 +39,14 @@ func (r *run) register(ctx context.Context) (*Report, error) {
 	if cfg.DryRun {
 		return rep, r.plan(ctx, sess, rep)
 	}
-	// Until the stored description is read back, an empty description input writes an
-	// empty one, as before.
-	desc := ""
+	content := soracom.Content{Type: cfg.Type, Credentials: soracom.Fields(cfg.Credentials.Fields)}
 	if cfg.Description != nil {
-		desc = *cfg.Description
+		content.Description = *cfg.Description
+	} else {
+		// An empty description input keeps what the set holds (say, one written in
+		// the console); a new set gets none.
+		content.KeepDescription = true
 	}
-	content := soracom.Content{Type: cfg.Type, Description: desc, Credentials: soracom.Fields(cfg.Credentials.Fields)}
 	stored, err := sess.StoreAll(ctx, cfg.CredentialIDs, content, cfg.IfExists)
 	for _, s := range stored {
 		typ := cfg.Type

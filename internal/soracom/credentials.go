@@ -77,7 +77,11 @@ func (Fields) GoString() string { return "{…}" }
 type Content struct {
 	Type        string
 	Description string
-	Credentials Fields
+	// KeepDescription leaves an existing set's description as it is (Description then
+	// only goes to new sets). SORACOM does not document what an update without a
+	// description does, so the stored one is read first and written back: one list more.
+	KeepDescription bool
+	Credentials     Fields
 }
 
 type writeBody struct {
@@ -162,6 +166,9 @@ type Stored struct {
 // existence anyway; with Fail nothing is written when any set exists.
 func (s *Session) StoreAll(ctx context.Context, ids []string, c Content, ifExists IfExists) ([]Stored, error) {
 	var done []Stored
+	if ifExists == Update && c.KeepDescription {
+		return s.updateKeepingDescriptions(ctx, ids, c)
+	}
 	if ifExists == Update {
 		for _, id := range ids {
 			set, op, err := s.upsert(ctx, id, c)
@@ -195,6 +202,34 @@ func (s *Session) StoreAll(ctx context.Context, ids []string, c Content, ifExist
 			return done, fmt.Errorf("credential set %s: %w", id, err)
 		}
 		done = append(done, Stored{ID: id, Set: set, Operation: Created})
+	}
+	return done, nil
+}
+
+// updateKeepingDescriptions is StoreAll with Update for content that keeps each set's
+// description: one list tells the descriptions and which sets exist, so an existing set
+// costs a PUT and a missing one a POST.
+func (s *Session) updateKeepingDescriptions(ctx context.Context, ids []string, c Content) ([]Stored, error) {
+	sets, err := s.ListCredentials(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var done []Stored
+	for _, id := range ids {
+		var set CredentialSet
+		op := Created
+		existing, ok := Find(sets, id)
+		if ok {
+			own := c
+			own.Description = existing.Description
+			set, op, err = s.upsert(ctx, id, own)
+		} else {
+			set, err = s.create(ctx, id, c)
+		}
+		if err != nil {
+			return done, fmt.Errorf("credential set %s: %w", id, err)
+		}
+		done = append(done, Stored{ID: id, Set: set, Operation: op})
 	}
 	return done, nil
 }

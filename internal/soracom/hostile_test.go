@@ -256,3 +256,32 @@ func TestMillisRefusesImplausibleTimes(t *testing.T) {
 		}
 	}
 }
+
+// KeepDescription writes each existing set's stored description back; the list that
+// reads it also decides PUT or POST, so it costs one round trip more, not two.
+func TestStoreKeepsEachSetsDescription(t *testing.T) {
+	s := emulator(t)
+	s.PutCredentialSet(soracomtest.CredentialSet{ID: "set-1", Type: "aws-credentials", Description: "one",
+		Credentials: map[string]any{"accessKeyId": "AKIAOLDOLDOLDOLDOLD1", "secretAccessKey": "old"}})
+	s.PutCredentialSet(soracomtest.CredentialSet{ID: "set-2", Type: "aws-credentials", Description: "two",
+		Credentials: map[string]any{"accessKeyId": "AKIAOLDOLDOLDOLDOLD1", "secretAccessKey": "old"}})
+	sess := login(t, s, nil)
+	keep := content
+	keep.Description, keep.KeepDescription = "for new sets", true
+	stored, err := sess.StoreAll(context.Background(), []string{"set-1", "set-2", "set-3"}, keep, soracom.Update)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string]string{"set-1": "one", "set-2": "two", "set-3": "for new sets"} {
+		if set, _ := s.CredentialSet(id); set.Description != want || set.Credentials["secretAccessKey"] != content.Credentials["secretAccessKey"] {
+			t.Errorf("%s: description %q, want %q (or credentials not written)", id, set.Description, want)
+		}
+	}
+	if ops := []soracom.Operation{stored[0].Operation, stored[1].Operation, stored[2].Operation}; ops[0] != soracom.Updated || ops[1] != soracom.Updated || ops[2] != soracom.Created {
+		t.Errorf("operations %v", ops)
+	}
+	want := "POST /v1/auth, GET /v1/credentials, PUT /v1/credentials/set-1, PUT /v1/credentials/set-2, POST /v1/credentials/set-3"
+	if got := strings.Join(trips(s), ", "); got != want {
+		t.Errorf("round trips:\n%s\nwant\n%s", got, want)
+	}
+}

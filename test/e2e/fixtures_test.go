@@ -31,6 +31,9 @@ func registration(t *testing.T, changes map[string]string, opts ...soracomtest.O
 		"aws-access-key-id":     awsKeyID,
 		"aws-secret-access-key": awsSecret,
 		"verify-aws-key":        "false",
+		// A description given takes the PUT-first path (3 round trips when the set
+		// exists); the empty default, which keeps the stored one, is tested apart.
+		"description": "funnel sensors",
 	}
 	for k, v := range changes {
 		in[k] = v
@@ -71,6 +74,7 @@ func newRotationWorld(t *testing.T) *rotationWorld {
 	w.soracom, w.inputs = registration(t, map[string]string{
 		"credential-id": "funnel-aws", "iam-user-name": rotUser, "role-to-assume": rotRole,
 		"aws-access-key-id": "", "aws-secret-access-key": "", "verify-aws-key": "true",
+		"description": "", // a rotation keeps each set's description
 	})
 	// funnel-aws is named; harvest-aws holds the old key too and must move with it;
 	// other-aws holds another key and must be left alone.

@@ -99,6 +99,7 @@ func (b *bench) runOnce(ctx context.Context, t tool, sc scenario) (sample, error
 		e.PutCredentialSet(soracomtest.CredentialSet{
 			ID:          setID,
 			Type:        "aws-credentials",
+			Description: storedDescription,
 			Credentials: map[string]any{"accessKeyId": old.id, "secretAccessKey": old.secret},
 		})
 	}
@@ -114,7 +115,7 @@ func (b *bench) runOnce(ctx context.Context, t tool, sc scenario) (sample, error
 		return sample{}, err
 	}
 	defer os.RemoveAll(home)
-	j := job{endpoint: b.srv.URL(), ca: b.ca, home: home, setID: setID, keyID: key.id, keySecret: key.secret}
+	j := job{endpoint: b.srv.URL(), ca: b.ca, home: home, setID: setID, keyID: key.id, keySecret: key.secret, keepDescription: sc.keepDescription}
 	s, err := runProcess(ctx, t.command(b, j))
 	if err != nil {
 		return sample{}, fmt.Errorf("%s, %s: %w", t.name, sc.name, err)
@@ -126,7 +127,8 @@ func (b *bench) runOnce(ctx context.Context, t tool, sc scenario) (sample, error
 	s.liveTokens = e.LiveSessions() - live
 	set, found := e.CredentialSet(setID)
 	s.stateOK = found && set.Type == "aws-credentials" &&
-		set.Credentials["accessKeyId"] == key.id && set.Credentials["secretAccessKey"] == key.secret
+		set.Credentials["accessKeyId"] == key.id && set.Credentials["secretAccessKey"] == key.secret &&
+		(!sc.keepDescription || set.Description == storedDescription)
 	s.floor = time.Duration(s.conns)*b.opts.connLatency + time.Duration(s.requests)*b.opts.latency
 	if s.ok() {
 		s.floor += sc.serverWait

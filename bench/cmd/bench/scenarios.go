@@ -13,6 +13,9 @@ type scenario struct {
 	label string
 	// exists says whether the set is there (with another key) before the run.
 	exists bool
+	// keepDescription: the set's stored description must survive the run (the
+	// action's empty description input); the scripts cannot do that.
+	keepDescription bool
 	// fault scripts the emulator's answers for the run.
 	fault func(e *soracomtest.Emulator)
 	// serverWait is a wait the server asks for; a client that succeeds cannot avoid it,
@@ -25,12 +28,16 @@ type scenario struct {
 	gapCause string
 }
 
+// storedDescription is the description an existing set holds before a run.
+const storedDescription = "written in the console"
+
 // writes matches every create and update of a set.
 const writes = "* /v1/credentials/*"
 
 func allScenarios() []scenario {
 	return []scenario{
 		{name: "exists", label: "set exists", exists: true, maxRoundTrips: 3},
+		{name: "keep-description", label: "set exists, stored description kept", exists: true, keepDescription: true, maxRoundTrips: 4},
 		{name: "missing", label: "set missing", maxRoundTrips: 4},
 		{
 			name: "429", label: "429 on the write (refresh in 2 s)", exists: true,

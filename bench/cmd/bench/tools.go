@@ -14,6 +14,9 @@ type job struct {
 	setID     string
 	keyID     string
 	keySecret string
+	// keepDescription asks the tool to keep the set's stored description; otherwise it
+	// writes an empty one, as the scripts always do.
+	keepDescription bool
 }
 
 // tool is one way of doing the job: a command and the environment it reads.
@@ -64,6 +67,10 @@ func actionCommand(b *bench, j job) *exec.Cmd {
 		"INPUT_AWS-SECRET-ACCESS-KEY="+j.keySecret,
 		"INPUT_VERIFY-AWS-KEY=false",
 	)
+	if !j.keepDescription {
+		// Write an empty description, as the scripts do: the same job, the same trips.
+		cmd.Env = append(cmd.Env, "INPUT_DESCRIPTION=-")
+	}
 	return cmd
 }
 
