@@ -114,20 +114,35 @@ func Execute(ctx context.Context, keys Keys, sets Sets, p Plan, opt Options) (Re
 	if p.Replace == "" {
 		x.res.OldKeyAction = OldKeyNone
 	}
+	err := x.steps()
+	return x.res, whenCancelled(ctx, err)
+}
+
+func (x *execution) steps() error {
 	if err := x.deleteInactive(); err != nil {
-		return x.res, err
+		return err
 	}
 	key, err := x.create()
 	if err != nil {
-		return x.res, err
+		return err
 	}
 	if err := x.waitUntilWorks(key); err != nil {
-		return x.res, err
+		return err
 	}
 	if err := x.storeAll(key); err != nil {
-		return x.res, err
+		return err
 	}
-	return x.res, x.retire(key)
+	return x.retire(key)
+}
+
+// whenCancelled replaces the advice of a failure that left the starting state when the
+// cause was the job's cancellation: there is no cause to fix.
+func whenCancelled(ctx context.Context, err error) error {
+	var e *Error
+	if ctx.Err() != nil && errors.As(err, &e) && e.Resumable {
+		e.Next = "The job was cancelled: run the workflow again to rotate."
+	}
+	return err
 }
 
 func (x *execution) deleteInactive() error {

@@ -118,8 +118,9 @@ func TestExecute(t *testing.T) {
 		{
 			name: "SIGTERM while CreateAccessKey is in flight: the key IAM makes afterwards is found and deleted",
 			keys: active, sets: twoSetsOnK0, named: []string{"cs-a"},
-			faults:   map[string]fault{"Create": {cancel: true, outcome: rotation.InDoubt, late: true, lateLists: 2}},
-			wantErr:  []string{"could not create a new access key: context canceled", "A key the failed request created all the same (…new1) was deleted."},
+			faults: map[string]fault{"Create": {cancel: true, outcome: rotation.InDoubt, late: true, lateLists: 2}},
+			wantErr: []string{"could not create a new access key: context canceled", "A key the failed request created all the same (…new1) was deleted.",
+				"The job was cancelled: run the workflow again to rotate."},
 			wantKeys: "k0:Active", wantSets: "cs-a=k0 cs-b=k0 other=AKIAFOREIGN", wantNotUpdated: []string{"cs-a", "cs-b"},
 			wantOldKey: rotation.OldKeyStillActive,
 		},

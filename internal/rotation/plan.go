@@ -20,11 +20,11 @@ type Inventory struct {
 func Survey(ctx context.Context, keys Keys, sets Sets) (Inventory, error) {
 	existing, err := keys.List(ctx)
 	if err != nil {
-		return Inventory{}, &Error{Step: "list the IAM user's access keys", Err: err, State: nothingChanged, Next: runAgain, Resumable: true}
+		return Inventory{}, whenCancelled(ctx, &Error{Step: "list the IAM user's access keys", Err: err, State: nothingChanged, Next: runAgain, Resumable: true})
 	}
 	all, err := sets.List(ctx)
 	if err != nil {
-		return Inventory{}, &Error{Step: "list the SORACOM credential sets", Err: err, State: nothingChanged, Next: runAgain, Resumable: true}
+		return Inventory{}, whenCancelled(ctx, &Error{Step: "list the SORACOM credential sets", Err: err, State: nothingChanged, Next: runAgain, Resumable: true})
 	}
 	existing = slices.Clone(existing)
 	slices.SortStableFunc(existing, func(a, b Key) int { return a.Created.Compare(b.Created) })
