@@ -11,8 +11,8 @@
 # `buildah run --isolation chroot` shares the host's network, so the
 # emulator's 127.0.0.1 address is reachable from inside the container.
 #
-# Scenarios: create, update (same id again), a wrong AuthKey (exit 1), and an
-# invalid input (exit 1). Each asserts the exit code and outputs, and that no
+# Scenarios: create, update (same id again), a wrong AuthKey (exit 1), an
+# invalid input (exit 1), and the README's `docker run` example. Each asserts the exit code and outputs, and that no
 # secret appears anywhere but in an ::add-mask:: line. The image itself must
 # hold only the binary and the CA bundle (no shell), the binary must be
 # static, and the ENTRYPOINT absolute with no USER.
@@ -317,6 +317,72 @@ check "invalid: an ::error:: line names if-exists" \
   error_mentions if-exists "$work/invalid"
 no_secret_leaks invalid "$AUTH_KEY" "$AWS_SECRET_1"
 show_on_failure "$before" invalid
+
+# --- the README's Docker example ----------------------------------------------
+# README "Run it anywhere" shows `docker build` and `docker run --rm -e ...`. It
+# runs here as written, through a docker shim: `build` is the image built above
+# from the same Dockerfile, `run` starts it with buildah like run_action does.
+# The shim adds two variables the example cannot know: the emulator's endpoint,
+# and verify-aws-key=false (this test reaches no AWS).
+readme_block() { # readme_block INFO prints the code block marked INFO in "Run it anywhere"
+  awk -v info="$1" '
+    /^## / { in_section = ($0 == "## Run it anywhere") }
+    in_section && $0 == "```" info { in_block = 1; next }
+    in_block && $0 == "```" { exit }
+    in_block { print }' README.md
+}
+docker() {
+  local envs=(-e "SORACOM_ENDPOINT=$endpoint" -e "INPUT_VERIFY-AWS-KEY=false") image ctr rc=0
+  case ${1:-} in
+    build) return 0 ;;
+    run) shift ;;
+    *) echo "docker shim: cannot run 'docker $*'" >&2; return 2 ;;
+  esac
+  while (($#)); do
+    case $1 in
+      --rm) shift ;;
+      -e | --env)
+        # -e NAME=VALUE as it is; -e NAME takes the value from this environment.
+        if [[ $2 == *=* ]]; then envs+=(-e "$2"); elif printenv "$2" >/dev/null; then envs+=(-e "$2=$(printenv "$2")"); fi
+        shift 2 ;;
+      -*) echo "docker shim: unsupported flag $1" >&2; return 2 ;;
+      *) image=$1; shift; break ;;
+    esac
+  done
+  [[ $image == soracom-credentials-action ]] || { echo "docker shim: the example runs image '$image', not the one it builds" >&2; return 2; }
+  ctr=$(bah from --pull-never "$IMAGE")
+  bah run --isolation chroot "${envs[@]}" "$ctr" -- "${entrypoint_argv[@]}" "$@" || rc=$?
+  bah rm "$ctr" >/dev/null
+  return "$rc"
+}
+
+echo "README docker example:"
+before=$failures
+readme_docker=$(readme_block "sh docker")
+check "README has a docker run example" grep -q '^docker run --rm' <<<"$readme_docker"
+mkdir -p "$work/readme-docker"
+DOCKER_AWS_SECRET="ctSecret3$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+rc=0
+(
+  # shellcheck disable=SC2034 # the README's example reads these, through eval
+  SORACOM_AUTH_KEY_ID=$AUTH_KEY_ID SORACOM_AUTH_KEY=$AUTH_KEY
+  # shellcheck disable=SC2034
+
+  NEW_AWS_ACCESS_KEY_ID=AKIAIOSFODNN7CTEST03 NEW_AWS_SECRET_ACCESS_KEY=$DOCKER_AWS_SECRET
+  set -e
+  eval "$readme_docker"
+) >"$work/readme-docker/stdout" 2>"$work/readme-docker/stderr" || rc=$?
+check "readme-docker: exit code 0 (got $rc)" test "$rc" = 0
+check "readme-docker: the set funnel-aws was created" \
+  grep -q 'funnel-aws.*created\|created.*funnel-aws' "$work/readme-docker/stdout"
+for secret in "$AUTH_KEY" "$DOCKER_AWS_SECRET"; do
+  check "readme-docker: ${secret:0:12}… is printed nowhere (no masks are printed outside GitHub)" \
+    absent "$secret" "$work/readme-docker/stdout" "$work/readme-docker/stderr"
+done
+if ((failures > before)); then
+  echo "  --- readme-docker stdout"; sed 's/^/  | /' "$work/readme-docker/stdout"
+  echo "  --- readme-docker stderr"; sed 's/^/  | /' "$work/readme-docker/stderr"
+fi
 
 if ((failures > 0)); then
   echo "container test: $failures check(s) failed"
