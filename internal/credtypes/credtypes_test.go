@@ -125,58 +125,7 @@ func TestParse(t *testing.T) {
 	var cases []parseCase
 	add := func(c ...parseCase) { cases = append(cases, c...) }
 
-	// What every type does, generated from its schema.
-	for _, typ := range credtypes.Types() {
-		s, _ := credtypes.Lookup(typ)
-		valid := credtypestest.Valid(t, typ, now)
-		add(parseCase{name: typ + "/accepts a complete credentials object", typ: typ, raw: valid})
-		if s.OpenFields {
-			continue
-		}
-		var required []string
-		for _, f := range s.Fields {
-			if f.Required {
-				required = append(required, "`"+f.Name+"`")
-			}
-		}
-		for _, f := range s.Fields {
-			if !f.Required {
-				add(parseCase{name: typ + "/accepts the optional `" + f.Name + "` left out", typ: typ, raw: with(valid, f.Name, deleted)})
-				continue
-			}
-			add(
-				parseCase{
-					name: typ + "/refuses a missing `" + f.Name + "`, naming every required field", typ: typ,
-					raw:     with(valid, f.Name, deleted),
-					wantErr: append([]string{"missing field `" + f.Name + "` for type " + typ}, required...),
-				},
-				parseCase{
-					name: typ + "/counts an empty `" + f.Name + "` as missing", typ: typ,
-					raw: with(valid, f.Name, ""), wantErr: []string{"missing field `" + f.Name + "`"},
-				},
-				parseCase{
-					name: typ + "/counts a null `" + f.Name + "` as missing", typ: typ,
-					raw: with(valid, f.Name, nil), wantErr: []string{"missing field `" + f.Name + "`"},
-				},
-				parseCase{
-					name: typ + "/refuses a number in `" + f.Name + "`", typ: typ,
-					raw: with(valid, f.Name, 42.0), wantErr: []string{"field `" + f.Name + "` for type " + typ + " must be", "not a number"},
-				},
-			)
-		}
-		first := s.Fields[0].Name
-		add(
-			parseCase{
-				name: typ + "/suggests `" + first + "` for the misspelt `" + typo(first) + "`", typ: typ,
-				raw:     with(valid, typo(first), "typo-Secret-value", first, deleted),
-				wantErr: []string{"unknown field `" + typo(first) + "` for type " + typ + "; did you mean `" + first + "`?"},
-			},
-			parseCase{
-				name: typ + "/lists its fields for an unknown field that resembles none", typ: typ,
-				raw: with(valid, "zzzzzzzz", "unknown-Secret-value"), wantErr: []string{"unknown field `zzzzzzzz`", "its fields are `" + first + "`"},
-			},
-		)
-	}
+	add(schemaCases(t)...)
 
 	add(
 		parseCase{
@@ -243,8 +192,118 @@ func TestParse(t *testing.T) {
 			name: "aws-credentials/refuses a secretAccessKey with a trailing newline", typ: "aws-credentials",
 			raw: with(aws, "secretAccessKey", aws["secretAccessKey"].(string)+"\n"), wantErr: []string{"`secretAccessKey` for type aws-credentials contains whitespace"},
 		},
+		parseCase{
+			name: "aws-credentials/refuses a secretAccessKey too short to be one", typ: "aws-credentials",
+			raw: with(aws, "secretAccessKey", "abc"), wantErr: []string{"`secretAccessKey` for type aws-credentials is only 3 characters long; an AWS secret access key has 40"},
+		},
+		parseCase{
+			name: "aws-credentials/accepts a secretAccessKey of 16 characters", typ: "aws-credentials",
+			raw: with(aws, "secretAccessKey", "0123456789abcdeF"),
+		},
 	)
 
+	add(roleCases(t)...)
+	add(x509Cases(t)...)
+	add(serviceAccountCases(t)...)
+	add(privateKeyPEMCases(t)...)
+
+	add(
+		parseCase{
+			name: "psk/refuses a key of spaces as missing", typ: "psk",
+			raw: map[string]any{"key": "   "}, wantErr: []string{"missing field `key` for type psk"},
+		},
+		parseCase{
+			name: "psk/sends the key exactly as given, spaces included", typ: "psk",
+			raw: map[string]any{"key": " psk-Secret with spaces "}, check: wantFields(map[string]any{"key": " psk-Secret with spaces "}),
+		},
+		parseCase{
+			name: "username-password-credentials/shows the username in the summary, not the password", typ: "username-password-credentials",
+			raw: credtypestest.Valid(t, "username-password-credentials", now),
+			check: wantSummary(
+				credtypes.SummaryItem{Name: "username", Value: "device-user"},
+				credtypes.SummaryItem{Name: "password", Value: secret.Redacted},
+			),
+		},
+	)
+
+	names := map[string]bool{}
+	for _, c := range cases {
+		if names[c.name] {
+			t.Fatalf("duplicate case name %q", c.name)
+		}
+		names[c.name] = true
+		t.Run(c.name, func(t *testing.T) { runParseCase(t, c) })
+	}
+}
+
+// schemaCases are generated from each type's schema.
+func schemaCases(t *testing.T) []parseCase {
+	var cases []parseCase
+	add := func(c ...parseCase) { cases = append(cases, c...) }
+	for _, typ := range credtypes.Types() {
+		s, _ := credtypes.Lookup(typ)
+		valid := credtypestest.Valid(t, typ, now)
+		add(parseCase{name: typ + "/accepts a complete credentials object", typ: typ, raw: valid})
+		if s.OpenFields {
+			continue
+		}
+		var required []string
+		for _, f := range s.Fields {
+			if f.Required {
+				required = append(required, "`"+f.Name+"`")
+			}
+		}
+		for _, f := range s.Fields {
+			add(fieldCases(typ, f, valid, required)...)
+		}
+		first := s.Fields[0].Name
+		add(
+			parseCase{
+				name: typ + "/suggests `" + first + "` for the misspelt `" + typo(first) + "`", typ: typ,
+				raw:     with(valid, typo(first), "typo-Secret-value", first, deleted),
+				wantErr: []string{"unknown field `" + typo(first) + "` for type " + typ + "; did you mean `" + first + "`?"},
+			},
+			parseCase{
+				name: typ + "/lists its fields for an unknown field that resembles none", typ: typ,
+				raw: with(valid, "zzzzzzzz", "unknown-Secret-value"), wantErr: []string{"unknown field `zzzzzzzz`", "its fields are `" + first + "`"},
+			},
+		)
+	}
+
+	return cases
+}
+
+// fieldCases are what every field of a schema is held to: optional ones may be left
+// out; required ones are refused missing, empty, null or of the wrong kind.
+func fieldCases(typ string, f credtypes.Field, valid map[string]any, required []string) []parseCase {
+	if !f.Required {
+		return []parseCase{{name: typ + "/accepts the optional `" + f.Name + "` left out", typ: typ, raw: with(valid, f.Name, deleted)}}
+	}
+	return []parseCase{
+		parseCase{
+			name: typ + "/refuses a missing `" + f.Name + "`, naming every required field", typ: typ,
+			raw:     with(valid, f.Name, deleted),
+			wantErr: append([]string{"missing field `" + f.Name + "` for type " + typ}, required...),
+		},
+		parseCase{
+			name: typ + "/counts an empty `" + f.Name + "` as missing", typ: typ,
+			raw: with(valid, f.Name, ""), wantErr: []string{"missing field `" + f.Name + "`"},
+		},
+		parseCase{
+			name: typ + "/counts a null `" + f.Name + "` as missing", typ: typ,
+			raw: with(valid, f.Name, nil), wantErr: []string{"missing field `" + f.Name + "`"},
+		},
+		parseCase{
+			name: typ + "/refuses a number in `" + f.Name + "`", typ: typ,
+			raw: with(valid, f.Name, 42.0), wantErr: []string{"field `" + f.Name + "` for type " + typ + " must be", "not a number"},
+		},
+	}
+}
+
+// roleCases hold aws-iam-role-credentials to IAM's role ARN shape.
+func roleCases(t *testing.T) []parseCase {
+	var cases []parseCase
+	add := func(c ...parseCase) { cases = append(cases, c...) }
 	role := credtypestest.Valid(t, "aws-iam-role-credentials", now)
 	for _, arn := range []string{
 		"arn:aws:iam::123456789012:role/SoracomAccess",
@@ -282,74 +341,53 @@ func TestParse(t *testing.T) {
 		name: "aws-iam-role-credentials/sends no externalId when it is empty", typ: "aws-iam-role-credentials",
 		raw: with(role, "externalId", ""), check: wantFields(with(role, "externalId", deleted)),
 	})
+	return cases
+}
 
-	add(x509Cases(t)...)
-	add(serviceAccountCases(t)...)
-	add(privateKeyPEMCases(t)...)
-
-	add(
-		parseCase{
-			name: "psk/refuses a key of spaces as missing", typ: "psk",
-			raw: map[string]any{"key": "   "}, wantErr: []string{"missing field `key` for type psk"},
-		},
-		parseCase{
-			name: "psk/sends the key exactly as given, spaces included", typ: "psk",
-			raw: map[string]any{"key": " psk-Secret with spaces "}, check: wantFields(map[string]any{"key": " psk-Secret with spaces "}),
-		},
-		parseCase{
-			name: "username-password-credentials/shows the username in the summary, not the password", typ: "username-password-credentials",
-			raw: credtypestest.Valid(t, "username-password-credentials", now),
-			check: wantSummary(
-				credtypes.SummaryItem{Name: "username", Value: "device-user"},
-				credtypes.SummaryItem{Name: "password", Value: secret.Redacted},
-			),
-		},
-	)
-
-	names := map[string]bool{}
-	for _, c := range cases {
-		if names[c.name] {
-			t.Fatalf("duplicate case name %q", c.name)
+// runParseCase parses one case and checks it: accepted with no secret printed, or
+// refused with every wanted message and no secret in the error.
+func runParseCase(t *testing.T, c parseCase) {
+	t.Helper()
+	got, err := credtypes.Parse(c.typ, c.raw, now)
+	secrets := maskedForms(c.typ, c.raw)
+	if len(c.wantErr) == 0 {
+		checkAccepted(t, c, got, err, secrets)
+		return
+	}
+	if err == nil {
+		t.Fatalf("Parse succeeded, want an error containing %q", c.wantErr)
+	}
+	for _, want := range c.wantErr {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not contain %q:\n%v", want, err)
 		}
-		names[c.name] = true
-		t.Run(c.name, func(t *testing.T) {
-			got, err := credtypes.Parse(c.typ, c.raw, now)
-			secrets := maskedForms(c.typ, c.raw)
-			if len(c.wantErr) == 0 {
-				if err != nil {
-					t.Fatalf("Parse: %v", err)
-				}
-				if got.Type != c.typ {
-					t.Errorf("Type = %q, want %q", got.Type, c.typ)
-				}
-				for name, v := range got.Fields {
-					if f, _ := credtypes.Lookup(c.typ); !f.OpenFields && credtypes.NonSecret(c.typ, name) {
-						continue
-					}
-					if s, _ := v.(string); !slices.Contains(credtypes.SecretValues(c.typ, c.raw), s) {
-						t.Errorf("the secret field %q is sent in a form SecretValues does not return", name)
-					}
-				}
-				assertNoLeak(t, "the printed credentials", printed(t, got), secrets)
-				if c.check != nil {
-					c.check(t, got)
-				}
-				return
-			}
-			if err == nil {
-				t.Fatalf("Parse succeeded, want an error containing %q", c.wantErr)
-			}
-			for _, want := range c.wantErr {
-				if !strings.Contains(err.Error(), want) {
-					t.Errorf("error does not contain %q:\n%v", want, err)
-				}
-			}
-			var fe *credtypes.FieldError
-			if !errors.As(err, &fe) && !errors.Is(err, credtypes.ErrUnknownType) {
-				t.Errorf("error is neither a *FieldError nor ErrUnknownType: %v", err)
-			}
-			assertNoLeak(t, "the error", err.Error(), secrets)
-		})
+	}
+	var fe *credtypes.FieldError
+	if !errors.As(err, &fe) && !errors.Is(err, credtypes.ErrUnknownType) {
+		t.Errorf("error is neither a *FieldError nor ErrUnknownType: %v", err)
+	}
+	assertNoLeak(t, "the error", err.Error(), secrets)
+}
+
+func checkAccepted(t *testing.T, c parseCase, got credtypes.Credentials, err error, secrets []string) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	if got.Type != c.typ {
+		t.Errorf("Type = %q, want %q", got.Type, c.typ)
+	}
+	for name, v := range got.Fields {
+		if f, _ := credtypes.Lookup(c.typ); !f.OpenFields && credtypes.NonSecret(c.typ, name) {
+			continue
+		}
+		if s, _ := v.(string); !slices.Contains(credtypes.SecretValues(c.typ, c.raw), s) {
+			t.Errorf("the secret field %q is sent in a form SecretValues does not return", name)
+		}
+	}
+	assertNoLeak(t, "the printed credentials", printed(t, got), secrets)
+	if c.check != nil {
+		c.check(t, got)
 	}
 }
 

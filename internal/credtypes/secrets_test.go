@@ -17,36 +17,48 @@ func TestSecretValuesMaskEverySecretFieldAndNoPublicOne(t *testing.T) {
 			got := credtypes.SecretValues(typ, raw)
 			forms := maskedForms(typ, raw)
 			for name, v := range raw {
-				s, isString := v.(string)
-				switch {
-				case !isString:
-				case credtypes.NonSecret(typ, name):
-					if slices.Contains(got, s) {
-						t.Errorf("the public field %q is masked", name)
-					}
-				default:
-					if !slices.Contains(got, s) {
-						t.Errorf("the secret field %q is not masked", name)
-					}
-					// Multi-line values (PEM keys) are masked line by line.
-					for _, line := range strings.Split(s, "\n") {
-						if strings.TrimSpace(line) != "" && !slices.Contains(forms, line) {
-							t.Errorf("line %.12q… of the secret field %q is not masked", line, name)
-						}
-					}
+				if s, isString := v.(string); isString {
+					checkFieldMasking(t, typ, name, s, got, forms)
 				}
 			}
-			c, err := credtypes.Parse(typ, raw, now)
-			if err != nil {
-				t.Fatal(err)
-			}
-			s, _ := credtypes.Lookup(typ)
-			for name, v := range c.Fields {
-				if f, ok := s.Field(name); (ok && f.Secret || s.OpenFields) && !slices.Contains(got, v.(string)) {
-					t.Errorf("the secret field %q is not masked in the form it is sent in", name)
-				}
-			}
+			checkSentFormsMasked(t, typ, raw, got)
 		})
+	}
+}
+
+// checkSentFormsMasked checks that every secret field is masked in the form it is sent
+// in, which may differ from the form it was given in (a normalized PEM value).
+func checkSentFormsMasked(t *testing.T, typ string, raw map[string]any, got []string) {
+	t.Helper()
+	c, err := credtypes.Parse(typ, raw, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := credtypes.Lookup(typ)
+	for name, v := range c.Fields {
+		if f, ok := s.Field(name); (ok && f.Secret || s.OpenFields) && !slices.Contains(got, v.(string)) {
+			t.Errorf("the secret field %q is not masked in the form it is sent in", name)
+		}
+	}
+}
+
+// checkFieldMasking checks one string field: a public one is not masked; a secret one
+// is, and each line of it (the runner masks multi-line values, PEM keys, line by line).
+func checkFieldMasking(t *testing.T, typ, name, v string, got, forms []string) {
+	t.Helper()
+	if credtypes.NonSecret(typ, name) {
+		if slices.Contains(got, v) {
+			t.Errorf("the public field %q is masked", name)
+		}
+		return
+	}
+	if !slices.Contains(got, v) {
+		t.Errorf("the secret field %q is not masked", name)
+	}
+	for _, line := range strings.Split(v, "\n") {
+		if strings.TrimSpace(line) != "" && !slices.Contains(forms, line) {
+			t.Errorf("line %.12q… of the secret field %q is not masked", line, name)
+		}
 	}
 }
 
@@ -65,35 +77,7 @@ func TestSecretValuesMaskAServiceAccountKeyFileInEveryForm(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for what, want := range map[string]any{
-				"the JSON text as sent": c.Fields["credentials"],
-				"private_key":           key["private_key"],
-				"private_key_id":        key["private_key_id"],
-			} {
-				if !slices.Contains(got, want.(string)) {
-					t.Errorf("%s is not masked", what)
-				}
-			}
-			for _, public := range []string{"client_email", "project_id", "type", "token_uri"} {
-				if slices.Contains(got, key[public].(string)) {
-					t.Errorf("the public %s is masked", public)
-				}
-			}
-			for _, v := range got {
-				if strings.TrimSpace(v) == "{" || strings.TrimSpace(v) == "}" {
-					t.Errorf("a lone brace is masked: the runner would hide every brace in the log")
-				}
-			}
-			// Every line of the text a user pastes that holds a secret is covered.
-			forms := maskedForms(typ, raw)
-			for _, line := range strings.Split(string(pretty), "\n") {
-				if !strings.Contains(line, `"private_key`) {
-					continue
-				}
-				if !slices.ContainsFunc(forms, func(f string) bool { return len(f) > 30 && strings.Contains(line, f) }) {
-					t.Errorf("the line %.30q… of the key file is not masked", line)
-				}
-			}
+			checkServiceAccountMasking(t, key, string(pretty), c.Fields["credentials"], got, maskedForms(typ, raw))
 		})
 	}
 }
@@ -153,5 +137,40 @@ func TestSecretValuesMaskWhatCannotBeKnownPublic(t *testing.T) {
 				t.Errorf("SecretValues = %q\nwant %q", got, c.want)
 			}
 		})
+	}
+}
+
+// checkServiceAccountMasking checks the masks of a key file: the text as sent and each
+// secret field, no public field, no lone brace, and every line of the pasted text that
+// holds a secret.
+func checkServiceAccountMasking(t *testing.T, key map[string]any, pretty string, sent any, got, forms []string) {
+	t.Helper()
+	for what, want := range map[string]any{
+		"the JSON text as sent": sent,
+		"private_key":           key["private_key"],
+		"private_key_id":        key["private_key_id"],
+	} {
+		if !slices.Contains(got, want.(string)) {
+			t.Errorf("%s is not masked", what)
+		}
+	}
+	for _, public := range []string{"client_email", "project_id", "type", "token_uri"} {
+		if slices.Contains(got, key[public].(string)) {
+			t.Errorf("the public %s is masked", public)
+		}
+	}
+	for _, v := range got {
+		if strings.TrimSpace(v) == "{" || strings.TrimSpace(v) == "}" {
+			t.Errorf("a lone brace is masked: the runner would hide every brace in the log")
+		}
+	}
+	// Every line of the text a user pastes that holds a secret is covered.
+	for _, line := range strings.Split(pretty, "\n") {
+		if !strings.Contains(line, `"private_key`) {
+			continue
+		}
+		if !slices.ContainsFunc(forms, func(f string) bool { return len(f) > 30 && strings.Contains(line, f) }) {
+			t.Errorf("the line %.30q… of the key file is not masked", line)
+		}
 	}
 }

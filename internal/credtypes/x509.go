@@ -57,7 +57,7 @@ func parseCertificates(s string) ([]*x509.Certificate, error) {
 		}
 		c, err := x509.ParseCertificate(b.Bytes)
 		if err != nil {
-			return nil, fmt.Errorf("PEM block %d is not a valid certificate: %v", i+1, err)
+			return nil, fmt.Errorf("PEM block %d is not a valid certificate: %w", i+1, err)
 		}
 		certs = append(certs, c)
 	}
