@@ -223,12 +223,7 @@ func TestRotationFailurePoints(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			w := newWorld(t)
 			tt.setup(w)
-			names := map[string]string{w.old.ID: "old"}
-			for _, k := range w.acct.Keys(user) {
-				if k.ID != w.old.ID {
-					names[k.ID] = "second"
-				}
-			}
+			names := w.keyNames()
 			o := w.run(t, cmp.Or(tt.keyWait, 5*time.Second))
 			if o.code != tt.wantCode {
 				t.Fatalf("exit %d, want %d\n%s", o.code, tt.wantCode, o.stdout)
@@ -248,6 +243,17 @@ func TestRotationFailurePoints(t *testing.T) {
 			}
 		})
 	}
+}
+
+// keyNames names the user's keys before a run: old, and second for any other.
+func (w *world) keyNames() map[string]string {
+	names := map[string]string{w.old.ID: "old"}
+	for _, k := range w.acct.Keys(user) {
+		if k.ID != w.old.ID {
+			names[k.ID] = "second"
+		}
+	}
+	return names
 }
 
 // endState names the user's keys ("old:Active new:Active", oldest first) and the keys

@@ -95,16 +95,7 @@ func TestRotationSIGTERMAtEachStep(t *testing.T) {
 			if keys != tt.keys || funnel != tt.funnel || harvest != tt.harvest {
 				t.Errorf("IAM keys %s, funnel-aws on %s, harvest-aws on %s; want %s, %s, %s", keys, funnel, harvest, tt.keys, tt.funnel, tt.harvest)
 			}
-			msg := oneError(t, r)
-			for _, s := range tt.errSays {
-				if !strings.Contains(msg, s) {
-					t.Errorf("error does not say %q:\n%s", s, msg)
-				}
-			}
-			checkOperations(t, r, tt.ops)
-			if w.soracom.LiveSessions() != 0 {
-				t.Errorf("the SORACOM token was not revoked")
-			}
+			checkCancelled(t, w, r, tt.errSays, tt.ops)
 		})
 	}
 }
@@ -171,6 +162,22 @@ func (w *rotationWorld) endState(t *testing.T) (keys, funnel, harvest string) {
 		ks = append(ks, names[k.ID]+":"+k.Status)
 	}
 	return strings.Join(ks, " "), names[w.key(t, "funnel-aws")], names[w.key(t, "harvest-aws")]
+}
+
+// checkCancelled checks what a cancelled run says: the error, each set's operation,
+// and that the token was revoked.
+func checkCancelled(t *testing.T, w *rotationWorld, r runResult, errSays []string, ops map[string]string) {
+	t.Helper()
+	msg := oneError(t, r)
+	for _, s := range errSays {
+		if !strings.Contains(msg, s) {
+			t.Errorf("error does not say %q:\n%s", s, msg)
+		}
+	}
+	checkOperations(t, r, ops)
+	if w.soracom.LiveSessions() != 0 {
+		t.Errorf("the SORACOM token was not revoked")
+	}
 }
 
 // checkOperations checks each set's operation in results (unknown where a write is in
