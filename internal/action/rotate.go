@@ -72,9 +72,6 @@ func (r *run) rotate(ctx context.Context) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !cfg.VerifyAWSKey {
-		r.log.Warningf("verify-aws-key is false: the new key is stored without waiting until AWS accepts it, so consumers may fail for a few seconds")
-	}
 	keys := loggedKeys{log: r.log, Keys: iamKeys{iam: awskeys.NewIAM(awsCfg, r.log), user: cfg.IAMUserName,
 		config: awsCfg, budget: r.env.KeyWait, verify: cfg.VerifyAWSKey}}
 
@@ -108,18 +105,12 @@ func (r *run) rotate(ctx context.Context) (*Report, error) {
 	r.log.Infof("Rotation plan for IAM user %s:\n%s", cfg.IAMUserName, strings.TrimRight(plan.Describe(old), "\n"))
 	rep.PreviousAWSAccessKeyID = plan.Replace
 	if cfg.DryRun {
-		for _, t := range plan.Targets {
-			would := "update"
-			if !t.Exists {
-				would = "create"
-			}
-			rep.addPlanned(t.ID, rotation.AWSCredentials, would)
-		}
-		rep.Rotation = &RotationReport{OldKeyID: plan.Replace, Plan: shortenKeys(plan.Describe(old), plan), Schedule: sched}
-		r.log.Infof("Dry run: nothing was changed in IAM or SORACOM")
+		r.dryRun(rep, plan, sched)
 		return rep, nil
 	}
-
+	if !cfg.VerifyAWSKey {
+		r.log.Warningf("verify-aws-key is false: the new key is stored without waiting until AWS accepts it, so consumers may fail for a few seconds")
+	}
 	res, err := rotation.Execute(ctx, keys, sets, plan, rotation.Options{OldKey: old, Grace: r.env.Grace})
 	r.reportRotation(rep, sets, res, err)
 	if res.Rotated() {
@@ -127,6 +118,19 @@ func (r *run) rotate(ctx context.Context) (*Report, error) {
 	}
 	rep.Rotation.Schedule = sched
 	return rep, err
+}
+
+// dryRun reports the plan as what a real run would do.
+func (r *run) dryRun(rep *Report, plan rotation.Plan, sched schedule) {
+	for _, t := range plan.Targets {
+		would := "update"
+		if !t.Exists {
+			would = "create"
+		}
+		rep.addPlanned(t.ID, rotation.AWSCredentials, would)
+	}
+	rep.Rotation = &RotationReport{OldKeyID: plan.Replace, Plan: shortenKeys(plan.Describe(r.cfg.OldKey), plan), Schedule: sched}
+	r.log.Infof("Dry run: nothing was changed in IAM or SORACOM")
 }
 
 // reportRotation puts what a rotation did into the report: every planned set with what
