@@ -76,7 +76,7 @@ func Run(ctx context.Context, env Env) int {
 		report.Failure = msg
 	}
 	if werr := r.publish(report); werr != nil {
-		msg = strings.TrimSpace(msg + "; writing outputs: " + werr.Error())
+		msg = strings.TrimPrefix(strings.TrimSpace(msg+"; writing outputs: "+werr.Error()), "; ")
 	}
 	if msg != "" {
 		log.Errorf("%s", msg)
