@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/soracom-credentials-action/soracom-credentials-action/internal/localrun"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracomtest"
 )
 
 // playAll plays every scene into a buffer and returns the demo, still running, and what
@@ -30,7 +30,7 @@ func playAll(t *testing.T) (*demo, string) {
 
 func TestDemoShowsNoSecretAndNoRunnerProtocol(t *testing.T) {
 	d, out := playAll(t)
-	secrets := append([]string{localrun.DemoAuthKey, exampleSecret, "secret-not-the-right-one", d.emu.OIDC.RequestToken()}, d.secrets...)
+	secrets := append([]string{soracomtest.DemoAuthKey, exampleSecret, "secret-not-the-right-one", d.emu.OIDC.RequestToken()}, d.secrets...)
 	secrets = append(secrets, d.emu.OIDC.Issued()...)
 	secrets = append(secrets, d.emu.AWS.SessionSecrets()...)
 	var created int
@@ -78,6 +78,14 @@ func TestDemoPlaysRegistrationAndRotationAsAWorkflowLogShowsThem(t *testing.T) {
 	}
 	if n := strings.Count(out, "━━━ Step "); n != 7 {
 		t.Errorf("%d steps, want 7", n)
+	}
+	// The next scheduled run finds the new key too young and changes nothing.
+	steps := strings.Split(out, "━━━ Step ")
+	if len(steps) == 8 {
+		next, state := steps[6], func(step string) string { _, after, _ := strings.Cut(step, "State afterwards:"); return after }
+		if !regexp.MustCompile(`(?m)^  operation +skipped$`).MatchString(next) || state(next) != state(steps[5]) {
+			t.Errorf("the next scheduled run is not a no-op:\n%s", next)
+		}
 	}
 	// The failed rotation leaves every set working: one on the new key, one on the old,
 	// both keys active, as its error says.

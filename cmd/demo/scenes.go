@@ -6,7 +6,6 @@ import (
 
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/awstest"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/inputs"
-	"github.com/soracom-credentials-action/soracom-credentials-action/internal/localrun"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracomtest"
 )
 
@@ -39,8 +38,8 @@ type scene struct {
 func (d *demo) registration() []input {
 	return []input{
 		{inputs.CredentialID, registeredSet},
-		{inputs.AuthKeyID, localrun.DemoAuthKeyID},
-		{inputs.AuthKey, localrun.DemoAuthKey},
+		{inputs.AuthKeyID, soracomtest.DemoAuthKeyID},
+		{inputs.AuthKey, soracomtest.DemoAuthKey},
 		{inputs.Endpoint, d.emu.SORACOM.URL()},
 		{inputs.AWSAccessKeyID, exampleKeyID},
 		{inputs.AWSSecretAccessKey, exampleSecret},
@@ -54,8 +53,8 @@ func (d *demo) rotation(extra ...input) []input {
 		{inputs.CredentialID, funnelSet},
 		{inputs.IAMUserName, rotatedUser},
 		{inputs.RoleToAssume, rotatorRole},
-		{inputs.AuthKeyID, localrun.DemoAuthKeyID},
-		{inputs.AuthKey, localrun.DemoAuthKey},
+		{inputs.AuthKeyID, soracomtest.DemoAuthKeyID},
+		{inputs.AuthKey, soracomtest.DemoAuthKey},
 		{inputs.Endpoint, d.emu.SORACOM.URL()},
 	}, extra...)
 }
@@ -85,7 +84,7 @@ func (d *demo) scenes() []scene {
 		{title: "A wrong AuthKey fails clearly, and changes nothing", with: with(reg, input{inputs.AuthKey, "secret-not-the-right-one"})},
 		{title: "Scheduled rotation: a new key for " + rotatedUser + ", stored in every set that held the old one",
 			before: d.seedRotation, with: d.rotation(input{inputs.RotateAfter, "12h"}), after: d.showState},
-		{title: "The next scheduled run, minutes later (rotate-after: 12h)",
+		{title: "The next scheduled run, minutes later: the key is not due (rotate-after: 12h), nothing changes",
 			with: d.rotation(input{inputs.RotateAfter, "12h"}), after: d.showState},
 		{title: "A rotation that fails halfway: SORACOM refuses to update " + harvestSet,
 			before: d.refuseHarvestUpdate, with: d.rotation(), after: d.showState},

@@ -55,8 +55,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("soracom-emulator", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", soracomtest.DefaultAddr, "address to listen on")
-	keyID := fs.String("auth-key-id", "keyId-demo", "auth key ID to accept")
-	key := fs.String("auth-key", "secret-demo", "auth key to accept")
+	keyID := fs.String("auth-key-id", soracomtest.DemoAuthKeyID, "auth key ID to accept")
+	key := fs.String("auth-key", soracomtest.DemoAuthKey, "auth key to accept")
 	useTLS := fs.Bool("tls", false, "serve HTTPS with a certificate from a fresh CA")
 	var certHosts listFlag
 	fs.Var(&certHosts, "cert-host", "extra host name or IP for the TLS certificate (repeatable, or comma-separated)")

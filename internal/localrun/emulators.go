@@ -13,12 +13,6 @@ import (
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracomtest"
 )
 
-// The AuthKey the emulators accept without being told, the same as cmd/soracom-emulator's.
-const (
-	DemoAuthKeyID = "keyId-demo"
-	DemoAuthKey   = "secret-demo"
-)
-
 // adminUser is the IAM user whose key stands for the job's ambient AWS credentials.
 const adminUser = "local-admin"
 
@@ -40,7 +34,7 @@ func StartEmulators() (*Emulators, error) {
 	if err != nil {
 		return nil, fmt.Errorf("starting the SORACOM emulator: %w", err)
 	}
-	srv.AddAuthKey(DemoAuthKeyID, DemoAuthKey)
+	srv.AddAuthKey(soracomtest.DemoAuthKeyID, soracomtest.DemoAuthKey)
 	sc := &scope{}
 	e := &Emulators{SORACOM: srv, AWS: awstest.NewAccount(sc), OIDC: awstest.NewOIDC(sc), scope: sc}
 	e.Admin = e.AWS.AddKey(adminUser, awstest.Active)
@@ -110,6 +104,9 @@ func withEmulators(r *runSetup) (stop func(), notes []string, err error) {
 	r.vars[inputs.EnvName(inputs.Endpoint)] = e.SORACOM.URL()
 	notes = append(notes, "SORACOM emulator at "+e.SORACOM.URL()+"; AWS STS and IAM fakes on loopback: nothing leaves this machine")
 	notes = append(notes, authKey(e, r))
+	if r.value(inputs.AuditInput) == "true" {
+		return e.Close, append(notes, auditWorld(e)), nil
+	}
 	if _, ok := r.given(inputs.DryRun); !ok {
 		r.vars[inputs.EnvName(inputs.DryRun)] = "true"
 		notes = append(notes, "dry run: nothing is changed, not even in the emulator (add --dry-run=false to let it change the emulator)")
@@ -126,9 +123,9 @@ func authKey(e *Emulators, r *runSetup) string {
 		e.SORACOM.AddAuthKey(id, key)
 		return "the emulator accepts the AuthKey given"
 	}
-	r.vars[inputs.EnvName(inputs.AuthKeyID)] = DemoAuthKeyID
-	r.vars[inputs.EnvName(inputs.AuthKey)] = DemoAuthKey
-	return "AuthKey: the demo one, " + DemoAuthKeyID
+	r.vars[inputs.EnvName(inputs.AuthKeyID)] = soracomtest.DemoAuthKeyID
+	r.vars[inputs.EnvName(inputs.AuthKey)] = soracomtest.DemoAuthKey
+	return "AuthKey: the demo one, " + soracomtest.DemoAuthKeyID
 }
 
 // awsSide gives the run AWS keys the fakes know: for a rotation, the IAM user with an
@@ -156,6 +153,15 @@ func awsSide(e *Emulators, r *runSetup) []string {
 	r.vars[inputs.EnvName(inputs.AWSAccessKeyID)] = k.ID
 	r.vars[inputs.EnvName(inputs.AWSSecretAccessKey)] = k.Secret
 	return []string{"AWS key to register: a new key of IAM user funnel in the fake account"}
+}
+
+// auditWorld gives the health report something to look at: a set holding an active key
+// of the fake account.
+func auditWorld(e *Emulators) string {
+	k := e.AWS.AddKey("funnel", awstest.Active)
+	e.SORACOM.PutCredentialSet(soracomtest.CredentialSet{ID: "funnel-aws", Type: "aws-credentials",
+		Credentials: map[string]any{"accessKeyId": k.ID, "secretAccessKey": k.Secret}})
+	return "set funnel-aws holds an active key of IAM user funnel in the fake account"
 }
 
 func rotationWorld(e *Emulators, r *runSetup, user string) []string {

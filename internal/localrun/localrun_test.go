@@ -181,7 +181,7 @@ func TestEmulatorRunIsADryRunByDefaultAndSaysSo(t *testing.T) {
 	if !outputRow("operation", "planned").MatchString(out) {
 		t.Errorf("no planned operation in the outputs:\n%s", out)
 	}
-	if protocol.MatchString(out) || strings.Contains(out, DemoAuthKey) {
+	if protocol.MatchString(out) || strings.Contains(out, soracomtest.DemoAuthKey) {
 		t.Errorf("the rendered log shows the runner protocol or the AuthKey:\n%s", out)
 	}
 }
@@ -240,5 +240,12 @@ func TestOnATerminalOutsideGitHubTheLogIsRendered(t *testing.T) {
 	code, out, _ = run(t, env, true, "--view=raw")
 	if code != 0 || strings.Contains(out, "Outputs:") {
 		t.Errorf("--view=raw rendered anyway:\n%s", out)
+	}
+}
+
+func TestEmulatorGivesTheHealthReportASetToAudit(t *testing.T) {
+	code, out, errOut := run(t, nil, false, "--emulator", "--view=github", "--audit")
+	if code != 0 || !outputRow("broken-count", "0").MatchString(out) || strings.Contains(errOut, "dry run") {
+		t.Errorf("exit %d\n%s\n%s", code, out, errOut)
 	}
 }

@@ -33,6 +33,11 @@ const (
 	DefaultOperatorID = "OP0012345678"
 	// DefaultUserName is the SAM user AddAuthKey registers a key for.
 	DefaultUserName = "soracom-credentials-action"
+	// DemoAuthKeyID and DemoAuthKey are the AuthKey the local emulators accept without
+	// being told (cmd/soracom-emulator, the demo, the local runner's --emulator). They
+	// open nothing but an emulator, which is why the README may print them.
+	DemoAuthKeyID = "keyId-demo"
+	DemoAuthKey   = "secret-demo"
 	// DefaultTokenTimeout is what /v1/auth uses when tokenTimeoutSeconds is absent.
 	DefaultTokenTimeout = 86400 * time.Second
 	// MinTokenTimeoutSeconds and MaxTokenTimeoutSeconds bound tokenTimeoutSeconds, as
