@@ -37,15 +37,23 @@ func FuzzLog(f *testing.F) {
 			} else if untrusted.IsCommand(line) {
 				t.Fatalf("forged command %q", line)
 			}
-			for _, s := range logSecrets {
-				for _, form := range untrusted.Forms(s) {
-					if len(form) >= 8 && strings.Contains(line, form[:8]) {
-						t.Fatalf("printed the start of %q: %q", form, line)
-					}
-				}
+			if start := secretStart(line); start != "" {
+				t.Fatalf("printed the start of a secret %q: %q", start, line)
 			}
 		}
 	})
+}
+
+// secretStart returns the first 8 bytes of a form of a logSecrets value found in line.
+func secretStart(line string) string {
+	for _, s := range logSecrets {
+		for _, form := range untrusted.Forms(s) {
+			if len(form) >= 8 && strings.Contains(line, form[:8]) {
+				return form[:8]
+			}
+		}
+	}
+	return ""
 }
 
 // unescapeData undoes the runner's escaping of a command's data.
