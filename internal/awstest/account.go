@@ -17,6 +17,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -380,81 +381,111 @@ var actions = map[string][]string{
 
 var errInvalidToken = &apiError{403, "InvalidClientTokenId", "The security token included in the request is invalid."}
 
+// awsService is one fake endpoint: its name, API version and XML namespace.
+type awsService struct{ name, version, ns string }
+
 func (a *Account) handler(service string) http.Handler {
-	version, ns := "2011-06-15", "https://sts.amazonaws.com/doc/2011-06-15/"
+	svc := awsService{service, "2011-06-15", "https://sts.amazonaws.com/doc/2011-06-15/"}
 	if service == "iam" {
-		version, ns = "2010-05-08", "https://iam.amazonaws.com/doc/2010-05-08/"
+		svc.version, svc.ns = "2010-05-08", "https://iam.amazonaws.com/doc/2010-05-08/"
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		params, _ := url.ParseQuery(string(body))
-		action := params.Get("Action")
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { a.serve(svc, w, r) })
+}
 
-		a.mu.Lock()
-		latency := a.latency
-		a.mu.Unlock()
-		if latency > 0 {
-			select {
-			case <-time.After(latency):
-			case <-r.Context().Done():
-				return
-			}
-		}
-
-		a.mu.Lock()
-		defer a.mu.Unlock()
-		rid := a.nextRequestID()
-		logged := Request{Service: service, Action: action, Params: redact(params)}
-		result, aerr := func() (string, *apiError) {
-			if r.Method != http.MethodPost || action == "" {
-				return "", errorf(400, "MissingAction", "Missing Action")
-			}
-			if params.Get("Version") != version || !slices.Contains(actions[service], action) {
-				return "", errorf(400, "InvalidAction", "Could not find operation %s for version %s", action, params.Get("Version"))
-			}
-			var caller *principal
-			if auth := r.Header.Get("Authorization"); auth != "" {
-				logged.Caller = credentialKeyID(auth)
-				p, err := a.authenticateLocked(r, body, service)
-				if err != nil {
-					return "", err
-				}
-				caller = p
-				logged.CallerArn = p.arn
-				p.lastUsed, p.lastService, p.lastUsedRegion = time.Now().UTC().Truncate(time.Second), service, signingRegion(auth)
-			} else if !(service == "sts" && action == "AssumeRoleWithWebIdentity") {
-				return "", errorf(403, "MissingAuthenticationToken", "Request is missing Authentication Token")
-			}
-			if a.denied[action] {
-				return "", errorf(403, "AccessDenied", "User: %s is not authorized to perform: %s:%s", logged.CallerArn, service, action)
-			}
-			f, faulted := a.takeFaultLocked(action)
-			if faulted && !f.AfterHandling {
-				return "", &apiError{f.Status, f.Code, f.Message}
-			}
-			var result string
-			var err *apiError
-			if service == "sts" {
-				result, err = a.stsLocked(action, params, caller)
-			} else {
-				result, err = a.iamLocked(action, params, caller)
-			}
-			if faulted {
-				return "", &apiError{f.Status, f.Code, f.Message}
-			}
-			return result, err
-		}()
-		if aerr != nil {
-			logged.Error = aerr.code
-			a.requests = append(a.requests, logged)
-			writeXML(w, aerr.status, rid, fmt.Sprintf(`<ErrorResponse xmlns="%s"><Error><Type>Sender</Type><Code>%s</Code><Message>%s</Message></Error><RequestId>%s</RequestId></ErrorResponse>`,
-				ns, esc(aerr.code), esc(aerr.message), rid))
-			return
-		}
+// serve answers one Query API call the way AWS does: an XML result or an XML error,
+// each with a request id, and logs it.
+func (a *Account) serve(svc awsService, w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	params, _ := url.ParseQuery(string(body))
+	action := params.Get("Action")
+	if !a.holdAnswer(r) {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	rid := a.nextRequestID()
+	logged := Request{Service: svc.name, Action: action, Params: redact(params)}
+	result, aerr := a.callLocked(svc, r, body, params, &logged)
+	if aerr != nil {
+		logged.Error = aerr.code
 		a.requests = append(a.requests, logged)
-		writeXML(w, http.StatusOK, rid, fmt.Sprintf(`<%sResponse xmlns="%s">%s<ResponseMetadata><RequestId>%s</RequestId></ResponseMetadata></%sResponse>`,
-			action, ns, result, rid, action))
-	})
+		writeXML(w, aerr.status, rid, fmt.Sprintf(`<ErrorResponse xmlns="%s"><Error><Type>Sender</Type><Code>%s</Code><Message>%s</Message></Error><RequestId>%s</RequestId></ErrorResponse>`,
+			svc.ns, esc(aerr.code), esc(aerr.message), rid))
+		return
+	}
+	a.requests = append(a.requests, logged)
+	writeXML(w, http.StatusOK, rid, fmt.Sprintf(`<%sResponse xmlns="%s">%s<ResponseMetadata><RequestId>%s</RequestId></ResponseMetadata></%sResponse>`,
+		action, svc.ns, result, rid, action))
+}
+
+// holdAnswer holds the answer for the account's latency; false when the client gave up
+// meanwhile.
+func (a *Account) holdAnswer(r *http.Request) bool {
+	a.mu.Lock()
+	latency := a.latency
+	a.mu.Unlock()
+	if latency <= 0 {
+		return true
+	}
+	select {
+	case <-time.After(latency):
+		return true
+	case <-r.Context().Done():
+		return false
+	}
+}
+
+// callLocked checks the call (action, version, signature, denial), applies an injected
+// fault and runs the action.
+func (a *Account) callLocked(svc awsService, r *http.Request, body []byte, params url.Values, logged *Request) (string, *apiError) {
+	action := params.Get("Action")
+	if r.Method != http.MethodPost || action == "" {
+		return "", errorf(400, "MissingAction", "Missing Action")
+	}
+	if params.Get("Version") != svc.version || !slices.Contains(actions[svc.name], action) {
+		return "", errorf(400, "InvalidAction", "Could not find operation %s for version %s", action, params.Get("Version"))
+	}
+	caller, aerr := a.callerLocked(svc.name, action, r, body, logged)
+	if aerr != nil {
+		return "", aerr
+	}
+	if a.denied[action] {
+		return "", errorf(403, "AccessDenied", "User: %s is not authorized to perform: %s:%s", logged.CallerArn, svc.name, action)
+	}
+	f, faulted := a.takeFaultLocked(action)
+	if faulted && !f.AfterHandling {
+		return "", &apiError{f.Status, f.Code, f.Message}
+	}
+	var result string
+	if svc.name == "sts" {
+		result, aerr = a.stsLocked(action, params, caller)
+	} else {
+		result, aerr = a.iamLocked(action, params, caller)
+	}
+	if faulted {
+		return "", &apiError{f.Status, f.Code, f.Message}
+	}
+	return result, aerr
+}
+
+// callerLocked authenticates the call's signature and records the key's last use;
+// only AssumeRoleWithWebIdentity may come unsigned (nil caller).
+func (a *Account) callerLocked(service, action string, r *http.Request, body []byte, logged *Request) (*principal, *apiError) {
+	auth := r.Header.Get("Authorization")
+	if auth == "" {
+		if service == "sts" && action == "AssumeRoleWithWebIdentity" {
+			return nil, nil
+		}
+		return nil, errorf(403, "MissingAuthenticationToken", "Request is missing Authentication Token")
+	}
+	logged.Caller = credentialKeyID(auth)
+	p, aerr := a.authenticateLocked(r, body, service)
+	if aerr != nil {
+		return nil, aerr
+	}
+	logged.CallerArn = p.arn
+	p.lastUsed, p.lastService, p.lastUsedRegion = time.Now().UTC().Truncate(time.Second), service, signingRegion(auth)
+	return p, nil
 }
 
 func (a *Account) takeFaultLocked(action string) (Fault, bool) {
@@ -565,7 +596,7 @@ func (a *Account) assumeRoleLocked(params url.Values) (string, *apiError) {
 	}
 	claims, err := trust.Issuer.Verify(token)
 	switch {
-	case err == errExpired:
+	case errors.Is(err, errExpired):
 		return "", errorf(400, "ExpiredTokenException", "Token expired")
 	case err != nil:
 		return "", errorf(400, "InvalidIdentityToken", "Couldn't verify the token: %v", err)
