@@ -196,8 +196,9 @@ func (x *execution) waitUntilWorks(key NewKey) error {
 			return nil
 		}
 	}
-	return &Error{Step: step, Err: err, State: x.rollback(key),
-		Next: "Run the workflow again; if it keeps failing, check that STS is reachable from the runner.", Resumable: true}
+	state := x.rollback(key)
+	return &Error{Step: step, Err: err, State: state,
+		Next: "Run the workflow again; if it keeps failing, check that STS is reachable from the runner.", Resumable: x.res.NewKeyDeleted}
 }
 
 // storeAll stores the new key in every planned set, in order, and stops at the first
@@ -241,8 +242,9 @@ func (x *execution) storeFailed(key NewKey, t Target, err error, outcome Outcome
 		x.res.NotUpdated = without(x.res.NotUpdated, t.ID)
 	}
 	if outcome != InDoubt && len(x.res.Updated) == 0 {
-		return &Error{Step: step, Err: err, State: x.rollback(key),
-			Next: "Fix the cause (SORACOM credentials and permissions, the set id), then run the workflow again.", Resumable: true}
+		state := x.rollback(key)
+		return &Error{Step: step, Err: err, State: state,
+			Next: "Fix the cause (SORACOM credentials and permissions, the set id), then run the workflow again.", Resumable: x.res.NewKeyDeleted}
 	}
 	return &Error{Step: step, Err: err, State: x.splitState(key), Next: x.finishByHand()}
 }

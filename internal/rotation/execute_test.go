@@ -170,9 +170,10 @@ func TestExecute(t *testing.T) {
 		{
 			name: "a rollback that fails too says to delete the new key by hand",
 			keys: active, sets: twoSetsOnK0, named: []string{"cs-a"},
-			faults:   map[string]fault{"WaitUntilWorks": answered(errors.New("timeout")), "Delete new1": answered(errors.New("ServiceUnavailable"))},
-			wantErr:  []string{"was not used, but deleting it failed", "delete it by hand", "Otherwise every credential set still holds"},
-			wantKeys: "k0:Active new1:Active", wantSets: "cs-a=k0 cs-b=k0 other=AKIAFOREIGN", wantNotUpdated: []string{"cs-a", "cs-b"},
+			faults:       map[string]fault{"WaitUntilWorks": answered(errors.New("timeout")), "Delete new1": answered(errors.New("ServiceUnavailable"))},
+			wantErr:      []string{"was not used, but deleting it failed", "delete it by hand", "Otherwise every credential set still holds"},
+			notResumable: true,
+			wantKeys:     "k0:Active new1:Active", wantSets: "cs-a=k0 cs-b=k0 other=AKIAFOREIGN", wantNotUpdated: []string{"cs-a", "cs-b"},
 			wantOldKey: rotation.OldKeyStillActive,
 		},
 
@@ -342,6 +343,7 @@ type executeCase struct {
 	wantOldKey     string
 	wantNewDeleted bool
 	wantNoCreate   bool
+	notResumable   bool // the failure left something for a person to clean up
 }
 
 // check compares the end state and the Result with the row's.
@@ -364,6 +366,10 @@ func (tt executeCase) check(t *testing.T, w *world, res rotation.Result, err err
 	}
 	if created := slices.Contains(w.calls, "Create"); created == tt.wantNoCreate {
 		t.Errorf("CreateAccessKey called: %v", created)
+	}
+	var rerr *rotation.Error
+	if errors.As(err, &rerr) && len(tt.wantUpdated)+len(tt.wantInDoubt) == 0 && rerr.Resumable == tt.notResumable {
+		t.Errorf("Resumable = %v after a failure that left the starting state (or not)", rerr.Resumable)
 	}
 	if err == nil && res.Account != "123456789012" {
 		t.Errorf("account = %q", res.Account)
