@@ -3,7 +3,14 @@ package action_test
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
+	"math/big"
 	"os"
 	"path/filepath"
 	"slices"
@@ -352,4 +359,51 @@ func TestAuditNeutralizesWhatSORACOMSends(t *testing.T) {
 	if strings.Contains(o.summary, "<img") || strings.Contains(o.summary, "forged|") {
 		t.Errorf("the summary renders the set id as markup:\n%s", o.summary)
 	}
+}
+
+func TestAuditReadsCertificatesFromTheList(t *testing.T) {
+	w := newAuditWorld(t)
+	for id, notAfter := range map[string]time.Time{
+		"expired": time.Now().Add(-time.Hour), "expiring": time.Now().Add(10 * 24 * time.Hour), "fresh": time.Now().Add(300 * 24 * time.Hour),
+	} {
+		w.soracom.PutCredentialSet(soracomtest.CredentialSet{ID: id, Type: "x509", LastUsed: time.Now().Add(-time.Hour),
+			Credentials: map[string]any{"cert": selfSigned(t, notAfter), "key": "private-key-never-returned"}})
+	}
+	w.inputs[inputs.ExpiryWarning] = "2w"
+	o := w.run(t)
+	if got := o.checks(); !slices.Equal(got, []string{"expired cert-expired", "expiring cert-expiring"}) {
+		t.Errorf("findings = %q\n%s", got, o.stdout)
+	}
+	for _, f := range o.findings {
+		if !strings.Contains(f.Message, "renew") {
+			t.Errorf("%s does not say what to do: %q", f.Check, f.Message)
+		}
+	}
+}
+
+func TestAuditThatFailsBeforeTheChecksSaysWhyInTheSummary(t *testing.T) {
+	w := newAuditWorld(t)
+	w.inputs[inputs.AuthKey] = "secret-wrong-wrong-wrong"
+	o := w.run(t)
+	if o.code != 1 || !strings.Contains(o.summary, "health report") || !strings.Contains(o.summary, "CAUTION") {
+		t.Errorf("exit %d, summary:\n%s", o.code, o.summary)
+	}
+	if _, ok := o.outs["broken-count"]; ok {
+		t.Errorf("broken-count set though nothing was checked: %q", o.outputs)
+	}
+}
+
+func selfSigned(t *testing.T, notAfter time.Time) string {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "device-1"},
+		NotBefore: notAfter.Add(-400 * 24 * time.Hour), NotAfter: notAfter}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
 }
