@@ -12,6 +12,7 @@ import (
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/awskeys"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/inputs"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracom"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/untrusted"
 )
 
 // AuditReport is what a health report found, for the annotations, outputs and summary.
@@ -156,20 +157,20 @@ func (r *run) annotate(a *AuditReport) {
 		r.log.Errorf("%s", deniedMessage(a.Denied, a.Account))
 	}
 	if a.IAMSkipped != "" && a.IAMFailure {
-		r.log.Errorf("IAM checks skipped: %s", fromOutside(a.IAMSkipped))
+		r.log.Errorf("IAM checks skipped: %s", untrusted.OneLine(a.IAMSkipped))
 	} else if a.IAMSkipped != "" {
-		r.log.Noticef("IAM checks skipped (the SORACOM-side checks ran): %s", fromOutside(a.IAMSkipped))
+		r.log.Noticef("IAM checks skipped (the SORACOM-side checks ran): %s", untrusted.OneLine(a.IAMSkipped))
 	}
 	for _, note := range a.Notes {
-		r.log.Warningf("%s", fromOutside(note))
+		r.log.Warningf("%s", untrusted.OneLine(note))
 	}
 	for _, row := range a.Rows {
 		var broken []string
 		for _, f := range row.Findings {
-			msg := subject(f) + ": " + fromOutside(f.Message)
+			msg := subject(f) + ": " + untrusted.OneLine(f.Message)
 			switch {
 			case f.Severity == audit.Broken:
-				broken = append(broken, fromOutside(f.Message))
+				broken = append(broken, untrusted.OneLine(f.Message))
 			case f.Severity == audit.Warning:
 				r.log.Warningf("%s", msg)
 			case f.Severity == audit.Unknown && !slices.Contains(a.Denied, f.Permission):
@@ -191,9 +192,9 @@ func (r *run) annotate(a *AuditReport) {
 // subject names what a finding is about: its set, or for an orphan key the key.
 func subject(f audit.Finding) string {
 	if f.CredentialID == "" {
-		return fmt.Sprintf("Access key %s of IAM user %s", audit.Last4(f.AccessKeyID), fromOutside(f.UserName))
+		return fmt.Sprintf("Access key %s of IAM user %s", audit.Last4(f.AccessKeyID), untrusted.OneLine(f.UserName))
 	}
-	return "Credential set " + fromOutside(f.CredentialID)
+	return "Credential set " + untrusted.OneLine(f.CredentialID)
 }
 
 func deniedMessage(perms []string, account string) string {
@@ -229,7 +230,7 @@ func (r *run) auditOutputs(rep *Report) error {
 	a := rep.Audit
 	findings := a.Findings()
 	for i := range findings {
-		findings[i].Message = fromOutside(findings[i].Message)
+		findings[i].Message = untrusted.Clip(untrusted.OneLine(findings[i].Message), 1000)
 	}
 	b, err := json.Marshal(findings)
 	if err != nil {

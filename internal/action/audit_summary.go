@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/audit"
-	"github.com/soracom-credentials-action/soracom-credentials-action/internal/untrusted"
 )
 
 // auditSummary renders the health report: what kept checks from running, a table of the
@@ -16,26 +15,26 @@ func (r *run) auditSummary(rep *Report) string {
 	var b strings.Builder
 	b.WriteString("### SORACOM credential sets: health report\n\n")
 	if rep.Failure != "" {
-		fmt.Fprintf(&b, "> [!CAUTION]\n> %s\n\n", cell(rep.Failure))
+		fmt.Fprintf(&b, "> [!CAUTION]\n%s\n\n", r.log.MarkdownBlock(rep.Failure, "> "))
 	}
 	a := rep.Audit
 	if a == nil {
 		return b.String()
 	}
 	if len(a.Denied) > 0 {
-		fmt.Fprintf(&b, "> [!CAUTION]\n> %s\n\n", cell(deniedMessage(a.Denied, a.Account)))
+		fmt.Fprintf(&b, "> [!CAUTION]\n%s\n\n", r.log.MarkdownBlock(deniedMessage(a.Denied, a.Account), "> "))
 	}
 	if a.IAMSkipped != "" {
-		fmt.Fprintf(&b, "> [!NOTE]\n> IAM checks skipped, the SORACOM-side checks ran: %s\n\n", cell(a.IAMSkipped))
+		fmt.Fprintf(&b, "> [!NOTE]\n%s\n\n", r.log.MarkdownBlock("IAM checks skipped, the SORACOM-side checks ran: "+a.IAMSkipped, "> "))
 	}
 	for _, note := range a.Notes {
-		fmt.Fprintf(&b, "> [!WARNING]\n> %s\n\n", cell(note))
+		fmt.Fprintf(&b, "> [!WARNING]\n%s\n\n", r.log.MarkdownBlock(note, "> "))
 	}
 	b.WriteString("| Set | Type | Key | IAM user | Key status | Key age | Last used in AWS | Last used by SORACOM | Findings |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|\n")
 	now := r.env.Now()
 	for _, row := range a.Rows {
-		fmt.Fprintf(&b, "| %s |\n", strings.Join(rowCells(row, now), " | "))
+		fmt.Fprintf(&b, "| %s |\n", strings.Join(r.rowCells(row, now), " | "))
 	}
 	b.WriteString("\n")
 	var tally []string
@@ -48,33 +47,34 @@ func (r *run) auditSummary(rep *Report) string {
 	}
 	fmt.Fprintf(&b, "%s — %d set(s) audited", strings.Join(tally, " · "), a.Sets)
 	if rep.OperatorID != "" {
-		fmt.Fprintf(&b, " · operator %s", cell(rep.OperatorID))
+		fmt.Fprintf(&b, " · operator %s", r.log.Code(rep.OperatorID))
 	}
 	if a.Account != "" {
-		fmt.Fprintf(&b, " · AWS account %s", cell(a.Account))
+		fmt.Fprintf(&b, " · AWS account %s", r.log.Code(a.Account))
 	}
 	b.WriteString("\n")
 	return b.String()
 }
 
-func rowCells(row audit.Row, now time.Time) []string {
+// rowCells renders a row's cells; every value from SORACOM or AWS goes through the Log.
+func (r *run) rowCells(row audit.Row, now time.Time) []string {
 	set, soracomUse := "—", "—"
 	if row.Set.ID != "" {
-		set, soracomUse = cell(row.Set.ID), "never"
+		set, soracomUse = r.log.Code(row.Set.ID), "never"
 		if !row.Set.LastUsed.IsZero() {
 			soracomUse = row.Set.LastUsed.UTC().Format("2006-01-02")
 		}
 	}
 	key, user, status, age, awsUse := "—", "—", "—", "—", "—"
 	if k := row.Key; k != nil {
-		key, status = audit.Last4(k.ID), cell(k.Status)
+		key, status = r.log.Code(audit.Last4(k.ID)), r.log.Markdown(k.Status)
 		if k.User != "" {
-			user = cell(k.User)
+			user = r.log.Code(k.User)
 		}
 		if !k.Created.IsZero() {
 			age = fmt.Sprintf("%d d", int(now.Sub(k.Created)/(24*time.Hour)))
 		}
-		awsUse = lastUseCell(k)
+		awsUse = r.lastUseCell(k)
 	}
 	var findings []string
 	for _, f := range row.Findings {
@@ -87,29 +87,15 @@ func rowCells(row audit.Row, now time.Time) []string {
 	if len(findings) == 0 {
 		findings = []string{"ok"}
 	}
-	return []string{set, cell(row.Set.Type), key, user, status, age, awsUse, soracomUse, strings.Join(findings, ", ")}
+	return []string{set, r.log.Markdown(row.Set.Type), key, user, status, age, awsUse, soracomUse, strings.Join(findings, ", ")}
 }
 
-func lastUseCell(k *audit.KeyFacts) string {
+func (r *run) lastUseCell(k *audit.KeyFacts) string {
 	switch {
 	case !k.LastUsedKnown:
 		return "—"
 	case k.LastUsed.IsZero():
 		return "never"
 	}
-	return fmt.Sprintf("%s (%s)", k.LastUsed.UTC().Format("2006-01-02"), cell(k.LastUsedService))
+	return fmt.Sprintf("%s (%s)", k.LastUsed.UTC().Format("2006-01-02"), r.log.Markdown(k.LastUsedService))
 }
-
-// fromOutside makes text from outside (set ids from SORACOM, user and service names from
-// AWS, error answers) safe for one log line or annotation: no control characters (a
-// newline could start a workflow command), and a bounded length.
-//
-// The Log and the summary then hide secrets in it (starts of them included, so the cut
-// here cannot leave one) and keep any line from starting a command.
-func fromOutside(s string) string {
-	return untrusted.Clip(untrusted.OneLine(s), 1000)
-}
-
-// cell renders untrusted text inert in Markdown: no HTML, links, emphasis or table
-// breaks, on one line.
-func cell(s string) string { return untrusted.Markdown(fromOutside(s)) }
