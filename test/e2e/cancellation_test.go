@@ -178,6 +178,25 @@ func checkCancelled(t *testing.T, w *rotationWorld, r runResult, errSays []strin
 	if w.soracom.LiveSessions() != 0 {
 		t.Errorf("the SORACOM token was not revoked")
 	}
+	onlyOwnCommands(t, r.stdout)
+}
+
+// onlyOwnCommands checks that every line the runner would parse as a workflow command
+// is one the action writes.
+func onlyOwnCommands(t *testing.T, stdout string) {
+	t.Helper()
+	for _, l := range strings.Split(stdout, "\n") {
+		if !strings.HasPrefix(l, "::") {
+			continue
+		}
+		name, _, _ := strings.Cut(strings.TrimPrefix(l, "::"), "::")
+		name, _, _ = strings.Cut(name, " ")
+		switch name {
+		case "add-mask", "error", "warning", "notice", "debug", "group", "endgroup":
+		default:
+			t.Errorf("a log line is a workflow command the action does not write: %q", l)
+		}
+	}
 }
 
 // checkOperations checks each set's operation in results (unknown where a write is in
