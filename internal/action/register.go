@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/awskeys"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/credtypes"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/inputs"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracom"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/untrusted"
@@ -22,7 +23,7 @@ func (r *run) register(ctx context.Context) (*Report, error) {
 	}
 	rep := &Report{DryRun: cfg.DryRun, CertificateNotAfter: cfg.Credentials.CertificateNotAfter}
 	keyID, _ := cfg.Credentials.Fields["accessKeyId"].(string)
-	if cfg.Type == "aws-credentials" && cfg.VerifyAWSKey {
+	if cfg.Type == credtypes.AWSCredentials && cfg.VerifyAWSKey {
 		if err := r.verifyGivenKey(ctx, rep, keyID); err != nil {
 			return nil, err
 		}
@@ -56,7 +57,7 @@ func (r *run) register(ctx context.Context) (*Report, error) {
 		}
 		rep.add(s.ID, typ, string(s.Operation), s.Set.UpdatedAt())
 		r.log.Infof("Credential set %s: %s", s.ID, s.Operation)
-		if s.Operation != soracom.Skipped && cfg.Type == "aws-credentials" {
+		if s.Operation != soracom.Skipped && cfg.Type == credtypes.AWSCredentials {
 			// The output names the key a set now holds: only once one does.
 			rep.AWSAccessKeyID = keyID
 		}

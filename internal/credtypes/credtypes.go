@@ -57,6 +57,10 @@ func (s Schema) FieldNames(requiredOnly bool) []string {
 	return names
 }
 
+// AWSCredentials is the type that holds an IAM user's access key: the type a key given
+// in aws-access-key-id is stored as, and the only one a rotation writes.
+const AWSCredentials = "aws-credentials"
+
 // plain, secretField and optional are shorthands that keep the schema table readable.
 func plain(name string) Field       { return Field{Name: name, Required: true} }
 func secretField(name string) Field { return Field{Name: name, Secret: true, Required: true} }
@@ -67,7 +71,7 @@ func optional(f Field) Field        { f.Required = false; return f }
 func schemas() []Schema {
 	return []Schema{
 		{Type: "api-token-credentials", Fields: []Field{secretField("token")}},
-		{Type: "aws-credentials", Fields: []Field{plain("accessKeyId"), secretField("secretAccessKey")}},
+		{Type: AWSCredentials, Fields: []Field{plain("accessKeyId"), secretField("secretAccessKey")}},
 		// SORACOM's example sends externalId, but an IAM role's trust policy need not
 		// demand one, so it is optional; when given it is secret because it is what
 		// guards the role against the confused-deputy problem.

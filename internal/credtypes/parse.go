@@ -109,7 +109,7 @@ func Parse(typ string, raw map[string]any, now time.Time) (Credentials, error) {
 // have it.
 func validator(typ string) func(*parser) {
 	switch typ {
-	case "aws-credentials":
+	case AWSCredentials:
 		return checkAWSKey
 	case "aws-iam-role-credentials":
 		return checkRoleARN

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/credtypes"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracom"
 )
 
@@ -63,7 +64,7 @@ const (
 // Only the endpoints the mode uses are checked: STS when a key is verified, assumed or
 // audited, IAM when keys are managed or audited, the OIDC URL when a role is assumed.
 func checkOtherEndpoints(getenv Getenv, c *Config, p *problems) {
-	usesSTS := c.Mode != Register || (c.Type == "aws-credentials" && c.VerifyAWSKey)
+	usesSTS := c.Mode != Register || (c.Type == credtypes.AWSCredentials && c.VerifyAWSKey)
 	usesIAM := c.Mode != Register
 	var names []string
 	if (usesSTS || usesIAM) && !strings.EqualFold(strings.TrimSpace(getenv(envIgnoreAWSEndpoints)), "true") {

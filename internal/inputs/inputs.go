@@ -210,7 +210,7 @@ func checkRotation(c *Config, src *sources, p *problems) {
 		list := strings.Join(conflicts, " and ")
 		p.addf("%s rotates the user's access key and stores the new one, so %s must not be set; remove %s, or remove %s to register given credentials", IAMUserName, list, list, IAMUserName)
 	}
-	if c.Type != "aws-credentials" {
+	if c.Type != credtypes.AWSCredentials {
 		p.addf("%s stores an access key, which needs %s aws-credentials, not %q", IAMUserName, CredentialType, c.Type)
 	}
 	if c.IfExists != soracom.Update {

@@ -3,6 +3,8 @@
 // before any problem is reported.
 package inputs
 
+import "github.com/soracom-credentials-action/soracom-credentials-action/internal/credtypes"
+
 // Every input of action.yml, in one place. The runner passes each as INPUT_<NAME> with
 // the name upper-cased and hyphens kept.
 const (
@@ -51,7 +53,7 @@ type Spec struct {
 // when run by hand with only some INPUT_ variables set.
 var Specs = []Spec{
 	{Name: CredentialID},
-	{Name: CredentialType, Default: "aws-credentials"},
+	{Name: CredentialType, Default: credtypes.AWSCredentials},
 	{Name: Description},
 	{Name: AuthKeyID, Required: true},
 	{Name: AuthKey, Required: true, Secret: true},

@@ -176,7 +176,7 @@ func registration(c *Config, s *sources, now time.Time, p *problems) credtypes.C
 }
 
 func nothingToStore(typ string, p *problems) {
-	if typ == "aws-credentials" {
+	if typ == credtypes.AWSCredentials {
 		p.addf("nothing to store: set %s and %s, or %s, or %s to rotate a key", AWSAccessKeyID, AWSSecretAccessKey, Credentials, IAMUserName)
 		return
 	}
@@ -187,7 +187,7 @@ func nothingToStore(typ string, p *problems) {
 // names, and reports whether they can be stored.
 func checkKeyInputs(keyID string, awsSecret secret.Secret, typ string, typeKnown bool, p *problems) bool {
 	before := len(*p)
-	if typeKnown && typ != "aws-credentials" {
+	if typeKnown && typ != credtypes.AWSCredentials {
 		p.addf("%s and %s fill an aws-credentials set; for %s %q give %s", AWSAccessKeyID, AWSSecretAccessKey, CredentialType, typ, Credentials)
 	}
 	switch {
