@@ -50,63 +50,55 @@ func (l *listFlag) Set(v string) error {
 	return nil
 }
 
-// run serves until ctx ends; main wires it to the signals, tests cancel it.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// settings are the command line's.
+type settings struct {
+	addr, keyID, key, caOut string
+	useTLS, logRequests     bool
+	certHosts               listFlag
+	latency, connLatency    time.Duration
+}
+
+func parseFlags(args []string, stderr io.Writer) (settings, error) {
+	var s settings
 	fs := flag.NewFlagSet("soracom-emulator", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	addr := fs.String("addr", soracomtest.DefaultAddr, "address to listen on")
-	keyID := fs.String("auth-key-id", soracomtest.DemoAuthKeyID, "auth key ID to accept")
-	key := fs.String("auth-key", soracomtest.DemoAuthKey, "auth key to accept")
-	useTLS := fs.Bool("tls", false, "serve HTTPS with a certificate from a fresh CA")
-	var certHosts listFlag
-	fs.Var(&certHosts, "cert-host", "extra host name or IP for the TLS certificate (repeatable, or comma-separated)")
-	caOut := fs.String("ca-out", "", "file to write the CA certificate (PEM) to, with -tls")
-	latency := fs.Duration("latency", 0, "delay before answering each request")
-	connLatency := fs.Duration("conn-latency", 0, "delay for each new connection")
-	logRequests := fs.Bool("log", false, "print each request to stderr, secrets redacted")
+	fs.StringVar(&s.addr, "addr", soracomtest.DefaultAddr, "address to listen on")
+	fs.StringVar(&s.keyID, "auth-key-id", soracomtest.DemoAuthKeyID, "auth key ID to accept")
+	fs.StringVar(&s.key, "auth-key", soracomtest.DemoAuthKey, "auth key to accept")
+	fs.BoolVar(&s.useTLS, "tls", false, "serve HTTPS with a certificate from a fresh CA")
+	fs.Var(&s.certHosts, "cert-host", "extra host name or IP for the TLS certificate (repeatable, or comma-separated)")
+	fs.StringVar(&s.caOut, "ca-out", "", "file to write the CA certificate (PEM) to, with -tls")
+	fs.DurationVar(&s.latency, "latency", 0, "delay before answering each request")
+	fs.DurationVar(&s.connLatency, "conn-latency", 0, "delay for each new connection")
+	fs.BoolVar(&s.logRequests, "log", false, "print each request to stderr, secrets redacted")
 	if err := fs.Parse(args); err != nil {
-		return err
+		return s, err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments: %q", fs.Args())
+	switch {
+	case fs.NArg() > 0:
+		return s, fmt.Errorf("unexpected arguments: %q", fs.Args())
+	case s.caOut != "" && !s.useTLS:
+		return s, errors.New("-ca-out needs -tls")
+	case len(s.certHosts) > 0 && !s.useTLS:
+		return s, errors.New("-cert-host needs -tls")
 	}
-	if *caOut != "" && !*useTLS {
-		return errors.New("-ca-out needs -tls")
-	}
-	if len(certHosts) > 0 && !*useTLS {
-		return errors.New("-cert-host needs -tls")
-	}
-	if host, _, err := net.SplitHostPort(*addr); err == nil {
-		if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-			fmt.Fprintf(stderr, "soracom-emulator: warning: %s is not a loopback address; anyone who can reach it can use the demo auth key\n", *addr)
-		}
-	}
+	return s, nil
+}
 
-	opts := []soracomtest.Option{
-		soracomtest.WithAddr(*addr),
-		soracomtest.WithLatency(*latency),
-		soracomtest.WithConnLatency(*connLatency),
-		soracomtest.WithCertHosts(certHosts...),
-	}
-	if *logRequests {
-		opts = append(opts, soracomtest.WithRequestObserver(func(r soracomtest.Request) {
-			fmt.Fprintln(stderr, describe(r))
-		}))
-	}
-	start := soracomtest.StartServer
-	if *useTLS {
-		start = soracomtest.StartTLSServer
-	}
-	srv, err := start(opts...)
+// run serves until ctx ends; main wires it to the signals, tests cancel it.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	s, err := parseFlags(args, stderr)
 	if err != nil {
 		return err
 	}
-	srv.AddAuthKey(*keyID, *key)
-	if *caOut != "" {
-		if err := os.WriteFile(*caOut, srv.CACertPEM(), 0o644); err != nil {
-			_ = srv.Close()
-			return fmt.Errorf("write CA certificate: %w", err)
+	if host, _, err := net.SplitHostPort(s.addr); err == nil {
+		if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			fmt.Fprintf(stderr, "soracom-emulator: warning: %s is not a loopback address; anyone who can reach it can use the demo auth key\n", s.addr)
 		}
+	}
+	srv, err := startEmulator(s, stderr)
+	if err != nil {
+		return err
 	}
 	if _, err := fmt.Fprintln(stdout, srv.URL()); err != nil {
 		_ = srv.Close()
@@ -117,6 +109,37 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	return srv.Shutdown(shutdownCtx)
+}
+
+// startEmulator starts the emulator as s says, with its AuthKey and CA file in place.
+func startEmulator(s settings, stderr io.Writer) (*soracomtest.Server, error) {
+	opts := []soracomtest.Option{
+		soracomtest.WithAddr(s.addr),
+		soracomtest.WithLatency(s.latency),
+		soracomtest.WithConnLatency(s.connLatency),
+		soracomtest.WithCertHosts(s.certHosts...),
+	}
+	if s.logRequests {
+		opts = append(opts, soracomtest.WithRequestObserver(func(r soracomtest.Request) {
+			fmt.Fprintln(stderr, describe(r))
+		}))
+	}
+	start := soracomtest.StartServer
+	if s.useTLS {
+		start = soracomtest.StartTLSServer
+	}
+	srv, err := start(opts...)
+	if err != nil {
+		return nil, err
+	}
+	srv.AddAuthKey(s.keyID, s.key)
+	if s.caOut != "" {
+		if err := os.WriteFile(s.caOut, srv.CACertPEM(), 0o644); err != nil {
+			_ = srv.Close()
+			return nil, fmt.Errorf("write CA certificate: %w", err)
+		}
+	}
+	return srv, nil
 }
 
 // redacted replaces secret values in printed requests.

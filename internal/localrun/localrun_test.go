@@ -206,7 +206,7 @@ func TestEmulatorAcceptsTheAuthKeyGiven(t *testing.T) {
 }
 
 // registrationEnv is what GitHub's runner would set for a registration against srv.
-func registrationEnv(t *testing.T, srv *soracomtest.Server) map[string]string {
+func registrationEnv(srv *soracomtest.Server) map[string]string {
 	srv.AddAuthKey("keyId-local", "secret-local-0123456789")
 	return map[string]string{
 		"INPUT_CREDENTIAL-ID": "local-aws", "INPUT_SORACOM-AUTH-KEY-ID": "keyId-local",
@@ -217,7 +217,7 @@ func registrationEnv(t *testing.T, srv *soracomtest.Server) map[string]string {
 }
 
 func TestWithoutArgumentsTheActionRunsAsOnTheRunner(t *testing.T) {
-	env := registrationEnv(t, soracomtest.Start(t))
+	env := registrationEnv(soracomtest.Start(t))
 	env["GITHUB_ACTIONS"] = "true"
 	env["GITHUB_OUTPUT"] = filepath.Join(t.TempDir(), "out")
 	for _, terminal := range []bool{false, true} {
@@ -229,7 +229,7 @@ func TestWithoutArgumentsTheActionRunsAsOnTheRunner(t *testing.T) {
 }
 
 func TestOnATerminalOutsideGitHubTheLogIsRendered(t *testing.T) {
-	env := registrationEnv(t, soracomtest.Start(t))
+	env := registrationEnv(soracomtest.Start(t))
 	code, out, _ := run(t, env, true)
 	if code != 0 || protocol.MatchString(out) || strings.Contains(out, "secret-local-0123456789") {
 		t.Fatalf("exit %d; want a rendered log:\n%s", code, out)
