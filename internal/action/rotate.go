@@ -43,6 +43,9 @@ func (r *RotationReport) writeSummary(w io.Writer) {
 		fmt.Fprintf(w, "Rotation plan:\n\n%s\n", markdownList(r.Plan))
 		return
 	}
+	if !r.Failed && r.NewKeyID == "" {
+		return // stopped before the rotation began; the failure says why
+	}
 	oldKey := "none"
 	if r.OldKeyID != "" {
 		oldKey = untrusted.Code(secret.ShortID(r.OldKeyID))
@@ -82,7 +85,8 @@ func (r *run) rotate(ctx context.Context) (*Report, error) {
 		return nil, err
 	}
 	defer logout()
-	rep := &Report{DryRun: cfg.DryRun, OperatorID: sess.OperatorID}
+	// A run that stops before rotating still says rotated: false.
+	rep := &Report{DryRun: cfg.DryRun, OperatorID: sess.OperatorID, Rotation: &RotationReport{}}
 	sets := &credentialSets{log: r.log, sess: sess, description: cfg.Description}
 
 	inv, err := rotation.Survey(ctx, keys, sets)
@@ -91,6 +95,7 @@ func (r *run) rotate(ctx context.Context) (*Report, error) {
 	}
 	due := inv.Due(cfg.CredentialIDs, cfg.RotateAfter, r.env.Now())
 	sched := newSchedule(due, cfg.RotateAfter, r.env.Now())
+	rep.Rotation.Schedule = sched
 	if !due.Due {
 		return r.notDue(rep, inv, due, sched), nil
 	}

@@ -163,3 +163,20 @@ func lineStarting(text, prefix string) string {
 	}
 	return line
 }
+
+func TestRotationStoppedBeforeRotatingSaysRotatedFalse(t *testing.T) {
+	w := newWorld(t)
+	w.ageKey(t, 12)
+	w.acct.AddKey(user, awstest.Active) // two active keys: a person must decide
+	w.inputs[inputs.RotateAfter] = "30d"
+	o := w.run(t, 5*time.Second)
+	if o.code != 1 {
+		t.Fatalf("exit %d\n%s", o.code, o.stdout)
+	}
+	if output(o, "rotated") != "false" || output(o, "key-age-days") != "12" {
+		t.Errorf("outputs:\n%s", o.outputs)
+	}
+	if strings.Contains(o.summary, "Access key rotated") || strings.Contains(o.summary, "Rotation incomplete") {
+		t.Errorf("summary claims a rotation:\n%s", o.summary)
+	}
+}
