@@ -12,8 +12,8 @@ import (
 
 // DefaultGrace is how long clean-up may take once the run is cancelled. The runner
 // kills a cancelled action about 10 s after its first signal (2.5 s after SIGTERM), and
-// the SORACOM token must still be revoked after the clean-up.
-const DefaultGrace = 4 * time.Second
+// the SORACOM token must still be revoked (within 5 s) after the clean-up.
+const DefaultGrace = 3 * time.Second
 
 // cleanupTimeout bounds the clean-up calls after a failure that was no cancellation.
 const cleanupTimeout = 30 * time.Second
