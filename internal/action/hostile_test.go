@@ -218,29 +218,36 @@ func TestUnansweredWriteIsReportedUnknown(t *testing.T) {
 			if o.code != 1 {
 				t.Fatalf("exit %d\n%s", o.code, o.stdout)
 			}
-			got := map[string]string{}
-			for _, r := range results {
-				got[r.CredentialID] = r.Operation
-			}
-			if got["set-1"] != "updated" || got["set-2"] != "unknown" || got["set-3"] != "" {
-				t.Errorf("results = %v, want set-1 updated, set-2 unknown, set-3 absent", got)
-			}
-			msg := errorLine(t, o)
-			if !strings.Contains(msg, "set-2 was changed is unknown") || !strings.Contains(msg, "not changed: set-3") {
-				t.Errorf("error does not say which set is in doubt: %s", msg)
-			}
-			if !strings.Contains(o.summary, "| `set-2`") {
-				t.Errorf("summary has no row for set-2:\n%s", o.summary)
-			}
-			for _, line := range strings.Split(o.summary, "\n") {
-				if strings.HasPrefix(line, "| `set-2`") && (!strings.Contains(line, "unknown") || strings.Contains(line, "not changed")) {
-					t.Errorf("summary row of set-2 does not say unknown: %s", line)
-				}
-			}
+			checkSet2Unknown(t, o, results)
 			if n := s.LiveSessions(); n != 0 {
 				t.Errorf("%d sessions left alive", n)
 			}
 		})
+	}
+}
+
+// checkSet2Unknown checks a run over set-1, set-2 and set-3 whose write to set-2 is in
+// doubt: set-1 updated, set-2 unknown (results, summary, error), set-3 not changed.
+func checkSet2Unknown(t *testing.T, o outcome, results []action.SetResult) {
+	t.Helper()
+	got := map[string]string{}
+	for _, r := range results {
+		got[r.CredentialID] = r.Operation
+	}
+	if got["set-1"] != "updated" || got["set-2"] != "unknown" || got["set-3"] != "" {
+		t.Errorf("results = %v, want set-1 updated, set-2 unknown, set-3 absent", got)
+	}
+	msg := errorLine(t, o)
+	if !strings.Contains(msg, "set-2 was changed is unknown") || !strings.Contains(msg, "not changed: set-3") {
+		t.Errorf("error does not say which set is in doubt: %s", msg)
+	}
+	if !strings.Contains(o.summary, "| `set-2`") {
+		t.Errorf("summary has no row for set-2:\n%s", o.summary)
+	}
+	for _, line := range strings.Split(o.summary, "\n") {
+		if strings.HasPrefix(line, "| `set-2`") && (!strings.Contains(line, "unknown") || strings.Contains(line, "not changed")) {
+			t.Errorf("summary row of set-2 does not say unknown: %s", line)
+		}
 	}
 }
 

@@ -82,8 +82,7 @@ func TestAWSRedirectsAreNeverFollowed(t *testing.T) {
 					thief := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { stolen.Add(1) }))
 					defer thief.Close()
 					var sent atomic.Int32
-					var redirector *httptest.Server
-					redirector = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+					redirector := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 						sent.Add(1)
 						loc := map[string]string{
 							"another port": thief.URL + "/x?token=" + querySecret,
@@ -95,15 +94,7 @@ func TestAWSRedirectsAreNeverFollowed(t *testing.T) {
 					}))
 					defer redirector.Close()
 					call.point(t, &w, redirector.URL)
-					err := call.run(t, w)
-					var re *httpclient.RedirectError
-					if !errors.As(err, &re) || re.Status != status {
-						t.Fatalf("err = %v, want a refused %d", err, status)
-					}
-					msg := err.Error()
-					if strings.Contains(msg, querySecret) || strings.Contains(msg, "elsewhere") {
-						t.Errorf("error shows the Location's path or query: %s", msg)
-					}
+					checkRefusedRedirect(t, call.run(t, w), status, querySecret)
 					if stolen.Load() != 0 {
 						t.Errorf("the redirect target got %d requests", stolen.Load())
 					}
@@ -113,6 +104,19 @@ func TestAWSRedirectsAreNeverFollowed(t *testing.T) {
 				})
 			}
 		}
+	}
+}
+
+// checkRefusedRedirect checks that err is the redirect refused, naming no part of the
+// target's path or query.
+func checkRefusedRedirect(t *testing.T, err error, status int, querySecret string) {
+	t.Helper()
+	var re *httpclient.RedirectError
+	if !errors.As(err, &re) || re.Status != status {
+		t.Fatalf("err = %v, want a refused %d", err, status)
+	}
+	if msg := err.Error(); strings.Contains(msg, querySecret) || strings.Contains(msg, "elsewhere") {
+		t.Errorf("error shows the Location's path or query: %s", msg)
 	}
 }
 

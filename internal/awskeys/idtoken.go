@@ -63,53 +63,11 @@ func fetchIDToken(parent context.Context, hc *http.Client, requestURL string, re
 		return secret.Secret{}, err
 	}
 	// The request carries the runner's bearer token: never follow a redirect with it.
-	hc = httpclient.NoRedirects(hc)
+	req := idTokenRequest{hc: httpclient.NoRedirects(hc), url: u, token: requestToken, timeout: r.attempt, masker: m}
 	// The whole request, retries included, is bounded: attempts stop starting after
 	// r.elapsed, and the one running then is cut at that point too.
 	ctx, cancelAll := context.WithTimeout(parent, r.elapsed)
 	defer cancelAll()
-	get := func() (secret.Secret, error) {
-		// A per-attempt timeout: a hung connection must not use up the whole budget.
-		actx, cancel := context.WithTimeout(ctx, r.attempt)
-		defer cancel()
-		req, err := http.NewRequestWithContext(actx, http.MethodGet, u, nil)
-		if err != nil {
-			return secret.Secret{}, backoff.Permanent(fmt.Errorf("GitHub OIDC token request: %w", err))
-		}
-		req.Header.Set("Authorization", "Bearer "+requestToken.Reveal())
-		req.Header.Set("Accept", "application/json")
-		resp, err := hc.Do(req)
-		if err != nil {
-			// *url.Error names the URL, which carries no secret: the token travels in a header.
-			return secret.Secret{}, fmt.Errorf("GitHub OIDC token request: %w", err)
-		}
-		defer resp.Body.Close()
-		if redirect := httpclient.Redirect(resp); redirect != nil {
-			return secret.Secret{}, backoff.Permanent(fmt.Errorf("GitHub OIDC token endpoint %w", redirect))
-		}
-		body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		if err != nil {
-			return secret.Secret{}, fmt.Errorf("GitHub OIDC token request: reading the answer: %w", err)
-		}
-		switch {
-		case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
-			return secret.Secret{}, fmt.Errorf("GitHub OIDC token endpoint answered HTTP %d", resp.StatusCode)
-		case resp.StatusCode != http.StatusOK:
-			// The body is not quoted: on a misrouted request it could echo anything back.
-			return secret.Secret{}, backoff.Permanent(fmt.Errorf("GitHub OIDC token endpoint answered HTTP %d; "+
-				"check that the job has `permissions: id-token: write`", resp.StatusCode))
-		}
-		var v struct {
-			Value string `json:"value"`
-		}
-		if err := json.Unmarshal(body, &v); err != nil {
-			return secret.Secret{}, backoff.Permanent(errors.New("GitHub OIDC token endpoint answered with malformed JSON"))
-		}
-		if v.Value == "" {
-			return secret.Secret{}, backoff.Permanent(errors.New("GitHub OIDC token endpoint answered without a token value"))
-		}
-		return secret.Mask(m, v.Value), nil
-	}
 	b := &backoff.ExponentialBackOff{
 		InitialInterval:     r.initial,
 		RandomizationFactor: 0.5,
@@ -120,26 +78,79 @@ func fetchIDToken(parent context.Context, hc *http.Client, requestURL string, re
 	var last error
 	counted := func() (secret.Secret, error) {
 		attempts++
-		tok, err := get()
+		tok, err := req.send(ctx)
 		last = err
 		return tok, err
 	}
 	tok, err := backoff.Retry(ctx, counted,
 		backoff.WithBackOff(b), backoff.WithMaxTries(r.tries), backoff.WithMaxElapsedTime(r.elapsed))
-	if err != nil && parent.Err() == nil && ctx.Err() != nil {
+	switch {
+	case err == nil:
+		return tok, nil
+	case parent.Err() == nil && ctx.Err() != nil:
 		// The bound cut a wait or an attempt: say so, with the last answer.
 		if last == nil {
 			last = fmt.Errorf("GitHub OIDC token request: %w", err)
 		}
 		err = fmt.Errorf("%w; no answer within %s", last, r.elapsed)
 	}
-	if err != nil {
-		if attempts > 1 {
-			return secret.Secret{}, fmt.Errorf("%w (gave up after %d attempts; GitHub's token service may be having trouble: re-run the job)", err, attempts)
-		}
-		return secret.Secret{}, err
+	if attempts > 1 {
+		return secret.Secret{}, fmt.Errorf("%w (gave up after %d attempts; GitHub's token service may be having trouble: re-run the job)", err, attempts)
 	}
-	return tok, nil
+	return secret.Secret{}, err
+}
+
+// idTokenRequest is one request for an OIDC token, sent once per attempt.
+type idTokenRequest struct {
+	hc      *http.Client
+	url     string
+	token   secret.Secret
+	timeout time.Duration // per attempt: a hung connection must not use up the whole budget
+	masker  secret.Masker
+}
+
+// send makes one attempt. Errors worth another attempt are returned as they are; the
+// others are backoff.Permanent.
+func (q idTokenRequest) send(ctx context.Context) (secret.Secret, error) {
+	actx, cancel := context.WithTimeout(ctx, q.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(actx, http.MethodGet, q.url, nil)
+	if err != nil {
+		return secret.Secret{}, backoff.Permanent(fmt.Errorf("GitHub OIDC token request: %w", err))
+	}
+	req.Header.Set("Authorization", "Bearer "+q.token.Reveal())
+	req.Header.Set("Accept", "application/json")
+	resp, err := q.hc.Do(req)
+	if err != nil {
+		// *url.Error names the URL, which carries no secret: the token travels in a header.
+		return secret.Secret{}, fmt.Errorf("GitHub OIDC token request: %w", err)
+	}
+	defer resp.Body.Close()
+	if redirect := httpclient.Redirect(resp); redirect != nil {
+		return secret.Secret{}, backoff.Permanent(fmt.Errorf("GitHub OIDC token endpoint %w", redirect))
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return secret.Secret{}, fmt.Errorf("GitHub OIDC token request: reading the answer: %w", err)
+	}
+	switch {
+	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
+		return secret.Secret{}, fmt.Errorf("GitHub OIDC token endpoint answered HTTP %d", resp.StatusCode)
+	case resp.StatusCode != http.StatusOK:
+		// The body is not quoted: on a misrouted request it could echo anything back.
+		return secret.Secret{}, backoff.Permanent(fmt.Errorf("GitHub OIDC token endpoint answered HTTP %d; "+
+			"check that the job has `permissions: id-token: write`", resp.StatusCode))
+	}
+	var v struct {
+		Value string `json:"value"`
+	}
+	if err := json.Unmarshal(body, &v); err != nil {
+		return secret.Secret{}, backoff.Permanent(errors.New("GitHub OIDC token endpoint answered with malformed JSON"))
+	}
+	if v.Value == "" {
+		return secret.Secret{}, backoff.Permanent(errors.New("GitHub OIDC token endpoint answered without a token value"))
+	}
+	return secret.Mask(q.masker, v.Value), nil
 }
 
 // idTokenURL appends the audience parameter to the runner's URL. The runner's URL

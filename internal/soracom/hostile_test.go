@@ -79,34 +79,47 @@ func TestRedirectsAreNeverFollowed(t *testing.T) {
 					seed(s, "set-1")
 					th, hits := thief(t)
 					s.Inject(call.match, 1, soracomtest.Fault{Status: status, Header: http.Header{"Location": {target.location(s, th.URL)}}})
-					err := call.run(s)
-					var apiErr *soracom.APIError
-					if !errors.As(err, &apiErr) || apiErr.Status != status {
-						t.Fatalf("err = %v, want the %d as an API error", err, status)
-					}
-					if want := target.origin(s, th.URL); apiErr.Location != want {
-						t.Errorf("Location = %q, want %q", apiErr.Location, want)
-					}
-					msg := err.Error()
-					if strings.Contains(msg, querySecret) || strings.Contains(msg, "/v1/x") || strings.Contains(msg, "elsewhere") {
-						t.Errorf("error shows the Location's path or query: %s", msg)
-					}
-					if !strings.Contains(msg, "not followed") && !strings.Contains(msg, "never followed") {
-						t.Errorf("error does not say the redirect was refused: %s", msg)
-					}
+					checkRefusedRedirect(t, call.run(s), status, target.origin(s, th.URL), querySecret)
 					if hits.Load() != 0 {
 						t.Errorf("the redirect target got %d requests", hits.Load())
 					}
-					method, path, _ := strings.Cut(call.match, " ")
-					if n := s.CountRequests(method, strings.TrimSuffix(path, "*")); n != 1 {
-						t.Errorf("%s sent %d times, want once (no retry, no follow)", call.match, n)
-					}
-					if call.name == "put" && s.LiveSessions() != 0 {
-						t.Errorf("%d sessions left alive", s.LiveSessions())
-					}
+					checkSentOnceAndLoggedOut(t, s, call.match)
 				})
 			}
 		}
+	}
+}
+
+// checkSentOnceAndLoggedOut checks that the redirected call was neither retried nor
+// followed, and that after a redirected write the token was revoked all the same.
+func checkSentOnceAndLoggedOut(t *testing.T, s *soracomtest.Server, match string) {
+	t.Helper()
+	method, path, _ := strings.Cut(match, " ")
+	if n := s.CountRequests(method, strings.TrimSuffix(path, "*")); n != 1 {
+		t.Errorf("%s sent %d times, want once (no retry, no follow)", match, n)
+	}
+	if strings.HasPrefix(match, "PUT") && s.LiveSessions() != 0 {
+		t.Errorf("%d sessions left alive", s.LiveSessions())
+	}
+}
+
+// checkRefusedRedirect checks that err is the redirect refused: its status, its
+// target's origin, and no part of the target's path or query.
+func checkRefusedRedirect(t *testing.T, err error, status int, origin, querySecret string) {
+	t.Helper()
+	var apiErr *soracom.APIError
+	if !errors.As(err, &apiErr) || apiErr.Status != status {
+		t.Fatalf("err = %v, want the %d as an API error", err, status)
+	}
+	if apiErr.Location != origin {
+		t.Errorf("Location = %q, want %q", apiErr.Location, origin)
+	}
+	msg := err.Error()
+	if strings.Contains(msg, querySecret) || strings.Contains(msg, "/v1/x") || strings.Contains(msg, "elsewhere") {
+		t.Errorf("error shows the Location's path or query: %s", msg)
+	}
+	if !strings.Contains(msg, "never followed") {
+		t.Errorf("error does not say the redirect was refused: %s", msg)
 	}
 }
 
