@@ -25,11 +25,13 @@ func endpoint(v string, getenv Getenv, coverage string, p *problems) string {
 		p.addf("%s %q is not an http(s) URL; use e.g. https://api-sandbox.soracom.io", source, v)
 		return ""
 	}
+	// Shown without user info, query or fragment: they may hold a credential.
+	shown := (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
 	if u.Scheme == "http" && !loopback(u.Hostname()) {
-		p.addf("%s %q uses plain http to a host that is not loopback; use https (the AuthKey would cross the network in clear text)", source, v)
+		p.addf("%s %q uses plain http to a host that is not loopback; use https (the AuthKey would cross the network in clear text)", source, shown)
 	}
 	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		p.addf("%s %q must be a plain base URL, without query, fragment or user info", source, v)
+		p.addf("%s %q must be a plain base URL, without query, fragment or user info", source, shown)
 	}
 	// The base URL is given without /v1; accept it with /v1 too, a common slip.
 	u.Path = strings.TrimSuffix(strings.TrimRight(u.Path, "/"), "/v1")

@@ -32,6 +32,7 @@ func TestReadRefusesPlainHTTPToEveryEndpointTheModeUses(t *testing.T) {
 		{"every problem at once, with the SORACOM endpoint's", withEnv(rotationVars(map[string]string{RoleToAssume: roleARN, Endpoint: "http://api.example.com"}), map[string]string{
 			"AWS_ENDPOINT_URL": remote, "AWS_ENDPOINT_URL_STS": remote, "AWS_ENDPOINT_URL_IAM": remote, "ACTIONS_ID_TOKEN_REQUEST_URL": remote}),
 			[]string{"soracom-endpoint", "AWS_ENDPOINT_URL \"", "AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL_IAM", "ACTIONS_ID_TOKEN_REQUEST_URL", "5 invalid inputs"}},
+		{"user info and query of soracom-endpoint are not shown", rotationVars(map[string]string{Endpoint: "https://user:secret-query@api.example.com/x?k=secret-query"}), []string{`soracom-endpoint "https://api.example.com/x" must be a plain base URL`}},
 		{"not a URL", withEnv(rotationVars(nil), map[string]string{"AWS_ENDPOINT_URL_IAM": "iam.example.com"}), []string{"AWS_ENDPOINT_URL_IAM is not an http(s) URL"}},
 		{"loopback and localhost are fine over http", withEnv(rotationVars(map[string]string{RoleToAssume: roleARN}), map[string]string{
 			"AWS_ENDPOINT_URL": "http://127.0.0.1:1", "AWS_ENDPOINT_URL_STS": "http://localhost:2", "AWS_ENDPOINT_URL_IAM": "http://[::1]:3",
