@@ -132,3 +132,20 @@ func TestReadRefusesSecretsTooShortToBeOne(t *testing.T) {
 		})
 	}
 }
+
+// Every input Specs marks secret is masked when it is given, whatever else is wrong.
+func TestReadMasksEverySecretInput(t *testing.T) {
+	for _, spec := range Specs {
+		if !spec.Secret {
+			continue
+		}
+		t.Run(spec.Name, func(t *testing.T) {
+			value := "masked-" + spec.Name + "-0123456789"
+			var m masks
+			_, _ = Read(env(t, map[string]string{EnvName(spec.Name): value}), &m, time.Now())
+			if !contains(m, value) {
+				t.Errorf("not masked; masks: %q", m)
+			}
+		})
+	}
+}

@@ -60,9 +60,11 @@ func readSources(e reader, m secret.Masker, typ string, p *problems) *sources {
 	case n < minAuthKeyLength:
 		p.addf("%s is only %s long; an AuthKey secret (secret-…) is much longer (check that the whole secret was passed)", AuthKey, characters(n))
 	}
-	checkUTF8(AuthKey, s.authKey.Reveal(), p)
-	checkUTF8(AWSSecretAccessKey, s.awsSecret.Reveal(), p)
-	s.creds.reported = !checkUTF8(Credentials, s.creds.text, p)
+	for _, spec := range Specs {
+		if spec.Secret && !checkUTF8(spec.Name, strings.TrimSpace(e.raw(spec.Name)), p) && spec.Name == Credentials {
+			s.creds.reported = true // its JSON problems would only repeat this one
+		}
+	}
 	return s
 }
 
