@@ -87,7 +87,7 @@ func rendered(v View, env Env) bool {
 	case ViewRaw:
 		return false
 	}
-	return env.Terminal && env.Getenv("GITHUB_ACTIONS") == ""
+	return env.Terminal && env.Getenv("GITHUB_ACTIONS") != "true"
 }
 
 // runSetup is one run: the process environment with the command line's variables on top.
