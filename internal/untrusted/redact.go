@@ -68,13 +68,17 @@ func (r *Redactor) Add(secrets ...string) {
 	}
 }
 
+// lowerHex finds the percent escapes that some encoders write in lower case.
+var lowerHex = regexp.MustCompile(`%[0-9A-F]{2}`)
+
 // namedQuotes turns html.EscapeString's numeric quote entities into the named ones
 // other servers write.
 var namedQuotes = strings.NewReplacer("&#34;", "&quot;", "&#39;", "&#x27;")
 
 // Forms returns the forms of a secret that text from outside may carry: the value, each
-// of its lines (a server may quote one line of a PEM block), its JSON string escapes,
-// URL escapes (query and path), HTML escapes, and the value with whitespace runs
+// of its lines (a server may quote one line of a PEM block), its JSON string escapes
+// (with "/" escaped too, as PHP writes it), URL escapes (query with "+" or "%20" for a
+// space and upper- or lower-case hex, path), HTML escapes (numeric and named quotes), and the value with whitespace runs
 // collapsed to one space (a body snippet normalized by a proxy or by the client), and
 // its Markdown escape (the summary escapes text before it is written).
 // Blank forms are left out.
@@ -82,10 +86,14 @@ func Forms(v string) []string {
 	if strings.TrimSpace(v) == "" {
 		return nil
 	}
-	forms := []string{v, url.QueryEscape(v), url.PathEscape(v), html.EscapeString(v),
+	query := url.QueryEscape(v)
+	forms := []string{v, query, url.PathEscape(v), html.EscapeString(v),
+		strings.ReplaceAll(query, "+", "%20"), lowerHex.ReplaceAllStringFunc(query, strings.ToLower),
 		namedQuotes.Replace(html.EscapeString(v)),
 		strings.Join(strings.Fields(v), " "), Markdown(v)}
-	forms = append(forms, secret.Forms(v)...) // lines, and the JSON escapes line by line
+	for _, f := range secret.Forms(v) { // lines, and the JSON escapes line by line
+		forms = append(forms, f, strings.ReplaceAll(f, "/", `\/`)) // PHP and others escape "/"
+	}
 	var out []string
 	seen := map[string]bool{}
 	for _, f := range forms {
