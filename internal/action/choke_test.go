@@ -103,6 +103,11 @@ func hostileCases() []hostileCase {
 			setup: func(t *testing.T, s *soracomtest.Server) {
 				s.PutCredentialSet(soracomtest.CredentialSet{ID: "set-1", Type: "psk" + injection, Credentials: map[string]any{"key": "k"}})
 			}},
+		{name: "a stored type that injects commands, reported for a skipped set (refused for the results output)", wantCode: 1,
+			inputs: map[string]string{inputs.IfExists: "skip"},
+			setup: func(t *testing.T, s *soracomtest.Server) {
+				s.PutCredentialSet(soracomtest.CredentialSet{ID: "set-1", Type: "psk" + injection, Credentials: map[string]any{"key": "k"}})
+			}},
 		{name: "a certificate whose subject CN injects commands", wantCode: 0,
 			inputs: map[string]string{inputs.CredentialType: "x509"}},
 	}

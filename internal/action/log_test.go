@@ -183,6 +183,7 @@ func TestOutputsRefuseValuesOfTheWrongShape(t *testing.T) {
 		{"results", "results", `[{"credentialId":"a","updatedAt":"2026-01-02T03:04:05Z"}]`, true},
 		{"results with a time far out of range", "results", `[{"credentialId":"a","updatedAt":"-283457-03-21T15:00:59Z"}]`, false},
 		{"results that are not JSON", "results", `[{`, false},
+		{"results with a stored type that is not a type", "results", `[{"credentialId":"a","type":"psk<img src=x>"}]`, false},
 		{"any value with a control character", "operation", "created\r", false},
 		{"any value with invalid UTF-8", "credential-id", "a\xff", false},
 	}

@@ -58,6 +58,8 @@ var (
 	accessKeyID = regexp.MustCompile(`^[A-Z0-9]{16,128}$`)
 	accountID   = regexp.MustCompile(`^[0-9]{12}$`)
 	days        = regexp.MustCompile(`^[0-9]{1,6}$`)
+	// credentialType is the shape of SORACOM's type names ("aws-credentials", "x509").
+	credentialType = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
 )
 
 // Years a timestamp from a server may fall in. Certificates may say 9999 ("no
@@ -108,7 +110,8 @@ func CheckOutput(name, value string) error {
 }
 
 // checkResults checks the results output: a JSON array of objects whose *At fields are
-// timestamps.
+// timestamps and whose type (a skipped set's is the stored one, from SORACOM) is a
+// credential set type.
 func checkResults(value string) error {
 	var results []map[string]any
 	if err := json.Unmarshal([]byte(value), &results); err != nil {
@@ -116,11 +119,15 @@ func checkResults(value string) error {
 	}
 	for _, res := range results {
 		for k, v := range res {
-			s, ok := v.(string)
-			if !ok || !strings.HasSuffix(k, "At") {
-				continue
+			s, _ := v.(string)
+			var err error
+			switch {
+			case strings.HasSuffix(k, "At"):
+				err = checkTime("results ("+k+")", s, minYear, maxYear)
+			case k == "type" && !credentialType.MatchString(s):
+				err = outputError("results (type)", s, "a credential set type (letters, digits, '-', '_', '.')")
 			}
-			if err := checkTime("results ("+k+")", s, minYear, maxYear); err != nil {
+			if err != nil {
 				return err
 			}
 		}
