@@ -57,24 +57,9 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, progress io.Writer) error {
-	var o options
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.SetOutput(progress)
-	fs.IntVar(&o.runs, "runs", 10, "measured runs per tool and scenario (at least 1)")
-	fs.StringVar(&o.out, "out", "-", "Markdown file to write, - for stdout")
-	fs.DurationVar(&o.latency, "latency", 30*time.Millisecond, "latency the emulator adds to every request")
-	fs.DurationVar(&o.connLatency, "conn-latency", 30*time.Millisecond, "latency the emulator adds to every new connection")
-	fs.StringVar(&o.tools, "tools", "", "comma-separated tools to run (default all: "+strings.Join(toolNames(), ",")+")")
-	fs.StringVar(&o.rev, "rev", "", "git revision of the action to build (default: the working tree as it is)")
-	fs.StringVar(&o.scenarios, "scenarios", "", "comma-separated scenarios to run (default all: "+strings.Join(scenarioNames(), ",")+")")
-	if err := fs.Parse(args); err != nil {
+	o, err := parseOptions(args, progress)
+	if err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments: %q", fs.Args())
-	}
-	if o.runs < 1 {
-		return errors.New("-runs must be at least 1")
 	}
 	tools, err := pick(allTools(), o.tools, func(t tool) string { return t.name })
 	if err != nil {
@@ -101,19 +86,11 @@ func run(ctx context.Context, args []string, progress io.Writer) error {
 		return err
 	}
 
-	srv, err := soracomtest.StartTLSServer(
-		soracomtest.WithLatency(o.latency),
-		soracomtest.WithConnLatency(o.connLatency),
-	)
+	srv, ca, err := startEmulator(o, work)
 	if err != nil {
 		return err
 	}
 	defer srv.Close()
-	srv.AddAuthKey(authKeyID, authKey)
-	ca := filepath.Join(work, "ca.pem")
-	if err := os.WriteFile(ca, srv.CACertPEM(), 0o644); err != nil {
-		return err
-	}
 
 	b := &bench{
 		opts:   o,
@@ -128,30 +105,88 @@ func run(ctx context.Context, args []string, progress io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var rot *rotationResult
-	if rotate {
-		if rot, err = b.measureRotation(ctx); err != nil {
-			return err
-		}
-	}
-	var aud *auditResult
-	if audit {
-		if aud, err = b.measureAudit(ctx); err != nil {
-			return err
-		}
+	rot, aud, err := b.measureExtras(ctx, rotate, audit)
+	if err != nil {
+		return err
 	}
 	machine := append([]fact{{"action built from", built}}, describeMachine(ctx)...)
+	command := strings.Join(append([]string{"go run ./bench/cmd/bench"}, args...), " ")
+	return writeReportTo(o.out, report{command: command, opts: o, machine: machine, results: res, rotation: rot, audit: aud})
+}
+
+// startEmulator starts the SORACOM emulator over TLS with the latencies of o, and
+// writes its CA certificate into work for the clients to trust.
+func startEmulator(o options, work string) (srv *soracomtest.Server, ca string, err error) {
+	srv, err = soracomtest.StartTLSServer(
+		soracomtest.WithLatency(o.latency),
+		soracomtest.WithConnLatency(o.connLatency),
+	)
+	if err != nil {
+		return nil, "", err
+	}
+	srv.AddAuthKey(authKeyID, authKey)
+	ca = filepath.Join(work, "ca.pem")
+	if err := os.WriteFile(ca, srv.CACertPEM(), 0o644); err != nil {
+		_ = srv.Close()
+		return nil, "", err
+	}
+	return srv, ca, nil
+}
+
+// parseOptions reads the command line.
+func parseOptions(args []string, progress io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(progress)
+	fs.IntVar(&o.runs, "runs", 10, "measured runs per tool and scenario (at least 1)")
+	fs.StringVar(&o.out, "out", "-", "Markdown file to write, - for stdout")
+	fs.DurationVar(&o.latency, "latency", 30*time.Millisecond, "latency the emulator adds to every request")
+	fs.DurationVar(&o.connLatency, "conn-latency", 30*time.Millisecond, "latency the emulator adds to every new connection")
+	fs.StringVar(&o.tools, "tools", "", "comma-separated tools to run (default all: "+strings.Join(toolNames(), ",")+")")
+	fs.StringVar(&o.rev, "rev", "", "git revision of the action to build (default: the working tree as it is)")
+	fs.StringVar(&o.scenarios, "scenarios", "", "comma-separated scenarios to run (default all: "+strings.Join(scenarioNames(), ",")+")")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	if o.runs < 1 {
+		return o, errors.New("-runs must be at least 1")
+	}
+	return o, nil
+}
+
+// measureExtras measures the rotation and the audit when the scenarios ask for them.
+func (b *bench) measureExtras(ctx context.Context, rotate, audit bool) (*rotationResult, *auditResult, error) {
+	var rot *rotationResult
+	var aud *auditResult
+	var err error
+	if rotate {
+		if rot, err = b.measureRotation(ctx); err != nil {
+			return nil, nil, err
+		}
+	}
+	if audit {
+		if aud, err = b.measureAudit(ctx); err != nil {
+			return nil, nil, err
+		}
+	}
+	return rot, aud, nil
+}
+
+// writeReportTo writes the report to the file out, or to stdout for "-".
+func writeReportTo(out string, r report) error {
 	var w io.Writer = os.Stdout
-	if o.out != "-" {
-		f, err := os.Create(o.out)
+	if out != "-" {
+		f, err := os.Create(out)
 		if err != nil {
 			return err
 		}
 		defer f.Close()
 		w = f
 	}
-	command := strings.Join(append([]string{"go run ./bench/cmd/bench"}, args...), " ")
-	if err := writeReport(w, report{command: command, opts: o, machine: machine, results: res, rotation: rot, audit: aud}); err != nil {
+	if err := writeReport(w, r); err != nil {
 		return err
 	}
 	if f, ok := w.(*os.File); ok && f != os.Stdout {

@@ -196,7 +196,7 @@ func writeReport(w io.Writer, r report) error {
 		if len(failures) > 0 {
 			p.f("How the failed runs ended (last line printed):\n\n%s\n\n", strings.Join(failures, "\n"))
 		}
-		p.targets(r, action)
+		p.targets(action)
 	}
 	if r.rotation != nil {
 		p.rotation(r)
@@ -219,7 +219,7 @@ func outcome(s summary) string {
 }
 
 // targets checks the action against the targets, scenario by scenario.
-func (p *printer) targets(r report, action map[string]summary) {
+func (p *printer) targets(action map[string]summary) {
 	if len(action) == 0 {
 		return
 	}

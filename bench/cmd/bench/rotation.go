@@ -119,18 +119,7 @@ func (b *bench) rotateOnce(ctx context.Context, acct *awstest.Account, admin aws
 		return rotationSample{}, err
 	}
 	defer os.RemoveAll(home)
-	cmd := exec.Command(b.action)
-	cmd.Env = append(baseEnv(job{home: home}), awstest.EnvList(acct.Env(), awstest.KeyEnv(admin))...)
-	cmd.Env = append(cmd.Env,
-		"SSL_CERT_FILE="+b.ca,
-		"INPUT_CREDENTIAL-ID="+setID,
-		"INPUT_SORACOM-AUTH-KEY-ID="+authKeyID,
-		"INPUT_SORACOM-AUTH-KEY="+authKey,
-		"INPUT_SORACOM-ENDPOINT="+b.srv.URL(),
-		"INPUT_IAM-USER-NAME="+user,
-		"INPUT_OLD-KEY=deactivate",
-		"INPUT_VERIFY-AWS-KEY=true",
-	)
+	cmd := b.rotationCmd(acct, admin, user, home)
 
 	// The fake sets a new key's propagation clock when it creates it; watching the
 	// user's keys closely gives that moment to within a millisecond.
@@ -150,15 +139,7 @@ func (b *bench) rotateOnce(ctx context.Context, acct *awstest.Account, admin aws
 	awsReqs := acct.Requests()[awsBefore:]
 	r.awsRequests = len(awsReqs)
 
-	var newKey awstest.Key
-	oldRetired := false
-	for _, k := range acct.Keys(user) {
-		if k.ID == old.ID {
-			oldRetired = k.Status == awstest.Inactive
-		} else {
-			newKey = k
-		}
-	}
+	newKey, oldRetired := keysAfter(acct, user, old.ID)
 	for _, q := range awsReqs {
 		if q.Action == "GetCallerIdentity" && q.Caller == newKey.ID && newKey.ID != "" {
 			r.checks++
@@ -180,6 +161,36 @@ func (b *bench) rotateOnce(ctx context.Context, acct *awstest.Account, admin aws
 	}
 	r.floor = propagationDelay + time.Duration(r.conns)*b.opts.connLatency + time.Duration(r.requests)*b.opts.latency
 	return r, nil
+}
+
+// rotationCmd is the action's process for a rotation of user's key, run as admin.
+func (b *bench) rotationCmd(acct *awstest.Account, admin awstest.Key, user, home string) *exec.Cmd {
+	cmd := exec.Command(b.action)
+	cmd.Env = append(baseEnv(job{home: home}), awstest.EnvList(acct.Env(), awstest.KeyEnv(admin))...)
+	cmd.Env = append(cmd.Env,
+		"SSL_CERT_FILE="+b.ca,
+		"INPUT_CREDENTIAL-ID="+setID,
+		"INPUT_SORACOM-AUTH-KEY-ID="+authKeyID,
+		"INPUT_SORACOM-AUTH-KEY="+authKey,
+		"INPUT_SORACOM-ENDPOINT="+b.srv.URL(),
+		"INPUT_IAM-USER-NAME="+user,
+		"INPUT_OLD-KEY=deactivate",
+		"INPUT_VERIFY-AWS-KEY=true",
+	)
+	return cmd
+}
+
+// keysAfter returns user's key other than old (zero when there is none) and whether
+// old was deactivated.
+func keysAfter(acct *awstest.Account, user, old string) (newKey awstest.Key, oldRetired bool) {
+	for _, k := range acct.Keys(user) {
+		if k.ID == old {
+			oldRetired = k.Status == awstest.Inactive
+		} else {
+			newKey = k
+		}
+	}
+	return newKey, oldRetired
 }
 
 // watchNewKey sends the moment a key other than old appears for user.
