@@ -144,7 +144,7 @@ func Read(getenv Getenv, m secret.Masker, now time.Time) (*Config, error) {
 	case Rotate:
 		checkRotation(c, src, &p)
 	case Audit:
-		checkAudit(e, src, &p)
+		checkAudit(src, &p)
 	default:
 		c.Credentials = registration(c, src, now, &p)
 	}
@@ -184,6 +184,8 @@ var dependents = []struct {
 		"%[1]s applies to a rotation, which " + IAMUserName + " starts: set " + IAMUserName + ", or remove %[1]s"},
 	{[]string{MaxKeyAge, UnusedAfter, ExpiryWarning, FailOnInput}, func(c *Config) bool { return c.Mode == Audit },
 		"%[1]s applies to a health report, which " + AuditInput + ": true starts: set " + AuditInput + ": true, or remove %[1]s"},
+	{[]string{Description, IfExists, DryRun, VerifyAWSKey}, func(c *Config) bool { return c.Mode != Audit },
+		"%[1]s applies when sets are written, and " + AuditInput + ": true writes nothing: remove %[1]s, or remove " + AuditInput + " to write the sets"},
 	{[]string{RoleToAssume}, func(c *Config) bool { return c.Mode != Register },
 		"%[1]s is used to rotate a key or audit the sets: set " + IAMUserName + " (or " + AuditInput + ": true) too, or remove %[1]s to register given credentials"},
 }
@@ -219,12 +221,8 @@ func checkRotation(c *Config, src *sources, p *problems) {
 }
 
 // checkAudit checks what an audit needs: it only reads, so nothing to store.
-func checkAudit(e reader, src *sources, p *problems) {
-	conflicts := src.given()
-	if e.given(Description) {
-		conflicts = append(conflicts, Description)
-	}
-	if len(conflicts) > 0 {
+func checkAudit(src *sources, p *problems) {
+	if conflicts := src.given(); len(conflicts) > 0 {
 		list := strings.Join(conflicts, " and ")
 		p.addf("%s: true reports and changes nothing, so %s must not be set; remove %s, or remove %s to write the sets", AuditInput, list, list, AuditInput)
 	}

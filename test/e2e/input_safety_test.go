@@ -27,7 +27,7 @@ func TestPlainHTTPToAnAWSOrOIDCEndpointIsRefusedBeforeAnyCall(t *testing.T) {
 		}, []string{"4 invalid inputs", "AWS_ENDPOINT_URL \"http://aws.example.com\"", "AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL_IAM", "ACTIONS_ID_TOKEN_REQUEST_URL", "plain http"}},
 		{"a registration that verifies the key with STS", map[string]string{"verify-aws-key": "true"},
 			map[string]string{"AWS_ENDPOINT_URL_STS": "http://sts.example.com"}, []string{"AWS_ENDPOINT_URL_STS"}},
-		{"an audit reading IAM", map[string]string{"aws-access-key-id": "", "aws-secret-access-key": "", "description": "", "credential-id": "", "audit": "true"},
+		{"an audit reading IAM", map[string]string{"aws-access-key-id": "", "aws-secret-access-key": "", "description": "", "credential-id": "", "verify-aws-key": "true", "audit": "true"},
 			map[string]string{"AWS_ENDPOINT_URL_IAM": "http://iam.example.com"}, []string{"AWS_ENDPOINT_URL_IAM"}},
 	}
 	for _, tc := range cases {
