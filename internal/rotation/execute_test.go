@@ -301,6 +301,14 @@ func TestExecute(t *testing.T) {
 			wantUpdated: []string{"cs-a", "cs-b"}, wantOldKey: rotation.OldKeyUnknown,
 		},
 		{
+			name: "SIGTERM while deleting the old key (old-key: delete): its state is unknown, every set on the new key",
+			keys: active, sets: twoSetsOnK0, named: []string{"cs-a"}, old: rotation.Delete,
+			faults:   map[string]fault{"Delete k0": cancelled},
+			wantErr:  []string{"the old key k0 may be deleted or still active (the request got no answer)", "Delete the old key k0 by hand (IAM console, or aws iam) if it is still active"},
+			wantKeys: "new1:Active", wantSets: "cs-a=new1 cs-b=new1 other=AKIAFOREIGN",
+			wantUpdated: []string{"cs-a", "cs-b"}, wantOldKey: rotation.OldKeyUnknown,
+		},
+		{
 			name: "SIGTERM after the last write: the old key is not retired, and the error says so",
 			keys: active, sets: twoSetsOnK0, named: []string{"cs-a"},
 			faults:   map[string]fault{"Store cs-b": sigtermAfter},

@@ -132,6 +132,19 @@ func TestSurveyFailures(t *testing.T) {
 	}
 }
 
+func TestSurveyCancelled(t *testing.T) {
+	w := newWorld(active, awsSet("cs", "k0"))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w.cancel = cancel
+	w.faults = map[string]fault{"ListKeys": {cancel: true}}
+	_, err := rotation.Survey(ctx, keysFake{w}, setsFake{w})
+	checkErr(t, err, []string{"context canceled", "Nothing was changed.", "The job was cancelled: run the workflow again to rotate."})
+	if strings.Contains(err.Error(), "Fix the cause") {
+		t.Errorf("a cancelled survey asks to fix a cause: %v", err)
+	}
+}
+
 func TestDue(t *testing.T) {
 	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
 	const month = 30 * 24 * time.Hour
