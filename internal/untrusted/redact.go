@@ -78,7 +78,8 @@ var namedQuotes = strings.NewReplacer("&#34;", "&quot;", "&#39;", "&#x27;")
 // Forms returns the forms of a secret that text from outside may carry: the value, each
 // of its lines (a server may quote one line of a PEM block), its JSON string escapes
 // (with "/" escaped too, as PHP writes it), URL escapes (query with "+" or "%20" for a
-// space and upper- or lower-case hex, path), HTML escapes (numeric and named quotes), and the value with whitespace runs
+// space and upper- or lower-case hex, path), HTML escapes (numeric and named quotes), the value without what looks like HTML tags
+// (a page echoed it raw and the client stripped the tags), and the value with whitespace runs
 // collapsed to one space (a body snippet normalized by a proxy or by the client), and
 // its Markdown escape (the summary escapes text before it is written).
 // Blank forms are left out.
@@ -91,6 +92,9 @@ func Forms(v string) []string {
 		strings.ReplaceAll(query, "+", "%20"), lowerHex.ReplaceAllStringFunc(query, strings.ToLower),
 		namedQuotes.Replace(html.EscapeString(v)),
 		strings.Join(strings.Fields(v), " "), Markdown(v)}
+	if stripped := withoutTags(v); stripped != v {
+		forms = append(forms, stripped, strings.Join(strings.Fields(stripped), " "))
+	}
 	for _, f := range secret.Forms(v) { // lines, and the JSON escapes line by line
 		forms = append(forms, f, strings.ReplaceAll(f, "/", `\/`)) // PHP and others escape "/"
 	}
@@ -107,6 +111,25 @@ func Forms(v string) []string {
 		}
 	}
 	return out
+}
+
+// withoutTags drops what looks like HTML tags from v, as a client that turns an HTML
+// error page into text does: a secret with "<" and ">" in it, echoed raw in a page,
+// reaches the log that way.
+func withoutTags(v string) string {
+	var b strings.Builder
+	in := false
+	for _, r := range v {
+		switch {
+		case r == '<':
+			in = true
+		case r == '>' && in:
+			in = false
+		case !in:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // build turns pending secrets into a level and merges levels of similar size.

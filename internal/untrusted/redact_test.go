@@ -28,6 +28,7 @@ func TestRedactHidesEveryFormOfASecret(t *testing.T) {
 		{"URL-escaped (path)", []string{pw}, "/x/" + url.PathEscape(pw), "/x/***"},
 		{"HTML-escaped", []string{pw}, "<p>" + html.EscapeString(pw) + "</p>", "<p>***</p>"},
 		{"HTML-escaped with named quotes", []string{pw}, "pa ss  &quot;w&lt;o&gt;rd&quot;&amp;more", "***"},
+		{"echoed raw in a page whose tags were stripped", []string{pw}, `pa ss  "wrd"&more`, "***"},
 		{"whitespace collapsed", []string{pw}, `pa ss "w<o>rd"&more`, "***"},
 		{"one line of a multi-line secret", []string{"-----BEGIN KEY-----\nMIIBOgIBAAJBAKj34GkxFhD9\n-----END KEY-----"}, "bad line MIIBOgIBAAJBAKj34GkxFhD9 here", "bad line *** here"},
 		{"Markdown-escaped", []string{"a_b*c|d-secret"}, "a&#95;b&#42;c&#124;d-secret", "***"},
