@@ -149,8 +149,8 @@ func awsSet(id, key string) audit.Set {
 	return audit.Set{ID: id, Type: audit.AWSCredentials, AccessKeyID: key, LastUsed: now.Add(-time.Hour)}
 }
 
-func certSet(t *testing.T, id string, notAfter time.Time) audit.Set {
-	return audit.Set{ID: id, Type: audit.X509, Certificate: certificate(t, notAfter), LastUsed: now.Add(-time.Hour)}
+func certSet(t *testing.T, notAfter time.Time) audit.Set {
+	return audit.Set{ID: "c", Type: audit.X509, Certificate: certificate(t, notAfter), LastUsed: now.Add(-time.Hour)}
 }
 
 func certificate(t *testing.T, notAfter time.Time) string {
@@ -259,16 +259,16 @@ func TestChecks(t *testing.T) {
 			[]string{"a shared-key info", "b shared-key info"}},
 		{"a certificate past notAfter is cert-expired",
 			nil, nil,
-			func(t *testing.T) []audit.Set { return []audit.Set{certSet(t, "c", now.Add(-time.Second))} }, []string{"c cert-expired broken"}},
+			func(t *testing.T) []audit.Set { return []audit.Set{certSet(t, now.Add(-time.Second))} }, []string{"c cert-expired broken"}},
 		{"a certificate at exactly notAfter is still valid, and expiring",
 			nil, nil,
-			func(t *testing.T) []audit.Set { return []audit.Set{certSet(t, "c", now)} }, []string{"c cert-expiring warning"}},
+			func(t *testing.T) []audit.Set { return []audit.Set{certSet(t, now)} }, []string{"c cert-expiring warning"}},
 		{"a certificate expiring in exactly expiry-warning is cert-expiring",
 			nil, nil,
-			func(t *testing.T) []audit.Set { return []audit.Set{certSet(t, "c", now.Add(30*day))} }, []string{"c cert-expiring warning"}},
+			func(t *testing.T) []audit.Set { return []audit.Set{certSet(t, now.Add(30*day))} }, []string{"c cert-expiring warning"}},
 		{"a certificate expiring a second after expiry-warning is fine",
 			nil, nil,
-			func(t *testing.T) []audit.Set { return []audit.Set{certSet(t, "c", now.Add(30*day+time.Second))} }, nil},
+			func(t *testing.T) []audit.Set { return []audit.Set{certSet(t, now.Add(30*day+time.Second))} }, nil},
 		{"an x509 set whose list answer shows no certificate is not judged on it",
 			nil, nil,
 			func(*testing.T) []audit.Set {

@@ -15,7 +15,7 @@ import (
 // look up another key; or when the key's user, listed, does not have it. Anything IAM
 // could not answer leaves the key unknown, never broken.
 func (r *reads) judge(s Set, k *KeyFacts, p Policy) []Finding {
-	out := r.judgeKey(s, k, p)
+	out := r.judgeKey(k, p)
 	for i := range out {
 		f := &out[i]
 		f.CredentialID, f.Type, f.AccessKeyID, f.UserName = s.ID, s.Type, k.ID, k.User
@@ -29,7 +29,7 @@ func (r *reads) judge(s Set, k *KeyFacts, p Policy) []Finding {
 	return out
 }
 
-func (r *reads) judgeKey(s Set, k *KeyFacts, p Policy) []Finding {
+func (r *reads) judgeKey(k *KeyFacts, p Policy) []Finding {
 	id := k.ID
 	if use, ok := r.uses[id]; ok {
 		k.User, k.Account = use.User, r.caller
