@@ -154,19 +154,18 @@ func Read(getenv Getenv, m secret.Masker, now time.Time) (*Config, error) {
 // decideMode picks the mode: audit when asked, a rotation when iam-user-name names a
 // user, otherwise a registration of given credentials.
 func decideMode(e reader, c *Config, p *problems) Mode {
-	credentialIDsRequired := func() {
-		if e.value(CredentialID) == "" {
-			p.addf("%s is required: the id of the credential set to create or update (several: one per line)", CredentialID)
-		}
-	}
-	switch {
-	case boolean(AuditInput, e.value(AuditInput), p):
+	before := len(*p)
+	if boolean(AuditInput, e.value(AuditInput), p) || len(*p) > before {
+		// An audit value that is not a boolean was still set on purpose: the run is
+		// checked as an audit, so the other messages are about what was asked for.
 		return Audit
-	case c.IAMUserName != "":
-		credentialIDsRequired()
+	}
+	if e.value(CredentialID) == "" {
+		p.addf("%s is required: the id of the credential set to create or update (several: one per line)", CredentialID)
+	}
+	if c.IAMUserName != "" {
 		return Rotate
 	}
-	credentialIDsRequired()
 	return Register
 }
 

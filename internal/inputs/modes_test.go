@@ -212,3 +212,11 @@ func TestReadCredentialsFileStaysInTheWorkspace(t *testing.T) {
 		})
 	}
 }
+
+func TestReadAuditThatIsNotABooleanIsOneProblem(t *testing.T) {
+	_, err := Read(env(t, auditVars(map[string]string{AuditInput: "yes"})), &masks{}, time.Now())
+	ie, ok := asError(err)
+	if !ok || len(ie.Problems) != 1 || !strings.Contains(ie.Problems[0], `audit must be true or false`) {
+		t.Errorf("want one problem about audit, got %v", err)
+	}
+}
