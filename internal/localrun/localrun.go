@@ -55,7 +55,7 @@ func Main(ctx context.Context, env Env) int {
 		fmt.Fprintf(env.Stderr, "soracom-credentials-action: %v\nRun with --help to see the flags.\n", err)
 		return exitUsage
 	}
-	r := &runSetup{env: env, opts: opts, vars: map[string]string{}, defaults: map[string]string{}}
+	r := &runSetup{env: env, opts: opts, decl: decl, vars: map[string]string{}, defaults: map[string]string{}}
 	for _, in := range decl {
 		r.defaults[in.Name] = in.Default
 	}
@@ -95,6 +95,7 @@ type runSetup struct {
 	env      Env
 	opts     Options
 	vars     map[string]string
+	decl     []Input
 	defaults map[string]string // action.yml's, by input name
 }
 
@@ -139,6 +140,7 @@ func (r *runSetup) runRendered(ctx context.Context) int {
 	}
 	r.vars["GITHUB_ACTIONS"] = "true"
 	log := runnerview.NewLog(r.env.Stdout)
+	r.header(log)
 	code := action.Run(ctx, action.Env{Getenv: r.getenv, Stdout: log})
 	res := runnerview.Result{ExitCode: code, Output: files["GITHUB_OUTPUT"].read(), Summary: files["GITHUB_STEP_SUMMARY"].read()}
 	if err := log.Finish(res); err != nil {
@@ -146,6 +148,27 @@ func (r *runSetup) runRendered(ctx context.Context) int {
 		return 1
 	}
 	return code
+}
+
+// header starts the log as GitHub starts a step: the inputs given, in action.yml's
+// order, with the secret ones hidden from the start, as `${{ secrets.X }}` values are.
+func (r *runSetup) header(log *runnerview.Log) {
+	secret := map[string]bool{}
+	for _, spec := range inputs.Specs {
+		secret[spec.Name] = spec.Secret
+	}
+	var with []runnerview.Input
+	for _, in := range r.decl {
+		v, ok := r.given(in.Name)
+		if !ok {
+			continue
+		}
+		if secret[in.Name] {
+			log.AddMask(v)
+		}
+		with = append(with, runnerview.Input{Name: in.Name, Value: v})
+	}
+	log.Header("soracom-credentials-action (local run)", with)
 }
 
 // tail reads what a run appends to a file that may already hold earlier steps' lines.

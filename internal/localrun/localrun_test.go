@@ -200,7 +200,8 @@ func TestEmulatorRotatesAnIAMUsersKeyWhenAskedTo(t *testing.T) {
 func TestEmulatorAcceptsTheAuthKeyGiven(t *testing.T) {
 	code, out, errOut := run(t, map[string]string{"INPUT_SORACOM-AUTH-KEY": "secret-mine-0123"}, false,
 		"--emulator", "--view=github", "--credential-id=x", "--soracom-auth-key-id", "keyId-mine")
-	if code != 0 || !strings.Contains(errOut, "accepts the AuthKey given") || strings.Contains(out, "secret-mine-0123") {
+	if code != 0 || !strings.Contains(errOut, "accepts the AuthKey given") || strings.Contains(out, "secret-mine-0123") ||
+		!strings.Contains(out, "\n    soracom-auth-key-id: keyId-mine\n    soracom-auth-key: ***\n") {
 		t.Errorf("exit %d\n%s\n%s", code, out, errOut)
 	}
 }
