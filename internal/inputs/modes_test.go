@@ -220,3 +220,26 @@ func TestReadAuditThatIsNotABooleanIsOneProblem(t *testing.T) {
 		t.Errorf("want one problem about audit, got %v", err)
 	}
 }
+
+// Outside GitHub (no GITHUB_WORKSPACE) the workspace is the current directory.
+func TestReadCredentialsFileWithoutAWorkspaceIsConfinedToTheCurrentDirectory(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "here")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for path, data := range map[string]string{filepath.Join(dir, "psk.json"): `{"key":"here-psk-secret"}`, filepath.Join(root, "up.json"): `{"key":"up-psk-secret"}`} {
+		if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Chdir(dir)
+	read := func(file string) (*Config, error) {
+		return Read(env(t, valid(map[string]string{AWSAccessKeyID: "", AWSSecretAccessKey: "", CredentialType: "psk", CredentialsFile: file})), &masks{}, time.Now())
+	}
+	if cfg, err := read("psk.json"); err != nil || cfg.Credentials.Fields["key"] != "here-psk-secret" {
+		t.Errorf("relative file not read: %v", err)
+	}
+	_, err := read("../up.json")
+	wantProblems(t, err, `credentials-file: "../up.json" is outside the workspace (the current directory)`)
+}
