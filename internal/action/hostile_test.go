@@ -329,3 +329,45 @@ func TestDescriptionIsKeptUnlessGiven(t *testing.T) {
 		})
 	}
 }
+
+// Server text reaches the log and the summary through the choke point: a body that
+// echoes the request shows no part of a secret however it is cut, and a huge message
+// does not flood the log or the summary, retries included.
+func TestHostileErrorBodies(t *testing.T) {
+	const secretKey = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+	echo := `{"type":"aws-credentials","credentials":{"accessKeyId":"AKIAIOSFODNN7EXAMPLE","secretAccessKey":"` + secretKey + `"}}`
+	tests := []struct {
+		name  string
+		fault soracomtest.Fault
+	}{
+		{"text body echoing the request", soracomtest.Fault{Status: 400, Header: http.Header{"Content-Type": {"text/plain"}},
+			Body: strings.Repeat("pad ", 40) + echo}},
+		{"html body echoing the request", soracomtest.Fault{Status: 400, Header: http.Header{"Content-Type": {"text/html"}},
+			Body: "<html><body><pre>" + strings.ReplaceAll(echo, "/", "&#x2F;") + "</pre></body></html>"}},
+		{"json message echoing the secret", soracomtest.Fault{Status: 400, Header: http.Header{"Content-Type": {"application/json"}},
+			Body: `{"code":"X","message":"bad secretAccessKey ` + strings.ReplaceAll(secretKey, "/", `\/`) + `"}`}},
+		{"3 MB message on every retry", soracomtest.Fault{Status: 500, Header: http.Header{"Content-Type": {"application/json"}},
+			Body: `{"code":"X","message":"` + strings.Repeat("a", 3<<20) + `"}`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := soracomtest.Start(t)
+			s.AddAuthKey(authKeyID, authKey)
+			seedSet(s, "set-1", "aws-credentials")
+			s.Inject("* /v1/credentials/*", soracomtest.Always, tt.fault)
+			o, _ := registerRun(t, s, nil)
+			if o.code != 1 {
+				t.Fatalf("exit %d", o.code)
+			}
+			all := o.stdout + o.summary + o.outputs
+			for i := 0; i+8 <= len(secretKey); i++ {
+				if part := secretKey[i : i+8]; strings.Contains(strings.ReplaceAll(all, "::add-mask::"+secretKey, ""), part) {
+					t.Fatalf("%q of the secret was printed", part)
+				}
+			}
+			if len(o.stdout) > 64<<10 || len(o.summary) > 64<<10 {
+				t.Errorf("log %d bytes, summary %d bytes: server text was not capped", len(o.stdout), len(o.summary))
+			}
+		})
+	}
+}
