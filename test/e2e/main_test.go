@@ -5,10 +5,10 @@
 // (internal/soracomtest) and AWS (internal/awstest). Every run is scanned for secrets
 // that appear anywhere but in an ::add-mask:: command.
 //
-// One file per behaviour: registration, validation, masking, failures (errors and
-// retries), session (API token lifetime and cancellation), rotation, types
-// (credential types and files), documentation (README and action.yml agree).
-// The harness and the shared fixtures live in harness_test.go and fixtures_test.go.
+// One file per behaviour, named after it (registration, validation, masking,
+// failures, session, rotation, types, audit, documentation, ...): a new scenario goes
+// into the file of the behaviour it checks. The harness and the shared fixtures live
+// in harness_test.go and fixtures_test.go.
 package e2e
 
 import (
