@@ -99,7 +99,7 @@ func (d *demo) runnerEnv(with []input) (map[string]string, [2]string, error) {
 	for k, v := range d.emu.OIDC.Env() {
 		env[k] = v
 	}
-	for _, spec := range inputs.Specs {
+	for _, spec := range inputs.Specs() {
 		env[inputs.EnvName(spec.Name)] = spec.Default
 	}
 	for _, in := range with {
@@ -109,7 +109,7 @@ func (d *demo) runnerEnv(with []input) (map[string]string, [2]string, error) {
 }
 
 func isSecret(name string) bool {
-	for _, spec := range inputs.Specs {
+	for _, spec := range inputs.Specs() {
 		if spec.Name == name {
 			return spec.Secret
 		}

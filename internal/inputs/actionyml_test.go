@@ -36,7 +36,7 @@ func actionInputs(t *testing.T) map[string]struct {
 
 func TestSpecsMatchActionYML(t *testing.T) {
 	declared := actionInputs(t)
-	for _, s := range Specs {
+	for _, s := range specs {
 		in, ok := declared[s.Name]
 		if !ok {
 			t.Errorf("the code reads input %q, which action.yml does not declare", s.Name)
@@ -50,7 +50,7 @@ func TestSpecsMatchActionYML(t *testing.T) {
 		}
 	}
 	for name := range declared {
-		if !slices.ContainsFunc(Specs, func(s Spec) bool { return s.Name == name }) {
+		if !slices.ContainsFunc(specs, func(s Spec) bool { return s.Name == name }) {
 			t.Errorf("action.yml declares input %q, which the code does not know", name)
 		}
 	}

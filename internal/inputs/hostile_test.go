@@ -135,7 +135,7 @@ func TestReadRefusesSecretsTooShortToBeOne(t *testing.T) {
 
 // Every input Specs marks secret is masked when it is given, whatever else is wrong.
 func TestReadMasksEverySecretInput(t *testing.T) {
-	for _, spec := range Specs {
+	for _, spec := range specs {
 		if !spec.Secret {
 			continue
 		}

@@ -26,7 +26,7 @@ func env(t *testing.T, vars map[string]string) Getenv {
 	allowed := map[string]bool{"SORACOM_ENDPOINT": true, "GITHUB_WORKSPACE": true, "AWS_ENDPOINT_URL": true,
 		"AWS_ENDPOINT_URL_STS": true, "AWS_ENDPOINT_URL_IAM": true, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": true,
 		"ACTIONS_ID_TOKEN_REQUEST_URL": true}
-	for _, s := range Specs {
+	for _, s := range specs {
 		allowed[EnvName(s.Name)] = true
 	}
 	return func(k string) string {

@@ -3,7 +3,11 @@
 // before any problem is reported.
 package inputs
 
-import "github.com/soracom-credentials-action/soracom-credentials-action/internal/credtypes"
+import (
+	"slices"
+
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/credtypes"
+)
 
 // Every input of action.yml, in one place. The runner passes each as INPUT_<NAME> with
 // the name upper-cased and hyphens kept.
@@ -48,10 +52,14 @@ type Spec struct {
 	Secret bool
 }
 
-// Specs lists every input as action.yml declares it; a test holds the two together. The
-// runner fills the defaults in; they are applied here too so the binary behaves the same
-// when run by hand with only some INPUT_ variables set.
-var Specs = []Spec{
+// Specs lists every input as action.yml declares it; a test holds the two
+// together. Each call returns a fresh copy, so no caller can change the table for another.
+func Specs() []Spec { return slices.Clone(specs) }
+
+// specs is the table Specs returns. The runner fills the defaults in; they are applied
+// here too so the binary behaves the same when run by hand with only some INPUT_
+// variables set.
+var specs = []Spec{
 	{Name: CredentialID},
 	{Name: CredentialType, Default: credtypes.AWSCredentials},
 	{Name: Description},
@@ -83,8 +91,8 @@ var Specs = []Spec{
 
 // defaults indexes the defaults of Specs.
 var defaults = func() map[string]string {
-	m := make(map[string]string, len(Specs))
-	for _, s := range Specs {
+	m := make(map[string]string, len(specs))
+	for _, s := range specs {
 		m[s.Name] = s.Default
 	}
 	return m

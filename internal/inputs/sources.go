@@ -60,7 +60,7 @@ func readSources(e reader, m secret.Masker, typ string, p *problems) *sources {
 	case n < minAuthKeyLength:
 		p.addf("%s is only %s long; an AuthKey secret (secret-…) is much longer (check that the whole secret was passed)", AuthKey, characters(n))
 	}
-	for _, spec := range Specs {
+	for _, spec := range specs {
 		if spec.Secret && !checkUTF8(spec.Name, strings.TrimSpace(e.raw(spec.Name)), p) && spec.Name == Credentials {
 			s.creds.reported = true // its JSON problems would only repeat this one
 		}

@@ -154,7 +154,7 @@ func (r *runSetup) runRendered(ctx context.Context) int {
 // order, with the secret ones hidden from the start, as `${{ secrets.X }}` values are.
 func (r *runSetup) header(log *runnerview.Log) {
 	secret := map[string]bool{}
-	for _, spec := range inputs.Specs {
+	for _, spec := range inputs.Specs() {
 		secret[spec.Name] = spec.Secret
 	}
 	var with []runnerview.Input
