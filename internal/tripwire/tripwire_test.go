@@ -81,15 +81,7 @@ func TestWire(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			wire := tripwire.New(t, srv.URL, tt.land, tripwire.Action("CreateAccessKey"), cancel)
-			if !send(t, context.Background(), http.MethodGet, wire.URL+"/before", "Action=ListAccessKeys&Version=1") {
-				t.Fatal("a request that does not match was not passed through")
-			}
-			if send(t, ctx, http.MethodPost, wire.URL+"/cut", "Action=CreateAccessKey&Version=1") {
-				t.Fatal("the cut request was answered")
-			}
-			if ctx.Err() == nil {
-				t.Fatal("the wire did not fire")
-			}
+			passThenCut(t, ctx, wire)
 			if tt.release != nil {
 				tt.release(wire, wire.URL)
 			}
@@ -100,6 +92,20 @@ func TestWire(t *testing.T) {
 				t.Errorf("target saw %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// passThenCut sends a request the wire passes, then one it cuts (cancelling ctx).
+func passThenCut(t *testing.T, ctx context.Context, wire *tripwire.Wire) {
+	t.Helper()
+	if !send(t, context.Background(), http.MethodGet, wire.URL+"/before", "Action=ListAccessKeys&Version=1") {
+		t.Fatal("a request that does not match was not passed through")
+	}
+	if send(t, ctx, http.MethodPost, wire.URL+"/cut", "Action=CreateAccessKey&Version=1") {
+		t.Fatal("the cut request was answered")
+	}
+	if ctx.Err() == nil {
+		t.Fatal("the wire did not fire")
 	}
 }
 
