@@ -6,6 +6,9 @@ import (
 	"net/http"
 	"strings"
 
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/awskeys"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/httpclient"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/rotation"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracom"
@@ -36,6 +39,8 @@ func hint(err error) string {
 	var apiErr *soracom.APIError
 	var netErr *soracom.NetworkError
 	var redirect *httpclient.RedirectError
+	var send *smithyhttp.RequestSendError // an AWS call that got no answer
+	var timeout *awskeys.CallTimeoutError
 	var h hinter
 	switch {
 	case errors.As(err, &refused):
@@ -45,8 +50,10 @@ func hint(err error) string {
 	case errors.As(err, &netErr):
 		return "check soracom-endpoint / soracom-coverage-type and the runner's network access to the SORACOM API"
 	case errors.As(err, &redirect):
-		return "point the AWS endpoint variables (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL_IAM) " +
-			"and the runner's proxy at the API itself, not at something that redirects"
+		return "the action never follows a redirect: point AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_STS or AWS_ENDPOINT_URL_IAM " +
+			"(when set) at the service itself, and check for a proxy in front of AWS or the runner's token service that redirects"
+	case errors.As(err, &send) || errors.As(err, &timeout):
+		return "check the runner's network access to AWS and, when set, AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_STS and AWS_ENDPOINT_URL_IAM"
 	case errors.As(err, &h):
 		return h.Hint()
 	}

@@ -111,9 +111,12 @@ func TestRotationBlackHoles(t *testing.T) {
 			if o.code != 1 {
 				t.Fatalf("exit code %d, want 1\n%s", o.code, o.stdout)
 			}
-			t.Log(errorLine(t, o))
-			if msg := errorLine(t, o); !strings.Contains(msg, tt.naming) {
+			msg := errorLine(t, o)
+			if !strings.Contains(msg, tt.naming) {
 				t.Errorf("error does not name %s: %s", tt.naming, msg)
+			}
+			if strings.HasPrefix(tt.env, "AWS_") && !strings.Contains(msg, "network access to AWS") {
+				t.Errorf("error does not say what to check: %s", msg)
 			}
 			if n := w.soracom.LiveSessions(); n != 0 {
 				t.Errorf("%d SORACOM sessions left alive", n)
@@ -369,5 +372,37 @@ func TestHostileErrorBodies(t *testing.T) {
 				t.Errorf("log %d bytes, summary %d bytes: server text was not capped", len(o.stdout), len(o.summary))
 			}
 		})
+	}
+}
+
+// A logout that gets no answer is given up at its own 5 s bound, and the warning says
+// that bound, not the two minutes of an ordinary call.
+func TestUnansweredLogoutNamesItsOwnBound(t *testing.T) {
+	s := soracomtest.Start(t)
+	s.AddAuthKey(authKeyID, authKey)
+	s.Inject("POST /v1/auth/logout", soracomtest.Always, soracomtest.SlowFault(time.Hour))
+	retry := shortBounds()
+	retry.AttemptTimeout, retry.Deadline = time.Minute, 2*time.Minute
+	dir := t.TempDir()
+	env := map[string]string{
+		"GITHUB_OUTPUT": filepath.Join(dir, "out"), "GITHUB_STEP_SUMMARY": filepath.Join(dir, "summary"),
+		inputs.EnvName(inputs.CredentialID): "set-1", inputs.EnvName(inputs.AuthKeyID): authKeyID,
+		inputs.EnvName(inputs.AuthKey): authKey, inputs.EnvName(inputs.Endpoint): s.URL(),
+		inputs.EnvName(inputs.VerifyAWSKey): "false", inputs.EnvName(inputs.Description): "-",
+		inputs.EnvName(inputs.Credentials): `{"accessKeyId":"AKIAIOSFODNN7EXAMPLE","secretAccessKey":"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}`,
+	}
+	var stdout bytes.Buffer
+	code := action.Run(context.Background(), action.Env{Getenv: func(k string) string { return env[k] }, Stdout: &stdout, Retry: retry})
+	if code != 0 {
+		t.Fatalf("exit %d: the set was stored, a failed logout only warns\n%s", code, stdout.String())
+	}
+	var warning string
+	for _, l := range strings.Split(stdout.String(), "\n") {
+		if strings.HasPrefix(l, "::warning") && strings.Contains(l, "revoke") {
+			warning = l
+		}
+	}
+	if !strings.Contains(warning, "gave up after 5s") || strings.Contains(warning, "2m0s") {
+		t.Errorf("logout warning does not name its 5 s bound: %q", warning)
 	}
 }
