@@ -250,3 +250,18 @@ func TestEmulatorGivesTheHealthReportASetToAudit(t *testing.T) {
 		t.Errorf("exit %d\n%s\n%s", code, out, errOut)
 	}
 }
+
+func TestAFlagWinsOverTheVariable(t *testing.T) {
+	srv := soracomtest.Start(t)
+	env := registrationEnv(srv)
+	code, out, errOut := run(t, env, false, "--credential-id", "from-the-flag", "--view=github")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	if _, ok := srv.CredentialSet("from-the-flag"); !ok {
+		t.Errorf("the set named by the flag was not created")
+	}
+	if _, ok := srv.CredentialSet(env["INPUT_CREDENTIAL-ID"]); ok {
+		t.Errorf("the set named by INPUT_CREDENTIAL-ID was created though a flag named another")
+	}
+}

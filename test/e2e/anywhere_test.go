@@ -161,7 +161,11 @@ func TestReadmeRunAnywhereBinary(t *testing.T) {
 	key := a.acct.AddKey("funnel", awstest.Active)
 	a.vars["NEW_AWS_ACCESS_KEY_ID"], a.vars["NEW_AWS_SECRET_ACCESS_KEY"] = key.ID, key.Secret
 	a.secrets = append(a.secrets, key.Secret)
-	a.run(t, "bash", repoRoot, "set -euo pipefail\n"+readmeBlock(t, "sh binary"))
+	out := a.run(t, "bash", repoRoot, "set -euo pipefail\n"+readmeBlock(t, "sh binary"))
+	// As the section says: without GITHUB_OUTPUT the outputs are printed as lines.
+	if !strings.Contains(out, "output operation=created\n") {
+		t.Errorf("the binary example does not print its outputs as output name=value lines:\n%s", out)
+	}
 	set, ok := a.soracom.CredentialSet("funnel-aws")
 	if !ok || set.Credentials["accessKeyId"] != key.ID || set.Credentials["secretAccessKey"] != key.Secret || set.Description != "Funnel to Kinesis" {
 		t.Errorf("after the binary example the set is %+v (found %v)", set, ok)
