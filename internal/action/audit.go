@@ -55,7 +55,7 @@ func (r *run) audit(ctx context.Context) (*Report, error) {
 		return rep, err
 	}
 	rep.AWSAccountID = res.Account
-	rep.Audit = &AuditReport{Report: res, Sets: len(sets), IAMFailure: iamFailure && res.IAMSkipped != ""}
+	rep.Audit = &AuditReport{Report: res, Sets: len(sets), IAMFailure: (iamFailure || keys != nil) && res.IAMSkipped != ""}
 	rep.Audit.Fails = failsOn(res, cfg.FailOn)
 	r.annotate(rep.Audit)
 	if len(missing) > 0 {

@@ -421,3 +421,34 @@ func selfSigned(t *testing.T, notAfter time.Time) string {
 	}
 	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
 }
+
+func TestAuditThresholdsAtTheirBoundaries(t *testing.T) {
+	w := newAuditWorld(t)
+	now := time.Now()
+	w.put("exactly-max-age", w.acct.AddKeyCreated("u1", awstest.Active, now.Add(-90*24*time.Hour)).ID)
+	w.put("a-day-older", w.acct.AddKeyCreated("u2", awstest.Active, now.Add(-91*24*time.Hour)).ID)
+	w.soracom.PutCredentialSet(soracomtest.CredentialSet{ID: "cert-exactly-warning", Type: "x509", LastUsed: now,
+		Credentials: map[string]any{"cert": selfSigned(t, now.Add(30*24*time.Hour))}})
+	w.soracom.PutCredentialSet(soracomtest.CredentialSet{ID: "cert-a-day-later", Type: "x509", LastUsed: now,
+		Credentials: map[string]any{"cert": selfSigned(t, now.Add(31*24*time.Hour))}})
+	o := w.run(t)
+	want := []string{"a-day-older key-old", "cert-exactly-warning cert-expiring"}
+	if got := o.checks(); !slices.Equal(got, want) {
+		t.Errorf("findings = %q, want %q", got, want)
+	}
+}
+
+func TestAuditWithAWSCredentialsThatDoNotWorkIsAnError(t *testing.T) {
+	w := newAuditWorld(t)
+	w.put("a", w.acct.AddKey("u", awstest.Active).ID)
+	w.acct.DeleteKey(w.auditor.ID)
+	w.inputs[inputs.FailOnInput] = "never"
+	o := w.run(t)
+	errs := o.lines("::error::")
+	if o.code != 1 || len(errs) != 1 || !strings.Contains(errs[0], "IAM checks skipped") {
+		t.Errorf("exit %d, errors %q\n%s", o.code, errs, o.stdout)
+	}
+	if got := o.checks(); !slices.Equal(got, nil) {
+		t.Errorf("findings = %q, want none: the key could not be checked", got)
+	}
+}

@@ -238,8 +238,11 @@ func TestChecks(t *testing.T) {
 		{"a key exactly max-key-age old is not key-old",
 			func(f *fakeKeys) { f.add(old, "funnel", "Active", 90*day) }, nil,
 			func(*testing.T) []audit.Set { return []audit.Set{awsSet("a", old)} }, nil},
-		{"a key a second older than max-key-age is key-old",
-			func(f *fakeKeys) { f.add(old, "funnel", "Active", 90*day+time.Second) }, nil,
+		{"a key created exactly max-key-age before the run started is not key-old while the run takes",
+			func(f *fakeKeys) { f.add(old, "funnel", "Active", 90*day+audit.Slack) }, nil,
+			func(*testing.T) []audit.Set { return []audit.Set{awsSet("a", old)} }, nil},
+		{"a key older than max-key-age by more than the slack is key-old",
+			func(f *fakeKeys) { f.add(old, "funnel", "Active", 90*day+audit.Slack+time.Second) }, nil,
 			func(*testing.T) []audit.Set { return []audit.Set{awsSet("a", old)} }, []string{"a key-old warning"}},
 		{"max-key-age is the policy's",
 			func(f *fakeKeys) { f.add(old, "funnel", "Active", 31*day) }, func(p *audit.Policy) { p.MaxKeyAge = 30 * day },
@@ -280,10 +283,15 @@ func TestChecks(t *testing.T) {
 		{"a set last used exactly unused-after ago is in use",
 			nil, nil,
 			func(*testing.T) []audit.Set { return []audit.Set{{ID: "p", Type: "psk", LastUsed: now.Add(-90 * day)}} }, nil},
-		{"a set last used a second before that is unused",
+		{"a set last used unused-after and the slack ago is in use",
 			nil, nil,
 			func(*testing.T) []audit.Set {
-				return []audit.Set{{ID: "p", Type: "psk", LastUsed: now.Add(-90*day - time.Second)}}
+				return []audit.Set{{ID: "p", Type: "psk", LastUsed: now.Add(-90*day - audit.Slack)}}
+			}, nil},
+		{"a set last used longer ago than that is unused",
+			nil, nil,
+			func(*testing.T) []audit.Set {
+				return []audit.Set{{ID: "p", Type: "psk", LastUsed: now.Add(-90*day - audit.Slack - time.Second)}}
 			}, []string{"p unused warning"}},
 		{"a key IAM kept failing for is unknown, not broken",
 			func(f *fakeKeys) {

@@ -85,7 +85,7 @@ func (r *reads) judgeListed(k *KeyFacts, p Policy) []Finding {
 }
 
 // keyState checks a key IAM listed: inactive, or older than max-key-age (an age of
-// exactly max-key-age is not old yet).
+// exactly max-key-age is not old yet, see Slack).
 func keyState(k *KeyFacts, key Key, p Policy) []Finding {
 	k.Status, k.Created = key.Status, key.Created
 	var out []Finding
@@ -94,7 +94,7 @@ func keyState(k *KeyFacts, key Key, p Policy) []Finding {
 			Message: fmt.Sprintf("holds access key %s of IAM user %s, which is Inactive: whatever uses this set fails; "+
 				"rotate with this action (iam-user-name: %s) to store a new active key, or reactivate the key", Last4(k.ID), k.User, k.User)})
 	}
-	if age := p.Now.Sub(key.Created); age > p.MaxKeyAge {
+	if age := p.Now.Sub(key.Created); age > p.MaxKeyAge+Slack {
 		out = append(out, Finding{Check: KeyOld, Severity: Warning,
 			Message: fmt.Sprintf("access key %s of IAM user %s is %d days old (max-key-age is %s): rotate it with this action (iam-user-name: %s)",
 				Last4(k.ID), k.User, *ageDays(age), Days(p.MaxKeyAge), k.User)})

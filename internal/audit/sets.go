@@ -24,6 +24,12 @@ type Policy struct {
 	Concurrency int
 }
 
+// Slack is how much longer than max-key-age or unused-after an age must be to count as
+// older. The thresholds are given in days or hours and ages are reported in days; the
+// minute keeps a key created exactly max-key-age before the run started from turning old
+// while the run itself takes a few seconds.
+const Slack = time.Minute
+
 // DefaultConcurrency is how many AWS calls the audit has in flight at most. IAM
 // throttles per account, and other jobs share that budget.
 const DefaultConcurrency = 8
@@ -67,7 +73,7 @@ func usageFinding(s Set, p Policy) Finding {
 			Message: "SORACOM has never used this set; if no SIM group, device or service refers to it, delete the set"}
 	}
 	idle := p.Now.Sub(s.LastUsed)
-	if idle <= p.UnusedAfter {
+	if idle <= p.UnusedAfter+Slack {
 		return Finding{}
 	}
 	return Finding{Check: Unused, Severity: Warning, LastUsed: rfc3339(s.LastUsed),
