@@ -18,29 +18,31 @@ func (in Input) Boolean() bool { return in.Default == "true" || in.Default == "f
 // ReadInputs returns the inputs action.yml declares, in the file's order.
 //
 // It reads only the shape action.yml has: an `inputs:` mapping of names to
-// description/required/default with plain or quoted one-line scalars. A YAML library
-// would add half a megabyte to a binary whose image has a 12 MB budget, for --help
-// alone; a test holds this reader to a real YAML parser on the real file, and anything
-// it does not understand is an error, not a guess.
+// description/required/default, each a plain, quoted or block (| or >) scalar. A YAML
+// library would add half a megabyte to a binary whose image has a 12 MB budget, for
+// --help alone; a test holds this reader to a real YAML parser on the real file, and
+// anything it does not understand is an error, not a guess.
 func ReadInputs(actionYML []byte) ([]Input, error) {
+	lines := strings.Split(strings.ReplaceAll(string(actionYML), "\r\n", "\n"), "\n")
 	var inputs []Input
 	inBlock := false
-	for n, raw := range strings.Split(string(actionYML), "\n") {
-		line := strings.TrimRight(raw, " \r")
+	for n := 0; n < len(lines); n++ {
+		line := strings.TrimRight(lines[n], " ")
 		if strings.TrimSpace(line) == "" || strings.HasPrefix(strings.TrimSpace(line), "#") {
 			continue
 		}
-		indent := len(line) - len(strings.TrimLeft(line, " "))
-		switch {
+		switch indent := indentOf(line); {
 		case indent == 0:
 			inBlock = line == "inputs:"
 		case !inBlock:
 		case indent == 2 && strings.HasSuffix(line, ":"):
 			inputs = append(inputs, Input{Name: strings.TrimSpace(strings.TrimSuffix(line, ":"))})
 		case indent == 4 && len(inputs) > 0:
-			if err := setField(&inputs[len(inputs)-1], strings.TrimSpace(line)); err != nil {
+			next, err := setField(&inputs[len(inputs)-1], lines, n)
+			if err != nil {
 				return nil, fmt.Errorf("action.yml line %d: %w", n+1, err)
 			}
+			n = next
 		default:
 			return nil, fmt.Errorf("action.yml line %d: unexpected %q in inputs", n+1, strings.TrimSpace(line))
 		}
@@ -51,14 +53,24 @@ func ReadInputs(actionYML []byte) ([]Input, error) {
 	return inputs, nil
 }
 
-func setField(in *Input, line string) error {
-	key, raw, ok := strings.Cut(line, ":")
+func indentOf(line string) int { return len(line) - len(strings.TrimLeft(line, " ")) }
+
+// setField sets the field on lines[n] and returns the index of its last line.
+func setField(in *Input, lines []string, n int) (int, error) {
+	key, raw, ok := strings.Cut(strings.TrimSpace(lines[n]), ":")
 	if !ok {
-		return fmt.Errorf("expected key: value, got %q", line)
+		return n, fmt.Errorf("expected key: value, got %q", strings.TrimSpace(lines[n]))
 	}
-	value, err := scalar(strings.TrimSpace(raw))
+	raw = strings.TrimSpace(raw)
+	var value string
+	var err error
+	if strings.HasPrefix(raw, "|") || strings.HasPrefix(raw, ">") {
+		value, n, err = blockScalar(raw, lines, n)
+	} else {
+		value, err = scalar(raw)
+	}
 	if err != nil {
-		return fmt.Errorf("%s: %w", key, err)
+		return n, fmt.Errorf("%s: %w", key, err)
 	}
 	switch key {
 	case "description":
@@ -69,9 +81,64 @@ func setField(in *Input, line string) error {
 		in.Required = value == "true"
 	case "deprecationMessage":
 	default:
-		return fmt.Errorf("unknown input field %q", key)
+		return n, fmt.Errorf("unknown input field %q", key)
 	}
-	return nil
+	return n, nil
+}
+
+// blockScalar reads a literal (|) or folded (>) block that starts after lines[n], with
+// the chomping indicator - (no final newline), + (keep all) or none (one newline).
+func blockScalar(header string, lines []string, n int) (string, int, error) {
+	style, chomp := header[0], strings.TrimSpace(header[1:])
+	if chomp != "" && chomp != "-" && chomp != "+" {
+		return "", n, fmt.Errorf("block scalar header %q is not supported: use |, |-, >, or >-", header)
+	}
+	var body []string
+	parent, indent := indentOf(lines[n]), 0
+	for n+1 < len(lines) {
+		line := strings.TrimRight(lines[n+1], " ")
+		if line != "" && indentOf(line) <= parent {
+			break
+		}
+		if indent == 0 && line != "" {
+			indent = indentOf(line)
+		}
+		if len(line) >= indent {
+			line = line[indent:]
+		}
+		body = append(body, line)
+		n++
+	}
+	text := joinBlock(style, body)
+	switch trimmed := strings.TrimRight(text, "\n"); chomp {
+	case "-":
+		return trimmed, n, nil
+	case "+":
+		return text + "\n", n, nil
+	default:
+		return trimmed + "\n", n, nil
+	}
+}
+
+// joinBlock joins a block's lines: kept as lines (|), or folded into one line per
+// paragraph (>).
+func joinBlock(style byte, body []string) string {
+	if style == '|' {
+		return strings.Join(body, "\n")
+	}
+	var b strings.Builder
+	for i, line := range body {
+		// A blank line is a line break; the break before it, and after it, is dropped.
+		switch {
+		case i == 0, body[i-1] == "" && line != "":
+		case line == "":
+			b.WriteString("\n")
+		default:
+			b.WriteString(" ")
+		}
+		b.WriteString(line)
+	}
+	return b.String()
 }
 
 // scalar reads a one-line YAML scalar: double-quoted, single-quoted or plain.

@@ -30,10 +30,35 @@ func TestReadInputsAgreesWithAYAMLParserOnActionYML(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if want := inputsByYAML(t, data); !reflect.DeepEqual(got, want) {
+		t.Errorf("ReadInputs:\n%+v\nyaml:\n%+v", got, want)
+	}
+}
+
+func TestReadInputsRefusesWhatItCannotRead(t *testing.T) {
+	tests := []struct{ name, yml, want string }{
+		{"a block scalar with an indentation indicator", "inputs:\n  a:\n    description: |2\n      long\n", "is not supported"},
+		{"an unknown field", "inputs:\n  a:\n    descripton: x\n", `unknown input field "descripton"`},
+		{"no inputs", "name: x\nruns:\n  using: docker\n", "declares no inputs"},
+		{"an unterminated quote", "inputs:\n  a:\n    default: 'x\n", "unterminated quote"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ReadInputs([]byte(tt.yml))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want it to say %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// inputsByYAML reads the inputs of yml with a real YAML parser, in order.
+func inputsByYAML(t *testing.T, yml []byte) []Input {
+	t.Helper()
 	var doc struct {
 		Inputs yaml.Node `yaml:"inputs"`
 	}
-	if err := yaml.Unmarshal(data, &doc); err != nil {
+	if err := yaml.Unmarshal(yml, &doc); err != nil {
 		t.Fatal(err)
 	}
 	var want []Input
@@ -48,23 +73,27 @@ func TestReadInputsAgreesWithAYAMLParserOnActionYML(t *testing.T) {
 		}
 		want = append(want, Input{Name: doc.Inputs.Content[i].Value, Description: in.Description, Default: in.Default, Required: in.Required})
 	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("ReadInputs:\n%+v\nyaml:\n%+v", got, want)
-	}
+	return want
 }
 
-func TestReadInputsRefusesWhatItCannotRead(t *testing.T) {
-	tests := []struct{ name, yml, want string }{
-		{"a block scalar", "inputs:\n  a:\n    description: |\n      long\n", "block scalars are not supported"},
-		{"an unknown field", "inputs:\n  a:\n    descripton: x\n", `unknown input field "descripton"`},
-		{"no inputs", "name: x\nruns:\n  using: docker\n", "declares no inputs"},
-		{"an unterminated quote", "inputs:\n  a:\n    default: 'x\n", "unterminated quote"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := ReadInputs([]byte(tt.yml))
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("err = %v, want it to say %q", err, tt.want)
+func TestReadInputsReadsBlockScalarsAsYAMLDoes(t *testing.T) {
+	for name, body := range map[string]string{
+		"folded, stripped":        ">-\n      one\n      two\n\n      para\n",
+		"folded, clipped":         ">\n      one\n      two\n",
+		"folded, two blank lines": ">-\n      one\n\n\n      two\n",
+		"literal, stripped":       "|-\n      one\n      two\n",
+		"literal, clipped":        "|\n      one\n\n      two\n",
+		"literal, kept":           "|+\n      one\n\n",
+		"literal, deeper lines":   "|-\n      one\n        indented\n      back\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			yml := []byte("inputs:\n  a:\n    description: " + body + "    required: true\n  b:\n    default: x\n")
+			got, err := ReadInputs(yml)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := inputsByYAML(t, yml); !reflect.DeepEqual(got, want) {
+				t.Errorf("got %+v\nwant %+v", got, want)
 			}
 		})
 	}
