@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -259,6 +260,36 @@ func results(t *testing.T, r runResult) []result {
 		}
 	}
 	return rs
+}
+
+// update rewrites the golden files instead of comparing with them:
+//
+//	go test ./test/e2e -run TestName -update
+var update = flag.Bool("update", false, "rewrite testdata/*.golden with what the runs print")
+
+// checkGolden compares got with testdata/<name>.golden, or writes it with -update. Long
+// expected texts read better there than in Go string literals, and a change to them
+// shows as a plain diff in review.
+func checkGolden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (create it with: go test ./test/e2e -run '%s' -update)", err, t.Name())
+	}
+	if got != string(want) {
+		t.Errorf("the run printed other text than %s; if the change is meant, rewrite it with\n"+
+			"  go test ./test/e2e -run '%s' -update\n--- want\n%s\n--- got\n%s", path, t.Name(), want, got)
+	}
 }
 
 // checkContains checks that text, named what in the message, contains every one of

@@ -161,3 +161,31 @@ func TestRotationContradictionsBeforeNetwork(t *testing.T) {
 		})
 	}
 }
+
+// The error a runner shows for bad inputs, whole: one annotation listing every problem
+// and what to change (the leak scan of runAction checks the secrets were masked).
+func TestBadInputsPrintEveryProblemInOneError(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		golden  string
+		changes map[string]string
+	}{
+		{"bad-registration-inputs", map[string]string{
+			"credential-id": "bad id", "soracom-coverage-type": "eu", "if-exists": "overwrite",
+			"aws-access-key-id": "", "dry-run": "yes",
+		}},
+		{"bad-rotation-inputs", map[string]string{
+			"iam-user-name": rotUser, "role-session-name": "a b", "role-duration-seconds": "899", "old-key": "remove",
+		}},
+	} {
+		t.Run(tc.golden, func(t *testing.T) {
+			t.Parallel()
+			s, in := registration(t, tc.changes)
+			r := runAction(t, runOpts{inputs: in, secrets: inputSecrets})
+			if r.code != 1 || len(s.Requests()) != 0 {
+				t.Fatalf("exit %d after %d requests", r.code, len(s.Requests()))
+			}
+			checkGolden(t, tc.golden, oneError(t, r)+"\n")
+		})
+	}
+}
