@@ -1,0 +1,69 @@
+package e2e
+
+// Hostile or broken servers through the built action: nothing is followed, nothing
+// stray is printed.
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracomtest"
+)
+
+// A redirect from SORACOM is never followed, whatever its kind: the AuthKey would go
+// with it. The run fails naming the status and the target's origin, never its query.
+func TestSORACOMRedirectIsNotFollowed(t *testing.T) {
+	for _, status := range []int{301, 302, 303, 307, 308} {
+		t.Run(http.StatusText(status), func(t *testing.T) {
+			t.Parallel()
+			var hits atomic.Int32
+			thief := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits.Add(1) }))
+			defer thief.Close()
+			s, in := registration(t, nil)
+			s.Inject("POST /v1/auth", 1, soracomtest.Fault{Status: status,
+				Header: http.Header{"Location": {thief.URL + "/v1/auth?token=querysecret-0123456789"}}})
+			r := runAction(t, runOpts{inputs: in, secrets: inputSecrets})
+			if r.code != 1 {
+				t.Fatalf("exit %d", r.code)
+			}
+			msg := oneError(t, r)
+			if !strings.Contains(msg, http.StatusText(status)) || !strings.Contains(msg, thief.URL) {
+				t.Errorf("error does not name the status and the target: %s", msg)
+			}
+			if strings.Contains(r.everything(), "querysecret") {
+				t.Error("the redirect's query was printed")
+			}
+			if hits.Load() != 0 {
+				t.Errorf("the redirect target got %d requests", hits.Load())
+			}
+		})
+	}
+}
+
+// Without AWS credentials the SDK would warn on stderr about falling back to IMDSv1
+// when the metadata service refuses tokens; the action reports the problem itself and
+// stderr stays empty.
+func TestRotationWithoutCredentialsPrintsNothingOnStderr(t *testing.T) {
+	imds := httptest.NewServer(http.NotFoundHandler())
+	defer imds.Close()
+	w := newRotationWorld(t)
+	w.inputs["role-to-assume"] = ""
+	w.inputs["dry-run"] = "true"
+	delete(w.env, "ACTIONS_ID_TOKEN_REQUEST_URL") // no OIDC: the job's own credentials, of which there are none
+	delete(w.env, "ACTIONS_ID_TOKEN_REQUEST_TOKEN")
+	w.env["AWS_EC2_METADATA_DISABLED"] = "false"
+	w.env["AWS_EC2_METADATA_SERVICE_ENDPOINT"] = imds.URL
+	r := w.run(t)
+	if r.code != 1 {
+		t.Fatalf("exit %d", r.code)
+	}
+	if msg := oneError(t, r); !strings.Contains(msg, "no AWS credentials found") {
+		t.Errorf("error: %s", msg)
+	}
+	if r.stderr != "" {
+		t.Errorf("stderr: %s", r.stderr)
+	}
+}
