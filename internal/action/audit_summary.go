@@ -30,6 +30,14 @@ func (r *run) auditSummary(rep *Report) string {
 	for _, note := range a.Notes {
 		fmt.Fprintf(&b, "> [!WARNING]\n%s\n\n", r.log.MarkdownBlock(note, "> "))
 	}
+	if len(a.Rows) == 0 {
+		b.WriteString("No credential set to audit: the operator has none")
+		if len(r.cfg.CredentialIDs) > 0 {
+			b.WriteString(" of those named in credential-id")
+		}
+		b.WriteString(".\n")
+		return b.String()
+	}
 	b.WriteString("| Set | Type | Key | IAM user | Key status | Key age | Last used in AWS | Last used by SORACOM | Findings |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|\n")
 	now := r.env.Now()

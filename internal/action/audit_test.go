@@ -452,3 +452,11 @@ func TestAuditWithAWSCredentialsThatDoNotWorkIsAnError(t *testing.T) {
 		t.Errorf("findings = %q, want none: the key could not be checked", got)
 	}
 }
+
+func TestAuditOfAnOperatorWithoutSets(t *testing.T) {
+	w := newAuditWorld(t)
+	o := w.run(t)
+	if o.code != 0 || o.outs["findings"] != "[]" || o.outs["broken-count"] != "0" || !strings.Contains(o.summary, "No credential set to audit") {
+		t.Errorf("exit %d, outputs %q, summary:\n%s", o.code, o.outputs, o.summary)
+	}
+}
