@@ -305,6 +305,9 @@ func TestChecks(t *testing.T) {
 				f.failing["funnel"] = codeErr("ServiceUnavailable")
 			}, nil,
 			func(*testing.T) []audit.Set { return []audit.Set{awsSet("a", good)} }, []string{"a key-unknown unknown"}},
+		{"a key IAM names no user for is unknown, not missing",
+			func(f *fakeKeys) { f.add(good, "", "Active", day) }, nil,
+			func(*testing.T) []audit.Set { return []audit.Set{awsSet("a", good)} }, []string{"a key-unknown unknown"}},
 		{"a key IAM does not know whose account cannot be found is unknown",
 			func(f *fakeKeys) { f.denied["GetAccessKeyInfo"] = true }, nil,
 			func(*testing.T) []audit.Set { return []audit.Set{awsSet("a", gone)} }, []string{"a key-unknown unknown"}},

@@ -34,6 +34,11 @@ func (r *reads) judgeKey(k *KeyFacts, p Policy) []Finding {
 	if use, ok := r.uses[id]; ok {
 		k.User, k.Account = use.User, r.caller
 		k.LastUsed, k.LastUsedService, k.LastUsedKnown = use.Date, use.Service, true
+		if use.User == "" {
+			// No user to list: the status and age cannot be read (an account's root key?).
+			return unknown(k, "", "IAM names no user for access key %s, so its status and age cannot be read; "+
+				"if it is the account root user's key, replace it with an IAM user's key", Last4(id))
+		}
 		return r.judgeListed(k, p)
 	}
 	if user, key, ok := r.listed(id); ok {
