@@ -218,6 +218,11 @@ func (c *Client) once(ctx context.Context, cl call, payload []byte, h headers) (
 		limit = maxAnswer
 	}
 	data, err := readBody(res, limit)
+	if errors.Is(err, errTooLarge) {
+		// An answer, just not one to read: report it as the server's, not as silence.
+		return response{}, &APIError{Operation: cl.operation, Method: cl.method, Path: "/v1" + cl.path,
+			Status: res.StatusCode, Message: errTooLarge.Error()}
+	}
 	if err != nil {
 		return response{}, err
 	}
@@ -258,7 +263,7 @@ func readBody(res *http.Response, limit int64) ([]byte, error) {
 	}
 	if int64(len(data)) > limit {
 		if limit == maxAnswer {
-			return nil, permanent(errTooLarge)
+			return nil, errTooLarge
 		}
 		data = data[:limit]
 	}

@@ -63,13 +63,15 @@ func permissionOf(operation string) string {
 }
 
 // InDoubt reports whether the failed call was a write that SORACOM may have applied
-// anyway: a 5xx or 408 (a gateway may answer so after the write went through), or an
-// error after an earlier attempt whose outcome was lost.
+// anyway: a 5xx or 408 (a gateway may answer so after the write went through), a
+// success whose answer could not be read, or an error after an earlier attempt whose
+// outcome was lost.
 func (e *APIError) InDoubt() bool {
 	if e.Method == http.MethodGet {
 		return false
 	}
-	return e.Retried || e.Status >= 500 || e.Status == http.StatusRequestTimeout
+	// A 2xx here is an answer that could not be read: the write was applied.
+	return e.Retried || e.Status < 300 || e.Status >= 500 || e.Status == http.StatusRequestTimeout
 }
 
 // WriteInDoubt reports whether err is a write whose outcome is unknown: it may or may

@@ -298,3 +298,21 @@ func TestStoreKeepsEachSetsDescription(t *testing.T) {
 		t.Errorf("round trips:\n%s\nwant\n%s", got, want)
 	}
 }
+
+// A success answer too large to read is an error from the server, not silence, and a
+// write answered so is in doubt (it was applied, but its answer says nothing usable).
+func TestHugeSuccessAnswerIsRefused(t *testing.T) {
+	s := emulator(t)
+	seed(s, "set-1")
+	sess := login(t, s, nil)
+	s.Inject("PUT /v1/credentials/*", 1, soracomtest.Fault{Status: 200, Header: http.Header{"Content-Type": {"application/json"}},
+		Body: `{"credentialsId":"set-1","description":"` + strings.Repeat("a", 9<<20) + `"}`})
+	_, err := sess.StoreAll(context.Background(), []string{"set-1"}, content, soracom.Update)
+	var apiErr *soracom.APIError
+	if !errors.As(err, &apiErr) || apiErr.Status != 200 || !strings.Contains(apiErr.Message, "larger than 8 MiB") {
+		t.Fatalf("err = %v, want the oversized answer", err)
+	}
+	if !soracom.WriteInDoubt(err) {
+		t.Error("a write answered 200 is not in doubt")
+	}
+}
