@@ -133,6 +133,15 @@ func TestAuthWithAWrongKeyIs401AndNotRetried(t *testing.T) {
 
 // The undocumented answers: POST on an existing id and PUT on a missing id. The client
 // must be right, in the fewest round trips, whatever SORACOM answers.
+// storeCase is one if-exists mode against a set that exists or not.
+type storeCase struct {
+	ifExists soracom.IfExists
+	exists   bool
+	wantOp   soracom.Operation
+	wantErr  bool
+	want     []string // request methods, in order
+}
+
 func TestStoreIsCorrectWhateverTheUndocumentedStatuses(t *testing.T) {
 	conflicts := []soracomtest.ErrorAnswer{
 		{Status: 400, Code: "SEM0026", Message: "exists"},
@@ -142,22 +151,17 @@ func TestStoreIsCorrectWhateverTheUndocumentedStatuses(t *testing.T) {
 		{Status: 400, Code: "SEM0027", Message: "no such set"},
 		{Status: 404, Code: "SEM0404", Message: "not found"},
 	}
+	cases := []storeCase{
+		{soracom.Update, true, soracom.Updated, false, []string{"PUT"}},
+		{soracom.Update, false, soracom.Created, false, []string{"PUT", "POST"}},
+		{soracom.Skip, true, soracom.Skipped, false, []string{"GET"}},
+		{soracom.Skip, false, soracom.Created, false, []string{"GET", "POST"}},
+		{soracom.Fail, true, "", true, []string{"GET"}},
+		{soracom.Fail, false, soracom.Created, false, []string{"GET", "POST"}},
+	}
 	for _, conflict := range conflicts {
 		for _, missing := range missings {
-			for _, tc := range []struct {
-				ifExists soracom.IfExists
-				exists   bool
-				wantOp   soracom.Operation
-				wantErr  bool
-				want     []string
-			}{
-				{soracom.Update, true, soracom.Updated, false, []string{"PUT"}},
-				{soracom.Update, false, soracom.Created, false, []string{"PUT", "POST"}},
-				{soracom.Skip, true, soracom.Skipped, false, []string{"GET"}},
-				{soracom.Skip, false, soracom.Created, false, []string{"GET", "POST"}},
-				{soracom.Fail, true, "", true, []string{"GET"}},
-				{soracom.Fail, false, soracom.Created, false, []string{"GET", "POST"}},
-			} {
+			for _, tc := range cases {
 				name := string(tc.ifExists) + map[bool]string{true: " existing", false: " missing"}[tc.exists] +
 					" with POST-existing " + http.StatusText(conflict.Status) + " and PUT-missing " + http.StatusText(missing.Status)
 				t.Run(name, func(t *testing.T) {
@@ -168,33 +172,53 @@ func TestStoreIsCorrectWhateverTheUndocumentedStatuses(t *testing.T) {
 					sess := login(t, s, nil)
 					s.Reset()
 					stored, err := sess.StoreAll(context.Background(), []string{"set-1"}, content, tc.ifExists)
-					if tc.wantErr {
-						if !errors.Is(err, soracom.ErrExists) {
-							t.Fatalf("err = %v, want ErrExists", err)
-						}
-					} else if err != nil {
-						t.Fatal(err)
-					} else if stored[0].Operation != tc.wantOp {
-						t.Errorf("operation = %s, want %s", stored[0].Operation, tc.wantOp)
-					}
-					var methods []string
-					for _, r := range s.Requests() {
-						methods = append(methods, r.Method)
-					}
-					if strings.Join(methods, " ") != strings.Join(tc.want, " ") {
-						t.Errorf("requests = %v, want %v", methods, tc.want)
-					}
-					set, ok := s.CredentialSet("set-1")
-					if tc.ifExists == soracom.Update || (!tc.exists) {
-						if !ok || set.Credentials["secretAccessKey"] != content.Credentials["secretAccessKey"] {
-							t.Errorf("the set does not hold the new secret: %v", ok)
-						}
-					} else if set.Credentials["secretAccessKey"] != "old" {
-						t.Errorf("skip/fail changed an existing set")
-					}
+					tc.checkResult(t, stored, err)
+					tc.checkRequests(t, s)
+					tc.checkSet(t, s)
 				})
 			}
 		}
+	}
+}
+
+// checkResult checks the operation StoreAll reports, or ErrExists.
+func (tc storeCase) checkResult(t *testing.T, stored []soracom.Stored, err error) {
+	t.Helper()
+	switch {
+	case tc.wantErr:
+		if !errors.Is(err, soracom.ErrExists) {
+			t.Fatalf("err = %v, want ErrExists", err)
+		}
+	case err != nil:
+		t.Fatal(err)
+	case stored[0].Operation != tc.wantOp:
+		t.Errorf("operation = %s, want %s", stored[0].Operation, tc.wantOp)
+	}
+}
+
+// checkRequests checks the methods of the requests after login, in order.
+func (tc storeCase) checkRequests(t *testing.T, s *soracomtest.Server) {
+	t.Helper()
+	var methods []string
+	for _, r := range s.Requests() {
+		methods = append(methods, r.Method)
+	}
+	if strings.Join(methods, " ") != strings.Join(tc.want, " ") {
+		t.Errorf("requests = %v, want %v", methods, tc.want)
+	}
+}
+
+// checkSet checks that the set holds the new secret after an update or a create, and
+// the old one after a skip or a refusal.
+func (tc storeCase) checkSet(t *testing.T, s *soracomtest.Server) {
+	t.Helper()
+	set, ok := s.CredentialSet("set-1")
+	if tc.ifExists == soracom.Update || (!tc.exists) {
+		if !ok || set.Credentials["secretAccessKey"] != content.Credentials["secretAccessKey"] {
+			t.Errorf("the set does not hold the new secret: %v", ok)
+		}
+	} else if set.Credentials["secretAccessKey"] != "old" {
+		t.Errorf("skip/fail changed an existing set")
 	}
 }
 
