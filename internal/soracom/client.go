@@ -132,7 +132,7 @@ func (c *Client) do(ctx context.Context, cl call, h headers) (response, error) {
 	bound := c.retry.Deadline
 	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < bound {
 		// A caller's shorter deadline (the logout's, say) is the bound to report.
-		bound = time.Until(dl).Round(time.Second)
+		bound = roundBound(time.Until(dl))
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.retry.Deadline)
 	defer cancel()
@@ -171,6 +171,14 @@ func (c *Client) do(ctx context.Context, cl call, h headers) (response, error) {
 		return resp, &NetworkError{Operation: cl.operation, Method: cl.method, Path: "/v1" + cl.path, Err: err, InDoubt: ambiguous}
 	}
 	return resp, nil
+}
+
+// roundBound shows a bound as people set it: whole seconds, or hundredths below one.
+func roundBound(d time.Duration) time.Duration {
+	if d >= time.Second {
+		return d.Round(time.Second)
+	}
+	return d.Round(10 * time.Millisecond)
 }
 
 // mayHaveBeenSent is false for errors that show the request never left: the
