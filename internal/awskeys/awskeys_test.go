@@ -71,66 +71,95 @@ func (w world) load(t *testing.T, m secret.Masker) aws.Config {
 }
 
 func TestLoad(t *testing.T) {
-	t.Run("assumes the role with the OIDC token and masks the temporary credentials", func(t *testing.T) {
-		w := newWorld(t)
-		m := &masks{}
-		cfg := w.load(t, m)
-		creds, err := cfg.Credentials.Retrieve(context.Background())
-		if err != nil {
-			t.Fatal(err)
+	t.Run("assumes the role with the OIDC token and masks the temporary credentials", testLoadAssumesTheRole)
+	t.Run("without a role uses the ambient credentials of the job", testLoadUsesAmbientCredentials)
+	t.Run("without a role and without credentials says how to provide them", testLoadWithoutCredentials)
+	t.Run("with a role but no id-token permission says to add it", testLoadWithoutIDTokenPermission)
+}
+
+// testLoadAssumesTheRole is the subtest "assumes the role with the OIDC token and masks the temporary credentials".
+func testLoadAssumesTheRole(t *testing.T) {
+	w := newWorld(t)
+	m := &masks{}
+	cfg := w.load(t, m)
+	creds, err := cfg.Credentials.Retrieve(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, v := range map[string]string{"JWT": w.oidc.Issued()[0], "access key id": creds.AccessKeyID,
+		"secret access key": creds.SecretAccessKey, "session token": creds.SessionToken} {
+		if !m.has(v) {
+			t.Errorf("%s was not masked", name)
 		}
-		for name, v := range map[string]string{"JWT": w.oidc.Issued()[0], "access key id": creds.AccessKeyID,
-			"secret access key": creds.SecretAccessKey, "session token": creds.SessionToken} {
-			if !m.has(v) {
-				t.Errorf("%s was not masked", name)
-			}
+	}
+	if _, err := awskeys.NewIAM(cfg, m).ListAccessKeys(context.Background(), "funnel"); err != nil {
+		t.Fatal(err)
+	}
+	reqs := w.acct.Requests()
+	last := reqs[len(reqs)-1]
+	if want := "arn:aws:sts::123456789012:assumed-role/soracom-rotator/soracom-credentials-action"; last.CallerArn != want {
+		t.Errorf("IAM was called as %q, want %q", last.CallerArn, want)
+	}
+	if got := reqs[0].Params.Get("DurationSeconds"); got != "900" {
+		t.Errorf("DurationSeconds = %s, want 900", got)
+	}
+}
+
+// testLoadUsesAmbientCredentials is the subtest "without a role uses the ambient credentials of the job".
+func testLoadUsesAmbientCredentials(t *testing.T) {
+	w := newWorld(t)
+	admin := w.acct.AddKey("admin", awstest.Active)
+	awstest.Setenv(t, awstest.KeyEnv(admin))
+	cfg, err := awskeys.Load(context.Background(), awskeys.Settings{}, &masks{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := awskeys.VerifyKey(context.Background(), cfg, awskeys.AccessKey{ID: admin.ID, Secret: secret.New(admin.Secret)}, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id.Arn != "arn:aws:iam::123456789012:user/admin" {
+		t.Errorf("arn = %s", id.Arn)
+	}
+	if _, err := awskeys.NewIAM(cfg, &masks{}).ListAccessKeys(context.Background(), "funnel"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// testLoadWithoutCredentials is the subtest "without a role and without credentials says how to provide them".
+func testLoadWithoutCredentials(t *testing.T) {
+	newWorld(t)
+	_, err := awskeys.Load(context.Background(), awskeys.Settings{}, &masks{})
+	if err == nil || !strings.Contains(err.Error(), "set role-to-assume") || !strings.Contains(err.Error(), "configure-aws-credentials") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// testLoadWithoutIDTokenPermission is the subtest "with a role but no id-token permission says to add it".
+func testLoadWithoutIDTokenPermission(t *testing.T) {
+	w := newWorld(t)
+	w.role.IDTokenRequestURL, w.role.IDTokenRequestToken = "", secret.Secret{}
+	_, err := awskeys.Load(context.Background(), awskeys.Settings{Role: w.role}, &masks{})
+	if !errors.Is(err, awskeys.ErrIDTokenUnavailable) {
+		t.Fatalf("err = %v, want ErrIDTokenUnavailable", err)
+	}
+}
+
+// checkTrustPolicyMessage checks that msg names the role, the claims a trust policy
+// matches and every one of wantIn, and does not reveal the JWT.
+func checkTrustPolicyMessage(t *testing.T, w world, msg string, wantIn []string) {
+	t.Helper()
+	for _, want := range append([]string{"assume role " + w.role.ARN, "token.actions.githubusercontent.com:aud",
+		"token.actions.githubusercontent.com:sub", "trust policy"}, wantIn...) {
+		if !strings.Contains(msg, want) {
+			t.Errorf("message lacks %q:\n%s", want, msg)
 		}
-		if _, err := awskeys.NewIAM(cfg, m).ListAccessKeys(context.Background(), "funnel"); err != nil {
-			t.Fatal(err)
+	}
+	for _, tok := range w.oidc.Issued() {
+		if strings.Contains(msg, tok) {
+			t.Error("message reveals the JWT")
 		}
-		reqs := w.acct.Requests()
-		last := reqs[len(reqs)-1]
-		if want := "arn:aws:sts::123456789012:assumed-role/soracom-rotator/soracom-credentials-action"; last.CallerArn != want {
-			t.Errorf("IAM was called as %q, want %q", last.CallerArn, want)
-		}
-		if got := reqs[0].Params.Get("DurationSeconds"); got != "900" {
-			t.Errorf("DurationSeconds = %s, want 900", got)
-		}
-	})
-	t.Run("without a role uses the ambient credentials of the job", func(t *testing.T) {
-		w := newWorld(t)
-		admin := w.acct.AddKey("admin", awstest.Active)
-		awstest.Setenv(t, awstest.KeyEnv(admin))
-		cfg, err := awskeys.Load(context.Background(), awskeys.Settings{}, &masks{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		id, err := awskeys.VerifyKey(context.Background(), cfg, awskeys.AccessKey{ID: admin.ID, Secret: secret.New(admin.Secret)}, time.Second)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if id.Arn != "arn:aws:iam::123456789012:user/admin" {
-			t.Errorf("arn = %s", id.Arn)
-		}
-		if _, err := awskeys.NewIAM(cfg, &masks{}).ListAccessKeys(context.Background(), "funnel"); err != nil {
-			t.Fatal(err)
-		}
-	})
-	t.Run("without a role and without credentials says how to provide them", func(t *testing.T) {
-		newWorld(t)
-		_, err := awskeys.Load(context.Background(), awskeys.Settings{}, &masks{})
-		if err == nil || !strings.Contains(err.Error(), "set role-to-assume") || !strings.Contains(err.Error(), "configure-aws-credentials") {
-			t.Fatalf("err = %v", err)
-		}
-	})
-	t.Run("with a role but no id-token permission says to add it", func(t *testing.T) {
-		w := newWorld(t)
-		w.role.IDTokenRequestURL, w.role.IDTokenRequestToken = "", secret.Secret{}
-		_, err := awskeys.Load(context.Background(), awskeys.Settings{Role: w.role}, &masks{})
-		if !errors.Is(err, awskeys.ErrIDTokenUnavailable) {
-			t.Fatalf("err = %v, want ErrIDTokenUnavailable", err)
-		}
-	})
+	}
 }
 
 func TestLoadExplainsTrustPolicyRejections(t *testing.T) {
@@ -178,19 +207,55 @@ func TestLoadExplainsTrustPolicyRejections(t *testing.T) {
 			if tpe.Code != tt.wantCode {
 				t.Errorf("code = %s, want %s", tpe.Code, tt.wantCode)
 			}
-			msg := err.Error()
-			for _, want := range append([]string{"assume role " + w.role.ARN, "token.actions.githubusercontent.com:aud",
-				"token.actions.githubusercontent.com:sub", "trust policy"}, tt.wantIn...) {
-				if !strings.Contains(msg, want) {
-					t.Errorf("message lacks %q:\n%s", want, msg)
-				}
-			}
-			for _, tok := range w.oidc.Issued() {
-				if strings.Contains(msg, tok) {
-					t.Error("message reveals the JWT")
-				}
-			}
+			checkTrustPolicyMessage(t, w, err.Error(), tt.wantIn)
 		})
+	}
+}
+
+// newKeyToVerify creates a key for the user funnel in an account whose new keys start
+// working after delay and whose GetCallerIdentity answers fault first (when not nil);
+// it returns the job's AWS configuration (an admin key) and the new key.
+func newKeyToVerify(t *testing.T, delay time.Duration, fault *awstest.Fault) (aws.Config, awskeys.AccessKey) {
+	t.Helper()
+	acct := awstest.NewAccount(t)
+	awstest.Setenv(t, acct.Env(), awstest.KeyEnv(acct.AddKey("admin", awstest.Active)))
+	acct.AddUser("funnel")
+	acct.SetPropagationDelay(delay)
+	if fault != nil {
+		acct.Fail("GetCallerIdentity", *fault)
+	}
+	ctx := context.Background()
+	cfg, err := awskeys.Load(ctx, awskeys.Settings{}, &masks{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := awskeys.NewIAM(cfg, &masks{}).CreateAccessKey(ctx, "funnel")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg, key
+}
+
+// checkVerified checks the identity VerifyKey returned, and that it returned within
+// maxLatency of the moment the key started working.
+func checkVerified(t *testing.T, id awskeys.Identity, worksAt time.Time, maxLatency time.Duration) {
+	t.Helper()
+	if id.Arn != "arn:aws:iam::123456789012:user/funnel" || id.Account != "123456789012" {
+		t.Errorf("identity = %+v", id)
+	}
+	if late := time.Since(worksAt); late > maxLatency {
+		t.Errorf("returned %s after the key started working, want at most %s", late, maxLatency)
+	}
+}
+
+// checkVerifyError checks that err says want and reveals neither half of the key.
+func checkVerifyError(t *testing.T, err error, want string, key awskeys.AccessKey) {
+	t.Helper()
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("err = %v, want it to contain %q", err, want)
+	}
+	if strings.Contains(err.Error(), key.ID) || strings.Contains(err.Error(), key.Secret.Reveal()) {
+		t.Errorf("error reveals the key: %v", err)
 	}
 }
 
@@ -218,22 +283,8 @@ func TestVerifyKey(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			acct := awstest.NewAccount(t)
-			awstest.Setenv(t, acct.Env(), awstest.KeyEnv(acct.AddKey("admin", awstest.Active)))
-			acct.AddUser("funnel")
-			acct.SetPropagationDelay(tt.delay)
-			if tt.fault != nil {
-				acct.Fail("GetCallerIdentity", *tt.fault)
-			}
 			ctx := context.Background()
-			cfg, err := awskeys.Load(ctx, awskeys.Settings{}, &masks{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			key, err := awskeys.NewIAM(cfg, &masks{}).CreateAccessKey(ctx, "funnel")
-			if err != nil {
-				t.Fatal(err)
-			}
+			cfg, key := newKeyToVerify(t, tt.delay, tt.fault)
 			worksAt := time.Now().Add(tt.delay)
 			if tt.wrongKey {
 				key.Secret = secret.New("not-the-secret")
@@ -241,12 +292,7 @@ func TestVerifyKey(t *testing.T) {
 			start := time.Now()
 			id, err := awskeys.VerifyKey(ctx, cfg, key, tt.budget)
 			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want it to contain %q", err, tt.wantErr)
-				}
-				if strings.Contains(err.Error(), key.ID) || strings.Contains(err.Error(), key.Secret.Reveal()) {
-					t.Errorf("error reveals the key: %v", err)
-				}
+				checkVerifyError(t, err, tt.wantErr, key)
 				if elapsed := time.Since(start); elapsed > tt.budget+time.Second {
 					t.Errorf("took %s with a budget of %s", elapsed, tt.budget)
 				}
@@ -255,100 +301,122 @@ func TestVerifyKey(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if id.Arn != "arn:aws:iam::123456789012:user/funnel" || id.Account != "123456789012" {
-				t.Errorf("identity = %+v", id)
-			}
-			if late := time.Since(worksAt); late > tt.maxLatency {
-				t.Errorf("returned %s after the key started working, want at most %s", late, tt.maxLatency)
-			}
+			checkVerified(t, id, worksAt, tt.maxLatency)
 		})
 	}
 }
 
-func TestIAM(t *testing.T) {
-	ctx := context.Background()
-	setup := func(t *testing.T) (*awstest.Account, *awskeys.IAM, *masks) {
-		acct := awstest.NewAccount(t)
-		awstest.Setenv(t, acct.Env(), awstest.KeyEnv(acct.AddKey("admin", awstest.Active)))
-		acct.AddUser("funnel")
-		cfg, err := awskeys.Load(ctx, awskeys.Settings{}, &masks{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		m := &masks{}
-		return acct, awskeys.NewIAM(cfg, m), m
+// iamSetup is an account with the user funnel, and an IAM client signed with an
+// admin key of the job's environment that masks into its own masks.
+func iamSetup(t *testing.T) (*awstest.Account, *awskeys.IAM, *masks) {
+	t.Helper()
+	acct := awstest.NewAccount(t)
+	awstest.Setenv(t, acct.Env(), awstest.KeyEnv(acct.AddKey("admin", awstest.Active)))
+	acct.AddUser("funnel")
+	cfg, err := awskeys.Load(context.Background(), awskeys.Settings{}, &masks{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Run("CreateAccessKey masks the new key id and secret at once", func(t *testing.T) {
-		acct, c, m := setup(t)
-		k, err := c.CreateAccessKey(ctx, "funnel")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !m.has(k.ID) || !m.has(k.Secret.Reveal()) {
-			t.Errorf("masked %d values, want the key id and the secret", len(m.values))
-		}
-		if got := acct.Keys("funnel"); len(got) != 1 || got[0].ID != k.ID || got[0].Secret != k.Secret.Reveal() {
-			t.Errorf("account keys = %+v", got)
-		}
-	})
-	t.Run("ListAccessKeys lists keys oldest first with their status", func(t *testing.T) {
-		acct, c, _ := setup(t)
-		old := acct.AddKey("funnel", awstest.Inactive)
-		k, err := c.CreateAccessKey(ctx, "funnel")
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := c.ListAccessKeys(ctx, "funnel")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(got) != 2 || got[0].ID != old.ID || got[0].Status != awskeys.Inactive || got[1].ID != k.ID || got[1].Status != awskeys.Active {
-			t.Errorf("keys = %+v", got)
-		}
-	})
-	t.Run("a third key hits the two-keys-per-user limit", func(t *testing.T) {
-		acct, c, _ := setup(t)
-		acct.AddKey("funnel", awstest.Active)
-		acct.AddKey("funnel", awstest.Inactive)
-		_, err := c.CreateAccessKey(ctx, "funnel")
-		if err == nil || !strings.Contains(err.Error(), "LimitExceeded") || !strings.Contains(err.Error(), "two access keys per user") {
-			t.Fatalf("err = %v", err)
-		}
-	})
-	t.Run("Deactivate and Delete change the key in IAM", func(t *testing.T) {
-		acct, c, _ := setup(t)
-		a, b := acct.AddKey("funnel", awstest.Active), acct.AddKey("funnel", awstest.Active)
-		if err := c.Deactivate(ctx, "funnel", a.ID); err != nil {
-			t.Fatal(err)
-		}
-		if err := c.Delete(ctx, "funnel", b.ID); err != nil {
-			t.Fatal(err)
-		}
-		if got := acct.Keys("funnel"); len(got) != 1 || got[0].ID != a.ID || got[0].Status != awstest.Inactive {
-			t.Errorf("keys = %+v", got)
-		}
-	})
-	t.Run("errors name what failed and which key", func(t *testing.T) {
-		_, c, _ := setup(t)
-		err := c.Delete(ctx, "funnel", "AKIAGONE")
-		if err == nil || !strings.Contains(err.Error(), "deleting access key AKIAGONE of IAM user funnel") || !strings.Contains(err.Error(), "NoSuchEntity") {
-			t.Fatalf("err = %v", err)
-		}
-		_, err = c.ListAccessKeys(ctx, "nobody")
-		if err == nil || !strings.Contains(err.Error(), "listing the access keys of IAM user nobody") || !strings.Contains(err.Error(), "check the IAM user name") {
-			t.Fatalf("err = %v", err)
-		}
-	})
-	t.Run("calls go to AWS_ENDPOINT_URL_IAM signed with the configured credentials", func(t *testing.T) {
-		acct, c, _ := setup(t)
-		if _, err := c.ListAccessKeys(ctx, "funnel"); err != nil {
-			t.Fatal(err)
-		}
-		reqs := acct.Requests()
-		if r := reqs[len(reqs)-1]; r.Service != "iam" || r.CallerArn != "arn:aws:iam::123456789012:user/admin" {
-			t.Errorf("last request = %+v", r)
-		}
-	})
+	m := &masks{}
+	return acct, awskeys.NewIAM(cfg, m), m
+}
+
+func TestIAM(t *testing.T) {
+	t.Run("CreateAccessKey masks the new key id and secret at once", testIAMCreateAccessKey)
+	t.Run("ListAccessKeys lists keys oldest first with their status", testIAMListAccessKeys)
+	t.Run("a third key hits the two-keys-per-user limit", testIAMThirdKeyLimit)
+	t.Run("Deactivate and Delete change the key in IAM", testIAMDeactivateAndDelete)
+	t.Run("errors name what failed and which key", testIAMErrors)
+	t.Run("calls go to AWS_ENDPOINT_URL_IAM signed with the configured credentials", testIAMEndpoint)
+}
+
+// testIAMCreateAccessKey is the subtest "CreateAccessKey masks the new key id and secret at once".
+func testIAMCreateAccessKey(t *testing.T) {
+	ctx := context.Background()
+	acct, c, m := iamSetup(t)
+	k, err := c.CreateAccessKey(ctx, "funnel")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.has(k.ID) || !m.has(k.Secret.Reveal()) {
+		t.Errorf("masked %d values, want the key id and the secret", len(m.values))
+	}
+	if got := acct.Keys("funnel"); len(got) != 1 || got[0].ID != k.ID || got[0].Secret != k.Secret.Reveal() {
+		t.Errorf("account keys = %+v", got)
+	}
+}
+
+// testIAMListAccessKeys is the subtest "ListAccessKeys lists keys oldest first with their status".
+func testIAMListAccessKeys(t *testing.T) {
+	ctx := context.Background()
+	acct, c, _ := iamSetup(t)
+	old := acct.AddKey("funnel", awstest.Inactive)
+	k, err := c.CreateAccessKey(ctx, "funnel")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.ListAccessKeys(ctx, "funnel")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].ID != old.ID || got[0].Status != awskeys.Inactive || got[1].ID != k.ID || got[1].Status != awskeys.Active {
+		t.Errorf("keys = %+v", got)
+	}
+}
+
+// testIAMThirdKeyLimit is the subtest "a third key hits the two-keys-per-user limit".
+func testIAMThirdKeyLimit(t *testing.T) {
+	ctx := context.Background()
+	acct, c, _ := iamSetup(t)
+	acct.AddKey("funnel", awstest.Active)
+	acct.AddKey("funnel", awstest.Inactive)
+	_, err := c.CreateAccessKey(ctx, "funnel")
+	if err == nil || !strings.Contains(err.Error(), "LimitExceeded") || !strings.Contains(err.Error(), "two access keys per user") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// testIAMDeactivateAndDelete is the subtest "Deactivate and Delete change the key in IAM".
+func testIAMDeactivateAndDelete(t *testing.T) {
+	ctx := context.Background()
+	acct, c, _ := iamSetup(t)
+	a, b := acct.AddKey("funnel", awstest.Active), acct.AddKey("funnel", awstest.Active)
+	if err := c.Deactivate(ctx, "funnel", a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Delete(ctx, "funnel", b.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := acct.Keys("funnel"); len(got) != 1 || got[0].ID != a.ID || got[0].Status != awstest.Inactive {
+		t.Errorf("keys = %+v", got)
+	}
+}
+
+// testIAMErrors is the subtest "errors name what failed and which key".
+func testIAMErrors(t *testing.T) {
+	ctx := context.Background()
+	_, c, _ := iamSetup(t)
+	err := c.Delete(ctx, "funnel", "AKIAGONE")
+	if err == nil || !strings.Contains(err.Error(), "deleting access key AKIAGONE of IAM user funnel") || !strings.Contains(err.Error(), "NoSuchEntity") {
+		t.Fatalf("err = %v", err)
+	}
+	_, err = c.ListAccessKeys(ctx, "nobody")
+	if err == nil || !strings.Contains(err.Error(), "listing the access keys of IAM user nobody") || !strings.Contains(err.Error(), "check the IAM user name") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// testIAMEndpoint is the subtest "calls go to AWS_ENDPOINT_URL_IAM signed with the configured credentials".
+func testIAMEndpoint(t *testing.T) {
+	ctx := context.Background()
+	acct, c, _ := iamSetup(t)
+	if _, err := c.ListAccessKeys(ctx, "funnel"); err != nil {
+		t.Fatal(err)
+	}
+	reqs := acct.Requests()
+	if r := reqs[len(reqs)-1]; r.Service != "iam" || r.CallerArn != "arn:aws:iam::123456789012:user/admin" {
+		t.Errorf("last request = %+v", r)
+	}
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -19,6 +19,32 @@ type masks struct{ values []string }
 func (m *masks) AddMask(v string)  { m.values = append(m.values, v) }
 func (m *masks) has(v string) bool { return slices.Contains(m.values, v) }
 
+// checkIDTokenError checks that err says want and does not reveal the request token.
+func checkIDTokenError(t *testing.T, err error, want, requestToken string) {
+	t.Helper()
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("err = %v, want it to contain %q", err, want)
+	}
+	if strings.Contains(err.Error(), requestToken) {
+		t.Errorf("error reveals the request token: %v", err)
+	}
+}
+
+// checkIDToken checks that got is a JWT the issuer signed for STS, and was masked.
+func checkIDToken(t *testing.T, oidc *awstest.OIDC, got secret.Secret, m *masks) {
+	t.Helper()
+	claims, err := oidc.Verify(got.Reveal())
+	if err != nil {
+		t.Fatalf("token does not verify: %v", err)
+	}
+	if claims.Aud != "sts.amazonaws.com" {
+		t.Errorf("aud = %q, want sts.amazonaws.com", claims.Aud)
+	}
+	if !m.has(got.Reveal()) {
+		t.Error("the JWT was not masked")
+	}
+}
+
 func TestFetchIDToken(t *testing.T) {
 	tests := []struct {
 		name         string
@@ -58,27 +84,13 @@ func TestFetchIDToken(t *testing.T) {
 				t.Errorf("attempts = %d, want %d", n, tt.wantAttempts)
 			}
 			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want it to contain %q", err, tt.wantErr)
-				}
-				if strings.Contains(err.Error(), oidc.RequestToken()) {
-					t.Errorf("error reveals the request token: %v", err)
-				}
+				checkIDTokenError(t, err, tt.wantErr, oidc.RequestToken())
 				return
 			}
 			if err != nil {
 				t.Fatal(err)
 			}
-			claims, err := oidc.Verify(got.Reveal())
-			if err != nil {
-				t.Fatalf("token does not verify: %v", err)
-			}
-			if claims.Aud != "sts.amazonaws.com" {
-				t.Errorf("aud = %q, want sts.amazonaws.com", claims.Aud)
-			}
-			if !m.has(got.Reveal()) {
-				t.Error("the JWT was not masked")
-			}
+			checkIDToken(t, oidc, got, m)
 		})
 	}
 }
