@@ -50,8 +50,8 @@ func hint(err error) string {
 	case errors.As(err, &netErr):
 		return "check soracom-endpoint / soracom-coverage-type and the runner's network access to the SORACOM API"
 	case errors.As(err, &redirect):
-		return "the action never follows a redirect: point AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_STS or AWS_ENDPOINT_URL_IAM " +
-			"(when set) at the service itself, and check for a proxy in front of AWS or the runner's token service that redirects"
+		return "AWS and the runner's token service never redirect, so a proxy or a wrong endpoint did: point AWS_ENDPOINT_URL, " +
+			"AWS_ENDPOINT_URL_STS or AWS_ENDPOINT_URL_IAM (when set) at the service itself, and check for a proxy in front of them"
 	case errors.As(err, &send) || errors.As(err, &timeout):
 		return "check the runner's network access to AWS and, when set, AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_STS and AWS_ENDPOINT_URL_IAM"
 	case errors.As(err, &h):
@@ -64,7 +64,7 @@ func hint(err error) string {
 func apiHint(e *soracom.APIError) string {
 	switch {
 	case e.Redirected():
-		return "set soracom-endpoint (or soracom-coverage-type) to the API's own https URL; SORACOM never redirects, so a proxy or a wrong URL did"
+		return "SORACOM never redirects, so a proxy or a wrong URL did: set soracom-endpoint (or soracom-coverage-type) to the API's own https URL"
 	case e.Operation == "auth" && e.Status == http.StatusBadRequest:
 		return "check the format of soracom-auth-key-id (keyId-…) and soracom-auth-key (secret-…)"
 	case e.Status == http.StatusForbidden:

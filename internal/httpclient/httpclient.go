@@ -11,8 +11,16 @@ import (
 	"net/url"
 )
 
+// unfollowedLocation is where a 3xx answer's Location header is moved before Go's
+// http.Client sees the answer. The client parses Location before it asks CheckRedirect,
+// so an unparsable one ("http://[x]:y/…") would become a transport error that quotes
+// the whole Location, query included, and is retried as if nothing had answered. With
+// no Location the client hands the answer back as it is.
+const unfollowedLocation = "X-Soracom-Action-Unfollowed-Location"
+
 // NoRedirects returns a copy of c (nil means a client with a clone of the default
-// transport) whose redirect policy hands every 3xx answer back to the caller unfollowed.
+// transport) that hands every 3xx answer back to the caller unfollowed, its Location
+// kept aside for Redirect.
 func NoRedirects(c *http.Client) *http.Client {
 	var out http.Client
 	if c != nil {
@@ -20,26 +28,64 @@ func NoRedirects(c *http.Client) *http.Client {
 	} else {
 		out.Transport = http.DefaultTransport.(*http.Transport).Clone()
 	}
+	if _, wrapped := out.Transport.(locationAside); !wrapped {
+		out.Transport = locationAside{base: out.Transport}
+	}
 	out.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return &out
 }
+
+// locationAside moves a 3xx answer's Location header to unfollowedLocation.
+type locationAside struct{ base http.RoundTripper }
+
+func (t locationAside) RoundTrip(req *http.Request) (*http.Response, error) {
+	base := t.base
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	res, err := base.RoundTrip(req)
+	if err != nil || res == nil {
+		return res, err
+	}
+	// A header of that name from the server itself is dropped: only this code sets it.
+	res.Header.Del(unfollowedLocation)
+	if isRedirect(res.StatusCode) {
+		if loc, ok := res.Header["Location"]; ok {
+			res.Header[unfollowedLocation] = loc
+			res.Header.Del("Location")
+		}
+	}
+	return res, nil
+}
+
+func isRedirect(status int) bool { return status >= 300 && status <= 399 }
 
 // RedirectError is a 3xx answer that was not followed.
 type RedirectError struct {
 	Status int
 	// Origin is scheme://host[:port] of the Location header, resolved against the
 	// request: never its path or query, which may carry tokens. Empty when the answer
-	// had no readable Location.
+	// had no Location or one that could not be read.
 	Origin string
+	// Unreadable is true when the answer had a Location that could not be read as a URL
+	// with a host.
+	Unreadable bool
 }
 
 func (e *RedirectError) Error() string {
-	to := "without a readable Location"
-	if e.Origin != "" {
-		to = "to " + e.Origin
+	return fmt.Sprintf("answered %d %s %s, which was not followed", e.Status, http.StatusText(e.Status), e.Target())
+}
+
+// Target says where the redirect pointed, as far as it may be shown: "to <origin>",
+// "to an unreadable Location" or "without a Location".
+func (e *RedirectError) Target() string {
+	switch {
+	case e.Origin != "":
+		return "to " + e.Origin
+	case e.Unreadable:
+		return "to an unreadable Location"
 	}
-	return fmt.Sprintf("answered %d %s %s; redirects are never followed (the API does not redirect, so a proxy or a wrong endpoint sent it)",
-		e.Status, http.StatusText(e.Status), to)
+	return "without a Location"
 }
 
 // RetryableError tells the AWS SDK's retryer not to try again: the answer will not change.
@@ -47,23 +93,29 @@ func (e *RedirectError) RetryableError() bool { return false }
 
 // Redirect returns a *RedirectError when res is a 3xx answer, nil otherwise.
 func Redirect(res *http.Response) *RedirectError {
-	if res.StatusCode < 300 || res.StatusCode > 399 {
+	if !isRedirect(res.StatusCode) {
 		return nil
 	}
-	return &RedirectError{Status: res.StatusCode, Origin: origin(res)}
+	loc := res.Header.Get(unfollowedLocation)
+	if loc == "" {
+		loc = res.Header.Get("Location") // an answer that did not come through NoRedirects
+	}
+	if loc == "" {
+		return &RedirectError{Status: res.StatusCode}
+	}
+	o := origin(res.Request, loc)
+	return &RedirectError{Status: res.StatusCode, Origin: o, Unreadable: o == ""}
 }
 
-func origin(res *http.Response) string {
-	loc := res.Header.Get("Location")
-	if loc == "" {
-		return ""
-	}
+// origin is scheme://host[:port] of loc resolved against req, or "" when loc cannot be
+// read as a URL with a scheme and a host.
+func origin(req *http.Request, loc string) string {
 	u, err := url.Parse(loc)
 	if err != nil {
 		return ""
 	}
-	if res.Request != nil && res.Request.URL != nil {
-		u = res.Request.URL.ResolveReference(u)
+	if req != nil && req.URL != nil {
+		u = req.URL.ResolveReference(u)
 	}
 	if u.Scheme == "" || u.Host == "" {
 		return ""

@@ -1,9 +1,13 @@
 package httpclient_test
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/httpclient"
@@ -42,5 +46,113 @@ func TestRedirectNamesOnlyTheOrigin(t *testing.T) {
 		if e := httpclient.Redirect(&http.Response{StatusCode: status, Header: http.Header{"Location": {"http://x/"}}}); e != nil {
 			t.Errorf("Redirect(%d) = %v, want nil", status, e)
 		}
+	}
+}
+
+// Go's http.Client parses a 3xx answer's Location before it asks the redirect policy,
+// so an unparsable Location must never reach it: the answer comes back as itself, once,
+// and the error says where it pointed without quoting the Location.
+func TestUnreadableLocationIsTheAnswerNotATransportError(t *testing.T) {
+	const querySecret = "QUERYSECRETVALUE"
+	tests := []struct {
+		location string
+		target   string
+	}{
+		{"http://[x]:y/v1/auth?sig=" + querySecret, "to an unreadable Location"},
+		{"http://[x](y)/?sig=" + querySecret, "to an unreadable Location"},
+		{"http://%zz/?sig=" + querySecret, "to an unreadable Location"},
+		{"", "without a Location"},
+		{"http://127.0.0.2:81/x?sig=" + querySecret, "to http://127.0.0.2:81"},
+	}
+	for _, status := range []int{301, 302, 303, 307, 308} {
+		for _, tt := range tests {
+			t.Run(fmt.Sprintf("%d %s", status, tt.location), func(t *testing.T) {
+				var hits atomic.Int32
+				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+					hits.Add(1)
+					if tt.location != "" {
+						w.Header()["Location"] = []string{tt.location}
+					}
+					w.WriteHeader(status)
+				}))
+				defer srv.Close()
+				checkRefusedThrough(t, httpclient.NoRedirects(srv.Client()), srv.URL, status, tt.target, querySecret)
+				if hits.Load() != 2 {
+					t.Errorf("server got %d requests, want 2 (one per send, none followed or retried)", hits.Load())
+				}
+			})
+		}
+	}
+}
+
+// checkRefusedThrough sends a POST with a body (as /v1/auth is) through c directly and
+// through Refusing, and checks both report the redirect itself.
+func checkRefusedThrough(t *testing.T, c *http.Client, url string, status int, target, never string) {
+	t.Helper()
+	res, err := c.Post(url+"/v1/auth", "application/json", strings.NewReader(`{"k":"v"}`))
+	if err != nil {
+		t.Fatalf("client error instead of the answer: %v", err)
+	}
+	res.Body.Close()
+	e := httpclient.Redirect(res)
+	if e == nil || e.Status != status {
+		t.Fatalf("Redirect = %+v, want status %d", e, status)
+	}
+	if !strings.Contains(e.Error(), target) || strings.Contains(e.Error(), never) {
+		t.Errorf("error %q, want it to say %q and not show the query", e.Error(), target)
+	}
+	req, _ := http.NewRequest(http.MethodGet, url+"/", nil)
+	_, err = httpclient.Refusing{Client: c}.Do(req)
+	var re *httpclient.RedirectError
+	if !errors.As(err, &re) || re.Status != status || re.RetryableError() {
+		t.Errorf("Refusing: err = %v, want a RedirectError %d that is not retryable", err, status)
+	}
+}
+
+// A server cannot pass a Location of its choosing through the header the Location is
+// moved to, nor hide a redirect's target by sending it there itself.
+func TestServerCannotSetTheAsideHeader(t *testing.T) {
+	tests := []struct {
+		status int
+		header http.Header
+		want   string
+	}{
+		{302, http.Header{"X-Soracom-Action-Unfollowed-Location": {"https://forged.example/"}}, "without a Location"},
+		{302, http.Header{"X-Soracom-Action-Unfollowed-Location": {"https://forged.example/"}, "Location": {"https://real.example/p"}}, "to https://real.example"},
+	}
+	for _, tt := range tests {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			for k, v := range tt.header {
+				w.Header()[k] = v
+			}
+			w.WriteHeader(tt.status)
+		}))
+		res, err := httpclient.NoRedirects(srv.Client()).Get(srv.URL)
+		srv.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if e := httpclient.Redirect(res); e == nil || e.Target() != tt.want {
+			t.Errorf("Redirect = %v, want %q", e, tt.want)
+		}
+	}
+}
+
+// Wrapping a client twice keeps the Location: the outer wrapper must not drop what the
+// inner one moved aside.
+func TestNoRedirectsTwice(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Location", "https://elsewhere.example/x")
+		w.WriteHeader(http.StatusFound)
+	}))
+	defer srv.Close()
+	res, err := httpclient.NoRedirects(httpclient.NoRedirects(srv.Client())).Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if e := httpclient.Redirect(res); e == nil || e.Origin != "https://elsewhere.example" {
+		t.Errorf("Redirect = %v", e)
 	}
 }

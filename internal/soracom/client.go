@@ -218,7 +218,7 @@ func (c *Client) once(ctx context.Context, cl call, payload []byte, h headers) (
 		// Never followed: the request carries the AuthKey or the token. Logout still
 		// goes to the original endpoint, as every call does.
 		return response{}, &APIError{Operation: cl.operation, Method: cl.method, Path: "/v1" + cl.path,
-			Status: res.StatusCode, Location: redirect.Origin}
+			Status: res.StatusCode, Location: redirect.Origin, LocationUnreadable: redirect.Unreadable}
 	}
 	ok := res.StatusCode >= 200 && res.StatusCode < 300
 	limit := int64(maxErrorBody)

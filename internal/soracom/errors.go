@@ -28,6 +28,8 @@ type APIError struct {
 	Message string
 	// Location is scheme://host of a redirect's target (never its path or query).
 	Location string
+	// LocationUnreadable is true for a redirect whose Location could not be read.
+	LocationUnreadable bool
 	// RetryAfter is the wait the server asked for, capped; zero when it named none.
 	RetryAfter time.Duration
 	// Retried is true when an earlier attempt of this call failed in a way that may
@@ -38,7 +40,7 @@ type APIError struct {
 func (e *APIError) Error() string {
 	if e.Redirected() {
 		return fmt.Sprintf("SORACOM %s (%s %s) %v", e.Operation, e.Method, e.Path,
-			&httpclient.RedirectError{Status: e.Status, Origin: e.Location})
+			&httpclient.RedirectError{Status: e.Status, Origin: e.Location, Unreadable: e.LocationUnreadable})
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "SORACOM %s (%s %s) answered %d %s", e.Operation, e.Method, e.Path, e.Status, http.StatusText(e.Status))

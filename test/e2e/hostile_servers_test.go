@@ -4,6 +4,7 @@ package e2e
 // stray is printed.
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -14,33 +15,46 @@ import (
 )
 
 // A redirect from SORACOM is never followed, whatever its kind: the AuthKey would go
-// with it. The run fails naming the status and the target's origin, never its query.
+// with it. The run fails at once naming the status and the target's origin, never its
+// path or query; a Location that cannot be read is called so, not quoted nor retried.
 func TestSORACOMRedirectIsNotFollowed(t *testing.T) {
-	for _, status := range []int{301, 302, 303, 307, 308} {
-		t.Run(http.StatusText(status), func(t *testing.T) {
-			t.Parallel()
-			var hits atomic.Int32
-			thief := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits.Add(1) }))
-			defer thief.Close()
-			s, in := registration(t, nil)
-			s.Inject("POST /v1/auth", 1, soracomtest.Fault{Status: status,
-				Header: http.Header{"Location": {thief.URL + "/v1/auth?token=querysecret-0123456789"}}})
-			r := runAction(t, runOpts{inputs: in, secrets: inputSecrets})
-			if r.code != 1 {
-				t.Fatalf("exit %d", r.code)
-			}
-			msg := oneError(t, r)
-			if !strings.Contains(msg, http.StatusText(status)) || !strings.Contains(msg, thief.URL) {
-				t.Errorf("error does not name the status and the target: %s", msg)
-			}
-			if strings.Contains(r.everything(), "querysecret") {
-				t.Error("the redirect's query was printed")
-			}
-			if hits.Load() != 0 {
-				t.Errorf("the redirect target got %d requests", hits.Load())
-			}
-		})
+	var hits atomic.Int32
+	thief := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits.Add(1) }))
+	t.Cleanup(thief.Close)
+	locations := []struct{ location, target string }{
+		{thief.URL + "/v1/auth?token=querysecret-0123456789", "to " + thief.URL},
+		{"http://[x]:y/v1/auth?sig=querysecret-0123456789", "to an unreadable Location"},
+		{"http://[x](y)/?sig=querysecret-0123456789", "to an unreadable Location"},
 	}
+	for _, status := range []int{301, 302, 303, 307, 308} {
+		for i, loc := range locations {
+			t.Run(fmt.Sprintf("%s/%d", http.StatusText(status), i), func(t *testing.T) {
+				t.Parallel()
+				s, in := registration(t, nil)
+				s.Inject("POST /v1/auth", soracomtest.Always, soracomtest.Fault{Status: status,
+					Header: http.Header{"Location": {loc.location}}})
+				r := runAction(t, runOpts{inputs: in, secrets: inputSecrets})
+				if r.code != 1 {
+					t.Fatalf("exit %d", r.code)
+				}
+				msg := oneError(t, r)
+				if want := fmt.Sprintf("%d %s %s", status, http.StatusText(status), loc.target); !strings.Contains(msg, want) {
+					t.Errorf("error does not say %q: %s", want, msg)
+				}
+				if strings.Contains(r.everything(), "querysecret") {
+					t.Error("the redirect's query was printed")
+				}
+				if n := s.CountRequests("POST", "/v1/auth"); n != 1 {
+					t.Errorf("/v1/auth sent %d times, want once", n)
+				}
+			})
+		}
+	}
+	t.Cleanup(func() { // after every parallel subtest
+		if hits.Load() != 0 {
+			t.Errorf("the redirect target got %d requests", hits.Load())
+		}
+	})
 }
 
 // Without AWS credentials the SDK would warn on stderr about falling back to IMDSv1
