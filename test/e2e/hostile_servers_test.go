@@ -37,10 +37,7 @@ func TestSORACOMRedirectIsNotFollowed(t *testing.T) {
 				if r.code != 1 {
 					t.Fatalf("exit %d", r.code)
 				}
-				msg := oneError(t, r)
-				if want := fmt.Sprintf("%d %s %s", status, http.StatusText(status), loc.target); !strings.Contains(msg, want) {
-					t.Errorf("error does not say %q: %s", want, msg)
-				}
+				checkContains(t, "error", oneError(t, r), fmt.Sprintf("%d %s %s", status, http.StatusText(status), loc.target))
 				if strings.Contains(r.everything(), "querysecret") {
 					t.Error("the redirect's query was printed")
 				}
