@@ -439,3 +439,51 @@ func TestUnansweredLogoutNamesItsOwnBound(t *testing.T) {
 		t.Errorf("logout warning does not name its 5 s bound: %q", warning)
 	}
 }
+
+// A logout answered with a redirect is the API misbehaving like any other 3xx: the run
+// fails (exit 1, an ::error:: saying the token may stay valid until it expires, and a
+// CAUTION in the summary), though the set was stored. A logout that fails otherwise only
+// warns.
+func TestRedirectedLogoutFailsTheRun(t *testing.T) {
+	tests := []struct {
+		name  string
+		fault soracomtest.Fault
+		code  int
+	}{
+		{"301", soracomtest.Fault{Status: 301, Header: http.Header{"Location": {"https://127.0.0.2/v1/auth/logout?t=QUERYSECRETVALUE"}}}, 1},
+		{"302", soracomtest.Fault{Status: 302, Header: http.Header{"Location": {"http://[x]:y/?t=QUERYSECRETVALUE"}}}, 1},
+		{"307", soracomtest.Fault{Status: 307, Header: http.Header{"Location": {"/v1/elsewhere?t=QUERYSECRETVALUE"}}}, 1},
+		{"308", soracomtest.Fault{Status: 308, Header: http.Header{"Location": {"http://127.0.0.2:9/?t=QUERYSECRETVALUE"}}}, 1},
+		{"500 warns", soracomtest.Fault{Status: 500}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := soracomtest.Start(t)
+			s.AddAuthKey(authKeyID, authKey)
+			seedSet(s, "set-1", "aws-credentials")
+			s.Inject("POST /v1/auth/logout", soracomtest.Always, tt.fault)
+			o, results := registerRun(t, s, nil)
+			if o.code != tt.code {
+				t.Fatalf("exit %d, want %d\n%s", o.code, tt.code, o.stdout)
+			}
+			if len(results) != 1 || results[0].Operation != "updated" {
+				t.Errorf("results %+v: the stored set is still reported", results)
+			}
+			if tt.code == 0 {
+				if strings.Contains(o.stdout, "::error") || !strings.Contains(o.stdout, "::warning::could not revoke") {
+					t.Errorf("a failed logout other than a redirect only warns:\n%s", o.stdout)
+				}
+				return
+			}
+			msg := errorLine(t, o)
+			for _, want := range []string{"could not revoke the SORACOM API token", "may stay valid until it expires at", "issued for 3m0s", tt.name + " "} {
+				if !strings.Contains(msg, want) {
+					t.Errorf("error lacks %q: %s", want, msg)
+				}
+			}
+			if strings.HasPrefix(msg, ";") || !strings.Contains(o.summary, "CAUTION") || strings.Contains(o.stdout+o.summary, "QUERYSECRETVALUE") {
+				t.Errorf("error %q or summary wrong:\n%s", msg, o.summary)
+			}
+		})
+	}
+}

@@ -3,6 +3,7 @@ package action
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -59,13 +60,10 @@ func Run(ctx context.Context, env Env) int {
 	}
 	r := &run{cfg: cfg, env: env, log: log, files: files}
 	report, err := r.do(ctx)
-	var msg string
-	switch {
-	case err != nil && ctx.Err() != nil:
-		// The cause is the cancellation, not the network: no hint to follow.
-		msg = "cancelled: the job was cancelled while the action ran (" + err.Error() + ")"
-	case err != nil:
-		msg = describe(err)
+	msg := failure(ctx, err)
+	if r.logoutErr != nil {
+		msg = strings.TrimPrefix(msg+"; "+describe(r.logoutErr), "; ")
+		err = errors.Join(err, r.logoutErr)
 	}
 	if err != nil && report == nil {
 		// Failed before anything was done (authentication, AWS credentials): the
@@ -89,12 +87,27 @@ func Run(ctx context.Context, env Env) int {
 	return 0
 }
 
+// failure is the one line an error of the run ends with, "" for none.
+func failure(ctx context.Context, err error) string {
+	switch {
+	case err != nil && ctx.Err() != nil:
+		// The cause is the cancellation, not the network: no hint to follow.
+		return "cancelled: the job was cancelled while the action ran (" + err.Error() + ")"
+	case err != nil:
+		return describe(err)
+	}
+	return ""
+}
+
 // run is one execution of the action.
 type run struct {
 	cfg   *inputs.Config
 	env   Env
 	log   *Log
 	files *fileCommands
+	// logoutErr is a failed logout that fails the run (a redirect), set by the logout
+	// deferred in each mode.
+	logoutErr error
 }
 
 func (r *run) do(ctx context.Context) (*Report, error) {
@@ -133,12 +146,28 @@ func (r *run) session(ctx context.Context, lifetime time.Duration) (*soracom.Ses
 		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), logoutTimeout)
 		defer cancel()
 		if err := sess.Logout(lctx); err != nil {
-			r.log.Warningf("could not revoke the SORACOM API token (it expires by itself within %s): %s", lifetime.Round(time.Second), describe(err))
+			r.logoutFailed(sess, err)
 			return
 		}
 		r.log.Infof("Revoked the SORACOM API token")
 	}
 	return sess, logout, nil
+}
+
+// logoutFailed reports a logout that failed. A redirect is the API answering with a
+// 3xx, which is an error like any other redirect (a proxy or a wrong endpoint sent it),
+// so it fails the run; any other failure (no answer, a 5xx, an expired token) only
+// warns, since what the run did stands.
+func (r *run) logoutFailed(sess *soracom.Session, err error) {
+	expires, lifetime := sess.TokenExpiry()
+	alive := fmt.Sprintf("it may stay valid until it expires at %s (issued for %s)",
+		expires.UTC().Format("15:04:05 MST"), lifetime.Round(time.Second))
+	var apiErr *soracom.APIError
+	if errors.As(err, &apiErr) && apiErr.Redirected() {
+		r.logoutErr = fmt.Errorf("could not revoke the SORACOM API token, so %s: %w", alive, err)
+		return
+	}
+	r.log.Warningf("could not revoke the SORACOM API token, so %s: %s", alive, describe(err))
 }
 
 // unwrapPermanent shows the API error behind a retry wrapper.

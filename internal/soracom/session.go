@@ -107,6 +107,15 @@ func (s *Session) headers() headers {
 	}
 }
 
+// TokenExpiry returns when the current token expires and the lifetime it was issued
+// for (the one asked for, within SORACOM's bounds), so that a token that could not be
+// revoked can be described truthfully.
+func (s *Session) TokenExpiry() (expires time.Time, lifetime time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.expires, s.lifetime
+}
+
 // renewMargin is how long before expiry a token is replaced. A call with all its retries
 // can last up to the retry deadline, and SORACOM may answer an expired token with a 400
 // that looks like a validation error, so the token must outlive any call started with it.
