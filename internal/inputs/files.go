@@ -3,10 +3,12 @@ package inputs
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 )
 
 // readWorkspaceFile reads a file named relative to the workspace (GITHUB_WORKSPACE, else
@@ -37,11 +39,84 @@ func readWorkspaceFile(getenv Getenv, name string) ([]byte, error) {
 	if !inside(root, resolved) {
 		return nil, fmt.Errorf("%q is outside the workspace (%s)%s; give a path to a file inside the workspace, e.g. creds/x509.json", name, label, viaLink(path, resolved))
 	}
-	data, err := os.ReadFile(resolved)
+	data, err := readRegularFile(resolved)
 	if err != nil {
 		return nil, fmt.Errorf("cannot read %q: %w; give a path relative to the workspace (%s) of a JSON file", name, unwrapPath(err), label)
 	}
 	return data, nil
+}
+
+// maxFileSize bounds what credentials-file may hold. The largest credential set (an x509
+// certificate, its key and a CA chain) is a few tens of KiB; a bigger file is a mistake,
+// and reading and masking it without a bound would let an input exhaust the runner.
+const maxFileSize = 1 << 20
+
+// errNotRegular is the cause when credentials-file names a FIFO, a device, a socket or a
+// directory: reading a FIFO or a device can block forever (a signal does not end a
+// blocked open or read) or never reach an end.
+var errNotRegular = errors.New("not a regular file")
+
+// errTooLarge is the cause when credentials-file is larger than maxFileSize.
+var errTooLarge = errors.New("larger than 1 MiB, far more than any credential set holds")
+
+// readRegularFile reads path, which has no symbolic links left, when it is a regular file
+// of at most maxFileSize bytes. The type is checked before opening, and the file is
+// opened non-blocking and checked again, so that a FIFO swapped in between cannot block
+// the open; the read is bounded too, for a file that grows while it is read.
+func readRegularFile(path string) ([]byte, error) {
+	if err := checkRegular(os.Lstat(path)); err != nil {
+		return nil, err
+	}
+	return readOpened(path)
+}
+
+// readOpened opens path without blocking, checks the open file's type and size, and reads
+// at most maxFileSize bytes of it.
+func readOpened(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if err := checkRegular(f.Stat()); err != nil {
+		return nil, err
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxFileSize {
+		return nil, errTooLarge
+	}
+	return data, nil
+}
+
+// checkRegular refuses a file that is not regular or is larger than maxFileSize.
+func checkRegular(fi fs.FileInfo, err error) error {
+	switch {
+	case err != nil:
+		return err
+	case fi.IsDir():
+		return fmt.Errorf("%w (a directory)", errNotRegular)
+	case !fi.Mode().IsRegular():
+		return fmt.Errorf("%w (%s)", errNotRegular, kind(fi.Mode()))
+	case fi.Size() > maxFileSize:
+		return fmt.Errorf("%w (%d bytes)", errTooLarge, fi.Size())
+	}
+	return nil
+}
+
+// kind names a file type that is not regular.
+func kind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "type " + m.Type().String()
 }
 
 // inside reports whether path is root or below it; both are absolute and clean.
