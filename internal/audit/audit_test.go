@@ -559,3 +559,35 @@ func TestCancelledAuditFails(t *testing.T) {
 		t.Errorf("err = %v, want context.Canceled", err)
 	}
 }
+
+// A shared-key finding names the other holders up to audit.SharedNamed, never the set
+// itself, and counts the rest.
+func TestSharedKeyNamesAFewOtherSets(t *testing.T) {
+	tests := []struct {
+		holders int
+		want    string
+	}{
+		{2, "held by 2 sets (this one and s1)"},
+		{audit.SharedNamed + 1, "held by 6 sets (this one and s1, s2, s3, s4, s5)"},
+		{audit.SharedNamed + 2, "held by 7 sets (this one and s1, s2, s3, s4, s5 and 1 more)"},
+		{2000, "held by 2000 sets (this one and s1, s2, s3, s4, s5 and 1994 more)"},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.holders), func(t *testing.T) {
+			var sets []audit.Set
+			for i := range tt.holders {
+				sets = append(sets, awsSet(fmt.Sprintf("s%d", i), "AKIAGOODGOODGOOD0001"))
+			}
+			// The set audited is the first: the others are named from s1 on.
+			in := audit.Input{Sets: sets[:1], All: sets}
+			rep, err := audit.Run(context.Background(), in, policy)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fs := rep.Findings()
+			if len(fs) != 1 || fs[0].Check != audit.SharedKey || !strings.Contains(fs[0].Message, tt.want) {
+				t.Fatalf("findings = %+v, want a shared-key message with %q", fs, tt.want)
+			}
+		})
+	}
+}

@@ -106,8 +106,10 @@ type reads struct {
 // adds what it learns to the rows.
 func checkKeys(ctx context.Context, in Input, p Policy, holders map[string][]string, rep *Report) error {
 	var ids []string
+	seen := map[string]bool{}
 	for _, s := range in.Sets {
-		if s.Type == AWSCredentials && s.AccessKeyID != "" && !isTemporary(s.AccessKeyID) && !slices.Contains(ids, s.AccessKeyID) {
+		if s.Type == AWSCredentials && s.AccessKeyID != "" && !isTemporary(s.AccessKeyID) && !seen[s.AccessKeyID] {
+			seen[s.AccessKeyID] = true
 			ids = append(ids, s.AccessKeyID)
 		}
 	}

@@ -49,10 +49,10 @@ func setFindings(s Set, holders map[string][]string, p Policy) []Finding {
 				Message: fmt.Sprintf("holds the temporary access key %s (ASIA…), which stops working when its session ends; "+
 					"store a long-term IAM user key instead (rotate it with this action's iam-user-name)", Last4(s.AccessKeyID))})
 		}
-		if others := holders[s.AccessKeyID]; len(others) > 1 {
+		if held := holders[s.AccessKeyID]; len(held) > 1 {
 			add(Finding{Check: SharedKey, Severity: Info, AccessKeyID: s.AccessKeyID,
-				Message: fmt.Sprintf("access key %s is held by %d sets (%s); a rotation with this action moves them together",
-					Last4(s.AccessKeyID), len(others), strings.Join(others, ", "))})
+				Message: fmt.Sprintf("access key %s is held by %d sets (this one and %s); a rotation with this action moves them together",
+					Last4(s.AccessKeyID), len(held), othersNamed(s.ID, held))})
 		}
 	}
 	if s.Type == X509 && s.Certificate != "" {
@@ -62,6 +62,31 @@ func setFindings(s Set, holders map[string][]string, p Policy) []Finding {
 	}
 	add(usageFinding(s, p))
 	return dropEmpty(out)
+}
+
+// SharedNamed is how many of the other sets holding its key a shared-key finding names.
+// Each set's finding names others, so naming them all would make the report grow with
+// the square of the sets sharing a key.
+const SharedNamed = 5
+
+// othersNamed names up to SharedNamed of the sets in held other than id, and says how
+// many more there are.
+func othersNamed(id string, held []string) string {
+	named := make([]string, 0, SharedNamed)
+	more := 0
+	for _, h := range held {
+		switch {
+		case h == id:
+		case len(named) < SharedNamed:
+			named = append(named, h)
+		default:
+			more++
+		}
+	}
+	if more > 0 {
+		return fmt.Sprintf("%s and %d more", strings.Join(named, ", "), more)
+	}
+	return strings.Join(named, ", ")
 }
 
 // isTemporary tells an STS session key: it starts with ASIA, a user's key with AKIA.
