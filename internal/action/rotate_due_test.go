@@ -180,3 +180,38 @@ func TestRotationStoppedBeforeRotatingSaysRotatedFalse(t *testing.T) {
 		t.Errorf("summary claims a rotation:\n%s", o.summary)
 	}
 }
+
+// A plan that fails (two active keys: a person must decide) still gives the schedule's
+// outputs: the key the sets hold is known, so its age is, and with rotate-after set the
+// rotation is due now (it is still due on the next run).
+func TestRotationPlanFailureStillOutputsTheSchedule(t *testing.T) {
+	for _, rotateAfter := range []string{"30d", ""} {
+		t.Run("rotate-after="+rotateAfter, func(t *testing.T) {
+			w := newWorld(t)
+			w.ageKey(t, 12)
+			w.acct.AddKey(user, awstest.Active)
+			if rotateAfter != "" {
+				w.inputs[inputs.RotateAfter] = rotateAfter
+			}
+			before := time.Now()
+			o := w.run(t, 5*time.Second)
+			if o.code != 1 || !strings.Contains(o.stdout, "two active access keys") {
+				t.Fatalf("exit %d, want 1 for two active keys\n%s", o.code, o.stdout)
+			}
+			if output(o, "rotated") != "false" || output(o, "key-age-days") != "12" {
+				t.Errorf("outputs:\n%s", o.outputs)
+			}
+			next := output(o, "next-rotation")
+			if rotateAfter == "" {
+				if next != "" {
+					t.Errorf("next-rotation %q without rotate-after", next)
+				}
+				return
+			}
+			due, err := time.Parse(time.RFC3339, next)
+			if err != nil || due.After(time.Now()) || due.Before(before.Add(-time.Second)) {
+				t.Errorf("next-rotation %q (%v), want the time of the run: the rotation is due and did not happen", next, err)
+			}
+		})
+	}
+}
