@@ -169,3 +169,56 @@ func TestReadmeWorkflowExamplesPassActionlint(t *testing.T) {
 		t.Fatalf("actionlint on README's workflow examples:\n%s", out)
 	}
 }
+
+// TestReadmeLinksResolve holds README's links to the repository: a relative link names a
+// file that exists, and an in-page link names a heading (GitHub's anchor rules: lower
+// case, punctuation dropped, spaces as hyphens). The security model points readers at
+// SECURITY.md and at other sections, and a broken link there hides how to report.
+func TestReadmeLinksResolve(t *testing.T) {
+	data, err := os.ReadFile(repoFile("README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(data)
+	anchors := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^#{1,6} (.+)$`).FindAllStringSubmatch(text, -1) {
+		anchors[githubAnchor(m[1])] = true
+	}
+	links := regexp.MustCompile(`\]\(([^)\s]+)\)`).FindAllStringSubmatch(text, -1)
+	if len(links) == 0 {
+		t.Fatal("README has no links: the pattern is wrong")
+	}
+	for _, m := range links {
+		target := m[1]
+		switch {
+		case strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:"):
+			continue
+		case strings.HasPrefix(target, "#"):
+			if !anchors[target[1:]] {
+				t.Errorf("README links to %s, but no heading has that anchor", target)
+			}
+		default:
+			path, _, _ := strings.Cut(target, "#")
+			if _, err := os.Stat(repoFile(path)); err != nil {
+				t.Errorf("README links to %s: %v", target, err)
+			}
+		}
+	}
+	if !strings.Contains(text, "## Security model") || !strings.Contains(text, "(.github/SECURITY.md)") {
+		t.Error("README has no Security model section pointing at .github/SECURITY.md")
+	}
+}
+
+// githubAnchor is the id GitHub gives a heading.
+func githubAnchor(heading string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(strings.TrimSpace(heading)) {
+		switch {
+		case r == ' ':
+			b.WriteRune('-')
+		case r == '-' || r == '_' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r > 127:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
