@@ -444,6 +444,22 @@ func TestUnansweredLogoutNamesItsOwnBound(t *testing.T) {
 // fails (exit 1, an ::error:: saying the token may stay valid until it expires, and a
 // CAUTION in the summary), though the set was stored. A logout that fails otherwise only
 // warns.
+// checkRedirectedLogoutError checks the error of a run whose logout was answered with
+// the redirect status: it says the token may stay valid and until when, names the
+// status, and neither it nor the summary quotes the redirect's query.
+func checkRedirectedLogoutError(t *testing.T, o outcome, status string) {
+	t.Helper()
+	msg := errorLine(t, o)
+	for _, want := range []string{"could not revoke the SORACOM API token", "may stay valid until it expires at", "issued for 3m0s", status + " "} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error lacks %q: %s", want, msg)
+		}
+	}
+	if strings.HasPrefix(msg, ";") || !strings.Contains(o.summary, "CAUTION") || strings.Contains(o.stdout+o.summary, "QUERYSECRETVALUE") {
+		t.Errorf("error %q or summary wrong:\n%s", msg, o.summary)
+	}
+}
+
 func TestRedirectedLogoutFailsTheRun(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -475,15 +491,7 @@ func TestRedirectedLogoutFailsTheRun(t *testing.T) {
 				}
 				return
 			}
-			msg := errorLine(t, o)
-			for _, want := range []string{"could not revoke the SORACOM API token", "may stay valid until it expires at", "issued for 3m0s", tt.name + " "} {
-				if !strings.Contains(msg, want) {
-					t.Errorf("error lacks %q: %s", want, msg)
-				}
-			}
-			if strings.HasPrefix(msg, ";") || !strings.Contains(o.summary, "CAUTION") || strings.Contains(o.stdout+o.summary, "QUERYSECRETVALUE") {
-				t.Errorf("error %q or summary wrong:\n%s", msg, o.summary)
-			}
+			checkRedirectedLogoutError(t, o, tt.name)
 		})
 	}
 }
