@@ -3,6 +3,7 @@ package action
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -218,12 +219,19 @@ func (r *run) publishAudit(rep *Report) error {
 	if rep == nil {
 		return nil
 	}
+	var refused error
 	if rep.Audit != nil {
-		if err := r.auditOutputs(rep); err != nil {
-			return err
+		refused = r.auditOutputs(rep)
+		var refusal *OutputError
+		if refused != nil && !errors.As(refused, &refusal) {
+			return refused
 		}
+		noteRefusals(rep, refused)
 	}
-	return r.files.AddSummary(r.auditSummary(rep))
+	if err := r.files.AddSummary(r.auditSummary(rep)); err != nil {
+		return err
+	}
+	return refused
 }
 
 func (r *run) auditOutputs(rep *Report) error {
@@ -243,15 +251,20 @@ func (r *run) auditOutputs(rep *Report) error {
 		{"operator-id", rep.OperatorID},
 		{"aws-account-id", rep.AWSAccountID},
 	}
+	var refused []error
 	for _, o := range out {
 		if o[1] == "" {
 			continue
 		}
 		if err := r.files.SetOutput(o[0], o[1]); err != nil {
-			return err
+			var refusal *OutputError
+			if !errors.As(err, &refusal) {
+				return err
+			}
+			refused = append(refused, err) // the other outputs are still written
 		}
 	}
-	return nil
+	return errors.Join(refused...)
 }
 
 func quoteAll(ids []string) []string {

@@ -98,12 +98,12 @@ func hostileCases() []hostileCase {
 			}},
 		{name: "an operator id and a SAM user name that inject commands", wantCode: 1,
 			operator: "OP0012345678\n::stop-commands::forged", userName: "ci\n::error::forged <img src=x>"},
-		{name: "a stored type in the list answer that injects commands (dry run)", wantCode: 0,
+		{name: "a stored type in the list answer that injects commands (dry run, the list is refused)", wantCode: 1,
 			inputs: map[string]string{inputs.DryRun: "true"},
 			setup: func(t *testing.T, s *soracomtest.Server) {
 				s.PutCredentialSet(soracomtest.CredentialSet{ID: "set-1", Type: "psk" + injection, Credentials: map[string]any{"key": "k"}})
 			}},
-		{name: "a stored type that injects commands, reported for a skipped set (refused for the results output)", wantCode: 1,
+		{name: "a stored type that injects commands, for a skipped set (the list is refused)", wantCode: 1,
 			inputs: map[string]string{inputs.IfExists: "skip"},
 			setup: func(t *testing.T, s *soracomtest.Server) {
 				s.PutCredentialSet(soracomtest.CredentialSet{ID: "set-1", Type: "psk" + injection, Credentials: map[string]any{"key": "k"}})

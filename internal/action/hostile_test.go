@@ -495,3 +495,63 @@ func TestRedirectedLogoutFailsTheRun(t *testing.T) {
 		})
 	}
 }
+
+// A forged operatorId from /v1/auth, or a forged set in the list answer, ends the run
+// before anything is written: exit 1, one ::error:: naming what was refused, a CAUTION
+// in the summary, no operator-id output, no write, and the token revoked.
+func TestForgedServerValuesStopTheRunBeforeAnyWrite(t *testing.T) {
+	tests := []struct {
+		name, operator, listedID, listedType, want string
+	}{
+		{"operatorId with markdown and a command", "OPevil [x](http://e.test) ::error::FORGED", "", "", "operatorId"},
+		{"operatorId with a trailing space", "OP0099887766 ", "", "", "operatorId"},
+		{"operatorId as a path", "../../etc", "", "", "operatorId"},
+		{"operatorId with a line break", "OP0012345678\n::stop-commands::x", "", "", "operatorId"},
+		{"a listed type with a line break", "", "set-9", "psk\n::error::forged", "listCredentials"},
+		{"a listed id as a path", "", "../../etc", "psk", "listCredentials"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var opts []soracomtest.Option
+			if tt.operator != "" {
+				opts = append(opts, soracomtest.WithOperatorID(tt.operator))
+			}
+			s := soracomtest.Start(t, opts...)
+			s.AddAuthKey(authKeyID, authKey)
+			seedSet(s, "set-1", "aws-credentials")
+			if tt.listedID != "" {
+				s.PutCredentialSet(soracomtest.CredentialSet{ID: tt.listedID, Type: tt.listedType, Credentials: map[string]any{"key": "k"}})
+			}
+			o, _ := registerRun(t, s, nil) // description empty: the stored one is kept, so the list comes first
+			if o.code != 1 {
+				t.Fatalf("exit %d, want 1\n%s", o.code, o.stdout)
+			}
+			checkRefusedBeforeWrite(t, s, o, tt.want)
+			if tt.operator != "" && strings.Contains(o.outputs, "operator-id") {
+				t.Errorf("operator-id output written: %s", o.outputs)
+			}
+		})
+	}
+}
+
+// checkRefusedBeforeWrite checks a run stopped on a refused server value: nothing
+// written, the token revoked, and the failure in the error and the summary.
+func checkRefusedBeforeWrite(t *testing.T, s *soracomtest.Server, o outcome, want string) {
+	t.Helper()
+	msg := errorLine(t, o)
+	if !strings.Contains(msg, want) || strings.HasPrefix(msg, ";") || strings.Contains(msg, "\n") {
+		t.Errorf("error does not name %s, or is malformed: %q", want, msg)
+	}
+	if n := s.CountRequests(http.MethodPut, "/v1/credentials/") + s.CountRequests(http.MethodPost, "/v1/credentials/"); n != 0 {
+		t.Errorf("%d writes sent", n)
+	}
+	if strings.Contains(o.outputs, "forged") || strings.Contains(o.outputs, "FORGED") || strings.Contains(o.outputs, "etc") {
+		t.Errorf("a refused value reached the outputs: %s", o.outputs)
+	}
+	if !strings.Contains(o.summary, "CAUTION") || strings.Contains(o.summary, "| updated") {
+		t.Errorf("summary does not show the failure:\n%s", o.summary)
+	}
+	if n := s.LiveSessions(); n != 0 {
+		t.Errorf("%d SORACOM sessions left alive", n)
+	}
+}

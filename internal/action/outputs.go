@@ -7,12 +7,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"regexp"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/shape"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/untrusted"
 )
 
@@ -52,16 +50,6 @@ func (f *fileCommands) SetOutput(name, value string) error {
 	return appendFile(f.output, fmt.Sprintf("%s<<%s\n%s\n%s\n", name, delim, value, delim))
 }
 
-// Shapes of the outputs whose values come from servers.
-var (
-	operatorID  = regexp.MustCompile(`^OP[0-9]{1,30}$`)
-	accessKeyID = regexp.MustCompile(`^[A-Z0-9]{16,128}$`)
-	accountID   = regexp.MustCompile(`^[0-9]{12}$`)
-	days        = regexp.MustCompile(`^[0-9]{1,6}$`)
-	// credentialType is the shape of SORACOM's type names ("aws-credentials", "x509").
-	credentialType = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
-)
-
 // Years a timestamp from a server may fall in. Certificates may say 9999 ("no
 // expiry", RFC 5280) but not before 1950 (the start of UTCTime); SORACOM's own times
 // are recent.
@@ -75,29 +63,29 @@ const (
 // account id 12 digits, timestamps RFC 3339 within a sane range of years; every value is
 // one line of valid UTF-8 without control characters.
 func CheckOutput(name, value string) error {
-	if !utf8.ValidString(value) || strings.IndexFunc(value, unicode.IsControl) >= 0 {
-		return outputError(name, value, "one line of text without control characters")
+	if !shape.Line(value) {
+		return outputError(name, value, shape.LineShape)
 	}
 	switch name {
 	case "operator-id":
-		if !operatorID.MatchString(value) {
-			return outputError(name, value, "a SORACOM operator id (OP followed by digits)")
+		if !shape.OperatorID(value) {
+			return outputError(name, value, shape.OperatorIDShape)
 		}
 	case "aws-access-key-id", "previous-aws-access-key-id":
-		if !accessKeyID.MatchString(value) {
-			return outputError(name, value, "an AWS access key id (16 to 128 upper-case letters and digits)")
+		if !shape.AccessKeyID(value) {
+			return outputError(name, value, shape.AccessKeyIDShape)
 		}
 	case "aws-account-id":
-		if !accountID.MatchString(value) {
-			return outputError(name, value, "an AWS account id (12 digits)")
+		if !shape.AccountID(value) {
+			return outputError(name, value, shape.AccountIDShape)
 		}
 	case "certificate-not-after":
 		return checkTime(name, value, minCertYear, maxCertYear)
 	case "next-rotation":
 		return checkTime(name, value, minYear, maxYear)
 	case "key-age-days":
-		if !days.MatchString(value) {
-			return outputError(name, value, "a number of days")
+		if !shape.Days(value) {
+			return outputError(name, value, shape.DaysShape)
 		}
 	case "rotated":
 		if value != "true" && value != "false" {
@@ -124,8 +112,8 @@ func checkResults(value string) error {
 			switch {
 			case strings.HasSuffix(k, "At"):
 				err = checkTime("results ("+k+")", s, minYear, maxYear)
-			case k == "type" && !credentialType.MatchString(s):
-				err = outputError("results (type)", s, "a credential set type (letters, digits, '-', '_', '.')")
+			case k == "type" && !shape.CredentialType(s):
+				err = outputError("results (type)", s, shape.CredentialTypeShape)
 			}
 			if err != nil {
 				return err

@@ -97,20 +97,35 @@ func (r *run) publish(rep *Report) error {
 			continue
 		}
 		if err := r.files.SetOutput(name, v); err != nil {
-			var shape *OutputError
-			if !errors.As(err, &shape) {
+			var refusal *OutputError
+			if !errors.As(err, &refusal) {
 				return err
 			}
 			refused = append(refused, err)
 		}
 	}
+	outErr := errors.Join(refused...)
+	noteRefusals(rep, outErr)
 	if rep == nil || len(rep.Results) == 0 && len(rep.NotChanged) == 0 && rep.Rotation == nil && rep.Failure == "" {
-		return errors.Join(refused...)
+		return outErr
 	}
 	if err := r.files.AddSummary(r.summary(rep)); err != nil {
 		return err
 	}
-	return errors.Join(refused...)
+	return outErr
+}
+
+// noteRefusals adds refused outputs to the failure the summary shows, so that a run
+// whose outputs were refused never reads as a success there.
+func noteRefusals(rep *Report, refused error) {
+	if rep == nil || refused == nil {
+		return
+	}
+	note := "writing outputs: " + refused.Error()
+	if rep.Failure != "" {
+		note = rep.Failure + "; " + note
+	}
+	rep.Failure = note
 }
 
 // outputs returns the value of each output.

@@ -35,9 +35,8 @@ type Env struct {
 	Grace time.Duration
 }
 
-// logoutTimeout bounds the logout at the end: it runs even when the job is being
-// cancelled, and the runner kills the container a few seconds after SIGTERM.
-const logoutTimeout = 5 * time.Second
+// logoutTimeout bounds the logout at the end (see soracom.LogoutTimeout).
+const logoutTimeout = soracom.LogoutTimeout
 
 // Run runs the action and returns the process exit code. ctx is cancelled when the job is.
 func Run(ctx context.Context, env Env) int {

@@ -2,13 +2,13 @@ package inputs
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/awsid"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/rotation"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/shape"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracom"
 )
 
@@ -114,8 +114,6 @@ func parseRoleDuration(c *Config, v string, p *problems) {
 	c.AWS.RoleDuration = d
 }
 
-var credentialIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,100}$`)
-
 // credentialIDs reads one id per line, skipping blanks and repeats.
 func credentialIDs(v string, p *problems) []string {
 	var ids []string
@@ -127,7 +125,7 @@ func credentialIDs(v string, p *problems) []string {
 		}
 		seen[id] = true
 		switch {
-		case credentialIDPattern.MatchString(id):
+		case shape.CredentialID(id):
 			ids = append(ids, id)
 		case len(id) > 100:
 			p.addf("%s %q is %d characters long; use at most 100", CredentialID, id[:20]+"…", len(id))

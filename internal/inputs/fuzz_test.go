@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/shape"
 )
 
 // FuzzRead feeds arbitrary text to the inputs that take free text (ids, description,
@@ -82,7 +84,7 @@ func checkRegistration(t *testing.T, cfg *Config) {
 		t.Errorf("accepted without ids or credentials: %+v", cfg)
 	}
 	for _, id := range cfg.CredentialIDs {
-		if !credentialIDPattern.MatchString(id) {
+		if !shape.CredentialID(id) {
 			t.Errorf("accepted credential id %q", id)
 		}
 	}

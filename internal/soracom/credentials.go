@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/shape"
 )
 
 // CredentialSet is a credential set as SORACOM returns it. Secret fields are write-only:
@@ -101,7 +103,21 @@ func (s *Session) ListCredentials(ctx context.Context) ([]CredentialSet, error) 
 	if err != nil {
 		return nil, err
 	}
-	return decode[[]CredentialSet](cl, resp)
+	sets, err := decode[[]CredentialSet](cl, resp)
+	if err != nil {
+		return nil, err
+	}
+	// Ids and types reach the log, the summary and the results output, and decide
+	// what is written: a list that holds a forged one is refused whole, before any write.
+	for _, c := range sets {
+		if !shape.CredentialID(c.ID) {
+			return nil, newAnswerError(cl, "credentialsId", shape.CredentialIDShape, c.ID)
+		}
+		if !shape.CredentialType(c.Type) {
+			return nil, newAnswerError(cl, "type", shape.CredentialTypeShape, c.Type)
+		}
+	}
+	return sets, nil
 }
 
 // CreateCredential creates the set id.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/httpclient"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/untrusted"
 )
 
 // APIError is an answer from SORACOM (or a proxy in front of it) that is not a success.
@@ -104,6 +105,40 @@ func (e *NetworkError) Error() string {
 }
 
 func (e *NetworkError) Unwrap() error { return e.Err }
+
+// AnswerError is a success answer holding a value without the shape it must have (an
+// operator id that is not one, a set id with a line break): a broken or hostile server
+// or proxy. Nothing is done with the answer.
+type AnswerError struct {
+	Operation, Method, Path string
+	Field                   string // the JSON field, e.g. "operatorId"
+	Want                    string // the shape it must have
+	Value                   string // as received, cut short
+	// Revoked and RevokeErr say, for an auth answer, whether the token it carried was
+	// revoked.
+	Revoked   bool
+	RevokeErr error
+}
+
+func newAnswerError(cl call, field, want, value string) *AnswerError {
+	return &AnswerError{Operation: cl.operation, Method: cl.method, Path: "/v1" + cl.path,
+		Field: field, Want: want, Value: untrusted.Clip(value, 80)}
+}
+
+func (e *AnswerError) Error() string {
+	msg := fmt.Sprintf("SORACOM %s (%s %s) answered a %s that is not %s: %s; nothing was done with the answer",
+		e.Operation, e.Method, e.Path, e.Field, e.Want, strconv.QuoteToGraphic(e.Value))
+	switch {
+	case e.Operation != "auth":
+	case e.Revoked:
+		msg += ", and the API token it carried was revoked"
+	default:
+		msg += fmt.Sprintf(", and the API token it carried could not be revoked (%v)", e.RevokeErr)
+	}
+	return msg
+}
+
+func (e *AnswerError) Unwrap() error { return e.RevokeErr }
 
 // soracomError is SORACOM's error body.
 type soracomError struct {

@@ -324,3 +324,82 @@ func TestHugeSuccessAnswerIsRefused(t *testing.T) {
 		t.Error("a write answered 200 is not in doubt")
 	}
 }
+
+// An auth answer whose operatorId or userName does not have its shape is refused where
+// it enters: a clear error naming the field, the token it carried revoked, and no
+// session to write with.
+func TestAuthAnswerWithForgedIdentityIsRefused(t *testing.T) {
+	tests := []struct {
+		name, operator, user, field string
+	}{
+		{"markdown and a command in operatorId", "OPevil [x](http://e.test) ::error::FORGED", "", "operatorId"},
+		{"trailing space in operatorId", "OP0099887766 ", "", "operatorId"},
+		{"a path as operatorId", "../../etc", "", "operatorId"},
+		{"a line break in operatorId", "OP0012345678\n::stop-commands::x", "", "operatorId"},
+		{"empty operatorId", "", "", "operatorId"},
+		{"a line break in userName", "", "ci\n::error::forged", "userName"},
+		{"a very long userName", "", strings.Repeat("u", 300), "userName"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var opts []soracomtest.Option
+			if tt.operator != "" || tt.field == "operatorId" {
+				opts = append(opts, soracomtest.WithOperatorID(tt.operator))
+			}
+			s := soracomtest.Start(t, opts...)
+			user := tt.user
+			if user == "" {
+				user = soracomtest.DefaultUserName
+			}
+			s.AddUserAuthKey(user, keyID, keySecret)
+			c := soracom.New(s.URL(), &maskLog{}, soracom.WithRetry(fastRetry()))
+			sess, err := c.Auth(context.Background(), soracom.AuthKey{ID: keyID, Secret: secret.New(keySecret)}, 0)
+			var bad *soracom.AnswerError
+			if sess != nil || !errors.As(err, &bad) || bad.Field != tt.field || !bad.Revoked {
+				t.Fatalf("Auth = %v, %v; want an AnswerError on %s with the token revoked", sess, err, tt.field)
+			}
+			if msg := err.Error(); strings.ContainsAny(msg, "\r\n") || !strings.Contains(msg, "revoked") {
+				t.Errorf("error spans lines or does not say the token was revoked: %q", msg)
+			}
+			if n := s.LiveSessions(); n != 0 {
+				t.Errorf("%d sessions left alive", n)
+			}
+		})
+	}
+}
+
+// A list answer holding a set id or type that is not one (control characters, a path,
+// markup) is refused whole, naming the operation, before any write it would lead to.
+func TestListAnswerWithForgedSetIsRefused(t *testing.T) {
+	tests := []struct {
+		name, id, typ, field string
+	}{
+		{"a line break in a type", "set-9", "psk\n::stop-commands::x", "type"},
+		{"markdown in a type", "set-9", "psk [x](http://e.test)", "type"},
+		{"an empty type", "set-9", "", "type"},
+		{"a path as id", "../../etc", "psk", "credentialsId"},
+		{"a command in an id", "set-9\n::error::forged", "psk", "credentialsId"},
+		{"a trailing space in an id", "set-9 ", "psk", "credentialsId"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := soracomtest.Start(t)
+			s.AddAuthKey(keyID, keySecret)
+			seed(s, "set-1")
+			s.PutCredentialSet(soracomtest.CredentialSet{ID: tt.id, Type: tt.typ, Credentials: map[string]any{"key": "k"}})
+			sess := login(t, s, nil)
+			_, err := sess.StoreAll(context.Background(), []string{"set-1"},
+				soracom.Content{Type: content.Type, Credentials: content.Credentials, KeepDescription: true}, soracom.Update)
+			var bad *soracom.AnswerError
+			if !errors.As(err, &bad) || bad.Field != tt.field || bad.Operation != "listCredentials" {
+				t.Fatalf("err = %v, want the list refused on %s", err, tt.field)
+			}
+			if strings.ContainsAny(err.Error(), "\r\n") || !strings.Contains(err.Error(), "listCredentials") {
+				t.Errorf("error spans lines or does not name the operation: %q", err.Error())
+			}
+			if n := s.CountRequests(http.MethodPut, "/v1/credentials/"); n != 0 {
+				t.Errorf("%d writes sent after a refused list", n)
+			}
+		})
+	}
+}

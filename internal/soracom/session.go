@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/secret"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/shape"
 )
 
 // AuthKey is a SAM user's (or the operator's) AuthKey.
@@ -63,10 +64,22 @@ func (c *Client) Auth(ctx context.Context, key AuthKey, lifetime time.Duration) 
 	lifetime = min(max(lifetime, MinTokenLifetime), MaxTokenLifetime)
 	s := &Session{c: c, key: key, lifetime: lifetime}
 	if err := s.authenticate(ctx); err != nil {
+		var bad *AnswerError
+		if errors.As(err, &bad) {
+			// The answer carried a token: revoke it before giving up, as every run does.
+			lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), LogoutTimeout)
+			defer cancel()
+			bad.RevokeErr = s.Logout(lctx)
+			bad.Revoked = bad.RevokeErr == nil
+		}
 		return nil, err
 	}
 	return s, nil
 }
+
+// LogoutTimeout bounds a logout: it runs even when the job is being cancelled, and the
+// runner kills the container a few seconds after SIGTERM.
+const LogoutTimeout = 5 * time.Second
 
 func (s *Session) authenticate(ctx context.Context) error {
 	cl := call{operation: "auth", method: http.MethodPost, path: "/auth", body: authRequest{
@@ -92,8 +105,28 @@ func (s *Session) authenticate(ctx context.Context) error {
 	s.mu.Lock()
 	s.apiKey, s.token, s.expires = apiKey, token, issued.Add(s.lifetime)
 	s.tokens++
+	s.mu.Unlock()
+	// Checked once the token is kept, so that it can still be revoked: these values
+	// reach the log, the summary and the operator-id output, and a forged one must not
+	// get that far.
+	if err := checkIdentity(cl, ar); err != nil {
+		return err
+	}
+	s.mu.Lock()
 	s.OperatorID, s.UserName = ar.OperatorID, ar.UserName
 	s.mu.Unlock()
+	return nil
+}
+
+// checkIdentity checks the operator id and SAM user name of an auth answer against
+// their shapes.
+func checkIdentity(cl call, ar authResponse) error {
+	if !shape.OperatorID(ar.OperatorID) {
+		return newAnswerError(cl, "operatorId", shape.OperatorIDShape, ar.OperatorID)
+	}
+	if !shape.UserName(ar.UserName) {
+		return newAnswerError(cl, "userName", shape.UserNameShape, ar.UserName)
+	}
 	return nil
 }
 
@@ -157,11 +190,15 @@ func (s *Session) send(ctx context.Context, cl call) (response, error) {
 // renew authenticates again and revokes the old token, so no live token is left behind.
 func (s *Session) renew(ctx context.Context) error {
 	old := s.headers()
-	if err := s.authenticate(ctx); err != nil {
+	err := s.authenticate(ctx)
+	var bad *AnswerError
+	if err != nil && !errors.As(err, &bad) {
 		return err
 	}
+	// A refused answer still replaced the token (the caller's logout revokes the new
+	// one): the old one is revoked all the same.
 	_, _ = s.c.do(ctx, call{operation: "logout", method: http.MethodPost, path: "/auth/logout"}, old)
-	return nil
+	return err
 }
 
 // Logout revokes the session's API key and token. SORACOM allows it whatever the SAM
