@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +15,7 @@ import (
 	"time"
 
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/action"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/awstest"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/inputs"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracom"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracomtest"
@@ -553,5 +556,42 @@ func checkRefusedBeforeWrite(t *testing.T, s *soracomtest.Server, o outcome, wan
 	}
 	if n := s.LiveSessions(); n != 0 {
 		t.Errorf("%d SORACOM sessions left alive", n)
+	}
+}
+
+// An output that is still refused at the end (here the account id of a forged STS
+// answer) fails the run, and the summary says so in its CAUTION block instead of
+// reading as a success; the error does not start with a stray separator.
+func TestRefusedOutputShowsInTheSummary(t *testing.T) {
+	sts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/xml")
+		fmt.Fprint(w, `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult>`+
+			`<Arn>arn:aws:iam::123456789012:user/ci</Arn><UserId>AIDAEXAMPLE</UserId><Account>12345 [x](http://e.test)</Account>`+
+			`</GetCallerIdentityResult><ResponseMetadata><RequestId>r1</RequestId></ResponseMetadata></GetCallerIdentityResponse>`)
+	}))
+	defer sts.Close()
+	for k, v := range awstest.NewAccount(t).Env() {
+		t.Setenv(k, v)
+	}
+	t.Setenv("AWS_ENDPOINT_URL_STS", sts.URL)
+	s := soracomtest.Start(t)
+	s.AddAuthKey(authKeyID, authKey)
+	o, results := registerRun(t, s, map[string]string{inputs.VerifyAWSKey: "true"})
+	if o.code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", o.code, o.stdout)
+	}
+	if len(results) != 1 || results[0].Operation != "created" {
+		t.Errorf("results %+v: the stored set is still reported", results)
+	}
+	msg := errorLine(t, o)
+	if !strings.HasPrefix(msg, "writing outputs: ") || !strings.Contains(msg, "aws-account-id") {
+		t.Errorf("error: %q", msg)
+	}
+	caution, _, _ := strings.Cut(o.summary, "|")
+	if !strings.Contains(caution, "CAUTION") || !strings.Contains(caution, "aws-account-id") {
+		t.Errorf("summary does not show the refused output:\n%s", o.summary)
+	}
+	if strings.Contains(o.outputs, "e.test") {
+		t.Errorf("the refused value was written: %s", o.outputs)
 	}
 }

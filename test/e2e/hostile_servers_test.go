@@ -78,3 +78,41 @@ func TestRotationWithoutCredentialsPrintsNothingOnStderr(t *testing.T) {
 		t.Errorf("stderr: %s", r.stderr)
 	}
 }
+
+// A forged operatorId from /v1/auth stops the built action before anything is written:
+// exit 1, one error naming the field, nothing stored, no operator-id output, the failure
+// in the summary, the token revoked, and no command of the server's in the log.
+func TestForgedOperatorIDStopsTheRun(t *testing.T) {
+	for _, operator := range []string{
+		"OPevil [x](http://e.test) ::error::FORGED",
+		"OP0099887766 ",
+		"../../etc",
+		"OP0012345678\n::error::FORGED",
+	} {
+		t.Run(operator, func(t *testing.T) {
+			t.Parallel()
+			s, in := registration(t, nil, soracomtest.WithOperatorID(operator))
+			r := runAction(t, runOpts{inputs: in, secrets: inputSecrets})
+			if r.code != 1 {
+				t.Fatalf("exit %d", r.code)
+			}
+			if msg := oneError(t, r); !strings.Contains(msg, "operatorId") {
+				t.Errorf("error does not name operatorId: %s", msg)
+			}
+			if n := s.CountRequests("PUT", "/v1/credentials/") + s.CountRequests("POST", "/v1/credentials/"); n != 0 {
+				t.Errorf("%d writes sent", n)
+			}
+			if _, ok := r.outputs["operator-id"]; ok || !strings.Contains(r.summary, "CAUTION") {
+				t.Errorf("operator-id output written, or the summary hides the failure:\n%s", r.summary)
+			}
+			if n := s.LiveSessions(); n != 0 {
+				t.Errorf("%d sessions left alive", n)
+			}
+			for _, l := range strings.Split(r.stdout, "\n") {
+				if strings.HasPrefix(strings.TrimSpace(l), "::error::FORGED") {
+					t.Errorf("forged command in the log: %q", l)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,40 @@
+package shape_test
+
+import (
+	"testing"
+
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/shape"
+)
+
+// Each shape accepts what the services send and refuses what a forged answer could
+// carry into the log, an output or a request path.
+func TestShapes(t *testing.T) {
+	tests := []struct {
+		name  string
+		check func(string) bool
+		value string
+		ok    bool
+	}{
+		{"operator id", shape.OperatorID, "OP0012345678", true},
+		{"operator id with a trailing space", shape.OperatorID, "OP0099887766 ", false},
+		{"operator id with markdown", shape.OperatorID, "OPevil [x](http://e.test)", false},
+		{"operator id as a path", shape.OperatorID, "../../etc", false},
+		{"operator id with a line break", shape.OperatorID, "OP1\nOP2", false},
+		{"set id", shape.CredentialID, "funnel-aws_2.prod", true},
+		{"set id as a path", shape.CredentialID, "../../etc", false},
+		{"set id too long", shape.CredentialID, string(make([]byte, 101)), false},
+		{"type", shape.CredentialType, "aws-credentials", true},
+		{"type with a line break", shape.CredentialType, "psk\n::error::x", false},
+		{"empty type", shape.CredentialType, "", false},
+		{"user name", shape.UserName, "ci-bot", true},
+		{"no user name (root)", shape.UserName, "", true},
+		{"user name with a line break", shape.UserName, "ci\n::error::x", false},
+		{"user name with invalid UTF-8", shape.UserName, "ci\xff", false},
+		{"line with a NEL", shape.Line, "a\u0085b", false},
+	}
+	for _, tt := range tests {
+		if got := tt.check(tt.value); got != tt.ok {
+			t.Errorf("%s: %q accepted = %v, want %v", tt.name, tt.value, got, tt.ok)
+		}
+	}
+}
