@@ -96,23 +96,31 @@ func TestForgedOperatorIDStopsTheRun(t *testing.T) {
 			if r.code != 1 {
 				t.Fatalf("exit %d", r.code)
 			}
-			if msg := oneError(t, r); !strings.Contains(msg, "operatorId") {
-				t.Errorf("error does not name operatorId: %s", msg)
-			}
-			if n := s.CountRequests("PUT", "/v1/credentials/") + s.CountRequests("POST", "/v1/credentials/"); n != 0 {
-				t.Errorf("%d writes sent", n)
-			}
-			if _, ok := r.outputs["operator-id"]; ok || !strings.Contains(r.summary, "CAUTION") {
-				t.Errorf("operator-id output written, or the summary hides the failure:\n%s", r.summary)
-			}
-			if n := s.LiveSessions(); n != 0 {
-				t.Errorf("%d sessions left alive", n)
-			}
-			for _, l := range strings.Split(r.stdout, "\n") {
-				if strings.HasPrefix(strings.TrimSpace(l), "::error::FORGED") {
-					t.Errorf("forged command in the log: %q", l)
-				}
-			}
+			checkStoppedBeforeWrite(t, s, r)
 		})
+	}
+}
+
+// checkStoppedBeforeWrite checks a run stopped on a forged operatorId: one error naming
+// it, no write, no operator-id output, the failure in the summary, the token revoked,
+// and no forged command in the log.
+func checkStoppedBeforeWrite(t *testing.T, s *soracomtest.Server, r runResult) {
+	t.Helper()
+	if msg := oneError(t, r); !strings.Contains(msg, "operatorId") {
+		t.Errorf("error does not name operatorId: %s", msg)
+	}
+	if n := s.CountRequests("PUT", "/v1/credentials/") + s.CountRequests("POST", "/v1/credentials/"); n != 0 {
+		t.Errorf("%d writes sent", n)
+	}
+	if _, ok := r.outputs["operator-id"]; ok || !strings.Contains(r.summary, "CAUTION") {
+		t.Errorf("operator-id output written, or the summary hides the failure:\n%s", r.summary)
+	}
+	if n := s.LiveSessions(); n != 0 {
+		t.Errorf("%d sessions left alive", n)
+	}
+	for _, l := range strings.Split(r.stdout, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(l), "::error::FORGED") {
+			t.Errorf("forged command in the log: %q", l)
+		}
 	}
 }
