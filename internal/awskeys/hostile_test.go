@@ -74,7 +74,7 @@ func (c awsCall) point(t *testing.T, w *world, url string) {
 func TestAWSRedirectsAreNeverFollowed(t *testing.T) {
 	const querySecret = "querysecret-0123456789"
 	for _, status := range []int{301, 302, 303, 307, 308} {
-		for _, target := range []string{"another port", "another host", "same origin"} {
+		for _, target := range []string{"another port", "another host", "same origin", "unreadable"} {
 			for _, call := range awsCalls {
 				t.Run(http.StatusText(status)+"/"+target+"/"+call.name, func(t *testing.T) {
 					w := newWorld(t)
@@ -88,6 +88,7 @@ func TestAWSRedirectsAreNeverFollowed(t *testing.T) {
 							"another port": thief.URL + "/x?token=" + querySecret,
 							"another host": strings.Replace(thief.URL, "127.0.0.1", "localhost", 1) + "/x?token=" + querySecret,
 							"same origin":  "/elsewhere?token=" + querySecret,
+							"unreadable":   "http://[x]:y/elsewhere?token=" + querySecret, // Go's client fails on it before its redirect policy
 						}[target]
 						rw.Header().Set("Location", loc)
 						rw.WriteHeader(status)
