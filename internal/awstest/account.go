@@ -306,6 +306,30 @@ func (a *Account) SessionSecrets() []string {
 	return out
 }
 
+// SessionSecretsByUse splits SessionSecrets in two: those of the sessions whose key
+// signed a request (so their holder had them), and the others. A caller can lose an
+// answer it was sent (a connection dropped while the body was read) and ask again,
+// so STS may have issued a session its caller never saw, and could neither use nor
+// mask.
+func (a *Account) SessionSecretsByUse() (used, unused []string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	signed := map[string]bool{}
+	for _, r := range a.requests {
+		signed[r.Caller] = true
+	}
+	for id, p := range a.keys {
+		switch {
+		case p.sessionToken == "":
+		case signed[id]:
+			used = append(used, p.key.Secret, p.sessionToken)
+		default:
+			unused = append(unused, p.key.Secret, p.sessionToken)
+		}
+	}
+	return used, unused
+}
+
 // Requests returns every request received so far.
 func (a *Account) Requests() []Request {
 	a.mu.Lock()

@@ -85,6 +85,7 @@ func TestRotationSIGTERMAtEachStep(t *testing.T) {
 				t.Fatalf("the request to cut never came")
 			}
 			assertNoLeak(t, r, w.secrets())
+			assertNotShown(t, r, w.unseen())
 			if r.code != 1 {
 				t.Fatalf("exit %d, want 1", r.code)
 			}

@@ -174,16 +174,7 @@ func parseOutputs(t *testing.T, raw string) map[string]string {
 // but in an ::add-mask:: command, and when a secret was not masked at all.
 func assertNoLeak(t *testing.T, r runResult, secrets []string) {
 	t.Helper()
-	var masked []string
-	var rest strings.Builder
-	for _, line := range strings.Split(r.everything(), "\n") {
-		if v, ok := strings.CutPrefix(line, "::add-mask::"); ok {
-			masked = append(masked, v)
-			continue
-		}
-		rest.WriteString(line + "\n")
-	}
-	text := rest.String()
+	text, masked := splitMasks(r)
 	for _, s := range secrets {
 		for _, line := range strings.Split(s, "\n") {
 			line = strings.TrimSpace(line)
@@ -198,6 +189,34 @@ func assertNoLeak(t *testing.T, r runResult, secrets []string) {
 			}
 		}
 	}
+}
+
+// assertNotShown fails when a secret the run may never have received (so need not
+// have masked), or any line of it, appears anywhere but in an ::add-mask:: command.
+func assertNotShown(t *testing.T, r runResult, secrets []string) {
+	t.Helper()
+	text, _ := splitMasks(r)
+	for _, s := range secrets {
+		for _, line := range strings.Split(s, "\n") {
+			if line = strings.TrimSpace(line); len(line) >= 6 && strings.Contains(text, line) {
+				t.Errorf("secret %q… appears unmasked", line[:4])
+			}
+		}
+	}
+}
+
+// splitMasks returns everything a run printed or wrote but its ::add-mask:: commands,
+// and the values those masked.
+func splitMasks(r runResult) (text string, masked []string) {
+	var rest strings.Builder
+	for _, line := range strings.Split(r.everything(), "\n") {
+		if v, ok := strings.CutPrefix(line, "::add-mask::"); ok {
+			masked = append(masked, v)
+			continue
+		}
+		rest.WriteString(line + "\n")
+	}
+	return rest.String(), masked
 }
 
 func containsLine(masked []string, line string) bool {
