@@ -312,7 +312,11 @@ func TestStoreKeepsEachSetsDescription(t *testing.T) {
 func TestHugeSuccessAnswerIsRefused(t *testing.T) {
 	s := emulator(t)
 	seed(s, "set-1")
-	sess := login(t, s, nil)
+	// 9 MiB under the race detector on a busy machine can take longer than the fast
+	// policy's 300 ms attempt: that would be a timeout, not the oversized answer.
+	r := fastRetry()
+	r.AttemptTimeout, r.Deadline = time.Minute, time.Minute
+	sess := login(t, s, nil, soracom.WithRetry(r))
 	s.Inject("PUT /v1/credentials/*", 1, soracomtest.Fault{Status: 200, Header: http.Header{"Content-Type": {"application/json"}},
 		Body: `{"credentialsId":"set-1","description":"` + strings.Repeat("a", 9<<20) + `"}`})
 	_, err := sess.StoreAll(context.Background(), []string{"set-1"}, content, soracom.Update)
