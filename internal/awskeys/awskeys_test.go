@@ -42,6 +42,8 @@ type world struct {
 	acct *awstest.Account
 	oidc *awstest.OIDC
 	role awskeys.Role
+	// bounds are what the hostile tests' calls are given; zero means fastBounds.
+	bounds awskeys.Bounds
 }
 
 func newWorld(t *testing.T) world {

@@ -22,6 +22,14 @@ import (
 // fastBounds keep black-hole tests short; the shape is the default's.
 var fastBounds = awskeys.Bounds{Attempt: 200 * time.Millisecond, Call: time.Second}
 
+// callBounds returns the bounds a call under test is given.
+func (w world) callBounds() awskeys.Bounds {
+	if w.bounds == (awskeys.Bounds{}) {
+		return fastBounds
+	}
+	return w.bounds
+}
+
 // awsCall is one of the calls the action makes to AWS or to the OIDC token service,
 // against w (whose endpoints a test may have moved).
 type awsCall struct {
@@ -32,16 +40,16 @@ type awsCall struct {
 
 var awsCalls = []awsCall{
 	{"OIDC token request", "", func(t *testing.T, w world) error {
-		_, err := awskeys.Load(context.Background(), awskeys.Settings{Role: w.role, Bounds: fastBounds}, &masks{})
+		_, err := awskeys.Load(context.Background(), awskeys.Settings{Role: w.role, Bounds: w.callBounds()}, &masks{})
 		return err
 	}},
 	{"sts:AssumeRoleWithWebIdentity", "AWS_ENDPOINT_URL_STS", func(t *testing.T, w world) error {
-		_, err := awskeys.Load(context.Background(), awskeys.Settings{Role: w.role, Bounds: fastBounds}, &masks{})
+		_, err := awskeys.Load(context.Background(), awskeys.Settings{Role: w.role, Bounds: w.callBounds()}, &masks{})
 		return err
 	}},
 	{"sts:GetCallerIdentity", "AWS_ENDPOINT_URL_STS", func(t *testing.T, w world) error {
 		key := w.acct.AddKey("funnel", awstest.Active)
-		cfg, err := awskeys.LoadDefault(context.Background(), awskeys.Settings{Bounds: fastBounds})
+		cfg, err := awskeys.LoadDefault(context.Background(), awskeys.Settings{Bounds: w.callBounds()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -51,7 +59,7 @@ var awsCalls = []awsCall{
 	{"iam:ListAccessKeys", "AWS_ENDPOINT_URL_IAM", func(t *testing.T, w world) error {
 		admin := w.acct.AddKey("admin", awstest.Active)
 		awstest.Setenv(t, awstest.KeyEnv(admin))
-		cfg, err := awskeys.Load(context.Background(), awskeys.Settings{Bounds: fastBounds}, &masks{})
+		cfg, err := awskeys.Load(context.Background(), awskeys.Settings{Bounds: w.callBounds()}, &masks{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -78,6 +86,9 @@ func TestAWSRedirectsAreNeverFollowed(t *testing.T) {
 			for _, call := range awsCalls {
 				t.Run(http.StatusText(status)+"/"+target+"/"+call.name, func(t *testing.T) {
 					w := newWorld(t)
+					// A redirect is answered at once: generous bounds keep a busy machine
+					// from turning it into a timeout.
+					w.bounds = awskeys.Bounds{Attempt: 20 * time.Second, Call: 40 * time.Second}
 					var stolen atomic.Int32
 					thief := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { stolen.Add(1) }))
 					defer thief.Close()
