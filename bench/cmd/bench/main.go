@@ -268,7 +268,9 @@ func buildAction(ctx context.Context, root, rev, out string, progress io.Writer)
 		}
 	}
 	fmt.Fprintf(progress, "bench: building the action from %s\n", built)
-	build := exec.CommandContext(ctx, "go", "build", "-o", out, ".")
+	// Built as the Dockerfile builds it, so the numbers are those of the binary that ships:
+	// without the local runner's emulators (noemulator), stripped.
+	build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-tags=noemulator", "-ldflags=-s -w", "-o", out, ".")
 	build.Dir, build.Stdout, build.Stderr = src, progress, progress
 	if err := build.Run(); err != nil {
 		return "", fmt.Errorf("go build: %w", err)
