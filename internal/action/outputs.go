@@ -59,7 +59,7 @@ const (
 )
 
 // CheckOutput reports whether value has the shape of the output name: an operator id is
-// OP and digits, an AWS access key id 16 to 128 upper-case letters and digits, an
+// OP and digits, an AWS access key id as awsid defines it, an
 // account id 12 digits, timestamps RFC 3339 within a sane range of years; every value is
 // one line of valid UTF-8 without control characters.
 func CheckOutput(name, value string) error {

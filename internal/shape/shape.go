@@ -9,13 +9,14 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/awsid"
 )
 
 var (
 	operatorID     = regexp.MustCompile(`^OP[0-9]{1,30}$`)
 	credentialID   = regexp.MustCompile(`^[A-Za-z0-9._-]{1,100}$`)
 	credentialType = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
-	accessKeyID    = regexp.MustCompile(`^[A-Z0-9]{16,128}$`)
 	accountID      = regexp.MustCompile(`^[0-9]{12}$`)
 	days           = regexp.MustCompile(`^[0-9]{1,6}$`)
 )
@@ -25,7 +26,7 @@ const (
 	OperatorIDShape     = "a SORACOM operator id (OP followed by digits)"
 	CredentialIDShape   = "a credential set id (1 to 100 letters, digits, '.', '_' or '-')"
 	CredentialTypeShape = "a credential set type (letters, digits, '-', '_', '.')"
-	AccessKeyIDShape    = "an AWS access key id (16 to 128 upper-case letters and digits)"
+	AccessKeyIDShape    = "an AWS access key id (AKIA or ASIA, then upper-case letters and digits)"
 	AccountIDShape      = "an AWS account id (12 digits)"
 	DaysShape           = "a number of days"
 	LineShape           = "one line of text without control characters"
@@ -42,8 +43,9 @@ func CredentialID(s string) bool { return credentialID.MatchString(s) }
 // ("aws-credentials", "x509").
 func CredentialType(s string) bool { return credentialType.MatchString(s) }
 
-// AccessKeyID reports whether s has the shape of an AWS access key id.
-func AccessKeyID(s string) bool { return accessKeyID.MatchString(s) }
+// AccessKeyID reports whether s has the shape of an AWS access key id. The rule is
+// awsid's, the one inputs apply: an id the action may print must be one it would accept.
+func AccessKeyID(s string) bool { return awsid.AccessKeyID(s) }
 
 // AccountID reports whether s is an AWS account id.
 func AccountID(s string) bool { return accountID.MatchString(s) }
