@@ -40,7 +40,7 @@ func (r *run) register(ctx context.Context) (*Report, error) {
 	if cfg.DryRun {
 		return rep, r.plan(ctx, sess, rep)
 	}
-	content := soracom.Content{Type: cfg.Type, Credentials: soracom.Fields(cfg.Credentials.Fields)}
+	content := soracom.Content{Type: cfg.Type.String(), Credentials: soracom.Fields(cfg.Credentials.Fields)}
 	if cfg.Description != nil {
 		content.Description = *cfg.Description
 	} else {
@@ -50,7 +50,7 @@ func (r *run) register(ctx context.Context) (*Report, error) {
 	}
 	stored, err := sess.StoreAll(ctx, cfg.CredentialIDs, content, cfg.IfExists)
 	for _, s := range stored {
-		typ := cfg.Type
+		typ := cfg.Type.String()
 		if s.Operation == soracom.Skipped && s.Set.Type != "" {
 			// A skipped set keeps what it holds: report its type, not the requested one.
 			typ = s.Set.Type
@@ -67,7 +67,7 @@ func (r *run) register(ctx context.Context) (*Report, error) {
 		if id := r.failedOn(stored); id != "" && soracom.WriteInDoubt(err) {
 			// The write was sent and its answer never came: it may have landed.
 			unknown = []string{id}
-			rep.add(id, cfg.Type, "unknown", time.Time{})
+			rep.add(id, cfg.Type.String(), "unknown", time.Time{})
 			err = fmt.Errorf("%w; whether credential set %s was changed is unknown (the write was sent, and no answer says whether it was applied): run again to be sure", err, id)
 		}
 		rep.NotChanged = r.untouched(stored, unknown)
@@ -160,11 +160,11 @@ func (r *run) plan(ctx context.Context, sess *soracom.Session, rep *Report) erro
 			would = "none"
 		}
 		line := fmt.Sprintf("Dry run: credential set %s would be %s", id, pastTense(would))
-		if exists && set.Type != r.cfg.Type {
+		if exists && set.Type != r.cfg.Type.String() {
 			line += fmt.Sprintf(" (its type changes from %s to %s)", r.log.Quote(set.Type), r.cfg.Type)
 		}
 		r.log.Infof("%s", line)
-		rep.addPlanned(id, r.cfg.Type, would)
+		rep.addPlanned(id, r.cfg.Type.String(), would)
 	}
 	if len(conflicts) > 0 {
 		return fmt.Errorf("dry run: credential set %s %w and if-exists is fail; a real run would change nothing", strings.Join(conflicts, ", "), soracom.ErrExists)
@@ -189,7 +189,7 @@ func pastTense(verb string) string {
 // describeContent says what is stored, without secrets: the type's public fields and
 // facts derived from the values (a certificate's subject and expiry), secrets as ***.
 func describeContent(cfg *inputs.Config, quote func(string) string) string {
-	parts := []string{"type " + cfg.Type}
+	parts := []string{"type " + cfg.Type.String()}
 	for _, it := range cfg.Credentials.Summary() {
 		// Values come from the user's files and certificates: a subject CN may hold a
 		// newline or a workflow command.

@@ -220,7 +220,7 @@ func (r *run) writeResults(b *strings.Builder, rep *Report) {
 		fmt.Fprintf(b, "| %s | %s | %s | %s |\n", r.log.Code(res.CredentialID), r.log.Markdown(res.Type), r.log.Markdown(op), at)
 	}
 	for _, id := range rep.NotChanged {
-		fmt.Fprintf(b, "| %s | %s | **not changed** (failed) | — |\n", r.log.Code(id), r.log.Markdown(r.cfg.Type))
+		fmt.Fprintf(b, "| %s | %s | **not changed** (failed) | — |\n", r.log.Code(id), r.log.Markdown(r.cfg.Type.String()))
 	}
 	b.WriteString("\n")
 }

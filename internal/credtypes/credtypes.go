@@ -112,6 +112,14 @@ func schemas() []Schema {
 	}
 }
 
+// Type is a credential set type as SORACOM spells it ("aws-credentials", "x509"). The
+// inputs check the credential-type input once against the schemas; past them the run
+// carries the checked value as a Type, never as a bare string.
+type Type string
+
+// String returns the type's name.
+func (t Type) String() string { return string(t) }
+
 // Lookup returns the schema of typ, spelled exactly as SORACOM spells it.
 func Lookup(typ string) (Schema, bool) {
 	for _, s := range schemas() {

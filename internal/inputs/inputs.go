@@ -42,7 +42,7 @@ type Config struct {
 	Mode Mode
 	// CredentialIDs are the sets to write or audit; in Audit mode empty means every set.
 	CredentialIDs []string
-	Type          string
+	Type          credtypes.Type
 	// Description is nil to keep a set's stored description; otherwise it is written
 	// (an empty string clears it; the input value "-" asks for that).
 	Description  *string
@@ -130,8 +130,8 @@ func (e reader) given(name string) bool { return e.value(name) != defaults[name]
 func Read(getenv Getenv, m secret.Masker, now time.Time) (*Config, error) {
 	e := reader{getenv: getenv}
 	var p problems
-	c := &Config{Type: e.value(CredentialType)}
-	src := readSources(e, m, c.Type, &p)
+	c := &Config{Type: credtypes.Type(e.value(CredentialType))}
+	src := readSources(e, m, string(c.Type), &p)
 	c.AuthKey = src.authKey
 	for _, in := range commonInputs {
 		in.parse(c, e.value(in.name), &p)

@@ -138,7 +138,7 @@ func readCredentialsFile(getenv Getenv, name string, m secret.Masker, typ string
 func registration(c *Config, s *sources, now time.Time, p *problems) credtypes.Credentials {
 	before := len(*p)
 	typeKnown := true
-	if err := credtypes.CheckType(c.Type); err != nil {
+	if err := credtypes.CheckType(string(c.Type)); err != nil {
 		p.addf("%s: %v", CredentialType, err)
 		typeKnown = false
 	}
@@ -152,9 +152,9 @@ func registration(c *Config, s *sources, now time.Time, p *problems) credtypes.C
 	if hasCreds && s.creds.err != nil && !s.creds.reported {
 		p.addf("%s must be a JSON object with the fields of %s: %v%s", Credentials, c.Type, s.creds.err, quotingHint(s.creds.err))
 	}
-	keysOK := hasKeys && checkKeyInputs(s.keyID, s.awsSecret, c.Type, typeKnown, p)
+	keysOK := hasKeys && checkKeyInputs(s.keyID, s.awsSecret, string(c.Type), typeKnown, p)
 	if !hasKeys && !hasCreds && !hasFile {
-		nothingToStore(c.Type, p)
+		nothingToStore(string(c.Type), p)
 	}
 	if len(*p) > before || s.file.reported || s.creds.reported {
 		// The fields are checked only once the source is clear: the checks would
@@ -168,7 +168,7 @@ func registration(c *Config, s *sources, now time.Time, p *problems) credtypes.C
 	case keysOK:
 		obj, source = map[string]any{"accessKeyId": s.keyID, "secretAccessKey": s.awsSecret.Reveal()}, AWSAccessKeyID+"/"+AWSSecretAccessKey
 	}
-	creds, err := credtypes.Parse(c.Type, obj, now)
+	creds, err := credtypes.Parse(string(c.Type), obj, now)
 	for _, e := range unjoin(err) {
 		if e != nil {
 			p.addf("%s: %v", source, e)
