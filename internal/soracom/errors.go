@@ -167,27 +167,9 @@ func bodyText(contentType string, body []byte) string {
 	s := strings.ToValidUTF8(string(body), "\ufffd")
 	if mt, _, _ := mime.ParseMediaType(contentType); mt == "text/html" || strings.HasPrefix(strings.TrimSpace(s), "<") {
 		// Entities decoded too, so an HTML-escaped secret reads as the secret.
-		s = html.UnescapeString(stripTags(s))
+		s = html.UnescapeString(untrusted.StripTags(s))
 	}
 	return strings.TrimSpace(s)
-}
-
-// stripTags drops HTML tags. A tag becomes nothing rather than a space, so a secret the
-// page wraps in markup stays one word and is still found by redaction.
-func stripTags(s string) string {
-	var b strings.Builder
-	in := false
-	for _, r := range s {
-		switch {
-		case r == '<':
-			in = true
-		case r == '>' && in:
-			in = false
-		case !in:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
 }
 
 // serverWaitOf reads how long the server asked to wait: Retry-After (seconds or an HTTP

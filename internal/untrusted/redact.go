@@ -92,7 +92,7 @@ func Forms(v string) []string {
 		strings.ReplaceAll(query, "+", "%20"), lowerHex.ReplaceAllStringFunc(query, strings.ToLower),
 		namedQuotes.Replace(html.EscapeString(v)),
 		strings.Join(strings.Fields(v), " "), Markdown(v)}
-	if stripped := withoutTags(v); stripped != v {
+	if stripped := StripTags(v); stripped != v {
 		forms = append(forms, stripped, strings.Join(strings.Fields(stripped), " "))
 	}
 	for _, f := range secret.Forms(v) { // lines, and the JSON escapes line by line
@@ -113,10 +113,12 @@ func Forms(v string) []string {
 	return out
 }
 
-// withoutTags drops what looks like HTML tags from v, as a client that turns an HTML
-// error page into text does: a secret with "<" and ">" in it, echoed raw in a page,
-// reaches the log that way.
-func withoutTags(v string) string {
+// StripTags drops what looks like HTML tags from v. The SORACOM client uses it to turn
+// an HTML error page into text, and the Redactor to know how a secret with "<" and ">"
+// in it, echoed raw in such a page, reaches the log: one function, so the two agree. A
+// tag becomes nothing rather than a space, so a secret the page wraps in markup stays
+// one word and is still found.
+func StripTags(v string) string {
 	var b strings.Builder
 	in := false
 	for _, r := range v {
