@@ -157,7 +157,13 @@ func (l *Log) annotate(command string, issue func(string, ...any), format string
 
 // Group opens a collapsible group in the log.
 func (l *Log) Group(title string) {
-	text := strings.Join(l.lines("%s", []any{title}), " ")
+	// Joining the lines is one more normalization: "pa" and "ss" on two lines become
+	// "pa ss", which may be the start of a secret. Redact again, and withhold what
+	// still shows one, as Quote does.
+	text := l.secrets.Redact(strings.Join(l.lines("%s", []any{title}), " "))
+	if l.secrets.Leaks(text) {
+		text = untrusted.Withheld
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.gh.Group(text)
