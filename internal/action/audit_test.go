@@ -12,7 +12,6 @@ import (
 	"encoding/pem"
 	"math/big"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -21,7 +20,6 @@ import (
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/action"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/awstest"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/inputs"
-	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracom"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracomtest"
 )
 
@@ -99,30 +97,15 @@ func (o auditOutcome) lines(prefix string) []string {
 
 func (w *auditWorld) run(t *testing.T) auditOutcome {
 	t.Helper()
-	dir := t.TempDir()
-	env := map[string]string{"GITHUB_OUTPUT": filepath.Join(dir, "out"), "GITHUB_STEP_SUMMARY": filepath.Join(dir, "summary")}
-	for k, v := range w.acct.Env() {
-		env[k] = v
-	}
+	var auditor map[string]string
 	if !w.noAWS {
-		for k, v := range awstest.KeyEnv(w.auditor) {
-			env[k] = v
-		}
+		auditor = awstest.KeyEnv(w.auditor)
 	}
-	for k, v := range w.inputs {
-		env[inputs.EnvName(k)] = v
-	}
-	for k, v := range env {
-		t.Setenv(k, v)
-	}
+	files := prepareRun(t, w.inputs, w.acct.Env(), auditor)
 	var stdout bytes.Buffer
-	retry := soracom.DefaultRetry()
-	retry.InitialInterval, retry.MaxInterval = time.Millisecond, 5*time.Millisecond
-	code := action.Run(context.Background(), action.Env{Getenv: os.Getenv, Stdout: &stdout, Retry: retry})
-	summary, _ := os.ReadFile(env["GITHUB_STEP_SUMMARY"])
-	outputs, _ := os.ReadFile(env["GITHUB_OUTPUT"])
-	o := auditOutcome{outcome: outcome{code: code, stdout: stdout.String(), summary: string(summary), outputs: string(outputs)},
-		outs: parseOutputs(string(outputs))}
+	code := action.Run(context.Background(), action.Env{Getenv: os.Getenv, Stdout: &stdout, Retry: quickRetry()})
+	res := files.result(code, stdout.String())
+	o := auditOutcome{outcome: res, outs: parseOutputs(res.outputs)}
 	if f, ok := o.outs["findings"]; ok {
 		if err := json.Unmarshal([]byte(f), &o.findings); err != nil {
 			t.Fatalf("findings output is not a JSON array: %v\n%s", err, f)

@@ -5,14 +5,12 @@ import (
 	"context"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/action"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/inputs"
-	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracom"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/tripwire"
 )
 
@@ -20,30 +18,14 @@ import (
 // the held request was handled, so the end state includes whatever landed late.
 func (w *world) runCancellable(t *testing.T, ctx context.Context, env map[string]string, wire *tripwire.Wire) outcome {
 	t.Helper()
-	dir := t.TempDir()
-	vars := map[string]string{"GITHUB_OUTPUT": filepath.Join(dir, "out"), "GITHUB_STEP_SUMMARY": filepath.Join(dir, "summary")}
-	for _, m := range []map[string]string{w.acct.Env(), w.oidc.Env(), env} {
-		for k, v := range m {
-			vars[k] = v
-		}
-	}
-	for k, v := range w.inputs {
-		vars[inputs.EnvName(k)] = v
-	}
-	for k, v := range vars {
-		t.Setenv(k, v)
-	}
+	files := prepareRun(t, w.inputs, w.acct.Env(), w.oidc.Env(), env)
 	var stdout bytes.Buffer
-	retry := soracom.DefaultRetry()
-	retry.InitialInterval, retry.MaxInterval = time.Millisecond, 5*time.Millisecond
-	code := action.Run(ctx, action.Env{Getenv: os.Getenv, Stdout: &stdout, Retry: retry, KeyWait: 5 * time.Second, Grace: 2 * time.Second})
+	code := action.Run(ctx, action.Env{Getenv: os.Getenv, Stdout: &stdout, Retry: quickRetry(), KeyWait: 5 * time.Second, Grace: 2 * time.Second})
 	wire.Release()
 	if !wire.Wait(15 * time.Second) {
 		t.Fatalf("the tripwire never fired\n%s", stdout.String())
 	}
-	summary, _ := os.ReadFile(vars["GITHUB_STEP_SUMMARY"])
-	outputs, _ := os.ReadFile(vars["GITHUB_OUTPUT"])
-	return outcome{code: code, stdout: stdout.String(), summary: string(summary), outputs: string(outputs)}
+	return files.result(code, stdout.String())
 }
 
 // SIGTERM at each step of a rotation, through the real IAM and SORACOM adapters: the

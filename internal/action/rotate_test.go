@@ -63,27 +63,50 @@ type outcome struct {
 // environment, so the variables are set for the test (which therefore is not parallel).
 func (w *world) run(t *testing.T, keyWait time.Duration) outcome {
 	t.Helper()
+	files := prepareRun(t, w.inputs, w.acct.Env(), w.oidc.Env())
+	var stdout bytes.Buffer
+	code := action.Run(context.Background(), action.Env{Getenv: os.Getenv, Stdout: &stdout, Retry: quickRetry(), KeyWait: keyWait})
+	return files.result(code, stdout.String())
+}
+
+// runFiles are the files an in-process run writes its outputs and summary to.
+type runFiles struct{ output, summary string }
+
+// prepareRun sets, for the test, every variable of envs, every input as INPUT_<NAME>,
+// and fresh GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files: the variables are set in the
+// process because the AWS SDK reads its endpoints from there (so such tests are not
+// parallel).
+func prepareRun(t *testing.T, in map[string]string, envs ...map[string]string) runFiles {
+	t.Helper()
 	dir := t.TempDir()
-	env := map[string]string{"GITHUB_OUTPUT": filepath.Join(dir, "out"), "GITHUB_STEP_SUMMARY": filepath.Join(dir, "summary")}
-	for k, v := range w.acct.Env() {
-		env[k] = v
+	files := runFiles{output: filepath.Join(dir, "out"), summary: filepath.Join(dir, "summary")}
+	vars := map[string]string{"GITHUB_OUTPUT": files.output, "GITHUB_STEP_SUMMARY": files.summary}
+	for _, m := range envs {
+		for k, v := range m {
+			vars[k] = v
+		}
 	}
-	for k, v := range w.oidc.Env() {
-		env[k] = v
+	for k, v := range in {
+		vars[inputs.EnvName(k)] = v
 	}
-	for k, v := range w.inputs {
-		env[inputs.EnvName(k)] = v
-	}
-	for k, v := range env {
+	for k, v := range vars {
 		t.Setenv(k, v)
 	}
-	var stdout bytes.Buffer
-	retry := soracom.DefaultRetry()
-	retry.InitialInterval, retry.MaxInterval = time.Millisecond, 5*time.Millisecond
-	code := action.Run(context.Background(), action.Env{Getenv: os.Getenv, Stdout: &stdout, Retry: retry, KeyWait: keyWait})
-	summary, _ := os.ReadFile(env["GITHUB_STEP_SUMMARY"])
-	outputs, _ := os.ReadFile(env["GITHUB_OUTPUT"])
-	return outcome{code: code, stdout: stdout.String(), summary: string(summary), outputs: string(outputs)}
+	return files
+}
+
+// result is the outcome of a run that exited with code and printed stdout.
+func (f runFiles) result(code int, stdout string) outcome {
+	summary, _ := os.ReadFile(f.summary)
+	outputs, _ := os.ReadFile(f.output)
+	return outcome{code: code, stdout: stdout, summary: string(summary), outputs: string(outputs)}
+}
+
+// quickRetry is the default policy with millisecond waits, so fault tests run fast.
+func quickRetry() soracom.Retry {
+	r := soracom.DefaultRetry()
+	r.InitialInterval, r.MaxInterval = time.Millisecond, 5*time.Millisecond
+	return r
 }
 
 func (w *world) setKey(t *testing.T, id string) string {
