@@ -31,9 +31,17 @@ failed=()
 for target in "${targets[@]}"; do
   read -r dir name <<<"$target"
   printf -- '--> %s ./%s (%s)\n' "$name" "$dir" "$fuzztime"
-  if ! go test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" "./$dir"; then
+  out=$(mktemp)
+  if go test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" "./$dir" 2>&1 | tee "$out"; [[ ${PIPESTATUS[0]} -eq 0 ]]; then
+    :
+  elif grep -q 'context deadline exceeded' "$out" && ! grep -qE 'Failing input written|failure while testing seed' "$out"; then
+    # go test can end a short fuzz run this way when the time is up while a worker is
+    # still busy: no input failed, so the target passed (a known go test behaviour).
+    echo "fuzz: $name stopped at its deadline with no failing input: counted as passed"
+  else
     failed+=("$name (./$dir)")
   fi
+  rm -f "$out"
 done
 printf 'fuzz: %d targets, %d failed\n' "${#targets[@]}" "${#failed[@]}"
 if ((${#failed[@]} > 0)); then
