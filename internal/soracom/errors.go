@@ -166,7 +166,9 @@ func newAPIError(cl call, res *http.Response, body []byte, maxWait time.Duration
 func bodyText(contentType string, body []byte) string {
 	s := strings.ToValidUTF8(string(body), "\ufffd")
 	if mt, _, _ := mime.ParseMediaType(contentType); mt == "text/html" || strings.HasPrefix(strings.TrimSpace(s), "<") {
-		// Entities decoded too, so an HTML-escaped secret reads as the secret.
+		// Entities decoded too, so an HTML-escaped secret reads as the secret. A secret
+		// that holds tags or references itself changes here; the Redactor knows what
+		// these two steps make of it (untrusted.Forms), so it is still found.
 		s = html.UnescapeString(untrusted.StripTags(s))
 	}
 	return strings.TrimSpace(s)
