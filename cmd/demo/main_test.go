@@ -68,7 +68,7 @@ func TestDemoPlaysRegistrationAndRotationAsAWorkflowLogShowsThem(t *testing.T) {
 		"\nError: Docker run failed with exit code 1",
 		"    soracom-auth-key: ***\n",
 		"\nOutputs:\n",
-		"\nJob summary:\n  ### SORACOM credential sets",
+		"\nJob summary:\n  SORACOM credential sets\n  =====",
 		"State afterwards:",
 		"0 SORACOM API tokens are still alive",
 	} {

@@ -75,8 +75,11 @@ func (r *run) auditKeys(ctx context.Context) (keys audit.Keys, reason string, fa
 		// shorten one shorten both.
 		return auditKeys{awskeys.NewKeyReader(cfg, min(r.env.Retry.MaxInterval, awskeys.DefaultAuditMaxBackoff))}, "", false
 	case r.cfg.AWS.RoleToAssume == "":
-		return nil, "no AWS credentials: set role-to-assume, or run aws-actions/configure-aws-credentials before this step, " +
-			"to check the keys in IAM too", false
+		how := "give this machine's AWS credentials"
+		if r.log.OnGitHub() {
+			how = "set role-to-assume, or run aws-actions/configure-aws-credentials before this step,"
+		}
+		return nil, "no AWS credentials: " + how + " to check the keys in IAM too", false
 	}
 	return nil, "the AWS credentials could not be used: " + describe(err), true
 }

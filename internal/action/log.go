@@ -11,6 +11,7 @@ import (
 
 	"github.com/sethvargo/go-githubactions"
 
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/runner"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/secret"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/untrusted"
 )
@@ -32,8 +33,9 @@ const (
 type Log struct {
 	gh *githubactions.Action
 	w  io.Writer
-	// onGitHub is false outside GitHub: another CI would print ::add-mask::<secret>
-	// as it is, and shows annotations' %0A escapes as they are.
+	// onGitHub is false outside GitHub (see runner.OnGitHub). There no workflow command
+	// is printed: another CI would print ::add-mask::<secret> as it is, and nothing
+	// reads ::error::; annotations are "error: …" lines and groups a plain title.
 	onGitHub bool
 	secrets  untrusted.Redactor
 
@@ -41,16 +43,19 @@ type Log struct {
 	masked map[string]bool
 }
 
-// NewLog writes to w. It emits ::add-mask:: commands when it runs under GitHub's
-// runner (GITHUB_ACTIONS=true, or the runner's GITHUB_OUTPUT file is there).
+// NewLog writes to w. It speaks the runner's protocol (workflow commands, ::add-mask::)
+// when it runs under GitHub's runner, and prints plain lines elsewhere (runner.OnGitHub).
 func NewLog(w io.Writer, getenv func(string) string) *Log {
 	return &Log{
 		gh:       githubactions.New(githubactions.WithWriter(w), githubactions.WithGetenv(getenv)),
 		w:        w,
-		onGitHub: getenv("GITHUB_ACTIONS") == "true" || getenv("GITHUB_OUTPUT") != "",
+		onGitHub: runner.OnGitHub(getenv),
 		masked:   map[string]bool{},
 	}
 }
+
+// OnGitHub reports whether the log speaks the runner's protocol.
+func (l *Log) OnGitHub() bool { return l.onGitHub }
 
 // AddMask tells the runner to hide every form of v that it needs (see secret.Forms) and
 // remembers every form the Log hides itself (see untrusted.Forms). It implements
@@ -135,7 +140,7 @@ func (l *Log) Warningf(format string, a ...any) { l.annotate("warning", l.gh.War
 
 // Errorf prints an error annotation. On GitHub it is one ::error:: line whatever
 // newlines the message has (the runner escapes them as %0A and shows them as lines);
-// elsewhere nothing decodes %0A, so the message's further lines follow as plain lines.
+// elsewhere it is "error: " and the message, its further lines following as they are.
 func (l *Log) Errorf(format string, a ...any) { l.annotate("error", l.gh.Errorf, format, a) }
 
 // Debugf prints a debug line, shown when the workflow runs with debug logging.
@@ -149,7 +154,7 @@ func (l *Log) annotate(command string, issue func(string, ...any), format string
 		issue("%s", strings.Join(lines, "\n"))
 		return
 	}
-	fmt.Fprintf(l.w, "::%s::%s\n", command, lines[0])
+	fmt.Fprintf(l.w, "%s: %s\n", command, lines[0])
 	for _, line := range lines[1:] {
 		fmt.Fprintln(l.w, line)
 	}
@@ -166,12 +171,18 @@ func (l *Log) Group(title string) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if !l.onGitHub {
+		fmt.Fprintln(l.w, text)
+		return
+	}
 	l.gh.Group(text)
 }
 
-// EndGroup closes it.
+// EndGroup closes it; outside GitHub there is nothing to close.
 func (l *Log) EndGroup() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.gh.EndGroup()
+	if l.onGitHub {
+		l.gh.EndGroup()
+	}
 }

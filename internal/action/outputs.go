@@ -161,9 +161,9 @@ func delimiter(value string) (string, error) {
 }
 
 // AddSummary appends Markdown to the job summary, scrubbed and capped at maxSummary.
-// Text from outside in it must already be rendered inert (see Log.Markdown). Outside
-// GitHub, without GITHUB_STEP_SUMMARY, it goes to stdout, each line unable to start a
-// workflow command.
+// Text from outside in it must already be rendered inert (see Log.Markdown). Without
+// GITHUB_STEP_SUMMARY it goes to stdout, each line unable to start a workflow command:
+// outside GitHub as plain text (untrusted.PlainText), redacted again once decoded.
 func (f *fileCommands) AddSummary(markdown string) error {
 	markdown = f.log.Scrub(markdown)
 	if len(markdown) > maxSummary {
@@ -171,8 +171,12 @@ func (f *fileCommands) AddSummary(markdown string) error {
 		markdown = markdown[:cut] + fmt.Sprintf("\n\n*(summary cut: %d more bytes)*\n", len(markdown)-cut)
 	}
 	if f.summary == "" {
+		text := markdown
+		if !f.log.OnGitHub() {
+			text = f.log.Scrub(untrusted.PlainText(markdown))
+		}
 		// A blank line first: the summary follows the log and the outputs.
-		_, err := io.WriteString(f.stdout, "\n"+strings.Join(untrusted.Lines(markdown), "\n"))
+		_, err := io.WriteString(f.stdout, "\n"+strings.Join(untrusted.Lines(text), "\n"))
 		return err
 	}
 	return appendFile(f.summary, markdown)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/action"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/inputs"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/runner"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/runnerview"
 )
 
@@ -87,7 +88,7 @@ func rendered(v View, env Env) bool {
 	case ViewRaw:
 		return false
 	}
-	return env.Terminal && env.Getenv("GITHUB_ACTIONS") != "true"
+	return env.Terminal && !runner.OnGitHub(env.Getenv)
 }
 
 // runSetup is one run: the process environment with the command line's variables on top.

@@ -69,8 +69,12 @@ func (r runResult) everything() string {
 type runOpts struct {
 	inputs map[string]string
 	env    map[string]string
-	// noGitHub leaves GITHUB_OUTPUT and GITHUB_STEP_SUMMARY unset, as outside GitHub.
+	// noGitHub leaves GITHUB_OUTPUT and GITHUB_STEP_SUMMARY unset.
 	noGitHub bool
+	// offGitHub runs as a terminal, cron or another CI would: no GITHUB_ACTIONS, no CI,
+	// no output or summary file. Nothing is masked there, so secrets are only checked
+	// not to appear.
+	offGitHub bool
 	// secrets must never appear unmasked.
 	secrets []string
 	// start, when set, is called with the started process before waiting for it.
@@ -93,14 +97,17 @@ func runAction(t *testing.T, o runOpts) runResult {
 	}
 	outFile, summaryFile := filepath.Join(dir, "set_output"), filepath.Join(dir, "step_summary")
 	env := []string{
-		"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "GITHUB_ACTIONS=true", "CI=true",
+		"PATH=" + os.Getenv("PATH"), "HOME=" + dir,
 		"GITHUB_WORKSPACE=" + workspace,
 		// Keep the AWS SDK away from this machine's files and metadata service.
 		"AWS_CONFIG_FILE=" + filepath.Join(dir, "no-aws-config"),
 		"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(dir, "no-aws-credentials"),
 		"AWS_EC2_METADATA_DISABLED=true",
 	}
-	if !o.noGitHub {
+	if !o.offGitHub {
+		env = append(env, "GITHUB_ACTIONS=true", "CI=true")
+	}
+	if !o.noGitHub && !o.offGitHub {
 		env = append(env, "GITHUB_OUTPUT="+outFile, "GITHUB_STEP_SUMMARY="+summaryFile)
 	}
 	for name, in := range meta.Inputs {
@@ -144,7 +151,11 @@ func runAction(t *testing.T, o runOpts) runResult {
 			t.Errorf("the run set output %q that action.yml does not declare", name)
 		}
 	}
-	assertNoLeak(t, res, o.secrets)
+	if o.offGitHub {
+		assertNotShown(t, res, o.secrets)
+	} else {
+		assertNoLeak(t, res, o.secrets)
+	}
 	if t.Failed() {
 		t.Logf("stdout:\n%s\nstderr:\n%s\noutputs:\n%s\nsummary:\n%s", res.stdout, res.stderr, res.raw, res.summary)
 	}
