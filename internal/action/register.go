@@ -208,6 +208,13 @@ func (r *run) verifyGivenKey(ctx context.Context, rep *Report, keyID string) err
 	key := awskeys.AccessKey{ID: keyID, Secret: secretOf(r.cfg.Credentials.Fields, "secretAccessKey")}
 	r.log.Infof("Verifying AWS access key %s with sts:GetCallerIdentity", key.ID)
 	id, err := awskeys.VerifyGivenKey(ctx, base, key, r.env.KeyWait)
+	if host, unreached := awskeys.Unreached(err); unreached && ctx.Err() == nil {
+		if host == "" {
+			host = "its endpoint"
+		}
+		return fmt.Errorf("could not reach AWS STS at %s to check the AWS access key %s, so the key was not judged, and not stored: %w "+
+			"(verify-aws-key: false stores it unchecked)", host, key.ID, err)
+	}
 	if err != nil {
 		return fmt.Errorf("the AWS access key %s does not work, so it was not stored: %w (set verify-aws-key: false to store it anyway)", key.ID, err)
 	}
