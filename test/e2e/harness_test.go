@@ -81,21 +81,9 @@ type runOpts struct {
 	start func(*exec.Cmd)
 }
 
-// runAction runs the binary as the runner would and checks that no secret leaked.
-func runAction(t *testing.T, o runOpts) runResult {
-	t.Helper()
-	meta := readActionYML(t)
-	for name := range o.inputs {
-		if _, ok := meta.Inputs[name]; !ok {
-			t.Fatalf("test sets input %q that action.yml does not declare", name)
-		}
-	}
-	dir := t.TempDir()
-	workspace := filepath.Join(dir, "workspace")
-	if err := os.Mkdir(workspace, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	outFile, summaryFile := filepath.Join(dir, "set_output"), filepath.Join(dir, "step_summary")
+// runnerEnv is the environment the runner gives the container (or, offGitHub, what a
+// terminal gives the binary): every input with its default filled in, and o.env.
+func runnerEnv(o runOpts, meta actionMetadata, dir, workspace, outFile, summaryFile string) []string {
 	env := []string{
 		"PATH=" + os.Getenv("PATH"), "HOME=" + dir,
 		"GITHUB_WORKSPACE=" + workspace,
@@ -120,6 +108,25 @@ func runAction(t *testing.T, o runOpts) runResult {
 	for k, v := range o.env {
 		env = append(env, k+"="+v)
 	}
+	return env
+}
+
+// runAction runs the binary as the runner would and checks that no secret leaked.
+func runAction(t *testing.T, o runOpts) runResult {
+	t.Helper()
+	meta := readActionYML(t)
+	for name := range o.inputs {
+		if _, ok := meta.Inputs[name]; !ok {
+			t.Fatalf("test sets input %q that action.yml does not declare", name)
+		}
+	}
+	dir := t.TempDir()
+	workspace := filepath.Join(dir, "workspace")
+	if err := os.Mkdir(workspace, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	outFile, summaryFile := filepath.Join(dir, "set_output"), filepath.Join(dir, "step_summary")
+	env := runnerEnv(o, meta, dir, workspace, outFile, summaryFile)
 	cmd := exec.Command(binary)
 	cmd.Env, cmd.Dir = env, workspace
 	var stdout, stderr bytes.Buffer

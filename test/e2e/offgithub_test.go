@@ -94,3 +94,22 @@ func TestOnGitHubTheOIDCHintAsksForThePermission(t *testing.T) {
 		t.Errorf("on GitHub the hint is not the permission: %s", msg)
 	}
 }
+
+// An INPUT_ variable spelled as a shell would (underscores) names no input: off GitHub
+// it is an input error that names the right input, before anything is sent; on GitHub a
+// warning, and the run goes on.
+func TestAnInputVariableWithUnderscoresIsCaught(t *testing.T) {
+	s, in := registration(t, nil)
+	env := map[string]string{"INPUT_CREDENTIAL_ID": "funnel-aws", "INPUT_IF_EXISTS": "skip"}
+	r := runAction(t, runOpts{inputs: in, env: env, offGitHub: true, secrets: []string{authKeySecret, awsSecret}})
+	if r.code != 1 || !strings.Contains(r.stdout, "error: 2 invalid inputs:") ||
+		!strings.Contains(r.stdout, "INPUT_CREDENTIAL_ID names no input of action.yml, so it is ignored; did you mean credential-id?") ||
+		!strings.Contains(r.stdout, "did you mean if-exists?") || len(s.Requests()) != 0 {
+		t.Errorf("off GitHub: exit %d, %d requests:\n%s", r.code, len(s.Requests()), r.stdout)
+	}
+	assertPlain(t, r)
+	r = runAction(t, runOpts{inputs: in, env: env, secrets: []string{authKeySecret, awsSecret}})
+	if r.code != 0 || len(annotations(r, "warning")) != 2 {
+		t.Errorf("on GitHub: exit %d, warnings %q", r.code, annotations(r, "warning"))
+	}
+}
