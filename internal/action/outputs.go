@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/awsid"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/shape"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/untrusted"
 )
@@ -72,12 +73,12 @@ func CheckOutput(name, value string) error {
 			return outputError(name, value, shape.OperatorIDShape)
 		}
 	case "aws-access-key-id", "previous-aws-access-key-id":
-		if !shape.AccessKeyID(value) {
-			return outputError(name, value, shape.AccessKeyIDShape)
+		if !awsid.AccessKeyID(value) {
+			return outputError(name, value, awsid.AccessKeyIDFormat)
 		}
 	case "aws-account-id":
-		if !shape.AccountID(value) {
-			return outputError(name, value, shape.AccountIDShape)
+		if !awsid.AccountID(value) {
+			return outputError(name, value, awsid.AccountIDFormat)
 		}
 	case "certificate-not-after":
 		return checkTime(name, value, minCertYear, maxCertYear)

@@ -33,6 +33,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/awsid"
 )
 
 // DefaultAccountID is the account id of a new Account.
@@ -596,8 +598,6 @@ func (a *Account) stsLocked(action string, params url.Values, caller *principal)
 	return "", errorf(400, "InvalidAction", "Could not find operation %s for version 2011-06-15", action)
 }
 
-var sessionNamePattern = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
-
 func (a *Account) assumeRoleLocked(params url.Values) (string, *apiError) {
 	arn, session, token := params.Get("RoleArn"), params.Get("RoleSessionName"), params.Get("WebIdentityToken")
 	duration := 3600
@@ -608,7 +608,7 @@ func (a *Account) assumeRoleLocked(params url.Values) (string, *apiError) {
 		}
 		duration = n
 	}
-	if !sessionNamePattern.MatchString(session) {
+	if !awsid.SessionName(session) {
 		return "", errorf(400, "ValidationError", "1 validation error detected: Value '%s' at 'roleSessionName' failed to satisfy constraint", session)
 	}
 	if len(token) < 4 {
