@@ -136,6 +136,11 @@ type Account struct {
 	unknownKey string
 	// denied are the actions the callers' policies do not allow.
 	denied map[string]bool
+	// policy, when not nil, is every caller's identity policy (see SetPolicy).
+	policy []statement
+	// paging is how ListAccessKeys pages; pages counts the pages answered.
+	paging Paging
+	pages  int
 }
 
 // NewAccount starts a fake account's STS and IAM endpoints.
@@ -478,6 +483,10 @@ func (a *Account) callLocked(svc awsService, r *http.Request, body []byte, param
 	if a.denied[action] {
 		return "", errorf(403, "AccessDenied", "User: %s is not authorized to perform: %s:%s", logged.CallerArn, svc.name, action)
 	}
+	if ok, resource := a.allowedLocked(svc.name, action, params, caller); !ok {
+		return "", errorf(403, "AccessDenied", "User: %s is not authorized to perform: %s:%s on resource: %s because no identity-based policy allows the %s:%s action",
+			logged.CallerArn, svc.name, action, resource, svc.name, action)
+	}
 	f, faulted := a.takeFaultLocked(action)
 	if faulted && !f.AfterHandling {
 		return "", &apiError{f.Status, f.Code, f.Message}
@@ -694,14 +703,7 @@ func (a *Account) iamLocked(action string, params url.Values, caller *principal)
 	}
 	switch action {
 	case "ListAccessKeys":
-		var b strings.Builder
-		b.WriteString("<ListAccessKeysResult><AccessKeyMetadata>")
-		for _, k := range a.userKeysLocked(user) {
-			fmt.Fprintf(&b, "<member><UserName>%s</UserName><AccessKeyId>%s</AccessKeyId><Status>%s</Status><CreateDate>%s</CreateDate></member>",
-				esc(user), k.ID, k.Status, k.Created.UTC().Format(time.RFC3339))
-		}
-		b.WriteString("</AccessKeyMetadata><IsTruncated>false</IsTruncated></ListAccessKeysResult>")
-		return b.String(), nil
+		return a.listPageLocked(user, a.userKeysLocked(user), params), nil
 	case "CreateAccessKey":
 		if len(a.userKeysLocked(user)) >= 2 {
 			return "", errorf(409, "LimitExceeded", "Cannot exceed quota for AccessKeysPerUser: 2")
