@@ -54,7 +54,7 @@ func Run(ctx context.Context, env Env) int {
 
 	cfg, err := inputs.Read(env.Getenv, log, env.Now())
 	if err != nil {
-		log.Errorf("%v", err)
+		log.Failf("%v", err)
 		return 1
 	}
 	r := &run{cfg: cfg, env: env, log: log, files: files}
@@ -76,7 +76,7 @@ func Run(ctx context.Context, env Env) int {
 		msg = strings.TrimPrefix(strings.TrimSpace(msg+"; writing outputs: "+werr.Error()), "; ")
 	}
 	if msg != "" {
-		log.Errorf("%s", msg)
+		log.Failf("%s", msg)
 		return 1
 	}
 	if report != nil && report.Audit != nil && (report.Audit.Fails || len(report.Audit.Denied) > 0 || report.Audit.IAMFailure) {
