@@ -38,6 +38,7 @@ func (r *run) auditSummary(rep *Report) string {
 		b.WriteString(".\n")
 		return b.String()
 	}
+	r.writeLimits(&b, a)
 	b.WriteString("| Set | Type | Key | IAM user | Key status | Key age | Last used in AWS | Last used by SORACOM | Findings |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|\n")
 	now := r.env.Now()
@@ -61,12 +62,18 @@ func (r *run) auditSummary(rep *Report) string {
 		fmt.Fprintf(&b, " · AWS account %s", r.log.Code(a.Account))
 	}
 	b.WriteString("\n")
-	if a.LeftOut > 0 {
-		fmt.Fprintf(&b, "\nThe `findings` output holds the worst %d of the %d findings (it is kept under 1 MiB) and `findings-truncated` is `true`; "+
-			"`broken-count` and `warning-count` count them all, and the table above shows every set.\n", len(a.Findings())-a.LeftOut, len(a.Findings()))
-	}
-	r.writeUnannotated(&b)
 	return b.String()
+}
+
+// writeLimits says, before the table (which a long report may cut), what the outputs
+// and the annotations leave out.
+func (r *run) writeLimits(b *strings.Builder, a *AuditReport) {
+	if a.LeftOut > 0 {
+		all := len(a.Findings())
+		fmt.Fprintf(b, "> [!NOTE]\n> The `findings` output holds the worst %d of the %d findings (it is kept under 1 MiB) and `findings-truncated` is `true`; "+
+			"`broken-count` and `warning-count` count them all, and the table below shows every set.\n\n", all-a.LeftOut, all)
+	}
+	r.writeUnannotated(b)
 }
 
 // rowCells renders a row's cells; every value from SORACOM or AWS goes through the Log.

@@ -31,6 +31,8 @@ type auditWorld struct {
 	auditor awstest.Key
 	noAWS   bool
 	inputs  map[string]string
+	// endpoint overrides the fake's endpoint variables (a proxy in front of it).
+	endpoint map[string]string
 }
 
 func newAuditWorld(t *testing.T) *auditWorld {
@@ -101,7 +103,7 @@ func (w *auditWorld) run(t *testing.T) auditOutcome {
 	if !w.noAWS {
 		auditor = awstest.KeyEnv(w.auditor)
 	}
-	files := prepareRun(t, w.inputs, w.acct.Env(), auditor)
+	files := prepareRun(t, w.inputs, w.acct.Env(), auditor, w.endpoint)
 	var stdout bytes.Buffer
 	code := action.Run(context.Background(), action.Env{Getenv: os.Getenv, Stdout: &stdout, Retry: quickRetry()})
 	res := files.result(code, stdout.String())
@@ -395,12 +397,17 @@ func TestAuditThatFailsBeforeTheChecksSaysWhyInTheSummary(t *testing.T) {
 
 func selfSigned(t *testing.T, notAfter time.Time) string {
 	t.Helper()
+	return certificateBetween(t, notAfter.Add(-400*24*time.Hour), notAfter)
+}
+
+func certificateBetween(t *testing.T, notBefore, notAfter time.Time) string {
+	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "device-1"},
-		NotBefore: notAfter.Add(-400 * 24 * time.Hour), NotAfter: notAfter}
+		NotBefore: notBefore, NotAfter: notAfter}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
 		t.Fatal(err)

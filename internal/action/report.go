@@ -200,7 +200,7 @@ func (r *run) summary(rep *Report) string {
 		facts = append(facts, fmt.Sprintf("Certificate expires %s (in %d days)", rep.CertificateNotAfter.UTC().Format(time.RFC3339), left))
 	}
 	if len(facts) > 0 {
-		b.WriteString(strings.Join(facts, " · ") + "\n")
+		b.WriteString(strings.Join(facts, " · ") + "\n\n")
 	}
 	r.writeUnannotated(&b)
 	return b.String()
@@ -213,7 +213,7 @@ func (r *run) writeUnannotated(b *strings.Builder) {
 	if len(msgs) == 0 {
 		return
 	}
-	fmt.Fprintf(b, "\n> [!NOTE]\n> The runner shows at most %d annotations per step, so %d more messages are log lines instead:\n",
+	fmt.Fprintf(b, "> [!NOTE]\n> The runner shows at most %d annotations per step, so %d more messages are log lines instead:\n",
 		MaxAnnotations, len(msgs)+more)
 	for _, m := range msgs {
 		fmt.Fprintf(b, "%s\n", r.log.MarkdownBlock(m, "> - "))
@@ -221,6 +221,7 @@ func (r *run) writeUnannotated(b *strings.Builder) {
 	if more > 0 {
 		fmt.Fprintf(b, "> - … and %d more (see the log)\n", more)
 	}
+	b.WriteString("\n")
 }
 
 // writeResults writes the table of sets.

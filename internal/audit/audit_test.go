@@ -712,11 +712,11 @@ func TestUnreadableSetsAreNamedNotTrusted(t *testing.T) {
 			bad = fd
 		}
 	}
-	if !strings.Contains(orphan.Message, "entry 4 of SORACOM's list could not be read") {
+	if !strings.Contains(orphan.Message, "could not be read may hold it (the credential set at entry 4 of SORACOM's list)") {
 		t.Errorf("orphan-key does not warn of the unreadable set: %q", orphan.Message)
 	}
 	if bad.Entry != 4 || bad.Field != "credentialsId, credentials.accessKeyId" || bad.CredentialID != "" ||
-		!strings.Contains(bad.Message, "entry 4") || !strings.Contains(bad.Message, "credentials.accessKeyId") {
+		!strings.Contains(bad.Message, "Entry 4") || !strings.Contains(bad.Message, "credentials.accessKeyId") {
 		t.Errorf("malformed-set finding = %+v", bad)
 	}
 	if len(rep.Rows) != 3 || !rep.Rows[0].Orphan() && !rep.Rows[1].Orphan() || rep.Rows[0].Orphan() && rep.Rows[1].Orphan() {

@@ -243,9 +243,17 @@ func parallel[T any](ctx context.Context, n int, items []T, f func(T)) {
 func malformed(s Set) Finding {
 	fields := strings.Join(s.Unreadable, ", ")
 	return Finding{CredentialID: s.ID, Type: s.Type, Check: MalformedSet, Severity: Warning, Field: fields, Entry: s.Entry,
-		Message: fmt.Sprintf("SORACOM's list answer for %s (entry %d) cannot be read: %s not what SORACOM sends, so the set was not checked; "+
+		Message: fmt.Sprintf("%s cannot be read: %s not what SORACOM sends, so the set was not checked; "+
 			"look at it in the SORACOM console or API, and if it looks right there, something between the runner and SORACOM changes the answers",
-			s.Name(), s.Entry, fieldsAre(s.Unreadable))}
+			entryOf(s), fieldsAre(s.Unreadable))}
+}
+
+// entryOf names a set's entry in SORACOM's list answer.
+func entryOf(s Set) string {
+	if s.ID == "" {
+		return fmt.Sprintf("Entry %d of SORACOM's list answer (a set whose id is unknown)", s.Entry)
+	}
+	return fmt.Sprintf("SORACOM's list answer for credential set %s (entry %d)", s.ID, s.Entry)
 }
 
 // fieldsAre reads "its field x is" or "its fields x, y are"; the entry as a whole "it is".
@@ -271,5 +279,5 @@ func unreadableHolders(all []Set) string {
 	if len(names) == 0 {
 		return ""
 	}
-	return fmt.Sprintf("; but %s could not be read from SORACOM's list and may hold it: check first", othersNamed("", names))
+	return fmt.Sprintf("; but sets whose entry in SORACOM's list could not be read may hold it (%s): check them first", othersNamed("", names))
 }

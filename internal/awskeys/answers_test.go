@@ -47,18 +47,24 @@ func TestListAccessKeysPagesWithinBounds(t *testing.T) {
 			}
 			for name, list := range lists {
 				keys, err := list()
-				if tt.wantErr == "" {
-					if err != nil || len(keys) != 2 {
-						t.Errorf("%s: %d keys, %v; want both keys", name, len(keys), err)
-					}
-					continue
-				}
-				var perr *paging.Error
-				if !errors.As(err, &perr) || !strings.Contains(err.Error(), "IAM ListAccessKeys") || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Errorf("%s: err = %v, want one naming IAM ListAccessKeys and %q", name, err, tt.wantErr)
-				}
+				checkListing(t, name, keys, err, tt.wantErr)
 			}
 		})
+	}
+}
+
+// checkListing checks a listing of two keys: both, or a paging error saying wantErr.
+func checkListing(t *testing.T, name string, keys []awskeys.KeyMetadata, err error, wantErr string) {
+	t.Helper()
+	if wantErr == "" {
+		if err != nil || len(keys) != 2 {
+			t.Errorf("%s: %d keys, %v; want both keys", name, len(keys), err)
+		}
+		return
+	}
+	var perr *paging.Error
+	if !errors.As(err, &perr) || !strings.Contains(err.Error(), "IAM ListAccessKeys") || !strings.Contains(err.Error(), wantErr) {
+		t.Errorf("%s: err = %v, want one naming IAM ListAccessKeys and %q", name, err, wantErr)
 	}
 }
 

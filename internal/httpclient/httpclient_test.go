@@ -167,17 +167,7 @@ func TestAnswersAreReadUpToTheCap(t *testing.T) {
 		ok   bool
 	}{{"at the cap", httpclient.MaxAnswer, true}, {"a byte over", httpclient.MaxAnswer + 1, false}, {"endless", -1, false}} {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				chunk := []byte(strings.Repeat("x", 64<<10))
-				for sent := int64(0); tt.size < 0 || sent < tt.size; sent += int64(len(chunk)) {
-					if tt.size >= 0 && tt.size-sent < int64(len(chunk)) {
-						chunk = chunk[:tt.size-sent]
-					}
-					if _, err := w.Write(chunk); err != nil || r.Context().Err() != nil {
-						return
-					}
-				}
-			}))
+			srv := httptest.NewServer(answerOf(tt.size))
 			defer srv.Close()
 			res, err := httpclient.NoRedirects(nil).Get(srv.URL)
 			if err != nil {
@@ -189,5 +179,20 @@ func TestAnswersAreReadUpToTheCap(t *testing.T) {
 				t.Errorf("read %d bytes, %v", n, err)
 			}
 		})
+	}
+}
+
+// answerOf answers size bytes (-1: without end).
+func answerOf(size int64) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		chunk := []byte(strings.Repeat("x", 64<<10))
+		for sent := int64(0); size < 0 || sent < size; sent += int64(len(chunk)) {
+			if size >= 0 && size-sent < int64(len(chunk)) {
+				chunk = chunk[:size-sent]
+			}
+			if _, err := w.Write(chunk); err != nil || r.Context().Err() != nil {
+				return
+			}
+		}
 	}
 }
