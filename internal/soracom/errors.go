@@ -54,13 +54,17 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
-// Permission is the SAM permission the operation needs, e.g. "Credential:updateCredential".
+// Permission is the SAM permission the operation needs, e.g. "Credential:updateCredential"
+// or "User:generateUserAuthKey".
 func (e *APIError) Permission() string { return permissionOf(e.Operation) }
 
 func permissionOf(operation string) string {
 	switch operation {
 	case "auth", "logout":
 		return ""
+	case "listUserAuthKeys", "generateUserAuthKey", "deleteUserAuthKey":
+		// The SAM user's own keys: SORACOM files them under the User API.
+		return "User:" + operation
 	}
 	return "Credential:" + operation
 }
