@@ -225,7 +225,7 @@ func subject(f audit.Finding) string {
 
 func deniedMessage(perms []string, account string) string {
 	return fmt.Sprintf("The AWS credentials were denied %s on every key in account %s, so the keys could not be checked in IAM: "+
-		"grant the read-only policy of the README's \"Health report\" (sts:GetAccessKeyInfo, iam:GetAccessKeyLastUsed, iam:ListAccessKeys)",
+		"grant the read-only policy of docs/audit.md, \"AWS set-up for the health report\" (sts:GetAccessKeyInfo, iam:GetAccessKeyLastUsed, iam:ListAccessKeys)",
 		strings.Join(perms, " and "), account)
 }
 

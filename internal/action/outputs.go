@@ -88,7 +88,13 @@ func CheckOutput(name, value string) error {
 		if !shape.Days(value) {
 			return outputError(name, value, shape.DaysShape)
 		}
-	case "rotated", "findings-truncated":
+	case "auth-key-id":
+		if !shape.AuthKeyID(value) {
+			return outputError(name, value, shape.AuthKeyIDShape)
+		}
+	case "auth-key-next-rotation":
+		return checkTime(name, value, minYear, maxYear)
+	case "rotated", "auth-key-rotated", "findings-truncated":
 		if value != "true" && value != "false" {
 			return outputError(name, value, "true or false")
 		}

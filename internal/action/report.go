@@ -29,6 +29,8 @@ type Report struct {
 	Rotation *RotationReport
 	// Audit is set when the run was a health report.
 	Audit *AuditReport
+	// AuthKey is set when the run rotated (or tried to rotate) its own AuthKey.
+	AuthKey *AuthKeyReport
 	// Failure is the error the run ended with, as the ::error:: line says it.
 	Failure string
 	// NotChanged are the sets a failed registration did not get to (or failed on); the

@@ -68,7 +68,7 @@ func (r *RotationReport) writeSummary(w io.Writer) {
 }
 
 // rotate replaces the IAM user's access key behind the credential sets
-// as the README describes it: create, wait until it works, move every set, retire.
+// as docs/rotation.md describes it: create, wait until it works, move every set, retire.
 func (r *run) rotate(ctx context.Context) (*Report, error) {
 	cfg := r.cfg
 	awsCfg, err := r.awsConfig(ctx)

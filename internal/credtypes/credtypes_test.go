@@ -78,7 +78,7 @@ func TestTypesAreExactlyTheREADMETable(t *testing.T) {
 }
 
 func TestSchemasFollowTheREADMETable(t *testing.T) {
-	// The fields column of the README table: `*` marks a secret field.
+	// The fields column of the table in docs/credential-types.md: `*` marks a secret field.
 	table := map[string]string{
 		"aws-credentials":                "accessKeyId, secretAccessKey*",
 		"aws-iam-role-credentials":       "roleArn, externalId*",

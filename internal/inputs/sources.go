@@ -257,7 +257,7 @@ func quotingHint(err error) string {
 	return "; a quote or backslash inside a value (often a password) breaks JSON written in the workflow: " +
 		"insert each secret with ${{ toJSON(secrets.NAME) }}, which adds the quotes and escapes it " +
 		"(\"password\": ${{ toJSON(secrets.PASSWORD) }}), or write the object to a file with a JSON tool and give " + CredentialsFile +
-		" (see the README, \"Credentials with quotes or backslashes\")"
+		" (see docs/credential-types.md, \"Credentials with quotes or backslashes\")"
 }
 
 // jsonProblem describes a syntax error by position only: the text around it may be a

@@ -395,19 +395,25 @@ func (x *execution) rollback(key NewKey) string {
 	return fmt.Sprintf("The new access key %s was deleted; %s.", secret.ShortID(key.ID), x.before)
 }
 
-// cleanupContext is the context clean-up calls run in: detached from the run's
-// context, so that a cancelled run still cleans up, but bounded, and cut short Grace
-// after the run's context ends, as the runner kills the action soon after.
+// cleanupContext is the context clean-up calls run in (see CleanupContext).
 func (x *execution) cleanupContext() (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(x.ctx), cleanupTimeout)
+	return CleanupContext(x.ctx, x.grace())
+}
+
+// CleanupContext is the context clean-up calls run in after a failure or a
+// cancellation of ctx: detached from ctx, so that a cancelled run still cleans up, but
+// bounded (30 s), and cut short grace after ctx ends, as the runner kills the action
+// soon after.
+func CleanupContext(ctx context.Context, grace time.Duration) (context.Context, context.CancelFunc) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	done := make(chan struct{})
 	go func() {
 		select {
 		case <-done:
 			return
-		case <-x.ctx.Done():
+		case <-ctx.Done():
 		}
-		t := time.NewTimer(x.grace())
+		t := time.NewTimer(grace)
 		defer t.Stop()
 		select {
 		case <-done:
@@ -415,7 +421,7 @@ func (x *execution) cleanupContext() (context.Context, context.CancelFunc) {
 			cancel()
 		}
 	}()
-	return ctx, func() {
+	return cctx, func() {
 		close(done)
 		cancel()
 	}

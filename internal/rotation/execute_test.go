@@ -21,7 +21,7 @@ var (
 	noAnswer     = fault{err: errors.New("i/o timeout"), outcome: rotation.InDoubt} // no answer, not cancelled
 )
 
-// The failure table of the README's rotation section, with a cancellation (SIGTERM) and an
+// The failures of docs/rotation.md, with a cancellation (SIGTERM) and an
 // unanswered request at every step: the end state of IAM and SORACOM once every request
 // still in flight has landed, what the Result says, and what the error says.
 func TestExecute(t *testing.T) {

@@ -2,8 +2,8 @@
 // leaving any consumer on a key that does not work.
 //
 // The algorithm (create the second key, wait until it works, move every set to it,
-// then retire the old key) and what each failure leaves behind are those of the README's
-// rotation section. Every error is an *Error that states the end state and the step a
+// then retire the old key) and what each failure leaves behind are those of
+// docs/rotation.md. Every error is an *Error that states the end state and the step a
 // person should take; every failure leaves either the starting state or a state in
 // which every set holds an active key, and a write whose outcome is unknown is never
 // undone.

@@ -19,13 +19,16 @@ import (
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracomtest"
 )
 
+// actionInput is one input of action.yml.
+type actionInput struct {
+	Description string `yaml:"description"`
+	Required    bool   `yaml:"required"`
+	Default     string `yaml:"default"`
+}
+
 // actionMetadata is the part of action.yml the runner uses.
 type actionMetadata struct {
-	Inputs map[string]struct {
-		Description string `yaml:"description"`
-		Required    bool   `yaml:"required"`
-		Default     string `yaml:"default"`
-	} `yaml:"inputs"`
+	Inputs  map[string]actionInput `yaml:"inputs"`
 	Outputs map[string]struct {
 		Description string `yaml:"description"`
 	} `yaml:"outputs"`
