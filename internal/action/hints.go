@@ -8,6 +8,7 @@ import (
 
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/authkeyrotation"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/awskeys"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/httpclient"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/rotation"
@@ -34,6 +35,10 @@ func hint(err error) string {
 	if errors.As(err, &rot) && !rot.Resumable {
 		// The rotation error says what to do next; a cause's advice would contradict it.
 		return ""
+	}
+	var ak *authkeyrotation.Error
+	if errors.As(err, &ak) && strings.HasPrefix(ak.Next, "To fix") {
+		return "" // the error names the one command that fixes it
 	}
 	var refused *authKeyRefused
 	var apiErr *soracom.APIError

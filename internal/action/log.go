@@ -39,9 +39,22 @@ type Log struct {
 	onGitHub bool
 	secrets  untrusted.Redactor
 
-	mu     sync.Mutex // orders writes and guards masked
+	mu     sync.Mutex // orders writes, guards masked and the annotation counts
 	masked map[string]bool
+	// annotations counts the annotations written; past MaxAnnotations a message is a
+	// plain log line, and the first maxUnannotated of those are kept for the summary.
+	annotations int
+	unannotated []string
+	dropped     int
 }
+
+// MaxAnnotations is how many annotations (errors, warnings, notices) a run writes: the
+// runner shows no more per step. The last one is kept for the error the run ends with
+// (Failf); further messages are plain log lines, listed in the summary (Unannotated).
+const MaxAnnotations = 10
+
+// maxUnannotated bounds how many messages past MaxAnnotations the summary lists.
+const maxUnannotated = 50
 
 // NewLog writes to w. It speaks the runner's protocol (workflow commands, ::add-mask::)
 // when it runs under GitHub's runner, and prints plain lines elsewhere (runner.OnGitHub).
@@ -132,24 +145,59 @@ func (l *Log) Infof(format string, a ...any) {
 	l.gh.Infof("%s", text)
 }
 
-// Noticef prints a notice annotation.
-func (l *Log) Noticef(format string, a ...any) { l.annotate("notice", l.gh.Noticef, format, a) }
+// Noticef prints a notice annotation (a plain line past MaxAnnotations).
+func (l *Log) Noticef(format string, a ...any) {
+	l.annotate("notice", l.gh.Noticef, MaxAnnotations-1, format, a)
+}
 
-// Warningf prints a warning annotation.
-func (l *Log) Warningf(format string, a ...any) { l.annotate("warning", l.gh.Warningf, format, a) }
+// Warningf prints a warning annotation (a plain line past MaxAnnotations).
+func (l *Log) Warningf(format string, a ...any) {
+	l.annotate("warning", l.gh.Warningf, MaxAnnotations-1, format, a)
+}
 
-// Errorf prints an error annotation. On GitHub it is one ::error:: line whatever
-// newlines the message has (the runner escapes them as %0A and shows them as lines);
-// elsewhere it is "error: " and the message, its further lines following as they are.
-func (l *Log) Errorf(format string, a ...any) { l.annotate("error", l.gh.Errorf, format, a) }
+// Errorf prints an error annotation (a plain line past MaxAnnotations). On GitHub it is
+// one ::error:: line whatever newlines the message has (the runner escapes them as %0A
+// and shows them as lines); elsewhere it is "error: " and the
+// message, its further lines following as they are.
+func (l *Log) Errorf(format string, a ...any) {
+	l.annotate("error", l.gh.Errorf, MaxAnnotations-1, format, a)
+}
+
+// Failf prints the error annotation the run ends with: it may take the last of the
+// MaxAnnotations, which the other annotations leave for it.
+func (l *Log) Failf(format string, a ...any) {
+	l.annotate("error", l.gh.Errorf, MaxAnnotations, format, a)
+}
 
 // Debugf prints a debug line, shown when the workflow runs with debug logging.
-func (l *Log) Debugf(format string, a ...any) { l.annotate("debug", l.gh.Debugf, format, a) }
+func (l *Log) Debugf(format string, a ...any) { l.annotate("debug", l.gh.Debugf, -1, format, a) }
 
-func (l *Log) annotate(command string, issue func(string, ...any), format string, a []any) {
+// Unannotated returns the messages that became plain log lines past MaxAnnotations (at
+// most maxUnannotated of them, each one line) and how many more there were.
+func (l *Log) Unannotated() (messages []string, more int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.unannotated...), l.dropped
+}
+
+// annotate writes an annotation, unless limit (-1: none) annotations were written
+// already: then the message is a plain line, kept for the summary.
+func (l *Log) annotate(command string, issue func(string, ...any), limit int, format string, a []any) {
 	lines := l.lines(format, a)
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if limit >= 0 && l.annotations >= limit {
+		l.gh.Infof("%s: %s", command, strings.Join(lines, "\n"))
+		if len(l.unannotated) < maxUnannotated {
+			l.unannotated = append(l.unannotated, command+": "+strings.Join(lines, " "))
+		} else {
+			l.dropped++
+		}
+		return
+	}
+	if limit >= 0 {
+		l.annotations++
+	}
 	if l.onGitHub {
 		issue("%s", strings.Join(lines, "\n"))
 		return

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/awsid"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/shape"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/untrusted"
 )
@@ -72,12 +73,12 @@ func CheckOutput(name, value string) error {
 			return outputError(name, value, shape.OperatorIDShape)
 		}
 	case "aws-access-key-id", "previous-aws-access-key-id":
-		if !shape.AccessKeyID(value) {
-			return outputError(name, value, shape.AccessKeyIDShape)
+		if !awsid.AccessKeyID(value) {
+			return outputError(name, value, awsid.AccessKeyIDFormat)
 		}
 	case "aws-account-id":
-		if !shape.AccountID(value) {
-			return outputError(name, value, shape.AccountIDShape)
+		if !awsid.AccountID(value) {
+			return outputError(name, value, awsid.AccountIDFormat)
 		}
 	case "certificate-not-after":
 		return checkTime(name, value, minCertYear, maxCertYear)
@@ -87,10 +88,18 @@ func CheckOutput(name, value string) error {
 		if !shape.Days(value) {
 			return outputError(name, value, shape.DaysShape)
 		}
-	case "rotated":
+	case "auth-key-id":
+		if !shape.AuthKeyID(value) {
+			return outputError(name, value, shape.AuthKeyIDShape)
+		}
+	case "auth-key-next-rotation":
+		return checkTime(name, value, minYear, maxYear)
+	case "rotated", "auth-key-rotated", "findings-truncated":
 		if value != "true" && value != "false" {
 			return outputError(name, value, "true or false")
 		}
+	case "findings":
+		return checkFindings(value)
 	case "results":
 		return checkResults(value)
 	}
@@ -117,6 +126,35 @@ func checkResults(value string) error {
 			}
 			if err != nil {
 				return err
+			}
+		}
+	}
+	return nil
+}
+
+// checkFindings checks the findings output: a JSON array of at most maxFindingsOutput
+// bytes whose identifiers have their formats (they came from SORACOM, IAM and STS, and
+// a later step may put them in a command).
+func checkFindings(value string) error {
+	var findings []struct {
+		CredentialID, Type, AccessKeyID, UserName, AccountID string
+	}
+	if len(value) > maxFindingsOutput || json.Unmarshal([]byte(value), &findings) != nil {
+		return outputError("findings", value, "a JSON array of findings of at most 1 MiB")
+	}
+	for _, f := range findings {
+		for _, c := range []struct {
+			field, v, want string
+			ok             func(string) bool
+		}{
+			{"credentialId", f.CredentialID, shape.CredentialIDShape, shape.CredentialID},
+			{"type", f.Type, shape.CredentialTypeShape, shape.CredentialType},
+			{"accessKeyId", f.AccessKeyID, awsid.AccessKeyIDFormat, awsid.AccessKeyID},
+			{"userName", f.UserName, awsid.UserNameFormat, awsid.UserName},
+			{"accountId", f.AccountID, awsid.AccountIDFormat, awsid.AccountID},
+		} {
+			if c.v != "" && !c.ok(c.v) {
+				return outputError("findings ("+c.field+")", c.v, c.want)
 			}
 		}
 	}

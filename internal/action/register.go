@@ -133,6 +133,9 @@ func (r *run) untouched(stored []soracom.Stored, unknown []string) []string {
 // plan reports what a run would do, from one list of the sets.
 func (r *run) plan(ctx context.Context, sess *soracom.Session, rep *Report) error {
 	sets, err := sess.ListCredentials(ctx)
+	if err == nil {
+		err = soracom.Whole(sets) // the plan says what exists: every entry must be read
+	}
 	if err != nil {
 		return err
 	}

@@ -108,15 +108,25 @@ func withEmulators(r *runSetup) (stop func(), notes []string, err error) {
 	r.vars[inputs.EnvName(inputs.Endpoint)] = e.SORACOM.URL()
 	notes = append(notes, "SORACOM emulator at "+e.SORACOM.URL()+"; AWS STS and IAM fakes on loopback: nothing leaves this machine")
 	notes = append(notes, authKey(e, r))
+	stop = e.Close
+	if r.value(inputs.RotateAuthKey) == "true" {
+		stopGitHub, ghNotes, err := gitHubSide(r)
+		if err != nil {
+			e.Close()
+			return nil, nil, err
+		}
+		stop = func() { stopGitHub(); e.Close() }
+		notes = append(notes, ghNotes...)
+	}
 	if r.value(inputs.AuditInput) == "true" {
-		return e.Close, append(notes, auditWorld(e)), nil
+		return stop, append(notes, auditWorld(e)), nil
 	}
 	if _, ok := r.given(inputs.DryRun); !ok {
 		r.vars[inputs.EnvName(inputs.DryRun)] = "true"
 		notes = append(notes, "dry run: nothing is changed, not even in the emulator (add --dry-run false to let it change the emulator)")
 	}
 	notes = append(notes, awsSide(e, r)...)
-	return e.Close, notes, nil
+	return stop, notes, nil
 }
 
 // authKey makes the emulator accept the AuthKey given, or gives the demo one.

@@ -368,3 +368,17 @@ func TestEmulatorWithAnEndpointOfItsOwnIsAnError(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", code, errOut)
 	}
 }
+
+func TestEmulatorRotatesTheAuthKeyIntoAFakeGitHub(t *testing.T) {
+	code, out, errOut := run(t, nil, false, "--emulator", "--view=github", "--credential-id", "funnel-aws",
+		"--rotate-auth-key", "--dry-run=false")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	if !strings.Contains(errOut, "fake GitHub secrets API") || !outputRow("auth-key-rotated", "true").MatchString(out) {
+		t.Errorf("no AuthKey rotation against the fake GitHub API:\n%s\n%s", errOut, out)
+	}
+	if strings.Contains(out, soracomtest.DemoAuthKey) {
+		t.Errorf("the rendered log shows the AuthKey:\n%s", out)
+	}
+}
