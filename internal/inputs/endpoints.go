@@ -100,10 +100,18 @@ func checkOtherEndpoints(getenv Getenv, c *Config, p *problems) {
 func checkURL(name, v string, p *problems, local ...string) {
 	u, err := url.Parse(v)
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		p.addf("%s is not an http(s) URL; use e.g. https://sts.us-east-1.amazonaws.com, or remove it", name)
+		p.addf("%s is not an http(s) URL; use the service's https URL (e.g. %s) or unset it", name, urlExample(name))
 		return
 	}
 	if u.Scheme == "http" && !loopback(u.Hostname()) && !slices.Contains(local, u.Hostname()) {
 		p.addf("%s %q uses plain http to a host that is not loopback or localhost; use https (%s)", name, u.Scheme+"://"+u.Host, plainHTTPRisk)
 	}
+}
+
+// urlExample is a URL of the kind the variable name holds, for errors.
+func urlExample(name string) string {
+	if name == "GITHUB_API_URL" {
+		return "https://api.github.com, or https://HOST/api/v3 on GitHub Enterprise Server"
+	}
+	return "https://sts.us-east-1.amazonaws.com"
 }

@@ -1,6 +1,6 @@
 // Package soracomtest is an in-memory emulator of the part of the SORACOM API that the
-// action uses: authentication, logout and credential sets. Tests, the local demo and the
-// benchmarks run the action against it.
+// action uses: authentication, logout, credential sets and a SAM user's own AuthKeys.
+// Tests, the local demo and the benchmarks run the action against it.
 //
 // It is written from the API description and the facts in the project's notes, not from
 // the project's client, so that a misreading of the API in the client is not repeated
@@ -97,6 +97,8 @@ type config struct {
 	updateMissing  ErrorAnswer
 	denied         ErrorAnswer
 	errorType      string
+	authKeyMillis  bool
+	authKeyLimit   int
 	latency        time.Duration
 	contract       *Contract
 	headers        []string
@@ -170,6 +172,7 @@ type Emulator struct {
 	sessions   map[string]*session // by API key
 	sets       map[string]*CredentialSet
 	denied     map[string]bool
+	ownKeys    bool // the SAM policy's condition pathVariable('user_name') == samUserName
 	faults     []*faultRule
 	requests   []Request
 	violations []ContractViolation
@@ -178,12 +181,15 @@ type Emulator struct {
 type authKey struct {
 	secret   string
 	userName string
+	created  time.Time
+	lastUsed time.Time
 }
 
 type session struct {
-	token   string
-	expires time.Time
-	expired bool // set by ExpireAllTokens
+	token    string
+	expires  time.Time
+	expired  bool   // set by ExpireAllTokens
+	userName string // the SAM user the AuthKey belongs to; "" for root
 }
 
 // New returns an emulator with no auth keys and no credential sets.
@@ -239,7 +245,7 @@ func (e *Emulator) AddAuthKey(id, secret string) { e.AddUserAuthKey(DefaultUserN
 func (e *Emulator) AddUserAuthKey(userName, id, secret string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.authKeys[id] = authKey{secret: secret, userName: userName}
+	e.authKeys[id] = authKey{secret: secret, userName: userName, created: e.nowLocked()}
 }
 
 // RemoveAuthKey makes /v1/auth reject the key from now on; sessions already open stay.
@@ -378,6 +384,8 @@ func (e *Emulator) handle(r *http.Request, body []byte) *response {
 			return e.errorResponse(answerMethodNotAllowed)
 		}
 		return e.authorizedLocked(r, PermListCredentials, e.listLocked)
+	case strings.HasPrefix(path, "/v1/operators/"):
+		return e.authKeysLocked(r)
 	case strings.HasPrefix(path, "/v1/credentials/"):
 		id := strings.TrimPrefix(path, "/v1/credentials/")
 		if id == "" || strings.Contains(id, "/") {
@@ -467,7 +475,9 @@ func (e *Emulator) authLocked(body []byte) *response {
 	}
 	apiKey := "api-" + randomHex(16)
 	token := randomHex(48)
-	e.sessions[apiKey] = &session{token: token, expires: e.nowLocked().Add(timeout)}
+	e.sessions[apiKey] = &session{token: token, expires: e.nowLocked().Add(timeout), userName: k.userName}
+	k.lastUsed = e.nowLocked()
+	e.authKeys[req.AuthKeyID] = k
 	return jsonResponse(http.StatusOK, authResponse{
 		APIKey:     apiKey,
 		OperatorID: e.cfg.operatorID,
