@@ -16,9 +16,9 @@ import (
 )
 
 const (
-	ghToken    = "github_pat_11ABCDEFG0123456789_rotation"
+	ghToken    = "github_pat_11ABCDEFG0Tq7Rw2Kx9_Lm4Vb8Nz"
 	akOldID    = "keyId-authkey-old"
-	akOldKey   = "secret-authkey-old-0123456789"
+	akOldKey   = "secret-Pf3Jx8Kq2Wm7Rv5Ty9Cb"
 	repository = "octo/app"
 )
 

@@ -25,7 +25,7 @@ import (
 // What the hostile-server runs register, and the secrets they must never show.
 const (
 	chokeAuthKeyID = "keyId-choke-test"
-	chokeAuthKey   = "secret-choke-test-Zq8vW3xK9pL2mN7r"
+	chokeAuthKey   = "secret-Hv5qR8wN2cX7pL4mZ9tB"
 	chokeAWSKeyID  = "AKIAIOSFODNN7EXAMPLE"
 	chokeAWSSecret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 	chokePassword  = `pa ss  "w<o>rd"&more/+?`

@@ -102,6 +102,11 @@ func (l *Log) OnGitHub() bool { return l.onGitHub }
 // secret.Masker. The cost is linear in the size of v.
 func (l *Log) AddMask(v string) {
 	l.secrets.Add(v)
+	l.maskWithRunner(v)
+}
+
+// maskWithRunner tells the runner to hide every form of v that it needs.
+func (l *Log) maskWithRunner(v string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, f := range secret.Forms(v) {
@@ -113,6 +118,14 @@ func (l *Log) AddMask(v string) {
 			l.masks.AddMask(f)
 		}
 	}
+}
+
+// AddMaskWhole masks v with the runner as AddMask does, but the Log hides it only whole
+// (see untrusted.Redactor.AddWhole): v holds secrets that are masked on their own, and
+// the rest of it is not secret. It implements secret.WholeMasker.
+func (l *Log) AddMaskWhole(v string) {
+	l.secrets.AddWhole(v)
+	l.maskWithRunner(v)
 }
 
 // Scrub hides every masked value in s, every start of one of 8 bytes or more, and every

@@ -6,22 +6,25 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/secret"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/untrusted"
 )
 
 // FuzzLog: whatever text a server sends, what the Log prints holds no secret (no start of
-// 8 bytes of any form of one, no 8 consecutive bytes of one that tell, as printed or
-// with its character references decoded) and no workflow command but the Log's own.
+// 8 bytes of any form of one, no 8 consecutive bytes of one, as printed or with its
+// character references decoded) and no workflow command but the Log's own.
 func FuzzLog(f *testing.F) {
 	f.Add("\n::stop-commands::x\n", "")
 	f.Add("echo wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPL", "x")
 	f.Add(`{"password":"pa ss  \"w<o>rd\"&more"}`, "pa")
 	f.Add("wJalrXUt\x00nFEMI", "##[add-mask]")
 	f.Add("<p>&#112;&#97; ss  &quot;w&lt;o&gt;rd&quot;&amp;more</p>", "c2lnbmF0dXJl%25")
+	f.Add("bad: orse&amp;batt", "t&lt;horse")
+	f.Add("horse&battery", "%3Cstaple")
 	f.Fuzz(func(t *testing.T, text, extra string) {
 		var out bytes.Buffer
 		l := NewLog(&out, githubEnv)
-		for _, s := range logSecrets {
+		for _, s := range fuzzSecrets {
 			l.AddMask(s)
 		}
 		masks := out.Len()
@@ -47,20 +50,27 @@ func FuzzLog(f *testing.F) {
 	})
 }
 
-// secretPart returns the first 8 bytes of a form of a logSecrets value, or 8
-// consecutive bytes of one that are untrusted.Telling, found in line as it is or with
-// its references decoded.
+// fuzzSecrets are the masked values of FuzzLog: logSecrets, and a password of lower-case
+// words with "<" and "&" in it.
+var fuzzSecrets = append(append([]string(nil), logSecrets...), "correct<horse&battery<staple")
+
+// secretPart returns the first 8 bytes of a form of a fuzzSecrets value, or 8
+// consecutive bytes of one, found in line as it is or with its references decoded. Each
+// piece of line between two redaction markers is searched on its own: next to a "*" of
+// the secret, the marker's own "*" would spell a run of it without revealing one.
 func secretPart(line string) string {
-	decoded := html.UnescapeString(line)
-	for _, s := range logSecrets {
-		for _, form := range untrusted.Forms(s) {
-			if len(form) >= 8 && strings.Contains(line, form[:8]) {
-				return form[:8]
+	for _, piece := range strings.Split(line, secret.Redacted) {
+		decoded := html.UnescapeString(piece)
+		for _, s := range fuzzSecrets {
+			for _, form := range untrusted.Forms(s) {
+				if len(form) >= 8 && strings.Contains(piece, form[:8]) {
+					return form[:8]
+				}
 			}
-		}
-		for i := 0; i+8 <= len(s); i++ {
-			if part := s[i : i+8]; untrusted.Telling(part) && (strings.Contains(line, part) || strings.Contains(decoded, part)) {
-				return part
+			for i := 0; i+8 <= len(s); i++ {
+				if part := s[i : i+8]; strings.Contains(piece, part) || strings.Contains(decoded, part) {
+					return part
+				}
 			}
 		}
 	}

@@ -217,8 +217,14 @@ func (f *fileCommands) AddSummary(markdown string) error {
 		if !f.log.OnGitHub() {
 			text = f.log.Scrub(untrusted.PlainText(markdown))
 		}
+		// Each line redacted once more: Lines drops control characters, which could
+		// join two pieces of text into a run of a secret.
+		lines := untrusted.Lines(text)
+		for i, line := range lines {
+			lines[i] = f.log.Scrub(line)
+		}
 		// A blank line first: the summary follows the log and the outputs.
-		_, err := io.WriteString(f.stdout, "\n"+strings.Join(untrusted.Lines(text), "\n"))
+		_, err := io.WriteString(f.stdout, "\n"+strings.Join(lines, "\n"))
 		return err
 	}
 	return appendFile(f.summary, markdown)

@@ -22,7 +22,7 @@ const (
 	user      = "soracom-funnel"
 	role      = "arn:aws:iam::123456789012:role/rotator"
 	authKeyID = "keyId-rotation-test"
-	authKey   = "secret-rotation-test-0123456789"
+	authKey   = "secret-Zq8vW3xK9pL2mN7rT4yB"
 	otherKey  = "AKIAOTHERKEY00000001"
 )
 

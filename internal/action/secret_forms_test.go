@@ -84,15 +84,18 @@ func TestEntityEncodedPasswordInAnErrorBodyIsNeverPrinted(t *testing.T) {
 	}
 }
 
-// checkNoPartOfSecret: no 8 consecutive bytes (that are untrusted.Telling) of the secret, of its HTML-escaped,
-// HTML-decoded, URL-encoded or JSON-escaped form, or of it whitespace-collapsed, in the
-// log (add-mask lines aside, command data unescaped), the summary or the outputs, nor
-// in any of them with their character references decoded (as a reader sees them).
+// checkNoPartOfSecret: no 8 consecutive bytes of the secret, of its HTML-escaped,
+// HTML-decoded, tag-stripped, URL-encoded or JSON-escaped form, or of it
+// whitespace-collapsed, in the log (add-mask lines aside, command data unescaped), the
+// summary or the outputs, nor in any of them with their character references decoded
+// (as a reader sees them).
 func checkNoPartOfSecret(t *testing.T, o outcome, secret string) {
 	t.Helper()
 	jsonForm, _ := json.Marshal(secret)
+	stripped := untrusted.StripTags(secret)
 	forms := []string{secret, html.EscapeString(secret), html.UnescapeString(secret), url.QueryEscape(secret),
-		url.PathEscape(secret), string(jsonForm[1 : len(jsonForm)-1]), strings.Join(strings.Fields(secret), " ")}
+		url.PathEscape(secret), string(jsonForm[1 : len(jsonForm)-1]), strings.Join(strings.Fields(secret), " "),
+		stripped, html.UnescapeString(stripped)}
 	var log strings.Builder
 	for _, line := range strings.Split(o.stdout, "\n") {
 		if !strings.HasPrefix(line, "::add-mask::") {
@@ -106,7 +109,7 @@ func checkNoPartOfSecret(t *testing.T, o outcome, secret string) {
 	for where, text := range texts {
 		for _, form := range forms {
 			for i := 0; i+8 <= len(form); i++ {
-				if part := form[i : i+8]; untrusted.Telling(part) && strings.Contains(text, part) {
+				if part := form[i : i+8]; strings.Contains(text, part) {
 					t.Errorf("the %s holds %q of the secret's form %q:\n%s", where, part, form, text)
 					return
 				}

@@ -46,6 +46,27 @@ func serviceAccountText(v any) (string, bool) {
 	return strings.TrimSpace(b.String()), true
 }
 
+// KeyFileText returns the key file's text as SecretValues lists it, for a
+// google-service-account-json set whose key file is a JSON object. SecretValues then
+// lists each of its secret fields on its own too, so the text is to be hidden only
+// whole (secret.MaskWhole): the rest of it (the account's address, Google's endpoints,
+// the JSON around them) is not secret, and would otherwise be hidden wherever it is.
+func KeyFileText(typ string, raw map[string]any) (string, bool) {
+	if typ != "google-service-account-json" {
+		return "", false
+	}
+	v := raw["credentials"]
+	text, ok := serviceAccountText(v)
+	if !ok {
+		return "", false
+	}
+	if _, isObject := v.(map[string]any); isObject {
+		return text, true
+	}
+	var key map[string]any
+	return text, json.Unmarshal([]byte(text), &key) == nil && key != nil
+}
+
 var plainWord = regexp.MustCompile(`^[a-z_]{1,40}$`)
 
 // checkServiceAccount accepts the key file as a JSON object or as its text, checks it

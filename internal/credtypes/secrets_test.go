@@ -174,3 +174,41 @@ func checkServiceAccountMasking(t *testing.T, key map[string]any, pretty string,
 		}
 	}
 }
+
+// The key file's text is what SecretValues lists for it, and is to be hidden whole only
+// when its secret fields are listed on their own: only for a key file that is an object.
+func TestKeyFileTextIsTheTextSecretValuesLists(t *testing.T) {
+	typ := "google-service-account-json"
+	key := credtypestest.ServiceAccountKey(t)
+	pretty, err := json.MarshalIndent(key, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, v := range map[string]any{"an object": key, "its text": string(pretty)} {
+		t.Run(name, func(t *testing.T) {
+			raw := map[string]any{"credentials": v}
+			text, ok := credtypes.KeyFileText(typ, raw)
+			if !ok || !slices.Contains(credtypes.SecretValues(typ, raw), text) {
+				t.Fatalf("KeyFileText = %.20q, %v: not a value SecretValues lists", text, ok)
+			}
+			if !slices.Contains(credtypes.SecretValues(typ, raw), key["private_key"].(string)) {
+				t.Errorf("the private key is not listed on its own")
+			}
+		})
+	}
+	for name, raw := range map[string]map[string]any{
+		"text that is no JSON object": {"credentials": `["not", "an", "object"]`},
+		"text that is no JSON":        {"credentials": "not json"},
+		"another type":                {"credentials": key},
+	} {
+		t.Run(name, func(t *testing.T) {
+			typ := typ
+			if name == "another type" {
+				typ = "username-password-credentials"
+			}
+			if text, ok := credtypes.KeyFileText(typ, raw); ok {
+				t.Errorf("KeyFileText = %.20q, true: it would be hidden whole though nothing in it is listed on its own", text)
+			}
+		})
+	}
+}

@@ -257,7 +257,12 @@ func maskObject(m secret.Masker, typ, text string, obj map[string]any, err error
 	if err == nil && obj != nil {
 		vals := credtypes.SecretValues(typ, obj)
 		slices.Sort(vals)
+		keyFile, _ := credtypes.KeyFileText(typ, obj)
 		for _, v := range vals {
+			if v == keyFile {
+				secret.MaskWhole(m, v)
+				continue
+			}
 			secret.Mask(m, v)
 		}
 		return

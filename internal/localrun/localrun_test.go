@@ -264,10 +264,10 @@ func TestEmulatorAcceptsTheAuthKeyGiven(t *testing.T) {
 
 // registrationEnv is what GitHub's runner would set for a registration against srv.
 func registrationEnv(srv *soracomtest.Server) map[string]string {
-	srv.AddAuthKey("keyId-local", "secret-local-0123456789")
+	srv.AddAuthKey("keyId-local", "secret-Gh6Wn3Qx9Ls2Kv7Pd4Tb")
 	return map[string]string{
 		"INPUT_CREDENTIAL-ID": "local-aws", "INPUT_SORACOM-AUTH-KEY-ID": "keyId-local",
-		"INPUT_SORACOM-AUTH-KEY": "secret-local-0123456789", "INPUT_SORACOM-ENDPOINT": srv.URL(),
+		"INPUT_SORACOM-AUTH-KEY": "secret-Gh6Wn3Qx9Ls2Kv7Pd4Tb", "INPUT_SORACOM-ENDPOINT": srv.URL(),
 		"INPUT_AWS-ACCESS-KEY-ID": "AKIAIOSFODNN7EXAMPLE", "INPUT_AWS-SECRET-ACCESS-KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
 		"INPUT_VERIFY-AWS-KEY": "false",
 	}
@@ -279,7 +279,7 @@ func TestWithoutArgumentsTheActionRunsAsOnTheRunner(t *testing.T) {
 	env["GITHUB_OUTPUT"] = filepath.Join(t.TempDir(), "out")
 	for _, terminal := range []bool{false, true} {
 		code, out, _ := run(t, env, terminal)
-		if code != 0 || !strings.Contains(out, "::add-mask::secret-local-0123456789") {
+		if code != 0 || !strings.Contains(out, "::add-mask::secret-Gh6Wn3Qx9Ls2Kv7Pd4Tb") {
 			t.Errorf("terminal=%v: exit %d; want the runner protocol:\n%s", terminal, code, out)
 		}
 	}
@@ -288,7 +288,7 @@ func TestWithoutArgumentsTheActionRunsAsOnTheRunner(t *testing.T) {
 func TestOnATerminalOutsideGitHubTheLogIsRendered(t *testing.T) {
 	env := registrationEnv(soracomtest.Start(t))
 	code, out, _ := run(t, env, true)
-	if code != 0 || protocol.MatchString(out) || strings.Contains(out, "secret-local-0123456789") {
+	if code != 0 || protocol.MatchString(out) || strings.Contains(out, "secret-Gh6Wn3Qx9Ls2Kv7Pd4Tb") {
 		t.Fatalf("exit %d; want a rendered log:\n%s", code, out)
 	}
 	if !outputRow("operation", "created").MatchString(out) || !strings.Contains(out, "Job summary:") {

@@ -98,6 +98,25 @@ func jsonForms(v string) []string {
 	return forms
 }
 
+// WholeMasker is a Masker that can also hide a value only whole: one that holds secrets
+// masked on their own, the rest of it public (action.Log satisfies it).
+type WholeMasker interface {
+	AddMaskWhole(value string)
+}
+
+// MaskWhole registers every form of v with m to be hidden whole (see WholeMasker), or
+// as Mask does when m cannot tell the two apart.
+func MaskWhole(m Masker, v string) {
+	w, ok := m.(WholeMasker)
+	if !ok {
+		Mask(m, v)
+		return
+	}
+	for _, f := range Forms(v) {
+		w.AddMaskWhole(f)
+	}
+}
+
 // Mask registers every form of v with m (see Forms) and returns v as a Secret.
 func Mask(m Masker, v string) Secret {
 	for _, f := range Forms(v) {

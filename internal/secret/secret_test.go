@@ -73,3 +73,21 @@ func TestShortID(t *testing.T) {
 		}
 	}
 }
+
+type wholeMasks struct{ whole, parts []string }
+
+func (w *wholeMasks) AddMask(v string)      { w.parts = append(w.parts, v) }
+func (w *wholeMasks) AddMaskWhole(v string) { w.whole = append(w.whole, v) }
+
+func TestMaskWholeRegistersEveryFormWholeWhereTheMaskerCan(t *testing.T) {
+	var w wholeMasks
+	MaskWhole(&w, "{\"a\":\"b\"}\nx")
+	if strings.Join(w.whole, "|") != `{"a":"b"}|x|{\"a\":\"b\"}\nx` || len(w.parts) != 0 {
+		t.Errorf("whole %q, parts %q", w.whole, w.parts)
+	}
+	var got []string
+	MaskWhole(MaskFunc(func(v string) { got = append(got, v) }), "l1\nl2")
+	if strings.Join(got, "|") != `l1|l2|l1\nl2` {
+		t.Errorf("a plain Masker got %q", got)
+	}
+}

@@ -37,11 +37,12 @@ const maxShort = 3
 // at most log N automata. The runs of 8 bytes of the decoded forms are kept in one set.
 type Redactor struct {
 	mu      sync.Mutex
-	seen    map[string]bool
+	seen    map[string]bool // forms added as secrets
+	whole   map[string]bool // forms added by AddWhole only
 	pending []string
 	levels  []*automaton
 	short   map[string]bool // secrets of maxShort bytes or fewer
-	// parts holds every run of minPrefix bytes of the decoded forms that is Telling, as
+	// parts holds the runs of minPrefix bytes of the decoded forms (see addParts), as
 	// little-endian words.
 	parts map[uint64]struct{}
 }
@@ -51,64 +52,69 @@ type Redactor struct {
 func (r *Redactor) Add(secrets ...string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.seen == nil {
-		r.seen, r.short, r.parts = map[string]bool{}, map[string]bool{}, map[uint64]struct{}{}
-	}
 	for _, s := range secrets {
-		decoded := decodedForms(s)
-		for _, f := range formsOf(s, decoded) {
-			if r.seen[f] {
-				continue
-			}
-			r.seen[f] = true
-			if len(f) <= maxShort {
-				r.short[f] = true
-			} else {
-				r.pending = append(r.pending, f)
-			}
-		}
-		for _, f := range decoded {
-			r.addParts(f)
-		}
+		r.add(s, false)
 	}
 }
 
-// addParts adds the runs of minPrefix bytes of f. r.mu is held.
+// AddWhole registers values that are hidden only whole, in every form: no start and no
+// run of them. It is for a value that holds secrets but is not one itself, whose
+// secret parts are registered on their own with Add: a Google service-account key
+// file's text, where the run `"type":"` or the address of Google's token endpoint
+// reveals nothing, and would otherwise be hidden in every output that holds it.
+func (r *Redactor) AddWhole(values ...string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, s := range values {
+		r.add(s, true)
+	}
+}
+
+// add registers s; r.mu is held. A form registered whole that is later added as a
+// secret is pended again, so that its starts count from then on.
+func (r *Redactor) add(s string, whole bool) {
+	if r.seen == nil {
+		r.seen, r.whole, r.short, r.parts = map[string]bool{}, map[string]bool{}, map[string]bool{}, map[uint64]struct{}{}
+	}
+	decoded := decodedForms(s)
+	for _, f := range formsOf(s, decoded) {
+		if r.seen[f] || whole && r.whole[f] {
+			continue
+		}
+		if whole {
+			r.whole[f] = true
+		} else {
+			r.seen[f] = true
+			delete(r.whole, f)
+		}
+		if len(f) <= maxShort {
+			r.short[f] = true
+		} else {
+			r.pending = append(r.pending, f)
+		}
+	}
+	if whole {
+		return
+	}
+	for _, f := range decoded {
+		r.addParts(f)
+	}
+}
+
+// addParts adds every run of minPrefix bytes of f, a word or a number too: a
+// password's "battery" or "20240101" is as much of it as any other part. An id the log
+// prints that shares 8 characters with a secret is hidden as well; that costs a readable
+// id in a rare case, where the contrary rule would print a part of a secret. The one
+// exception is an AWS access key id, which is not secret (it is masked to keep the log
+// tidy; see build). r.mu is held.
 func (r *Redactor) addParts(f string) {
 	if len(f) < minPrefix || awsid.AccessKeyID(f) {
 		return
 	}
-	f = pemArmour.ReplaceAllString(f, "\x00")
 	for i := 0; i+minPrefix <= len(f); i++ {
-		if run := f[i : i+minPrefix]; Telling(run) {
-			r.parts[binary.LittleEndian.Uint64([]byte(run))] = struct{}{}
-		}
+		r.parts[binary.LittleEndian.Uint64([]byte(f[i:i+minPrefix]))] = struct{}{}
 	}
 }
-
-// Telling reports whether a run of a secret says enough of it to be hidden wherever it
-// occurs: it holds an upper-case letter or a character beyond ASCII, or mixes lower
-// case and digits. Runs of lower case or of digits alone (with punctuation) occur in
-// ordinary text: words, numbers, the digits of an operator id, an account id or a time.
-func Telling(run string) bool {
-	var lower, digit bool
-	for i := 0; i < len(run); i++ {
-		c := run[i]
-		switch {
-		case c >= utf8.RuneSelf || 'A' <= c && c <= 'Z':
-			return true
-		case 'a' <= c && c <= 'z':
-			lower = true
-		case '0' <= c && c <= '9':
-			digit = true
-		}
-	}
-	return lower && digit
-}
-
-// pemArmour matches the BEGIN and END lines of a PEM block: the same in every key, so no
-// part of them is a part of a secret.
-var pemArmour = regexp.MustCompile(`-----(?:BEGIN|END) [A-Z0-9 ]+-----`)
 
 // lowerHex finds the percent escapes that some encoders write in lower case.
 var lowerHex = regexp.MustCompile(`%[0-9A-F]{2}`)
@@ -142,7 +148,7 @@ func formsOf(v string, decoded []string) []string {
 }
 
 // decodedForms returns what the steps between a server and the Log make of a secret
-// that a server echoed as it is: the SORACOM client strips the tags of an HTML page and
+// that a server echoed as it is: invalid UTF-8 becomes U+FFFD, the SORACOM client strips the tags of an HTML page and
 // decodes its character references (a secret holding "&lt;" or "<b>" changes), JSON
 // decoding undoes backslash escapes, the AWS SDK decodes XML references, and the Log
 // makes text one line (whitespace runs collapsed, control characters spaced, format
@@ -150,15 +156,24 @@ func formsOf(v string, decoded []string) []string {
 // occurs (see Redactor.RedactParts): what a decoding step did to the text around the
 // secret, or a cut, leaves runs of them intact.
 func decodedForms(v string) []string {
-	bases := []string{v}
-	if strings.IndexByte(v, '&') >= 0 {
-		bases = append(bases, html.UnescapeString(v))
+	starts := []string{v}
+	if !utf8.ValidString(v) {
+		// Reading text rune by rune (StripTags, JSON, a server's encoder) makes each
+		// invalid byte a U+FFFD, where OneLine makes a run of them one.
+		starts = append(starts, string([]rune(v)))
 	}
-	if strings.IndexByte(v, '<') >= 0 {
-		bases = append(bases, StripTags(v), html.UnescapeString(StripTags(v)))
-	}
-	if strings.IndexByte(v, '\\') >= 0 {
-		bases = append(bases, unescapeBackslashes(v))
+	var bases []string
+	for _, s := range starts {
+		bases = append(bases, s)
+		if strings.IndexByte(s, '&') >= 0 {
+			bases = append(bases, html.UnescapeString(s))
+		}
+		if strings.IndexByte(s, '<') >= 0 {
+			bases = append(bases, StripTags(s), html.UnescapeString(StripTags(s)))
+		}
+		if strings.IndexByte(s, '\\') >= 0 {
+			bases = append(bases, unescapeBackslashes(s))
+		}
 	}
 	var forms []string
 	for _, base := range bases {
@@ -225,17 +240,19 @@ func StripTags(v string) string {
 // r.mu is held. AWS access key ids (awsid's format) are matched whole only: they are
 // masked to keep the log tidy but are not secret, and the keys of one account share
 // their first characters, so a prefix of one is not a leak of another (the old key id
-// the log names would otherwise be cut short by the new one's mask).
+// the log names would otherwise be cut short by the new one's mask). So are the values
+// added by AddWhole.
 func (r *Redactor) build() {
 	if len(r.pending) == 0 {
 		return
 	}
-	a := newAutomaton(r.pending, awsid.AccessKeyID)
+	noPrefix := func(p string) bool { return awsid.AccessKeyID(p) || r.whole[p] }
+	a := newAutomaton(r.pending, noPrefix)
 	r.pending = nil
 	for len(r.levels) > 0 && r.levels[len(r.levels)-1].size <= 2*a.size {
 		last := r.levels[len(r.levels)-1]
 		r.levels = r.levels[:len(r.levels)-1]
-		a = newAutomaton(append(last.patterns, a.patterns...), awsid.AccessKeyID)
+		a = newAutomaton(append(last.patterns, a.patterns...), noPrefix)
 	}
 	r.levels = append(r.levels, a)
 }

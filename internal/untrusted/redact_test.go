@@ -98,9 +98,15 @@ func TestRedactPartsHidesTheDecodedFormsOfASecret(t *testing.T) {
 		{"URL-encoded then JSON-escaped", `pa ss/"w<o>rd`, `"pa+ss%2F%22w%3Co%3Erd"`, `"***"`},
 		{"Go-quoted with a control character", "tab	here-9Zq8vW", `"tab\there-9Zq8vW"`, `"***"`},
 		{"a cut through a multi-byte character leaves valid UTF-8", "pässwört-geheim", "x sswört-ge", "x ***"},
-		{"a run of punctuation alone is not a part", `Zq8!"#$%&'()*+,-./`, `"#$%&'()*+`, `"#$%&'()*+`},
-		{"nor a run of one kind: digits, as in an operator id", "key-0123456789-Zq", "OP0012345678", "OP0012345678"},
-		{"nor a word", "secret-rotation-test-9Zq", "keyId-rotation-test", "keyId-rotation-test"},
+		{"a run of punctuation alone is a part too", `Zq8!"#$%&'()*+,-./`, `x"#$%&'()*+`, `x***`},
+		{"so is a run of digits, even inside an id", "key-0123456789-Zq", "OP0012345678", "OP0***"},
+		{"and a word", "secret-rotation-test-9Zq", "keyId-rotation-test", "keyId***"},
+		{"a lower-case password's middle, decoded", "correct<horse&battery<staple", "bad: horse&battery.", "bad: ***."},
+		{"its middle entity-encoded", "correct<horse&battery<staple", "t&lt;horse&amp;bat", "***"},
+		{"its middle URL-encoded", "correcthorse<battery&staple", "x=orse%3cbatt", "x=***"},
+		{"its middle JSON-escaped", "correcthorse<battery&staple", `"\u003cbattery\u0026"`, `"***"`},
+		{"its middle collapsed from two lines", "correct horse\nbattery staple", "orse battery", "***"},
+		{"7 characters of it are not a part", "correcthorsebatterystaple", "horsebatt", "***"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -156,4 +162,34 @@ func BenchmarkRedactLargeCredentialsFile(b *testing.B) {
 		}
 		_ = r.Redact(msg)
 	}
+}
+
+// A value added whole (a key file whose secret fields are added on their own) is hidden
+// whole, in its forms, but its public runs are not: only its secret parts are.
+func TestAddWholeHidesTheValueButNotItsPublicRuns(t *testing.T) {
+	const keyFile = `{"type":"service_account","private_key":"Zq8vW3xK9pL2mN7r","token_uri":"https://oauth2.googleapis.com/token"}`
+	var r Redactor
+	r.AddWhole(keyFile)
+	r.Add("Zq8vW3xK9pL2mN7r")
+	tests := []struct{ name, in, want string }{
+		{"the whole value", "key " + keyFile, "key ***"},
+		{"its JSON escape", `"` + strings.ReplaceAll(keyFile, `"`, `\"`) + `"`, `"***"`},
+		{"a public run", `[{"type":"google-service-account-json"}]`, `[{"type":"google-service-account-json"}]`},
+		{"its public start, cut", keyFile[:40] + "…", keyFile[:40] + "…"},
+		{"its start, cut in a secret field", keyFile[:49] + "…", keyFile[:41] + "***…"},
+		{"a secret field's part", "x vW3xK9pL y", "x *** y"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := r.RedactParts(tt.in); got != tt.want {
+				t.Errorf("RedactParts(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+	t.Run("added as a secret later, its runs count", func(t *testing.T) {
+		r.Add(keyFile)
+		if got := r.RedactParts(`"type":"x"`); got != "***x\"" {
+			t.Errorf("RedactParts = %q", got)
+		}
+	})
 }

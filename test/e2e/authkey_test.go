@@ -13,7 +13,7 @@ import (
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracomtest"
 )
 
-const githubToken = "github_pat_11E2E0123456789abcdefrotation"
+const githubToken = "github_pat_11E2E0Hq5Tz8Wk2Lm7Rv4Yc9Np"
 
 // authKeyWorld is a registration whose AuthKey lives in repository secrets.
 func authKeyWorld(t *testing.T) (*soracomtest.Server, *ghtest.Server, runOpts) {

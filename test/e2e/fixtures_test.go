@@ -13,9 +13,9 @@ import (
 // The AuthKey and AWS key of a registration; made up, they open only the emulators.
 const (
 	authKeyID     = "keyId-e2e0123456789"
-	authKeySecret = "secret-e2eAuthKeySecret0123456789"
+	authKeySecret = "secret-Vk4Rz8Tq1Mw6Yp3Ln9Dj"
 	awsKeyID      = "AKIAE2ETESTKEY000001"
-	awsSecret     = "e2e/AWS+secretAccessKey0123456789abcdefgh"
+	awsSecret     = "Xp7Kd/Lq2Vw9+Tz4Bn8Hc1Rm6Yf3Gs5Jk0Wa2Eu"
 )
 
 // registration returns a SORACOM emulator and the inputs of a registration against it.

@@ -176,7 +176,7 @@ func ServiceAccountKey(tb testing.TB) map[string]any {
 	return map[string]any{
 		"type":                        "service_account",
 		"project_id":                  "example-project",
-		"private_key_id":              "0123456789abcdef0123456789abcdef01234567",
+		"private_key_id":              "7c1e4b9a2f6d8e0351b4c7a9d2e6f8a0b3c5d7e9",
 		"private_key":                 KeyPEM(tb, NewKey(tb, RSA), PKCS8),
 		"client_email":                "soracom@example-project.iam.gserviceaccount.com",
 		"client_id":                   "123456789012345678901",
