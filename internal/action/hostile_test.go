@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,7 +13,6 @@ import (
 	"time"
 
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/action"
-	"github.com/soracom-credentials-action/soracom-credentials-action/internal/awstest"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/inputs"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracom"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracomtest"
@@ -559,24 +556,15 @@ func checkRefusedBeforeWrite(t *testing.T, s *soracomtest.Server, o outcome, wan
 	}
 }
 
-// An output that is still refused at the end (here the account id of a forged STS
-// answer) fails the run, and the summary says so in its CAUTION block instead of
-// reading as a success; the error does not start with a stray separator.
+// An output that is still refused at the end (here the operator id, which shares 8
+// characters with the AuthKey secret and so is not free of it) fails the run, and the
+// summary says so in its CAUTION block instead of reading as a success; the error does
+// not start with a stray separator.
 func TestRefusedOutputShowsInTheSummary(t *testing.T) {
-	sts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/xml")
-		fmt.Fprint(w, `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult>`+
-			`<Arn>arn:aws:iam::123456789012:user/ci</Arn><UserId>AIDAEXAMPLE</UserId><Account>12345 [x](http://e.test)</Account>`+
-			`</GetCallerIdentityResult><ResponseMetadata><RequestId>r1</RequestId></ResponseMetadata></GetCallerIdentityResponse>`)
-	}))
-	defer sts.Close()
-	for k, v := range awstest.NewAccount(t).Env() {
-		t.Setenv(k, v)
-	}
-	t.Setenv("AWS_ENDPOINT_URL_STS", sts.URL)
+	const sharing = "secret-Zq8v0012345678W3xK"
 	s := soracomtest.Start(t)
-	s.AddAuthKey(authKeyID, authKey)
-	o, results := registerRun(t, s, map[string]string{inputs.VerifyAWSKey: "true"})
+	s.AddAuthKey(authKeyID, sharing)
+	o, results := registerRun(t, s, map[string]string{inputs.AuthKey: sharing})
 	if o.code != 1 {
 		t.Fatalf("exit %d, want 1\n%s", o.code, o.stdout)
 	}
@@ -584,14 +572,14 @@ func TestRefusedOutputShowsInTheSummary(t *testing.T) {
 		t.Errorf("results %+v: the stored set is still reported", results)
 	}
 	msg := errorLine(t, o)
-	if !strings.HasPrefix(msg, "writing outputs: ") || !strings.Contains(msg, "aws-account-id") {
+	if !strings.HasPrefix(msg, "writing outputs: ") || !strings.Contains(msg, "operator-id") {
 		t.Errorf("error: %q", msg)
 	}
 	caution, _, _ := strings.Cut(o.summary, "|")
-	if !strings.Contains(caution, "CAUTION") || !strings.Contains(caution, "aws-account-id") {
+	if !strings.Contains(caution, "CAUTION") || !strings.Contains(caution, "operator-id") {
 		t.Errorf("summary does not show the refused output:\n%s", o.summary)
 	}
-	if strings.Contains(o.outputs, "e.test") {
+	if strings.Contains(o.outputs, "12345678") {
 		t.Errorf("the refused value was written: %s", o.outputs)
 	}
 }

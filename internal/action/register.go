@@ -222,6 +222,22 @@ func (r *run) verifyGivenKey(ctx context.Context, rep *Report, keyID string) err
 		return fmt.Errorf("the AWS access key %s does not work, so it was not stored: %w (set verify-aws-key: false to store it anyway)", key.ID, err)
 	}
 	rep.AWSAccountID = id.Account
+	if id.Unknown != nil {
+		r.log.Warningf("%s", oddIdentity(key.ID, id.Account, id.Unknown))
+		return nil
+	}
 	r.log.Infof("AWS access key %s works: %s", key.ID, untrusted.Text(id.Arn))
 	return nil
+}
+
+// oddIdentity says that a key works but STS's answer about whom it signs as did not have
+// its format: what it said is not used, and without an account aws-account-id is left
+// empty.
+func oddIdentity(keyID, account string, why error) string {
+	msg := fmt.Sprintf("AWS access key %s works, but STS's answer about whom it signs as was not used (%s)",
+		keyID, strings.ReplaceAll(why.Error(), "\n", "; "))
+	if account == "" {
+		msg += ": the AWS account it belongs to is unknown, and the output aws-account-id is left empty"
+	}
+	return msg
 }

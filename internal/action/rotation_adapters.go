@@ -50,7 +50,7 @@ func (k iamKeys) WaitUntilWorks(ctx context.Context, key rotation.NewKey) (rotat
 		return rotation.Identity{}, nil
 	}
 	id, err := awskeys.VerifyKey(ctx, k.config, awskeys.AccessKey{ID: key.ID, Secret: key.Secret}, k.budget)
-	return rotation.Identity{Account: id.Account}, err
+	return rotation.Identity{Account: id.Account, Unknown: id.Unknown}, err
 }
 
 func (k iamKeys) Deactivate(ctx context.Context, id string) error {
@@ -94,6 +94,9 @@ func (k loggedKeys) WaitUntilWorks(ctx context.Context, key rotation.NewKey) (ro
 	id, err := k.Keys.WaitUntilWorks(ctx, key)
 	if err == nil {
 		k.log.Infof("The new key %s works (after %s)", secret.ShortID(key.ID), time.Since(start).Round(100*time.Millisecond))
+	}
+	if err == nil && id.Unknown != nil {
+		k.log.Warningf("%s", oddIdentity(secret.ShortID(key.ID), id.Account, id.Unknown))
 	}
 	return id, err
 }

@@ -35,7 +35,11 @@ var (
 	accountIDPattern   = regexp.MustCompile(`^[0-9]{12}$`)
 	// roleARNPattern: any partition (aws, aws-cn, aws-us-gov, aws-iso…), a 12-digit
 	// account, an optional path, a role name of at most 64 characters.
-	roleARNPattern     = regexp.MustCompile(`^arn:aws[a-z0-9-]*:iam::[0-9]{12}:role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}$`)
+	roleARNPattern = regexp.MustCompile(`^arn:aws[a-z0-9-]*:iam::[0-9]{12}:role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}$`)
+	// callerARNPattern: who a key signs as (sts:GetCallerIdentity's Arn): an IAM user
+	// or role, an STS assumed role or federated user, or the account's root, in any
+	// partition and a 12-digit account, with the name characters IAM allows.
+	callerARNPattern   = regexp.MustCompile(`^arn:aws[a-z0-9-]*:(?:iam|sts)::[0-9]{12}:(?:root|(?:user|role|assumed-role|federated-user)/[\w+=,.@/-]+)$`)
 	sessionNamePattern = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
 	userNamePattern    = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
 	regionPattern      = regexp.MustCompile(`^[a-z]{2,4}(-[a-z]+)+-\d{1,2}$`)
@@ -46,6 +50,7 @@ const (
 	AccessKeyIDFormat = "an AWS access key id (AKIA or ASIA, then 16 upper-case letters and digits)"
 	AccountIDFormat   = "an AWS account id (12 digits)"
 	UserNameFormat    = "an IAM user name (1 to 64 letters, digits and _+=,.@-)"
+	CallerARNFormat   = "the ARN of an IAM user or role, an assumed role or a federated user"
 )
 
 // AccessKeyID reports whether s is shaped like an AWS access key id (AKIA… or ASIA…).
@@ -70,6 +75,10 @@ const MinSecretAccessKeyLength = 16
 
 // RoleARN reports whether s is an IAM role ARN.
 func RoleARN(s string) bool { return len(s) <= maxARNLength && roleARNPattern.MatchString(s) }
+
+// CallerARN reports whether s is the ARN of an identity a key may sign as: what
+// sts:GetCallerIdentity answers.
+func CallerARN(s string) bool { return len(s) <= maxARNLength && callerARNPattern.MatchString(s) }
 
 // SessionName reports whether s is a role session name STS accepts: 2 to 64 characters
 // among letters, digits and _+=,.@-.

@@ -23,7 +23,7 @@ type AnswerError struct {
 }
 
 func (e *AnswerError) Error() string {
-	return fmt.Sprintf("%s %s answered a %s that is not %s; nothing was done with it", e.Service, e.Call, e.Field, e.Want)
+	return fmt.Sprintf("%s %s answered a field %s that is not %s; nothing was done with it", e.Service, e.Call, e.Field, e.Want)
 }
 
 // RequestError is a call not made because its parameter has not the format AWS's

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/cenkalti/backoff/v5"
 
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/awsid"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/secret"
 )
 
@@ -22,11 +23,34 @@ import (
 // broken run hang.
 const DefaultVerifyBudget = time.Minute
 
-// Identity is who a key signs as, from sts:GetCallerIdentity.
+// Identity is who a key signs as, from sts:GetCallerIdentity. Each field is checked
+// against its format where it arrives (see identityOf).
 type Identity struct {
-	Account string
-	Arn     string
-	UserID  string
+	Account string // 12 digits; empty when unknown
+	Arn     string // empty when unknown
+	// Unknown says which fields STS (or a proxy in front of it) answered without their
+	// format, as *AnswerError (joined): those are left empty, never printed, output or
+	// sent on. The key works all the same: STS accepted its signature.
+	Unknown error
+}
+
+// identityOf checks GetCallerIdentity's answer field by field: a malformed account is
+// an unknown account, not another one.
+func identityOf(out *sts.GetCallerIdentityOutput) Identity {
+	var id Identity
+	var odd []error
+	if acct := aws.ToString(out.Account); awsid.AccountID(acct) {
+		id.Account = acct
+	} else {
+		odd = append(odd, &AnswerError{Service: "STS", Call: "GetCallerIdentity", Field: "Account", Want: awsid.AccountIDFormat})
+	}
+	if arn := aws.ToString(out.Arn); awsid.CallerARN(arn) {
+		id.Arn = arn
+	} else {
+		odd = append(odd, &AnswerError{Service: "STS", Call: "GetCallerIdentity", Field: "Arn", Want: awsid.CallerARNFormat})
+	}
+	id.Unknown = errors.Join(odd...)
+	return id
 }
 
 // notYetPropagated tells the answers STS gives for a key IAM has created but not yet
@@ -109,7 +133,7 @@ func verifyKey(parent context.Context, base aws.Config, key AccessKey, budget ti
 	call := func() (Identity, error) {
 		out, err := client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 		if err == nil {
-			return Identity{Account: aws.ToString(out.Account), Arn: aws.ToString(out.Arn), UserID: aws.ToString(out.UserId)}, nil
+			return identityOf(out), nil
 		}
 		if ctx.Err() != nil {
 			// Out of time in the middle of a call: the answer before it is the one to report.

@@ -50,7 +50,10 @@ type NewKey struct {
 
 // Identity is the AWS identity a new key signs as.
 type Identity struct {
-	Account string
+	Account string // 12 digits; empty when unknown
+	// Unknown, when not nil, says why the key's account is unknown though the key
+	// works: its adapter found STS's answer malformed.
+	Unknown error
 }
 
 // Keys is one IAM user's access keys.
