@@ -111,7 +111,8 @@ func (r *run) rotate(ctx context.Context) (*Report, error) {
 	rep.PreviousAWSAccessKeyID = plan.Replace
 	if cfg.DryRun {
 		r.dryRun(rep, plan, sched)
-		return rep, nil
+		// A dry run fails where the real run is bound to.
+		return rep, plan.DryRunError()
 	}
 	if !cfg.VerifyAWSKey {
 		r.log.Warningf("verify-aws-key is false: the new key is stored without waiting until AWS accepts it, so consumers may fail for a few seconds")

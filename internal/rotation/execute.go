@@ -148,9 +148,34 @@ func (x *execution) unreadableStop(key NewKey) error {
 	if x.p.Replace != "" {
 		state += fmt.Sprintf("; the old key %s stays active, as %s may hold it", x.p.Replace, names)
 	}
-	return &Error{Step: "read every credential set", Err: fmt.Errorf("%s could not be read from SORACOM's list", names), State: state + ".",
-		Next: "Look at those sets in the SORACOM console or API: store the new key in any that holds the old one (the next run does, once SORACOM lists them readably), " +
-			"then retire the old key by hand."}
+	return &Error{Step: readEverySet, Err: x.p.unreadable(), State: state + ".", Next: unreadableNext}
+}
+
+// What a rotation that could not read every set says.
+const (
+	readEverySet   = "read every credential set"
+	unreadableNext = "Look at those sets in the SORACOM console or API: store the new key in any that holds the old one (the next run does, once SORACOM lists them readably), " +
+		"then retire the old key by hand."
+)
+
+// unreadable names the sets whose list entry could not be read.
+func (p Plan) unreadable() error {
+	return fmt.Errorf("%s could not be read from SORACOM's list", strings.Join(p.Unreadable, ", "))
+}
+
+// DryRunError is the error a real run of p is bound to end with, for a dry run to fail
+// with too: with sets that could not be read, a rotation stores the new key wherever it
+// can, keeps the old key active and fails (see Execute). Nil when a real run may
+// succeed.
+func (p Plan) DryRunError() error {
+	if len(p.Unreadable) == 0 {
+		return nil
+	}
+	state := fmt.Sprintf("Dry run: nothing was changed; a real run would store the new key in %s", listOrNothing(p.TargetIDs()))
+	if p.Replace != "" {
+		state += fmt.Sprintf(", keep the old key %s active, as %s may hold it,", p.Replace, strings.Join(p.Unreadable, ", "))
+	}
+	return &Error{Step: readEverySet, Err: p.unreadable(), State: state + " and fail.", Next: unreadableNext}
 }
 
 // whenCancelled replaces the advice of a failure that left the starting state when the

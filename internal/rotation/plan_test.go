@@ -309,3 +309,41 @@ func TestRotationDependsOnNoAWSSDK(t *testing.T) {
 		t.Errorf("go list -deps did not list the package itself:\n%s", out)
 	}
 }
+
+// A plan that a real run is bound to fail on (a set that may hold the old key could not
+// be read) gives a dry run the same error; any other plan gives none.
+func TestDryRunErrorIsTheRealRunsFailure(t *testing.T) {
+	odd := rotation.Set{ID: "odd", Unreadable: "its lastUsedDateTime"}
+	for name, tt := range map[string]struct {
+		keys []rotation.Key
+		sets []rotation.Set
+		want []string
+	}{
+		"an unreadable set, an old key": {active, []rotation.Set{awsSet("cs", "k0"), odd},
+			[]string{"could not read every credential set", "credential set odd (its lastUsedDateTime) could not be read", "Dry run: nothing was changed",
+				"store the new key in cs, keep the old key k0 active", "retire the old key by hand"}},
+		"an unreadable set, no old key": {nil, []rotation.Set{awsSet("cs", "AKIAOTHER"), odd},
+			[]string{"credential set odd (its lastUsedDateTime) could not be read", "store the new key in cs and fail"}},
+		"every set readable": {active, []rotation.Set{awsSet("cs", "k0")}, nil},
+	} {
+		t.Run(name, func(t *testing.T) {
+			w := newWorld(tt.keys, tt.sets...)
+			inv, err := rotation.Survey(context.Background(), keysFake{w}, setsFake{w})
+			if err != nil {
+				t.Fatal(err)
+			}
+			plan, err := inv.Plan([]string{"cs"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = plan.DryRunError()
+			if tt.want == nil {
+				if err != nil {
+					t.Errorf("DryRunError = %v, want nil", err)
+				}
+				return
+			}
+			checkErr(t, err, tt.want)
+		})
+	}
+}
