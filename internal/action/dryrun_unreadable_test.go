@@ -35,25 +35,32 @@ func TestDryRunOfARotationWithAnUnreadableSetFailsAsTheRealRunWould(t *testing.T
 			w.inputs[inputs.CredentialID] = tt.named
 			w.inputs[inputs.DryRun] = "true"
 			o := w.run(t, 5*time.Second)
-			msg := errorLine(t, o)
-			for _, want := range []string{tt.names + " could not be read", "Dry run: nothing was changed",
-				"keep the old key " + w.old.ID + " active", "retire the old key by hand"} {
-				if o.code != 1 || !strings.Contains(msg, want) {
-					t.Errorf("exit %d, error %q; want 1 and %q", o.code, msg, want)
-				}
-			}
-			if !strings.Contains(o.summary, "Rotation plan") || !strings.Contains(o.summary, "could not be read") {
-				t.Errorf("the summary does not show the plan and the failure:\n%s", o.summary)
-			}
-			if keys := w.acct.Keys(user); len(keys) != 1 || keys[0].ID != w.old.ID {
-				t.Errorf("IAM keys %+v: a dry run changed them", keys)
-			}
-			for _, id := range []string{"funnel-aws", "harvest-aws", "odd-aws"} {
-				if w.setKey(t, id) != w.old.ID {
-					t.Errorf("a dry run changed %s", id)
-				}
-			}
-			noneOf(t, o, "FORGED")
+			checkDryRunFailed(t, w, o, tt.names)
 		})
 	}
+}
+
+// checkDryRunFailed: exit code 1, the real run's error naming the set, the plan and
+// the failure in the summary, and nothing changed in IAM or SORACOM.
+func checkDryRunFailed(t *testing.T, w *world, o outcome, names string) {
+	t.Helper()
+	msg := errorLine(t, o)
+	for _, want := range []string{names + " could not be read", "Dry run: nothing was changed",
+		"keep the old key " + w.old.ID + " active", "retire the old key by hand"} {
+		if o.code != 1 || !strings.Contains(msg, want) {
+			t.Errorf("exit %d, error %q; want 1 and %q", o.code, msg, want)
+		}
+	}
+	if !strings.Contains(o.summary, "Rotation plan") || !strings.Contains(o.summary, "could not be read") {
+		t.Errorf("the summary does not show the plan and the failure:\n%s", o.summary)
+	}
+	if keys := w.acct.Keys(user); len(keys) != 1 || keys[0].ID != w.old.ID {
+		t.Errorf("IAM keys %+v: a dry run changed them", keys)
+	}
+	for _, id := range []string{"funnel-aws", "harvest-aws", "odd-aws"} {
+		if w.setKey(t, id) != w.old.ID {
+			t.Errorf("a dry run changed %s", id)
+		}
+	}
+	noneOf(t, o, "FORGED")
 }
