@@ -3,6 +3,7 @@ package ghsecrets_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -73,7 +74,8 @@ func checkWrite(t *testing.T, c *ghsecrets.Client, gh *ghtest.Server, scope ghse
 	if err != nil {
 		t.Fatal(err)
 	}
-	meta, err := c.Secret(ctx, scope, "SORACOM_AUTH_KEY")
+	metas, err := c.Secrets(ctx, scope, []string{"SORACOM_AUTH_KEY"})
+	meta := metas["SORACOM_AUTH_KEY"]
 	if err != nil || !meta.UpdatedAt.Equal(seeded) {
 		t.Fatalf("metadata %+v, %v", meta, err)
 	}
@@ -127,8 +129,73 @@ func TestATokenThatCannotReadOrWriteIsRefused(t *testing.T) {
 	if !errors.As(err, &apiErr) || apiErr.Status != http.StatusForbidden || apiErr.InDoubt() {
 		t.Errorf("write with a read-only token: %v, want a 403 that is not in doubt", err)
 	}
-	if _, err := c.Secret(ctx, scope, "MISSING"); !errors.As(err, &apiErr) || apiErr.Status != http.StatusNotFound {
-		t.Errorf("missing secret: %v, want 404", err)
+	if metas, err := c.Secrets(ctx, scope, []string{"MISSING", "K"}); err != nil || len(metas) != 1 || metas["K"].Name != "K" {
+		t.Errorf("a missing secret beside one that exists: %v, %v; want K alone", metas, err)
+	}
+}
+
+// The list of a scope's secrets carries the metadata of both secrets in one request
+// while they are on its first page; further pages are read only while one is missing,
+// and never more than ten.
+func TestSecretsMetadataComesFromTheBoundedList(t *testing.T) {
+	tests := []struct {
+		name     string
+		others   int    // secrets besides the two, named A000… (before) or Z000… (after)
+		prefix   string // of the others
+		requests int
+		err      string
+	}{
+		{"both on the first page: one request", 3, "A", 1, ""},
+		{"behind 150 others: two pages", 150, "A", 2, ""},
+		{"only others on the first page, none missing after it: stops at the total", 150, "Z", 1, ""},
+		{"behind 1,050 others: refused after ten pages", 1050, "A", 10, "more than 1000 secrets"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			gh := ghtest.Start(t)
+			gh.AddToken(token, ghtest.Access{Read: true})
+			path := ghtest.OrgScope("octo")
+			for i := range tt.others {
+				gh.SetSecret(path, fmt.Sprintf("%s%04d", tt.prefix, i), "v", seeded, "all")
+			}
+			gh.SetSecret(path, "SORACOM_AUTH_KEY", "k", seeded, "private")
+			gh.SetSecret(path, "SORACOM_AUTH_KEY_ID", "i", seeded.Add(time.Hour), "selected", 7)
+			scope, _ := ghsecrets.ParseScope("organization", "octo/app")
+			got, err := client(gh.URL, nil).Secrets(context.Background(), scope, []string{"soracom_auth_key", "SORACOM_AUTH_KEY_ID"})
+			if n := len(gh.Requests()); n != tt.requests {
+				t.Errorf("%d requests, want %d", n, tt.requests)
+			}
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Errorf("err %v, want one saying %q", err, tt.err)
+				}
+				return
+			}
+			key, id := got["soracom_auth_key"], got["SORACOM_AUTH_KEY_ID"]
+			if err != nil || key.Visibility != "private" || !id.UpdatedAt.Equal(seeded.Add(time.Hour)) || id.Visibility != "selected" {
+				t.Errorf("got %+v, %v", got, err)
+			}
+		})
+	}
+}
+
+// A list entry for a wanted secret without a readable updated_at, or an organization
+// secret with an unknown visibility, is refused: nothing could be confirmed with it.
+func TestAnUnreadableListEntryIsRefused(t *testing.T) {
+	for name, entry := range map[string]string{
+		"no updated_at":      `{"name":"K","created_at":"2026-01-01T00:00:00Z"}`,
+		"unknown visibility": `{"name":"K","updated_at":"2026-01-01T00:00:00Z","visibility":"public"}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				_, _ = w.Write([]byte(`{"total_count":1,"secrets":[` + entry + `]}`))
+			}))
+			defer srv.Close()
+			scope, _ := ghsecrets.ParseScope("organization", "octo/app")
+			if got, err := client(srv.URL, nil).Secrets(context.Background(), scope, []string{"K"}); err == nil {
+				t.Errorf("got %+v, want an error", got)
+			}
+		})
 	}
 }
 

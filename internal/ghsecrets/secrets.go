@@ -9,7 +9,9 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/crypto/nacl/box"
@@ -83,34 +85,81 @@ type secretAnswer struct {
 	Visibility string `json:"visibility"`
 }
 
-// Secret returns the metadata of the secret name. A secret that does not exist is an
-// *APIError with Status 404.
-func (c *Client) Secret(ctx context.Context, s Scope, name string) (Secret, error) {
-	cl := call{operation: s.operation("get"), method: http.MethodGet, path: s.path() + "/" + url.PathEscape(name)}
-	body, err := c.do(ctx, cl)
-	if err != nil {
-		return Secret{}, err
+type listAnswer struct {
+	TotalCount int            `json:"total_count"`
+	Secrets    []secretAnswer `json:"secrets"`
+}
+
+// Secrets returns the metadata of the secrets named, by name as asked (GitHub compares
+// secret names without regard to case); a secret that does not exist is absent from the
+// map. It reads the scope's list of secrets, which carries every secret's metadata: one
+// request for all of them while they are on the first page of 100, and at most
+// maxPages pages (GitHub holds at most 100 secrets in a repository or an environment
+// and 1,000 in an organization).
+func (c *Client) Secrets(ctx context.Context, s Scope, names []string) (map[string]Secret, error) {
+	found := map[string]Secret{}
+	seen := 0
+	for page := 1; ; page++ {
+		cl := call{operation: s.operation("list"), method: http.MethodGet,
+			path: s.path() + "?per_page=" + strconv.Itoa(perPage) + "&page=" + strconv.Itoa(page)}
+		body, err := c.do(ctx, cl)
+		if err != nil {
+			return nil, err
+		}
+		a, err := decode[listAnswer](cl, body)
+		if err != nil {
+			return nil, err
+		}
+		if err := collect(cl, s, a.Secrets, names, found); err != nil {
+			return nil, err
+		}
+		seen += len(a.Secrets)
+		switch {
+		case len(found) == len(names) || seen >= a.TotalCount || len(a.Secrets) == 0:
+			return found, nil
+		case page == maxPages:
+			return nil, fmt.Errorf("the %s holds more than %d secrets, more than this action reads, and %s is not among the first",
+				s, maxPages*perPage, missing(names, found))
+		}
 	}
-	a, err := decode[secretAnswer](cl, body)
-	if err != nil {
-		return Secret{}, err
+}
+
+// collect checks the entries of one page that are among names and adds them to found.
+func collect(cl call, s Scope, page []secretAnswer, names []string, found map[string]Secret) error {
+	for _, a := range page {
+		i := slices.IndexFunc(names, func(n string) bool { return strings.EqualFold(n, a.Name) })
+		if i < 0 {
+			continue
+		}
+		updated, uerr := time.Parse(time.RFC3339, a.UpdatedAt)
+		created, _ := time.Parse(time.RFC3339, a.CreatedAt)
+		switch {
+		case uerr != nil:
+			return fmt.Errorf("GitHub %s (%s %s) answered no readable updated_at for %s, which confirms a write", cl.operation, cl.method, cl.path, names[i])
+		case s.Kind == Organization && !validVisibility(a.Visibility):
+			return fmt.Errorf("GitHub %s (%s %s) answered a visibility for %s that is not all, private or selected", cl.operation, cl.method, cl.path, names[i])
+		}
+		found[names[i]] = Secret{Name: names[i], CreatedAt: created.UTC(), UpdatedAt: updated.UTC(), Visibility: a.Visibility}
 	}
-	updated, uerr := time.Parse(time.RFC3339, a.UpdatedAt)
-	created, _ := time.Parse(time.RFC3339, a.CreatedAt)
-	switch {
-	case uerr != nil:
-		return Secret{}, fmt.Errorf("GitHub %s (%s %s) answered no readable updated_at, which confirms a write", cl.operation, cl.method, cl.path)
-	case s.Kind == Organization && !validVisibility(a.Visibility):
-		return Secret{}, fmt.Errorf("GitHub %s (%s %s) answered a visibility that is not all, private or selected", cl.operation, cl.method, cl.path)
+	return nil
+}
+
+// missing names the first of names not in found.
+func missing(names []string, found map[string]Secret) string {
+	for _, n := range names {
+		if _, ok := found[n]; !ok {
+			return n
+		}
 	}
-	return Secret{Name: name, CreatedAt: created.UTC(), UpdatedAt: updated.UTC(), Visibility: a.Visibility}, nil
+	return ""
 }
 
 func validVisibility(v string) bool {
 	return v == VisibilityAll || v == VisibilityPrivate || v == VisibilitySelected
 }
 
-// Bounds of the selected-repositories list: 100 a page (GitHub's most), 10 pages.
+// Bounds of the lists (secrets, selected repositories): 100 a page (GitHub's most), 10
+// pages.
 const (
 	perPage  = 100
 	maxPages = 10
