@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
+	"sync"
 	"time"
 
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/authkeyrotation"
@@ -61,7 +61,7 @@ func (k samAuthKeys) Verify(ctx context.Context, key authkeyrotation.NewKey) err
 
 func (k samAuthKeys) Delete(ctx context.Context, id string) error {
 	if err := k.sess.DeleteUserAuthKey(ctx, id); err != nil {
-		return err
+		return &rotation.OutcomeError{Outcome: soracomOutcome(err), Err: err}
 	}
 	k.log.Infof("Deleted the AuthKey %s", id)
 	return nil
@@ -76,25 +76,32 @@ type gitHubSecrets struct {
 	access map[string]*ghsecrets.OrgAccess
 }
 
-// Prepare reads the public key first: a token that may not read the secrets fails
-// there, before any AuthKey exists.
+// Prepare reads the public key and the secrets' metadata at once (two requests, one
+// round trip): a token that may not read the secrets fails there, before any AuthKey
+// exists. An organization secret with selected visibility also has its repositories
+// read, so that writing it keeps them.
 func (g *gitHubSecrets) Prepare(ctx context.Context, names []string) (map[string]time.Time, error) {
-	key, err := g.client.PublicKey(ctx, g.scope)
-	if err != nil {
-		return nil, tokenRefused(g.scope, err)
+	var wg sync.WaitGroup
+	var key ghsecrets.PublicKey
+	var keyErr error
+	wg.Go(func() { key, keyErr = g.client.PublicKey(ctx, g.scope) })
+	metas, listErr := g.client.Secrets(ctx, g.scope, names)
+	wg.Wait()
+	switch {
+	case keyErr != nil:
+		return nil, tokenRefused(g.scope, keyErr)
+	case listErr != nil:
+		return nil, tokenRefused(g.scope, listErr)
 	}
 	g.key, g.access = key, map[string]*ghsecrets.OrgAccess{}
 	out := map[string]time.Time{}
 	for _, name := range names {
-		meta, err := g.client.Secret(ctx, g.scope, name)
-		var apiErr *ghsecrets.APIError
-		if errors.As(err, &apiErr) && apiErr.Status == http.StatusNotFound {
+		meta, ok := metas[name]
+		if !ok {
 			return nil, fmt.Errorf("the secret %s does not exist in the %s: the run must authenticate with the AuthKey those secrets hold (set %s and %s, or %s)",
 				name, g.scope, inputs.AuthKeySecret, inputs.AuthKeyIDSecret, inputs.SecretsScope)
 		}
-		if err != nil {
-			return nil, err
-		}
+		var err error
 		if g.access[name], err = g.client.Access(ctx, g.scope, meta); err != nil {
 			return nil, err
 		}
@@ -112,9 +119,17 @@ func (g *gitHubSecrets) Write(ctx context.Context, name string, value secret.Sec
 	return nil
 }
 
-func (g *gitHubSecrets) UpdatedAt(ctx context.Context, name string) (time.Time, error) {
-	meta, err := g.client.Secret(ctx, g.scope, name)
-	return meta.UpdatedAt, err
+// UpdatedAt reads the secrets' updated_at from the scope's list: one request for both.
+func (g *gitHubSecrets) UpdatedAt(ctx context.Context, names []string) (map[string]time.Time, error) {
+	metas, err := g.client.Secrets(ctx, g.scope, names)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]time.Time{}
+	for name, meta := range metas {
+		out[name] = meta.UpdatedAt
+	}
+	return out, nil
 }
 
 func (g *gitHubSecrets) SetCommand(name, value string) string {
