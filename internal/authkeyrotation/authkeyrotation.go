@@ -161,8 +161,10 @@ type Error struct {
 	Next  string
 }
 
+// Error is three lines (the cause, the end state, what to do), so that a log that caps
+// the length of a line never cuts what the secrets hold or the fix.
 func (e *Error) Error() string {
-	return fmt.Sprintf("AuthKey rotation failed: could not %s: %s. %s %s",
+	return fmt.Sprintf("AuthKey rotation failed: could not %s: %s.\n%s\n%s",
 		e.Step, strings.TrimSuffix(e.Err.Error(), "."), e.State, e.Next)
 }
 
@@ -193,7 +195,7 @@ func Run(ctx context.Context, keys AuthKeys, secrets Secrets, p Plan, opt Option
 		x.res.Outcome = Failed
 		var e *Error
 		if ctx.Err() != nil && errors.As(err, &e) {
-			e.Next = "The job was cancelled; " + e.Next
+			e.Next = "The job was cancelled. " + e.Next
 		}
 	}
 	return x.res, err

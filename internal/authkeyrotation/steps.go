@@ -106,7 +106,9 @@ func (x *run) generate() (NewKey, error) {
 // check proves the new key works (authenticate, revoke that token) and, at the same
 // time, lists the AuthKeys again, to stand back when another run got there first. Both
 // come before the first write; the list is read after this run's own key exists, so of
-// two overlapping runs at least one sees the other's key.
+// two overlapping runs at least one sees the other's key. The verification runs to its
+// end within the grace period even when the job is cancelled: a token it got is then
+// revoked rather than left valid; the next step sees the cancellation.
 func (x *run) check(key NewKey) (stood bool, err error) {
 	verifyStep := "authenticate with the new AuthKey " + key.ID
 	if err := x.ctx.Err(); err != nil {
@@ -116,7 +118,9 @@ func (x *run) check(key NewKey) (stood bool, err error) {
 	var keys []Key
 	var listErr error
 	wg.Go(func() { keys, listErr = x.keys.List(x.ctx) })
-	verifyErr := x.keys.Verify(x.ctx, key)
+	vctx, cancel := rotation.CleanupContext(x.ctx, x.grace())
+	verifyErr := x.keys.Verify(vctx, key)
+	cancel()
 	wg.Wait()
 	switch {
 	case verifyErr != nil:

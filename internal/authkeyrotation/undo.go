@@ -46,7 +46,7 @@ func (x *run) undo(key NewKey, step string, cause error) error {
 	} else {
 		x.res.SecretsHold = ""
 	}
-	state := fmt.Sprintf("%s, so both AuthKeys are kept active (%s, the old one, and %s, the new one): %s.",
+	state := fmt.Sprintf("%s, so both AuthKeys are kept active (%s, the old one, and %s, the new one).\nWhat each secret holds: %s.",
 		why, x.p.Current.ID, key.ID, x.holdings(key))
 	return &Error{Step: step, Err: cause, State: state, Next: x.fix(key)}
 }
