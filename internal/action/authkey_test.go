@@ -191,7 +191,7 @@ func TestAuthKeyRotationFailurePoints(t *testing.T) {
 		}, "old", "Nothing was changed"},
 		{"second write fails: written back", func(w *akWorld) {
 			w.gh.Inject("PUT", path+"/SORACOM_AUTH_KEY_ID", 1, ghtest.Fault{Status: http.StatusUnprocessableEntity, Message: "no"})
-		}, "old", "old values were written back"},
+		}, "old", "old values were written back, and their updated_at confirms it"},
 		{"write-back fails: both kept, the fix command", func(w *akWorld) {
 			w.gh.Inject("PUT", path+"/SORACOM_AUTH_KEY_ID", 1, ghtest.Fault{Status: http.StatusUnprocessableEntity, Message: "no"})
 			w.gh.Inject("PUT", path+"/SORACOM_AUTH_KEY", 1, ghtest.Fault{Hook: func() {}})
@@ -233,5 +233,31 @@ func checkAKFailure(t *testing.T, w *akWorld, o outcome, hold, want string) {
 		if n := len(w.soracom.UserAuthKeys(soracomtest.DefaultUserName)); n != 2 {
 			t.Errorf("%d AuthKeys left, want both kept", n)
 		}
+	}
+}
+
+// A write-back GitHub answered but whose read-back fails is not confirmed: the run says
+// so, and keeps both AuthKeys, since the secrets might still hold the new one.
+func TestAnUnconfirmedWriteBackKeepsBothAuthKeys(t *testing.T) {
+	path := ghtest.RepoScope("octo", "app")
+	w := newAKWorld(t, "repository", path)
+	w.gh.Inject("PUT", path+"/SORACOM_AUTH_KEY_ID", 1, ghtest.Fault{Status: http.StatusUnprocessableEntity, Message: "no"})
+	w.gh.Inject("PUT", path+"/SORACOM_AUTH_KEY", 1, ghtest.Fault{Hook: func() {}})
+	w.gh.Inject("PUT", path+"/SORACOM_AUTH_KEY", 1, ghtest.Fault{Hook: func() {
+		w.gh.Inject("GET", path, 100, ghtest.Fault{Status: http.StatusServiceUnavailable, Message: "down"})
+	}})
+	o := w.run(t)
+	msg := errorLine(t, o)
+	for _, want := range []string{"written back (GitHub answered success), but the write-back is not confirmed", "both AuthKeys are kept",
+		"SORACOM_AUTH_KEY holds the old AuthKey secret", "once a run has authenticated with them, delete the new AuthKey"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error lacks %q: %s", want, msg)
+		}
+	}
+	if o.code != 1 || w.secretsHold(t) != akOldID || len(w.soracom.UserAuthKeys(soracomtest.DefaultUserName)) != 2 {
+		t.Errorf("exit %d, keys %v: want 1, the secrets on the old key, both kept", o.code, w.soracom.UserAuthKeys(soracomtest.DefaultUserName))
+	}
+	if got := outputValue(o.outputs, "auth-key-id"); got != akOldID {
+		t.Errorf("auth-key-id %q, want %s: GitHub answered that both secrets hold it", got, akOldID)
 	}
 }
