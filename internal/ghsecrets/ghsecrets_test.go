@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -213,6 +214,45 @@ func TestRateLimitsAreWaitedOut(t *testing.T) {
 		if _, err := client(gh.URL, nil).PublicKey(context.Background(), scope); err != nil {
 			t.Errorf("%d %s: %v, want a retry past it", f.Status, f.Message, err)
 		}
+	}
+}
+
+// The wait before retrying a rate-limited call is the one GitHub names: until
+// x-ratelimit-reset for a primary limit, Retry-After, and a minute (capped) for a
+// secondary limit that names none. A 403 that is no rate limit is not retried.
+func TestRateLimitWaitsAreTheOnesGitHubNames(t *testing.T) {
+	reset := time.Now().Add(time.Hour).Unix()
+	tests := []struct {
+		name  string
+		fault ghtest.Fault
+		want  time.Duration // the wait before the retry; 0: no retry
+	}{
+		{"primary limit: until x-ratelimit-reset", ghtest.Fault{Status: http.StatusForbidden, Message: "API rate limit exceeded",
+			Header: http.Header{"X-Ratelimit-Remaining": {"0"}, "X-Ratelimit-Reset": {strconv.FormatInt(reset, 10)}}}, 40 * time.Millisecond},
+		{"429 with Retry-After", ghtest.Fault{Status: http.StatusTooManyRequests, Header: http.Header{"Retry-After": {"1"}}}, time.Second},
+		{"secondary limit naming no wait: a minute, capped", ghtest.Fault{Status: http.StatusForbidden, Message: "You have exceeded a secondary rate limit"}, 1500 * time.Millisecond},
+		{"403 that is no rate limit", ghtest.Fault{Status: http.StatusForbidden, Message: "Resource not accessible by integration"}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			gh := ghtest.Start(t)
+			gh.AddToken(token, ghtest.Access{Read: true})
+			gh.Inject("GET", ghtest.RepoScope("octo", "app")+"/public-key", 1, tt.fault)
+			p := quick()
+			p.MaxServerWait = 1500 * time.Millisecond
+			var waits []time.Duration
+			c := ghsecrets.New(gh.URL, secret.New(token), &masks{}, ghsecrets.WithRetry(p),
+				ghsecrets.WithClock(func() time.Time { return time.Unix(reset, 0).Add(-40 * time.Millisecond) }),
+				ghsecrets.WithRetryNotify(func(_ string, _ error, wait time.Duration) { waits = append(waits, wait) }))
+			scope, _ := ghsecrets.ParseScope("repository", "octo/app")
+			_, err := c.PublicKey(context.Background(), scope)
+			switch {
+			case tt.want == 0 && (err == nil || len(waits) != 0):
+				t.Errorf("err %v, waits %v; want a refusal, not retried", err, waits)
+			case tt.want != 0 && (err != nil || len(waits) != 1 || waits[0] != tt.want):
+				t.Errorf("err %v, waits %v; want one retry after %s", err, waits, tt.want)
+			}
+		})
 	}
 }
 
