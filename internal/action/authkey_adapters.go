@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"sync"
 	"time"
 
@@ -168,8 +169,13 @@ func (e *tokenRefusedError) Error() string {
 func (e *tokenRefusedError) Unwrap() error { return e.err }
 
 func (e *tokenRefusedError) Hint() string {
-	return fmt.Sprintf("give %s %s. The job's GITHUB_TOKEN cannot write secrets: create a fine-grained personal access token "+
+	h := fmt.Sprintf("give %s %s. The job's GITHUB_TOKEN cannot write secrets: create a fine-grained personal access token "+
 		"(or use a GitHub App installation token), store it as a secret and pass it as %s", inputs.GitHubToken, e.scope.Permission(), inputs.GitHubToken)
+	var apiErr *ghsecrets.APIError
+	if e.scope.Kind == ghsecrets.Environment && errors.As(e.err, &apiErr) && apiErr.Status == http.StatusNotFound {
+		h += fmt.Sprintf(". GitHub also answers 404 when the repository has no environment %q: check %s", e.scope.Environment, inputs.SecretsScope)
+	}
+	return h
 }
 
 func tokenRefused(scope ghsecrets.Scope, err error) error {

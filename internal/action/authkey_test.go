@@ -170,6 +170,42 @@ func TestAuthKeyRotationWithTheJobTokenFailsBeforeGenerating(t *testing.T) {
 	}
 }
 
+// A token GitHub does not know (401), one that may not read the secrets (403), and a
+// scope it cannot see (404) are all found on the public key, before any AuthKey is
+// generated, with an error naming the permission.
+func TestARefusedTokenIsFoundBeforeGenerating(t *testing.T) {
+	tests := []struct {
+		name, scope, path string
+		access            *ghtest.Access // nil: the token is unknown
+		says              []string
+	}{
+		{"401: unknown token", "repository", ghtest.RepoScope("octo", "app"), nil, []string{"401 Unauthorized", `"Secrets: read and write"`}},
+		{"403: the token may not read secrets", "organization", ghtest.OrgScope("octo"), &ghtest.Access{}, []string{"403 Forbidden", `organization permission "Secrets: read and write"`}},
+		{"404: no such environment", "environment:missing", ghtest.EnvScope("octo", "app", "production"), &ghtest.Access{Read: true, Write: true},
+			[]string{"404 Not Found", `"Environments: read and write"`, `no environment "missing"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newAKWorld(t, tt.scope, tt.path)
+			if tt.access == nil {
+				w.inputs[inputs.GitHubToken] = "github_pat_11UNKNOWN0123456789"
+			} else {
+				w.gh.AddToken(ghToken, *tt.access)
+			}
+			o := w.run(t)
+			msg := errorLine(t, o)
+			for _, want := range append(tt.says, "github-token may not read the secrets", "GITHUB_TOKEN cannot write secrets", "Nothing was changed") {
+				if !strings.Contains(msg, want) {
+					t.Errorf("error lacks %q: %s", want, msg)
+				}
+			}
+			if o.code != 1 || w.soracom.CountRequests("POST", "/v1/operators/") != 0 {
+				t.Errorf("exit %d, generate requests %d: want 1 and none", o.code, w.soracom.CountRequests("POST", "/v1/operators/"))
+			}
+		})
+	}
+}
+
 func TestAuthKeyRotationFailurePoints(t *testing.T) {
 	path := ghtest.RepoScope("octo", "app")
 	tests := []struct {
@@ -259,5 +295,49 @@ func TestAnUnconfirmedWriteBackKeepsBothAuthKeys(t *testing.T) {
 	}
 	if got := outputValue(o.outputs, "auth-key-id"); got != akOldID {
 		t.Errorf("auth-key-id %q, want %s: GitHub answered that both secrets hold it", got, akOldID)
+	}
+}
+
+// GitHub's error text reaches the log through the same choke point as SORACOM's: a
+// message that echoes the token shows no start of it, one that carries workflow
+// commands starts none, and a huge one does not flood the log.
+func TestHostileGitHubErrorText(t *testing.T) {
+	path := ghtest.RepoScope("octo", "app")
+	for name, msg := range map[string]string{
+		"echoing the token":  "Bad credentials: Bearer " + ghToken,
+		"workflow commands":  "no\n::set-output name=auth-key-id::keyId-evil\n::error::pwned\n##[error]pwned",
+		"a 1 MB message":     strings.Repeat("a", 1<<20),
+		"the token cut in 2": "token " + ghToken[:20] + "\n" + ghToken[20:],
+	} {
+		t.Run(name, func(t *testing.T) {
+			w := newAKWorld(t, "repository", path)
+			w.gh.Inject("GET", path+"/public-key", 100, ghtest.Fault{Status: http.StatusBadRequest, Message: msg})
+			o := w.run(t)
+			if o.code != 1 {
+				t.Fatalf("exit %d, want 1", o.code)
+			}
+			var shown []string
+			for _, l := range strings.Split(o.stdout+"\n"+o.summary+"\n"+o.outputs, "\n") {
+				if !strings.HasPrefix(l, "::add-mask::") {
+					shown = append(shown, l)
+				}
+			}
+			all := strings.Join(shown, "\n")
+			// The choke point hides every start of a secret of 8 or more bytes.
+			for n := 8; n <= len(ghToken); n++ {
+				if strings.Contains(all, ghToken[:n]) {
+					t.Fatalf("%q of the token was printed", ghToken[:n])
+				}
+			}
+			for _, l := range shown {
+				cmd, _, _ := strings.Cut(strings.TrimPrefix(strings.TrimSpace(l), "::"), "::")
+				if strings.HasPrefix(strings.TrimSpace(l), "::") && cmd != "error" && cmd != "warning" || strings.Contains(l, "##[") {
+					t.Errorf("a line the runner would take for a command the action did not mean: %q", l)
+				}
+			}
+			if strings.Contains(o.outputs, "keyId-evil") || len(o.stdout) > 64<<10 || len(o.summary) > 64<<10 {
+				t.Errorf("outputs %q, log %d bytes, summary %d bytes", o.outputs, len(o.stdout), len(o.summary))
+			}
+		})
 	}
 }
