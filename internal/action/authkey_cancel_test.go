@@ -91,7 +91,7 @@ func TestAuthKeyRotationCancelledAtEachStep(t *testing.T) {
 		{
 			name: "the key's secret written, the request lost: written back, both keys kept", service: "github",
 			match: tripwire.Request(http.MethodPut, akRepoSecret+"/SORACOM_AUTH_KEY"),
-			code: 1, keys: 2, holds: "old", output: "none",
+			code:  1, keys: 2, holds: "old", output: "none",
 			says: []string{"cancelled", "written back, and their updated_at confirms it", "may still land after the write-back", "both AuthKeys are kept",
 				"SORACOM_AUTH_KEY holds the old AuthKey secret, unless", "Run the workflow: if it authenticates"},
 		},
@@ -111,7 +111,7 @@ func TestAuthKeyRotationCancelledAtEachStep(t *testing.T) {
 		{
 			name: "reading both back: written back and confirmed, the new key deleted", service: "github",
 			match: nth(2, tripwire.Request(http.MethodGet, akRepoSecret)),
-			code: 1, keys: 1, holds: "old", output: "old",
+			code:  1, keys: 1, holds: "old", output: "old",
 			says: []string{"cancelled", "confirm the writes", "The old values were written back, and their updated_at confirms it", "Nothing was changed", "was deleted"},
 		},
 		{
