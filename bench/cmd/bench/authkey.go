@@ -70,12 +70,12 @@ type authKeyResult struct {
 type authKeyWorld struct {
 	srv *soracomtest.Server
 	gh  *ghtest.Server
-	// front is the fake GitHub as the action sees it: TLS, latency, arrival times.
+	// front is the fake GitHub as the action sees it: TLS, latency, answer times.
 	front *httptest.Server
 	ca    string
 
 	mu       sync.Mutex
-	arrivals []time.Time
+	answered []time.Time
 }
 
 func (b *bench) newAuthKeyWorld() (*authKeyWorld, error) {
@@ -92,11 +92,12 @@ func (b *bench) newAuthKeyWorld() (*authKeyWorld, error) {
 	gh.AddToken(authKeyToken, ghtest.Access{Read: true, Write: true})
 	w := &authKeyWorld{srv: srv, gh: gh}
 	w.front = httptest.NewTLSServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		w.mu.Lock()
-		w.arrivals = append(w.arrivals, time.Now())
-		w.mu.Unlock()
 		time.Sleep(authKeyLatency)
 		gh.ServeHTTP(rw, r)
+		// Noted when answered, as the emulator notes its requests.
+		w.mu.Lock()
+		w.answered = append(w.answered, time.Now())
+		w.mu.Unlock()
 	}))
 	ghCA := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: w.front.Certificate().Raw})
 	w.ca = filepath.Join(b.work, "authkey-ca.pem")
@@ -169,7 +170,7 @@ func (b *bench) authKeyOnce(ctx context.Context, w *authKeyWorld, c *authKeyCase
 	e.Reset()
 	ghBefore := len(w.gh.Requests())
 	w.mu.Lock()
-	w.arrivals = nil
+	w.answered = nil
 	w.mu.Unlock()
 
 	home, err := os.MkdirTemp(b.work, "home-")
@@ -182,17 +183,18 @@ func (b *bench) authKeyOnce(ctx context.Context, w *authKeyWorld, c *authKeyCase
 		return authKeyRun{}, fmt.Errorf("authkey: %w", err)
 	}
 	r := authKeyRun{wall: s.wall, exit: s.exit, output: s.output}
-	var arrivals []time.Time
+	var answered []time.Time
 	for _, q := range e.Requests() {
-		arrivals = append(arrivals, q.Time)
+		// The emulator notes a request once handled, after the latency.
+		answered = append(answered, q.Time)
 		r.soracomByRequest = append(r.soracomByRequest, q.Method+" "+q.Path)
 	}
-	r.soracom = len(arrivals)
+	r.soracom = len(answered)
 	w.mu.Lock()
-	arrivals = append(arrivals, w.arrivals...)
+	answered = append(answered, w.answered...)
 	w.mu.Unlock()
 	r.github = len(w.gh.Requests()) - ghBefore
-	r.rounds = rounds(arrivals, authKeyLatency)
+	r.rounds = rounds(answered, authKeyLatency)
 	r.stateOK = w.holdsOneKey(oldID, c != nil && c.rotates)
 	return r, nil
 }
@@ -233,14 +235,14 @@ func (w *authKeyWorld) holdsOneKey(old string, rotated bool) bool {
 	return len(keys) == 1 && keys[0].ID == id.Value && keys[0].Secret == key.Value && (keys[0].ID != old) == rotated
 }
 
-// rounds counts the sequential round trips in requests that arrived at arrivals, each
-// taking latency: a request arriving within half the latency of the first of a round
-// was sent with it, concurrently.
-func rounds(arrivals []time.Time, latency time.Duration) int {
-	sort.Slice(arrivals, func(i, j int) bool { return arrivals[i].Before(arrivals[j]) })
+// rounds counts the sequential round trips in requests answered at the times given,
+// each taking latency: one answered within half the latency of the first of a round
+// was sent with it, concurrently; one sent after an answer comes a latency later.
+func rounds(answered []time.Time, latency time.Duration) int {
+	sort.Slice(answered, func(i, j int) bool { return answered[i].Before(answered[j]) })
 	n := 0
 	var start time.Time
-	for _, a := range arrivals {
+	for _, a := range answered {
 		if n == 0 || a.Sub(start) >= latency/2 {
 			n++
 			start = a
@@ -258,7 +260,7 @@ func (p *printer) authKey(r report) {
 	p.f("What `rotate-auth-key: true` adds to a run: the registration of an existing set (as above) alone, and the same registration followed by the rotation of the SAM user's AuthKey into two repository secrets. "+
 		"SORACOM is the emulator and GitHub the in-repo fake secrets API (which opens the sealed boxes), both over TLS on loopback with %s added to every request. "+
 		"Each case runs %d times, interleaved with the registration alone, after one warm-up; the table shows medians, and *added* is the difference of the medians. "+
-		"Sequential round trips count requests that arrived within %s of each other as one.\n\n", ms(authKeyLatency), len(a.baseline), ms(authKeyLatency/2))
+		"Sequential round trips count requests answered within %s of each other as one (sent together).\n\n", ms(authKeyLatency), len(a.baseline), ms(authKeyLatency/2))
 	p.f("Measured with `%s`", r.command)
 	for _, f := range r.machine {
 		if f.name == "date" || strings.HasPrefix(f.name, "load average") || f.name == "action built from" {
