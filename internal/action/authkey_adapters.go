@@ -75,6 +75,8 @@ type gitHubSecrets struct {
 	scope  ghsecrets.Scope
 	key    ghsecrets.PublicKey
 	access map[string]*ghsecrets.OrgAccess
+	// written notes the secrets written so far.
+	written map[string]bool
 }
 
 // Prepare reads the public key and the secrets' metadata at once (two requests, one
@@ -111,12 +113,20 @@ func (g *gitHubSecrets) Prepare(ctx context.Context, names []string) (map[string
 	return out, nil
 }
 
+// Write stores value in the secret name. The rotation writes a secret again only to
+// put the old value back, which the log says.
 func (g *gitHubSecrets) Write(ctx context.Context, name string, value secret.Secret) error {
+	again := g.written[name]
+	g.written[name] = true
 	err := g.client.Put(ctx, g.scope, name, value, g.key, g.access[name])
 	if err != nil {
 		return &rotation.OutcomeError{Outcome: gitHubOutcome(err), Err: err}
 	}
-	g.log.Infof("Wrote the secret %s (%s)", name, g.scope)
+	if again {
+		g.log.Infof("Wrote the old value back to the secret %s (%s)", name, g.scope)
+	} else {
+		g.log.Infof("Wrote the secret %s (%s)", name, g.scope)
+	}
 	return nil
 }
 
