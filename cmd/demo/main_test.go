@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"regexp"
 	"strings"
 	"testing"
@@ -86,7 +87,7 @@ func TestDemoPlaysRegistrationAndRotationAsAWorkflowLogShowsThem(t *testing.T) {
 		"\nError: Docker run failed with exit code 1",
 		"    soracom-auth-key: ***\n",
 		"\nOutputs:\n",
-		"\nJob summary:\n  ### SORACOM credential sets",
+		"\nJob summary:\n  SORACOM credential sets\n  =====",
 		"State afterwards:",
 		"AuthKey rotated: the secrets SORACOM_AUTH_KEY and SORACOM_AUTH_KEY_ID hold the AuthKey keyId-",
 		"    github-token: ***\n",
@@ -143,5 +144,22 @@ func checkAuthKeyScenes(t *testing.T, d *demo, rotated, failed string) {
 	}
 	if !strings.Contains(failed, "\nError: AuthKey rotation failed: could not write the secret SORACOM_AUTH_KEY_ID") {
 		t.Errorf("the failed AuthKey rotation does not say what failed:\n%s", failed)
+	}
+}
+
+func TestHelpSaysWhatTheDemoDoesAndPlaysNothing(t *testing.T) {
+	for _, arg := range []string{"-h", "--help"} {
+		var stdout, stderr strings.Builder
+		code, done := commandLine([]string{arg}, &stdout, &stderr)
+		if code != 0 || !done || !strings.Contains(stdout.String(), "Usage: go run ./cmd/demo") || stderr.Len() > 0 {
+			t.Errorf("%s: code %d, done %v, stdout %q, stderr %q", arg, code, done, stdout.String(), stderr.String())
+		}
+	}
+	var stderr strings.Builder
+	if code, done := commandLine([]string{"--fast"}, io.Discard, &stderr); code != 2 || !done || !strings.Contains(stderr.String(), "--help") {
+		t.Errorf("an argument: code %d, done %v, stderr %q", code, done, stderr.String())
+	}
+	if _, done := commandLine(nil, io.Discard, io.Discard); done {
+		t.Error("with no arguments the demo does not play")
 	}
 }

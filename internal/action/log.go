@@ -11,6 +11,7 @@ import (
 
 	"github.com/sethvargo/go-githubactions"
 
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/runner"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/secret"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/untrusted"
 )
@@ -32,25 +33,42 @@ const (
 type Log struct {
 	gh *githubactions.Action
 	w  io.Writer
-	// onGitHub is false outside GitHub: another CI would print ::add-mask::<secret>
-	// as it is, and shows annotations' %0A escapes as they are.
+	// onGitHub is false outside GitHub (see runner.OnGitHub). There no workflow command
+	// is printed: another CI would print ::add-mask::<secret> as it is, and nothing
+	// reads ::error::; annotations are "error: …" lines and groups a plain title.
 	onGitHub bool
 	secrets  untrusted.Redactor
 
-	mu     sync.Mutex // orders writes and guards masked
+	mu     sync.Mutex // orders writes, guards masked and the annotation counts
 	masked map[string]bool
+	// annotations counts the annotations written; past MaxAnnotations a message is a
+	// plain log line, and the first maxUnannotated of those are kept for the summary.
+	annotations int
+	unannotated []string
+	dropped     int
 }
 
-// NewLog writes to w. It emits ::add-mask:: commands when it runs under GitHub's
-// runner (GITHUB_ACTIONS=true, or the runner's GITHUB_OUTPUT file is there).
+// MaxAnnotations is how many annotations (errors, warnings, notices) a run writes: the
+// runner shows no more per step. The last one is kept for the error the run ends with
+// (Failf); further messages are plain log lines, listed in the summary (Unannotated).
+const MaxAnnotations = 10
+
+// maxUnannotated bounds how many messages past MaxAnnotations the summary lists.
+const maxUnannotated = 50
+
+// NewLog writes to w. It speaks the runner's protocol (workflow commands, ::add-mask::)
+// when it runs under GitHub's runner, and prints plain lines elsewhere (runner.OnGitHub).
 func NewLog(w io.Writer, getenv func(string) string) *Log {
 	return &Log{
 		gh:       githubactions.New(githubactions.WithWriter(w), githubactions.WithGetenv(getenv)),
 		w:        w,
-		onGitHub: getenv("GITHUB_ACTIONS") == "true" || getenv("GITHUB_OUTPUT") != "",
+		onGitHub: runner.OnGitHub(getenv),
 		masked:   map[string]bool{},
 	}
 }
+
+// OnGitHub reports whether the log speaks the runner's protocol.
+func (l *Log) OnGitHub() bool { return l.onGitHub }
 
 // AddMask tells the runner to hide every form of v that it needs (see secret.Forms) and
 // remembers every form the Log hides itself (see untrusted.Forms). It implements
@@ -127,29 +145,64 @@ func (l *Log) Infof(format string, a ...any) {
 	l.gh.Infof("%s", text)
 }
 
-// Noticef prints a notice annotation.
-func (l *Log) Noticef(format string, a ...any) { l.annotate("notice", l.gh.Noticef, format, a) }
+// Noticef prints a notice annotation (a plain line past MaxAnnotations).
+func (l *Log) Noticef(format string, a ...any) {
+	l.annotate("notice", l.gh.Noticef, MaxAnnotations-1, format, a)
+}
 
-// Warningf prints a warning annotation.
-func (l *Log) Warningf(format string, a ...any) { l.annotate("warning", l.gh.Warningf, format, a) }
+// Warningf prints a warning annotation (a plain line past MaxAnnotations).
+func (l *Log) Warningf(format string, a ...any) {
+	l.annotate("warning", l.gh.Warningf, MaxAnnotations-1, format, a)
+}
 
-// Errorf prints an error annotation. On GitHub it is one ::error:: line whatever
-// newlines the message has (the runner escapes them as %0A and shows them as lines);
-// elsewhere nothing decodes %0A, so the message's further lines follow as plain lines.
-func (l *Log) Errorf(format string, a ...any) { l.annotate("error", l.gh.Errorf, format, a) }
+// Errorf prints an error annotation (a plain line past MaxAnnotations). On GitHub it is
+// one ::error:: line whatever newlines the message has (the runner escapes them as %0A
+// and shows them as lines); elsewhere it is "error: " and the
+// message, its further lines following as they are.
+func (l *Log) Errorf(format string, a ...any) {
+	l.annotate("error", l.gh.Errorf, MaxAnnotations-1, format, a)
+}
+
+// Failf prints the error annotation the run ends with: it may take the last of the
+// MaxAnnotations, which the other annotations leave for it.
+func (l *Log) Failf(format string, a ...any) {
+	l.annotate("error", l.gh.Errorf, MaxAnnotations, format, a)
+}
 
 // Debugf prints a debug line, shown when the workflow runs with debug logging.
-func (l *Log) Debugf(format string, a ...any) { l.annotate("debug", l.gh.Debugf, format, a) }
+func (l *Log) Debugf(format string, a ...any) { l.annotate("debug", l.gh.Debugf, -1, format, a) }
 
-func (l *Log) annotate(command string, issue func(string, ...any), format string, a []any) {
+// Unannotated returns the messages that became plain log lines past MaxAnnotations (at
+// most maxUnannotated of them, each one line) and how many more there were.
+func (l *Log) Unannotated() (messages []string, more int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.unannotated...), l.dropped
+}
+
+// annotate writes an annotation, unless limit (-1: none) annotations were written
+// already: then the message is a plain line, kept for the summary.
+func (l *Log) annotate(command string, issue func(string, ...any), limit int, format string, a []any) {
 	lines := l.lines(format, a)
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if limit >= 0 && l.annotations >= limit {
+		l.gh.Infof("%s: %s", command, strings.Join(lines, "\n"))
+		if len(l.unannotated) < maxUnannotated {
+			l.unannotated = append(l.unannotated, command+": "+strings.Join(lines, " "))
+		} else {
+			l.dropped++
+		}
+		return
+	}
+	if limit >= 0 {
+		l.annotations++
+	}
 	if l.onGitHub {
 		issue("%s", strings.Join(lines, "\n"))
 		return
 	}
-	fmt.Fprintf(l.w, "::%s::%s\n", command, lines[0])
+	fmt.Fprintf(l.w, "%s: %s\n", command, lines[0])
 	for _, line := range lines[1:] {
 		fmt.Fprintln(l.w, line)
 	}
@@ -166,12 +219,18 @@ func (l *Log) Group(title string) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if !l.onGitHub {
+		fmt.Fprintln(l.w, text)
+		return
+	}
 	l.gh.Group(text)
 }
 
-// EndGroup closes it.
+// EndGroup closes it; outside GitHub there is nothing to close.
 func (l *Log) EndGroup() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.gh.EndGroup()
+	if l.onGitHub {
+		l.gh.EndGroup()
+	}
 }

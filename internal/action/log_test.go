@@ -68,7 +68,11 @@ func TestLogPrintsNoLineThatStartsACommand(t *testing.T) {
 	for _, env := range []struct {
 		name   string
 		getenv func(string) string
-	}{{"on GitHub", githubEnv}, {"outside GitHub", func(string) string { return "" }}} {
+		own    []string // the Log's own prefixes, in order
+	}{
+		{"on GitHub", githubEnv, []string{"::warning::", "::error::", "::debug::", "::group::", "::endgroup::"}},
+		{"outside GitHub", func(string) string { return "" }, []string{"warning: ", "error: ", "debug: ", "boom"}},
+	} {
 		t.Run(env.name, func(t *testing.T) {
 			var out bytes.Buffer
 			l := NewLog(&out, env.getenv)
@@ -79,7 +83,7 @@ func TestLogPrintsNoLineThatStartsACommand(t *testing.T) {
 			l.Debugf("%s", injected)
 			l.Group(injected)
 			l.EndGroup()
-			own := []string{"::warning::", "::error::", "::debug::", "::group::", "::endgroup::"}
+			own := env.own
 			for _, line := range strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n") {
 				if len(own) > 0 && strings.HasPrefix(line, own[0]) {
 					own = own[1:]
@@ -96,10 +100,16 @@ func TestLogPrintsNoLineThatStartsACommand(t *testing.T) {
 	}
 }
 
-func TestLogPrintsMultiLineErrorsAsLinesOutsideGitHub(t *testing.T) {
+func TestLogPrintsPlainLinesOutsideGitHub(t *testing.T) {
 	var out bytes.Buffer
-	NewLog(&out, func(string) string { return "" }).Errorf("first line\nsecond line 100%%")
-	if got := out.String(); got != "::error::first line\nsecond line 100%\n" {
+	l := NewLog(&out, func(string) string { return "" })
+	l.Errorf("first line\nsecond line 100%%")
+	l.Warningf("careful")
+	l.Noticef("fyi")
+	l.Group("Plan")
+	l.EndGroup()
+	l.AddMask("secret-value-1")
+	if got, want := out.String(), "error: first line\nsecond line 100%\nwarning: careful\nnotice: fyi\nPlan\n"; got != want {
 		t.Errorf("outside GitHub printed %q", got)
 	}
 	out.Reset()
@@ -160,7 +170,7 @@ func TestLogDoesNotGarbleWordsWithAShortSecret(t *testing.T) {
 	l := NewLog(&out, func(string) string { return "" })
 	l.AddMask("u")
 	l.Errorf("invalid inputs: did you mean u?")
-	if got := out.String(); got != "::error::invalid inputs: did you mean ***?\n" {
+	if got := out.String(); got != "error: invalid inputs: did you mean ***?\n" {
 		t.Errorf("printed %q", got)
 	}
 }

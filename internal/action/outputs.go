@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/awsid"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/shape"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/untrusted"
 )
@@ -72,12 +73,12 @@ func CheckOutput(name, value string) error {
 			return outputError(name, value, shape.OperatorIDShape)
 		}
 	case "aws-access-key-id", "previous-aws-access-key-id":
-		if !shape.AccessKeyID(value) {
-			return outputError(name, value, shape.AccessKeyIDShape)
+		if !awsid.AccessKeyID(value) {
+			return outputError(name, value, awsid.AccessKeyIDFormat)
 		}
 	case "aws-account-id":
-		if !shape.AccountID(value) {
-			return outputError(name, value, shape.AccountIDShape)
+		if !awsid.AccountID(value) {
+			return outputError(name, value, awsid.AccountIDFormat)
 		}
 	case "certificate-not-after":
 		return checkTime(name, value, minCertYear, maxCertYear)
@@ -93,10 +94,12 @@ func CheckOutput(name, value string) error {
 		}
 	case "auth-key-next-rotation":
 		return checkTime(name, value, minYear, maxYear)
-	case "rotated", "auth-key-rotated":
+	case "rotated", "auth-key-rotated", "findings-truncated":
 		if value != "true" && value != "false" {
 			return outputError(name, value, "true or false")
 		}
+	case "findings":
+		return checkFindings(value)
 	case "results":
 		return checkResults(value)
 	}
@@ -123,6 +126,35 @@ func checkResults(value string) error {
 			}
 			if err != nil {
 				return err
+			}
+		}
+	}
+	return nil
+}
+
+// checkFindings checks the findings output: a JSON array of at most maxFindingsOutput
+// bytes whose identifiers have their formats (they came from SORACOM, IAM and STS, and
+// a later step may put them in a command).
+func checkFindings(value string) error {
+	var findings []struct {
+		CredentialID, Type, AccessKeyID, UserName, AccountID string
+	}
+	if len(value) > maxFindingsOutput || json.Unmarshal([]byte(value), &findings) != nil {
+		return outputError("findings", value, "a JSON array of findings of at most 1 MiB")
+	}
+	for _, f := range findings {
+		for _, c := range []struct {
+			field, v, want string
+			ok             func(string) bool
+		}{
+			{"credentialId", f.CredentialID, shape.CredentialIDShape, shape.CredentialID},
+			{"type", f.Type, shape.CredentialTypeShape, shape.CredentialType},
+			{"accessKeyId", f.AccessKeyID, awsid.AccessKeyIDFormat, awsid.AccessKeyID},
+			{"userName", f.UserName, awsid.UserNameFormat, awsid.UserName},
+			{"accountId", f.AccountID, awsid.AccountIDFormat, awsid.AccountID},
+		} {
+			if c.v != "" && !c.ok(c.v) {
+				return outputError("findings ("+c.field+")", c.v, c.want)
 			}
 		}
 	}
@@ -167,9 +199,9 @@ func delimiter(value string) (string, error) {
 }
 
 // AddSummary appends Markdown to the job summary, scrubbed and capped at maxSummary.
-// Text from outside in it must already be rendered inert (see Log.Markdown). Outside
-// GitHub, without GITHUB_STEP_SUMMARY, it goes to stdout, each line unable to start a
-// workflow command.
+// Text from outside in it must already be rendered inert (see Log.Markdown). Without
+// GITHUB_STEP_SUMMARY it goes to stdout, each line unable to start a workflow command:
+// outside GitHub as plain text (untrusted.PlainText), redacted again once decoded.
 func (f *fileCommands) AddSummary(markdown string) error {
 	markdown = f.log.Scrub(markdown)
 	if len(markdown) > maxSummary {
@@ -177,8 +209,12 @@ func (f *fileCommands) AddSummary(markdown string) error {
 		markdown = markdown[:cut] + fmt.Sprintf("\n\n*(summary cut: %d more bytes)*\n", len(markdown)-cut)
 	}
 	if f.summary == "" {
+		text := markdown
+		if !f.log.OnGitHub() {
+			text = f.log.Scrub(untrusted.PlainText(markdown))
+		}
 		// A blank line first: the summary follows the log and the outputs.
-		_, err := io.WriteString(f.stdout, "\n"+strings.Join(untrusted.Lines(markdown), "\n"))
+		_, err := io.WriteString(f.stdout, "\n"+strings.Join(untrusted.Lines(text), "\n"))
 		return err
 	}
 	return appendFile(f.summary, markdown)

@@ -202,9 +202,28 @@ func (r *run) summary(rep *Report) string {
 		facts = append(facts, fmt.Sprintf("Certificate expires %s (in %d days)", rep.CertificateNotAfter.UTC().Format(time.RFC3339), left))
 	}
 	if len(facts) > 0 {
-		b.WriteString(strings.Join(facts, " · ") + "\n")
+		b.WriteString(strings.Join(facts, " · ") + "\n\n")
 	}
+	r.writeUnannotated(&b)
 	return b.String()
+}
+
+// writeUnannotated lists the messages that became log lines because the run had written
+// as many annotations as the runner shows (see Log.Unannotated).
+func (r *run) writeUnannotated(b *strings.Builder) {
+	msgs, more := r.log.Unannotated()
+	if len(msgs) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "> [!NOTE]\n> The runner shows at most %d annotations per step, so %d more messages are log lines instead:\n",
+		MaxAnnotations, len(msgs)+more)
+	for _, m := range msgs {
+		fmt.Fprintf(b, "%s\n", r.log.MarkdownBlock(m, "> - "))
+	}
+	if more > 0 {
+		fmt.Fprintf(b, "> - … and %d more (see the log)\n", more)
+	}
+	b.WriteString("\n")
 }
 
 // writeResults writes the table of sets.

@@ -213,7 +213,8 @@ func (r *run) awsConfig(ctx context.Context) (aws.Config, error) {
 		}
 		r.log.Infof("Using the job's AWS credentials (no role-to-assume)")
 	}
-	return awskeys.Load(ctx, s, r.log)
+	awsCfg, err := awskeys.Load(ctx, s, r.log)
+	return awsCfg, placeAWSSetup(err, r.log.OnGitHub())
 }
 
 // summaryIDs shows credential set ids (which come from inputs and from SORACOM) in the

@@ -18,7 +18,10 @@ import (
 // Env is what a run reads and writes besides the network.
 type Env struct {
 	Getenv func(string) string
-	Stdout io.Writer
+	// Environ lists the process environment, to find INPUT_ variables that name no
+	// input (see inputs.Strays); nil lists nothing.
+	Environ func() []string
+	Stdout  io.Writer
 	// HTTPClient is used for every HTTP call (SORACOM, OIDC, AWS); nil means a default.
 	HTTPClient *http.Client
 	// Now is the clock; nil means time.Now.
@@ -53,8 +56,9 @@ func Run(ctx context.Context, env Env) int {
 	files := &fileCommands{log: log, stdout: env.Stdout, output: env.Getenv("GITHUB_OUTPUT"), summary: env.Getenv("GITHUB_STEP_SUMMARY")}
 
 	cfg, err := inputs.Read(env.Getenv, log, env.Now())
+	err = strayInputs(env, log, err)
 	if err != nil {
-		log.Errorf("%v", err)
+		log.Failf("%v", err)
 		return 1
 	}
 	r := &run{cfg: cfg, env: env, log: log, files: files}
@@ -80,7 +84,7 @@ func Run(ctx context.Context, env Env) int {
 		msg = strings.TrimPrefix(strings.TrimSpace(msg+"; writing outputs: "+werr.Error()), "; ")
 	}
 	if msg != "" {
-		log.Errorf("%s", msg)
+		log.Failf("%s", msg)
 		return 1
 	}
 	if report != nil && report.Audit != nil && (report.Audit.Fails || len(report.Audit.Denied) > 0 || report.Audit.IAMFailure) {
@@ -88,6 +92,23 @@ func Run(ctx context.Context, env Env) int {
 		return 1
 	}
 	return 0
+}
+
+// strayInputs adds the INPUT_ variables that name no input to the input errors outside
+// GitHub, where a misspelled name is a person's typo; on GitHub, where the runner passes
+// whatever a workflow's with: holds and warns about it itself, each is a warning.
+func strayInputs(env Env, log *Log, err error) error {
+	if env.Environ == nil {
+		return err
+	}
+	strays := inputs.Strays(env.Environ())
+	if !log.OnGitHub() {
+		return inputs.WithProblems(err, strays)
+	}
+	for _, s := range strays {
+		log.Warningf("%s", s)
+	}
+	return err
 }
 
 // failure is the one line an error of the run ends with, "" for none.

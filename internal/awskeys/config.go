@@ -143,6 +143,11 @@ type Role struct {
 	IDTokenRequestToken secret.Secret
 }
 
+// ErrNoCredentials means no role-to-assume was given and the SDK's default chain
+// (environment, shared files, instance or task role, web identity) found nothing. How to
+// give credentials depends on where the run is, which the caller knows.
+var ErrNoCredentials = errors.New("no AWS credentials found")
+
 // Load returns the aws.Config the action manages IAM with: the assumed role's
 // credentials when s.Role.ARN is set, otherwise the SDK's default credential chain,
 // which is where aws-actions/configure-aws-credentials leaves its credentials. It fails
@@ -154,8 +159,7 @@ func Load(ctx context.Context, s Settings, m secret.Masker) (aws.Config, error) 
 	}
 	if s.Role.ARN == "" {
 		if _, err := base.Credentials.Retrieve(ctx); err != nil {
-			return aws.Config{}, fmt.Errorf("no AWS credentials found: set role-to-assume (with `permissions: id-token: write`), "+
-				"or run aws-actions/configure-aws-credentials before this step: %w", err)
+			return aws.Config{}, fmt.Errorf("%w: %w", ErrNoCredentials, err)
 		}
 		return base, nil
 	}

@@ -16,6 +16,10 @@ import (
 // adminUser is the IAM user whose key stands for the job's ambient AWS credentials.
 const adminUser = "local-admin"
 
+// exampleUser is the IAM user of the fake account whose keys --emulator registers and
+// audits: the name README and the demo use.
+const exampleUser = "soracom-funnel"
+
 // Emulators are the in-repo SORACOM emulator and the AWS fakes (STS, IAM and GitHub's
 // OIDC token endpoint), serving on loopback for as long as a program needs them.
 type Emulators struct {
@@ -119,7 +123,7 @@ func withEmulators(r *runSetup) (stop func(), notes []string, err error) {
 	}
 	if _, ok := r.given(inputs.DryRun); !ok {
 		r.vars[inputs.EnvName(inputs.DryRun)] = "true"
-		notes = append(notes, "dry run: nothing is changed, not even in the emulator (add --dry-run=false to let it change the emulator)")
+		notes = append(notes, "dry run: nothing is changed, not even in the emulator (add --dry-run false to let it change the emulator)")
 	}
 	notes = append(notes, awsSide(e, r)...)
 	return stop, notes, nil
@@ -159,19 +163,19 @@ func awsSide(e *Emulators, r *runSetup) []string {
 		}
 		return nil
 	}
-	k := e.AWS.AddKey("funnel", awstest.Active)
+	k := e.AWS.AddKey(exampleUser, awstest.Active)
 	r.vars[inputs.EnvName(inputs.AWSAccessKeyID)] = k.ID
 	r.vars[inputs.EnvName(inputs.AWSSecretAccessKey)] = k.Secret
-	return []string{"AWS key to register: a new key of IAM user funnel in the fake account"}
+	return []string{"AWS key to register: a new key of IAM user " + exampleUser + " in the fake account"}
 }
 
 // auditWorld gives the health report something to look at: a set holding an active key
 // of the fake account.
 func auditWorld(e *Emulators) string {
-	k := e.AWS.AddKey("funnel", awstest.Active)
+	k := e.AWS.AddKey(exampleUser, awstest.Active)
 	e.SORACOM.PutCredentialSet(soracomtest.CredentialSet{ID: "funnel-aws", Type: "aws-credentials",
 		Credentials: map[string]any{"accessKeyId": k.ID, "secretAccessKey": k.Secret}})
-	return "set funnel-aws holds an active key of IAM user funnel in the fake account"
+	return "set funnel-aws holds an active key of IAM user " + exampleUser + " in the fake account"
 }
 
 func rotationWorld(e *Emulators, r *runSetup, user string) []string {

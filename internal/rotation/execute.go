@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/secret"
@@ -132,7 +133,24 @@ func (x *execution) steps() error {
 	if err := x.storeAll(key); err != nil {
 		return err
 	}
+	if len(x.p.Unreadable) > 0 {
+		return x.unreadableStop(key)
+	}
 	return x.retire(key)
+}
+
+// unreadableStop ends a rotation that stored the new key wherever it could, while sets
+// that could not be read may hold the old key: retiring it could break them, so it
+// stays active, and a person must look at those sets.
+func (x *execution) unreadableStop(key NewKey) error {
+	names := strings.Join(x.p.Unreadable, ", ")
+	state := fmt.Sprintf("Every planned set (%s) holds the new key %s", listOrNothing(x.res.UpdatedIDs()), secret.ShortID(key.ID))
+	if x.p.Replace != "" {
+		state += fmt.Sprintf("; the old key %s stays active, as %s may hold it", x.p.Replace, names)
+	}
+	return &Error{Step: "read every credential set", Err: fmt.Errorf("%s could not be read from SORACOM's list", names), State: state + ".",
+		Next: "Look at those sets in the SORACOM console or API: store the new key in any that holds the old one (the next run does, once SORACOM lists them readably), " +
+			"then retire the old key by hand."}
 }
 
 // whenCancelled replaces the advice of a failure that left the starting state when the

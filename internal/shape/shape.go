@@ -1,7 +1,8 @@
-// Package shape holds the shapes of identifiers the action receives from servers
-// (SORACOM, AWS) or inputs and passes on: in outputs, in the log, in later requests.
-// One place, so that a value is checked the same way where it enters (an API answer)
-// and where it leaves (an output).
+// Package shape holds the shapes of SORACOM identifiers (operator, credential set,
+// type, SAM user) and of text the action receives from servers or inputs and passes on:
+// in outputs, in the log, in later requests. One place, so that a value is checked the
+// same way where it enters (an API answer) and where it leaves (an output). AWS
+// identifiers (access key ids, account ids, IAM user names) have theirs in awsid.
 package shape
 
 import (
@@ -9,15 +10,12 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
-
-	"github.com/soracom-credentials-action/soracom-credentials-action/internal/awsid"
 )
 
 var (
 	operatorID     = regexp.MustCompile(`^OP[0-9]{1,30}$`)
 	credentialID   = regexp.MustCompile(`^[A-Za-z0-9._-]{1,100}$`)
 	credentialType = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
-	accountID      = regexp.MustCompile(`^[0-9]{12}$`)
 	days           = regexp.MustCompile(`^[0-9]{1,6}$`)
 	authKeyID      = regexp.MustCompile(`^keyId-[A-Za-z0-9_-]{1,120}$`)
 	secretName     = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,254}$`)
@@ -30,8 +28,6 @@ const (
 	OperatorIDShape     = "a SORACOM operator id (OP followed by digits)"
 	CredentialIDShape   = "a credential set id (1 to 100 letters, digits, '.', '_' or '-')"
 	CredentialTypeShape = "a credential set type (letters, digits, '-', '_', '.')"
-	AccessKeyIDShape    = "an AWS access key id (AKIA or ASIA, then upper-case letters and digits)"
-	AccountIDShape      = "an AWS account id (12 digits)"
 	DaysShape           = "a number of days"
 	LineShape           = "one line of text without control characters"
 	UserNameShape       = "a SAM user name (one line of at most 100 characters, no control characters)"
@@ -50,13 +46,6 @@ func CredentialID(s string) bool { return credentialID.MatchString(s) }
 // CredentialType reports whether s has the shape of SORACOM's type names
 // ("aws-credentials", "x509").
 func CredentialType(s string) bool { return credentialType.MatchString(s) }
-
-// AccessKeyID reports whether s has the shape of an AWS access key id. The rule is
-// awsid's, the one inputs apply: an id the action may print must be one it would accept.
-func AccessKeyID(s string) bool { return awsid.AccessKeyID(s) }
-
-// AccountID reports whether s is an AWS account id.
-func AccountID(s string) bool { return accountID.MatchString(s) }
 
 // Days reports whether s is a whole number of days.
 func Days(s string) bool { return days.MatchString(s) }

@@ -116,7 +116,10 @@ type AnswerError struct {
 	Operation, Method, Path string
 	Field                   string // the JSON field, e.g. "operatorId"
 	Want                    string // the shape it must have
-	Value                   string // as received, cut short
+	Value                   string // as received, cut short; empty for a list entry
+	// Entry is, for a list answer, the position (from 1) of the entry that failed; its
+	// value is not shown, as nothing from a forged entry is.
+	Entry int
 	// Revoked and RevokeErr say, for an auth answer, whether the token it carried was
 	// revoked.
 	Revoked   bool
@@ -129,6 +132,10 @@ func newAnswerError(cl call, field, want, value string) *AnswerError {
 }
 
 func (e *AnswerError) Error() string {
+	if e.Entry > 0 {
+		return fmt.Sprintf("SORACOM %s (%s %s) answered an entry (number %d of the list) whose %s is not %s; nothing was done with the answer",
+			e.Operation, e.Method, e.Path, e.Entry, e.Field, e.Want)
+	}
 	msg := fmt.Sprintf("SORACOM %s (%s %s) answered a %s that is not %s: %s; nothing was done with the answer",
 		e.Operation, e.Method, e.Path, e.Field, e.Want, strconv.QuoteToGraphic(e.Value))
 	switch {

@@ -10,6 +10,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/awsid"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/secret"
 )
 
@@ -21,12 +22,6 @@ const minPrefix = 8
 // characters occurs inside ordinary words ("u" in "inputs"); hiding it there garbles
 // every message while protecting nothing.
 const maxShort = 3
-
-// awsKeyID is the shape of an AWS access key id. Such ids are masked to keep the log
-// tidy but are not secret, and the keys of one account share their first characters,
-// so a prefix of one is not a leak of another: the old key id the log names would
-// otherwise be cut short by the new one's mask.
-var awsKeyID = regexp.MustCompile(`^A[KS]IA[A-Z0-9]{12,124}$`)
 
 // Redactor hides secrets in text: every form the action knows of each (see Forms),
 // wherever they occur, overlapping ones included. The zero value is ready to use and
@@ -135,17 +130,20 @@ func StripTags(v string) string {
 }
 
 // build turns pending secrets into a level and merges levels of similar size.
-// r.mu is held.
+// r.mu is held. AWS access key ids (awsid's format) are matched whole only: they are
+// masked to keep the log tidy but are not secret, and the keys of one account share
+// their first characters, so a prefix of one is not a leak of another (the old key id
+// the log names would otherwise be cut short by the new one's mask).
 func (r *Redactor) build() {
 	if len(r.pending) == 0 {
 		return
 	}
-	a := newAutomaton(r.pending, awsKeyID.MatchString)
+	a := newAutomaton(r.pending, awsid.AccessKeyID)
 	r.pending = nil
 	for len(r.levels) > 0 && r.levels[len(r.levels)-1].size <= 2*a.size {
 		last := r.levels[len(r.levels)-1]
 		r.levels = r.levels[:len(r.levels)-1]
-		a = newAutomaton(append(last.patterns, a.patterns...), awsKeyID.MatchString)
+		a = newAutomaton(append(last.patterns, a.patterns...), awsid.AccessKeyID)
 	}
 	r.levels = append(r.levels, a)
 }

@@ -449,3 +449,72 @@ func githubAnchor(heading string) string {
 	}
 	return b.String()
 }
+
+// exampleUser is the IAM user every example names: README, docs/, the demo, the local
+// runner's emulator and its help.
+const exampleUser = "soracom-funnel"
+
+// textFiles are the texts a user reads: README, docs/, action.yml, CONTRIBUTING, and the
+// Go sources that print help, hints or the demo's story.
+func textFiles(t *testing.T) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, p := range docPages(t) {
+		out[p.name] = p.text
+	}
+	for _, name := range []string{"action.yml", "CONTRIBUTING.md"} {
+		out[name] = readDoc(t, name)
+	}
+	for _, dir := range []string{"cmd", "internal/localrun", "internal/action", "internal/awskeys", "internal/inputs"} {
+		err := filepath.WalkDir(repoFile(dir), func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
+				return err
+			}
+			data, err := os.ReadFile(p)
+			out[p] = string(data)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
+
+var (
+	iamUserExample = regexp.MustCompile(`(?:--iam-user-name[ =]|"--iam-user-name", "|iam-user-name: )([A-Za-z0-9_+=,.@-]+)`)
+	userARN        = regexp.MustCompile(`arn:aws:iam::[0-9]{12}:user/([A-Za-z0-9_+=,.@*-]+)`)
+)
+
+// TestExamplesAndHintsAgree holds the texts together: every example names the same IAM
+// user, the id-token permission is spelled as a workflow writes it, and nothing offers
+// an install path that does not exist (the module is not published: build from a clone).
+func TestExamplesAndHintsAgree(t *testing.T) {
+	users := 0
+	for name, text := range textFiles(t) {
+		for _, re := range []*regexp.Regexp{iamUserExample, userARN} {
+			for _, m := range re.FindAllStringSubmatch(text, -1) {
+				users++
+				if u := m[1]; u != exampleUser && u != "soracom-*" && !strings.HasPrefix(u, "<") {
+					t.Errorf("%s names IAM user %q in an example; the examples use %s", name, u, exampleUser)
+				}
+			}
+		}
+		if strings.Contains(text, "permissions, id-token") {
+			t.Errorf("%s spells the permission %q; a workflow writes `permissions: id-token: write`", name, "permissions, id-token, write")
+		}
+		if regexp.MustCompile(`go install [^\n]*soracom-credentials-action@`).MatchString(text) {
+			t.Errorf("%s offers go install of a module that is not published: build from a clone", name)
+		}
+	}
+	if users < 5 {
+		t.Fatalf("found only %d IAM user names in examples: the patterns are wrong", users)
+	}
+	help, err := exec.Command(binary, "--help").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(help), "`permissions: id-token: write`") {
+		t.Errorf("--help does not spell the permission as a workflow writes it:\n%s", help)
+	}
+}
