@@ -148,8 +148,8 @@ func TestSecretsMetadataComesFromTheBoundedList(t *testing.T) {
 	}{
 		{"both on the first page: one request", 3, "A", 1, ""},
 		{"behind 150 others: two pages", 150, "A", 2, ""},
-		{"only others on the first page, none missing after it: stops at the total", 150, "Z", 1, ""},
-		{"behind 1,050 others: refused after ten pages", 1050, "A", 10, "more than 1000 secrets"},
+		{"150 others after them: one request", 150, "Z", 1, ""},
+		{"behind 1,050 others: refused after ten pages", 1050, "A", 10, "more than 10 pages"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -307,5 +307,26 @@ func TestParseScope(t *testing.T) {
 		case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
 			t.Errorf("ParseScope(%q, %q) error %v, want one about %s", tt.in, tt.repo, err, tt.err)
 		}
+	}
+}
+
+// An organization secret's selected repositories are read page by page, every one kept,
+// so that writing it keeps them all.
+func TestSelectedRepositoriesAreReadPageByPage(t *testing.T) {
+	gh := ghtest.Start(t)
+	gh.AddToken(token, ghtest.Access{Read: true})
+	var ids []int64
+	for i := range 150 {
+		gh.AddRepos("octo", ghtest.Repo{ID: int64(1000 + i), Name: fmt.Sprintf("repo-%03d", i)})
+		ids = append(ids, int64(1000+i))
+	}
+	gh.SetSecret(ghtest.OrgScope("octo"), "K", "v", seeded, "selected", ids...)
+	scope, _ := ghsecrets.ParseScope("organization", "octo/app")
+	access, err := client(gh.URL, nil).Access(context.Background(), scope, ghsecrets.Secret{Name: "K", Visibility: "selected"})
+	if err != nil || len(access.SelectedRepositoryIDs) != 150 || access.SelectedRepositoryIDs[149] != 1149 || access.SelectedRepositoryNames[0] != "repo-000" {
+		t.Fatalf("access %+v, %v; want the 150 repositories", access, err)
+	}
+	if n := len(gh.Requests()); n != 2 {
+		t.Errorf("%d requests, want 2 pages", n)
 	}
 }
