@@ -349,3 +349,67 @@ func checkInert(t *testing.T, o outcome) {
 		t.Errorf("outputs %q, log %d bytes, summary %d bytes", o.outputs, len(o.stdout), len(o.summary))
 	}
 }
+
+// Two runs that started with the same AuthKey overlap, through the real clients: the
+// second runs whole while the first's request to GitHub is held, at the start (before
+// the first generates), at its first write, and at its read-back. Whatever the point,
+// one run rotates, the other stands back with a warning, and the secrets end on one
+// AuthKey that exists, the only one left.
+func TestTwoOverlappingAuthKeyRotations(t *testing.T) {
+	path := ghtest.RepoScope("octo", "app")
+	for _, at := range []struct{ name, method, path string }{
+		{"before the first generates", http.MethodGet, path + "/public-key"},
+		{"at the first's first write", http.MethodPut, path + "/SORACOM_AUTH_KEY"},
+		{"at the first's read-back", http.MethodGet, ""},
+	} {
+		t.Run(at.name, func(t *testing.T) {
+			w := newAKWorld(t, "repository", path)
+			var second outcome
+			hook := func() { second = w.runWithEnv(t) }
+			if at.path == "" {
+				// The read-back is the third read of the scope, after the public key and
+				// the list read at once.
+				w.gh.Inject(http.MethodGet, path, 2, ghtest.Fault{Hook: func() {}})
+				w.gh.Inject(http.MethodGet, path, 1, ghtest.Fault{Hook: hook})
+			} else {
+				w.gh.Inject(at.method, at.path, 1, ghtest.Fault{Hook: hook})
+			}
+			first := w.run(t)
+			if w.gh.PendingFaults() != 0 || second.stdout == "" {
+				t.Fatal("the second run never started")
+			}
+			if first.code != 0 || second.code != 0 {
+				t.Fatalf("exits %d and %d, want 0 and 0\n%s\n%s", first.code, second.code, first.stdout, second.stdout)
+			}
+			rotated := 0
+			for _, o := range []outcome{first, second} {
+				switch {
+				case outputValue(o.outputs, "auth-key-rotated") == "true":
+					rotated++
+				case !strings.Contains(o.stdout, "::warning::The AuthKey was not rotated: "):
+					t.Errorf("a run that did not rotate does not warn why:\n%s", o.stdout)
+				}
+			}
+			held := w.secretsHold(t)
+			if keys := w.soracom.UserAuthKeys(soracomtest.DefaultUserName); rotated != 1 || held == akOldID || len(keys) != 1 {
+				t.Errorf("%d runs rotated, the secrets hold %s, AuthKeys %v: want one rotation, to the only AuthKey left", rotated, held, keys)
+			}
+		})
+	}
+}
+
+// runWithEnv runs the action in-process with its own environment (not the process's),
+// so that it can run while another run is under way.
+func (w *akWorld) runWithEnv(t *testing.T) outcome {
+	t.Helper()
+	dir := t.TempDir()
+	files := runFiles{output: dir + "/out", summary: dir + "/summary"}
+	vars := map[string]string{"GITHUB_API_URL": w.gh.URL, "GITHUB_REPOSITORY": repository,
+		"GITHUB_OUTPUT": files.output, "GITHUB_STEP_SUMMARY": files.summary}
+	for k, v := range w.inputs {
+		vars[inputs.EnvName(k)] = v
+	}
+	var stdout bytes.Buffer
+	code := action.Run(context.Background(), action.Env{Getenv: func(k string) string { return vars[k] }, Stdout: &stdout, Retry: quickRetry(), Grace: time.Second})
+	return files.result(code, stdout.String())
+}
