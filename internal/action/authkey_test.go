@@ -378,23 +378,29 @@ func TestTwoOverlappingAuthKeyRotations(t *testing.T) {
 			if w.gh.PendingFaults() != 0 || second.stdout == "" {
 				t.Fatal("the second run never started")
 			}
-			if first.code != 0 || second.code != 0 {
-				t.Fatalf("exits %d and %d, want 0 and 0\n%s\n%s", first.code, second.code, first.stdout, second.stdout)
-			}
-			rotated := 0
-			for _, o := range []outcome{first, second} {
-				switch {
-				case outputValue(o.outputs, "auth-key-rotated") == "true":
-					rotated++
-				case !strings.Contains(o.stdout, "::warning::The AuthKey was not rotated: "):
-					t.Errorf("a run that did not rotate does not warn why:\n%s", o.stdout)
-				}
-			}
-			held := w.secretsHold(t)
-			if keys := w.soracom.UserAuthKeys(soracomtest.DefaultUserName); rotated != 1 || held == akOldID || len(keys) != 1 {
-				t.Errorf("%d runs rotated, the secrets hold %s, AuthKeys %v: want one rotation, to the only AuthKey left", rotated, held, keys)
-			}
+			w.checkOneRotated(t, first, second)
 		})
+	}
+}
+
+// checkOneRotated checks two overlapping runs: both exit 0, one rotates, the other
+// warns why it did not, and the secrets hold the only AuthKey left, a new one.
+func (w *akWorld) checkOneRotated(t *testing.T, runs ...outcome) {
+	t.Helper()
+	rotated := 0
+	for _, o := range runs {
+		switch {
+		case o.code != 0:
+			t.Fatalf("exit %d, want 0\n%s", o.code, o.stdout)
+		case outputValue(o.outputs, "auth-key-rotated") == "true":
+			rotated++
+		case !strings.Contains(o.stdout, "::warning::The AuthKey was not rotated: "):
+			t.Errorf("a run that did not rotate does not warn why:\n%s", o.stdout)
+		}
+	}
+	held := w.secretsHold(t)
+	if keys := w.soracom.UserAuthKeys(soracomtest.DefaultUserName); rotated != 1 || held == akOldID || len(keys) != 1 {
+		t.Errorf("%d runs rotated, the secrets hold %s, AuthKeys %v: want one rotation, to the only AuthKey left", rotated, held, keys)
 	}
 }
 
