@@ -25,14 +25,19 @@ const (
 
 // Log writes workflow commands and log lines to the runner, and is the one choke point
 // for what the action prints: every message is redacted (every masked value in every
-// form, and any start of one of 8 or more bytes), split into the lines the runner will
-// read with none able to start a workflow command, and capped in length. Arguments of
+// form, in the text as it is and as decoding reads it, any start of one of 8 or more
+// bytes and any run of 8 bytes of one; see untrusted.Redactor), split into the lines
+// the runner will read with none able to start a workflow command, capped in length,
+// and redacted again after each of these steps, the runner's escaping included. Arguments of
 // type untrusted.Text are rendered by Quote. The runner hides masked values in the log it
 // shows, but outputs, the summary and a run outside GitHub see the raw text, and a
 // server may echo a secret in an error message.
 type Log struct {
-	gh *githubactions.Action
-	w  io.Writer
+	// gh writes every command but add-mask through scrubbed, which redacts again what
+	// the runner's escaping made of each line; masks writes the add-mask commands, which
+	// must hold the secret.
+	gh, masks *githubactions.Action
+	w         io.Writer
 	// onGitHub is false outside GitHub (see runner.OnGitHub). There no workflow command
 	// is printed: another CI would print ::add-mask::<secret> as it is, and nothing
 	// reads ::error::; annotations are "error: …" lines and groups a plain title.
@@ -59,12 +64,34 @@ const maxUnannotated = 50
 // NewLog writes to w. It speaks the runner's protocol (workflow commands, ::add-mask::)
 // when it runs under GitHub's runner, and prints plain lines elsewhere (runner.OnGitHub).
 func NewLog(w io.Writer, getenv func(string) string) *Log {
-	return &Log{
-		gh:       githubactions.New(githubactions.WithWriter(w), githubactions.WithGetenv(getenv)),
+	l := &Log{
+		masks:    githubactions.New(githubactions.WithWriter(w), githubactions.WithGetenv(getenv)),
 		w:        w,
 		onGitHub: runner.OnGitHub(getenv),
 		masked:   map[string]bool{},
 	}
+	l.gh = githubactions.New(githubactions.WithWriter(scrubbed{l}), githubactions.WithGetenv(getenv))
+	return l
+}
+
+// scrubbed writes what go-githubactions prints, redacted once more: the runner's
+// escaping of a command's data (%25, %0A) is the last transformation of a line, and a
+// secret holding "%25" or "%0A" could be spelled by it. A command's name is left
+// alone so that the line stays the command it was.
+type scrubbed struct{ l *Log }
+
+func (s scrubbed) Write(p []byte) (int, error) {
+	line := string(p)
+	head := ""
+	if strings.HasPrefix(line, "::") {
+		if end := strings.Index(line[2:], "::"); end >= 0 {
+			head, line = line[:end+4], line[end+4:]
+		}
+	}
+	if _, err := io.WriteString(s.l.w, head+s.l.Scrub(line)); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 // OnGitHub reports whether the log speaks the runner's protocol.
@@ -83,13 +110,14 @@ func (l *Log) AddMask(v string) {
 		}
 		l.masked[f] = true
 		if l.onGitHub {
-			l.gh.AddMask(f)
+			l.masks.AddMask(f)
 		}
 	}
 }
 
-// Scrub hides every masked value in s, and every start of one of 8 bytes or more.
-func (l *Log) Scrub(s string) string { return l.secrets.RedactPrefixes(s) }
+// Scrub hides every masked value in s, every start of one of 8 bytes or more, and every
+// run of 8 bytes of one that tells (see untrusted.Redactor.RedactParts).
+func (l *Log) Scrub(s string) string { return l.secrets.RedactParts(s) }
 
 // Quote renders one piece of text from outside (a server's message, an operator id, a
 // certificate's subject) for a log line: secrets hidden before and after it is made one
@@ -106,11 +134,21 @@ func (l *Log) Quote(s string) string {
 
 // Markdown renders one piece of text from outside for the job summary: Quote, then
 // escaped so that it shows as literal text (see untrusted.Markdown).
-func (l *Log) Markdown(s string) string { return untrusted.Markdown(l.Quote(s)) }
+func (l *Log) Markdown(s string) string { return l.inert(untrusted.Markdown(l.Quote(s))) }
 
 // Code renders an id from outside for the job summary: a code span when it is a plain
 // id, escaped text otherwise (see untrusted.Code).
-func (l *Log) Code(s string) string { return untrusted.Code(l.Quote(s)) }
+func (l *Log) Code(s string) string { return l.inert(untrusted.Code(l.Quote(s))) }
+
+// inert checks Markdown once more after escaping, the last transformation: when the
+// escaped text spells part of a secret, it is withheld (a redaction's "***" would be
+// Markdown emphasis).
+func (l *Log) inert(markdown string) string {
+	if l.secrets.Leaks(markdown) {
+		return untrusted.Markdown(untrusted.Withheld)
+	}
+	return markdown
+}
 
 // MarkdownBlock renders a longer text that may hold text from outside (an error
 // message) for the job summary, line by line, each prefixed with prefix: scrubbed,

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -225,5 +227,58 @@ func BenchmarkLogMasksALargeCredentialsFile(b *testing.B) {
 			l.AddMask(line)
 		}
 		l.Infof("stored %d lines", len(lines))
+	}
+}
+
+// The runner's escaping of a command's data ("%" as %25, a line break as %0A) is the last
+// transformation of a line: a secret that it would spell is redacted after it, and the
+// line stays the command it was.
+func TestLogRedactsWhatTheRunnersEscapingSpells(t *testing.T) {
+	tests := []struct{ secret, text string }{
+		{"k%25e%25y%25Z", "k%e%y%Z"},
+		{"Zq%0Aw9%25x", "Zq\nw9%x"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.secret, func(t *testing.T) {
+			var out bytes.Buffer
+			l := NewLog(&out, githubEnv)
+			l.AddMask(tt.secret)
+			masks := out.Len()
+			l.Errorf("failed: %s", tt.text)
+			l.Warningf("%s", tt.text)
+			printed := out.String()[masks:]
+			if strings.Contains(printed, tt.secret) || !strings.HasPrefix(printed, "::error::failed: ") {
+				t.Errorf("printed %q", printed)
+			}
+		})
+	}
+}
+
+// An output is the one place a value is written unredacted: one that holds a part of a
+// secret is refused whole, except a masked AWS key id, which later steps need.
+func TestOutputsRefuseAValueHoldingASecret(t *testing.T) {
+	tests := []struct {
+		name, output, value string
+		written             bool
+	}{
+		{"results naming a part of a secret", "results", `[{"credentialId":"x-FEMI/K7MDENG"}]`, false},
+		{"a credential id that is a URL-encoded part of a secret", "credential-id", "MDENG%2FbPxRf", false},
+		{"a masked key id", "aws-access-key-id", "AKIAIOSFODNN7EXAMPLE", true},
+		{"an operator id", "operator-id", "OP0012345678", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout bytes.Buffer
+			l := NewLog(&stdout, githubEnv)
+			for _, s := range append(logSecrets, "AKIAIOSFODNN7EXAMPLE") {
+				l.AddMask(s)
+			}
+			file := filepath.Join(t.TempDir(), "out")
+			err := (&fileCommands{log: l, stdout: &stdout, output: file}).SetOutput(tt.output, tt.value)
+			written, _ := os.ReadFile(file)
+			if got := strings.Contains(string(written), tt.value); got != tt.written || (err == nil) != tt.written {
+				t.Errorf("written %v, error %v; want written %v:\n%s", got, err, tt.written, written)
+			}
+		})
 	}
 }

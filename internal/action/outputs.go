@@ -35,10 +35,14 @@ type fileCommands struct {
 // CheckOutput): values come from servers, and a later step may put them in a shell
 // command or a URL. Without GITHUB_OUTPUT it prints name=value instead, so a local run
 // shows what a workflow would receive. Values are not scrubbed: a rotation's new key id
-// is masked in the log yet is an output that later steps of the job need.
+// is masked in the log yet is an output that later steps of the job need. Any other
+// value that holds a part of a secret is refused whole.
 func (f *fileCommands) SetOutput(name, value string) error {
 	if err := CheckOutput(name, value); err != nil {
 		return err
+	}
+	if !awsid.AccessKeyID(value) && f.log.secrets.Leaks(value) {
+		return &OutputError{Name: name, Value: untrusted.Withheld, Want: "free of every secret"}
 	}
 	if f.output == "" {
 		_, err := fmt.Fprintln(f.stdout, untrusted.Defang("output "+name+"="+value))

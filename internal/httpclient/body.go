@@ -53,7 +53,9 @@ func ReadBody(res *http.Response, limit int64, cut bool) ([]byte, error) {
 func BodyText(contentType string, body []byte) string {
 	s := strings.ToValidUTF8(string(body), "\ufffd")
 	if mt, _, _ := mime.ParseMediaType(contentType); mt == "text/html" || strings.HasPrefix(strings.TrimSpace(s), "<") {
-		// Entities decoded too, so an HTML-escaped secret reads as the secret.
+		// Entities decoded too, so an HTML-escaped secret reads as the secret. A secret
+		// that holds tags or references itself changes here; the Redactor knows what
+		// these two steps make of it (untrusted.Forms), so it is still found.
 		s = html.UnescapeString(untrusted.StripTags(s))
 	}
 	return strings.TrimSpace(s)
