@@ -29,8 +29,10 @@ type input struct {
 // scene is one run of the action, as one workflow step.
 type scene struct {
 	title string
-	// with are the step's inputs, in the order the workflow lists them.
-	with []input
+	// with are the step's inputs, in the order the workflow lists them; inputs, when set,
+	// gives them as the step starts (from secrets an earlier step changed).
+	with   []input
+	inputs func() []input
 	// before prepares the world (a fault to show a failure); after shows the state.
 	before, after func()
 }
@@ -77,7 +79,7 @@ func with(base []input, changes ...input) []input {
 
 func (d *demo) scenes() []scene {
 	reg := d.registration()
-	return []scene{
+	return append([]scene{
 		{title: "Register a key, dry run: what would change", with: with(reg, input{inputs.DryRun, "true"})},
 		{title: "Register the key: the set is created", with: reg},
 		{title: "Run again with a description: the set is updated", with: with(reg, input{inputs.Description, "Funnel to Kinesis"})},
@@ -88,7 +90,7 @@ func (d *demo) scenes() []scene {
 			with: d.rotation(input{inputs.RotateAfter, "12h"}), after: d.showState},
 		{title: "A rotation that fails halfway: SORACOM refuses to update " + harvestSet,
 			before: d.refuseHarvestUpdate, with: d.rotation(), after: d.showState},
-	}
+	}, d.authKeyScenes()...)
 }
 
 // seedRotation gives the IAM user a key created a day ago, held by two sets, and a role

@@ -55,7 +55,7 @@ func (r *run) rotateAuthKey(ctx context.Context, rep *Report) error {
 	if r.env.HTTPClient != nil {
 		opts = append(opts, ghsecrets.WithHTTPClient(r.env.HTTPClient))
 	}
-	secrets := &gitHubSecrets{log: r.log, client: ghsecrets.New(cfg.APIURL, cfg.GitHubToken, r.log, opts...), scope: cfg.Scope}
+	secrets := &gitHubSecrets{log: r.log, client: ghsecrets.New(cfg.APIURL, cfg.GitHubToken, r.log, opts...), scope: cfg.Scope, written: map[string]bool{}}
 	keys := samAuthKeys{log: r.log, sess: r.held.sess, client: r.held.client}
 	plan := authkeyrotation.Plan{
 		Current:   authkeyrotation.NewKey{ID: r.cfg.AuthKeyID, Secret: r.cfg.AuthKey},

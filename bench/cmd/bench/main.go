@@ -65,7 +65,7 @@ func run(ctx context.Context, args []string, progress io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("-tools: %w", err)
 	}
-	scenarios, rotate, audit, err := chooseScenarios(o.scenarios)
+	scenarios, extras, err := chooseScenarios(o.scenarios)
 	if err != nil {
 		return fmt.Errorf("-scenarios: %w", err)
 	}
@@ -105,13 +105,13 @@ func run(ctx context.Context, args []string, progress io.Writer) error {
 	if err != nil {
 		return err
 	}
-	rot, aud, err := b.measureExtras(ctx, rotate, audit)
-	if err != nil {
+	rep := report{opts: o, results: res}
+	if err := b.measureExtras(ctx, extras, &rep); err != nil {
 		return err
 	}
-	machine := append([]fact{{"action built from", built}}, describeMachine(ctx)...)
-	command := strings.Join(append([]string{"go run ./bench/cmd/bench"}, args...), " ")
-	return writeReportTo(o.out, report{command: command, opts: o, machine: machine, results: res, rotation: rot, audit: aud})
+	rep.machine = append([]fact{{"action built from", built}}, describeMachine(ctx)...)
+	rep.command = strings.Join(append([]string{"go run ./bench/cmd/bench"}, args...), " ")
+	return writeReportTo(o.out, rep)
 }
 
 // startEmulator starts the SORACOM emulator over TLS with the latencies of o, and
@@ -157,22 +157,26 @@ func parseOptions(args []string, progress io.Writer) (options, error) {
 	return o, nil
 }
 
-// measureExtras measures the rotation and the audit when the scenarios ask for them.
-func (b *bench) measureExtras(ctx context.Context, rotate, audit bool) (*rotationResult, *auditResult, error) {
-	var rot *rotationResult
-	var aud *auditResult
+// measureExtras measures the rotation, the audit and the AuthKey rotation when the
+// scenarios name them, into rep.
+func (b *bench) measureExtras(ctx context.Context, extras map[string]bool, rep *report) error {
 	var err error
-	if rotate {
-		if rot, err = b.measureRotation(ctx); err != nil {
-			return nil, nil, err
+	if extras[rotationScenario] {
+		if rep.rotation, err = b.measureRotation(ctx); err != nil {
+			return err
 		}
 	}
-	if audit {
-		if aud, err = b.measureAudit(ctx); err != nil {
-			return nil, nil, err
+	if extras[auditScenario] {
+		if rep.audit, err = b.measureAudit(ctx); err != nil {
+			return err
 		}
 	}
-	return rot, aud, nil
+	if extras[authKeyScenario] {
+		if rep.authKey, err = b.measureAuthKey(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // writeReportTo writes the report to the file out, or to stdout for "-".
@@ -212,28 +216,34 @@ func pick[T any](all []T, list string, name func(T) string) ([]T, error) {
 	return out, nil
 }
 
-// chooseScenarios returns the registration scenarios a -scenarios list names, and
-// whether it names rotation and the health report; an empty list names them all.
-func chooseScenarios(list string) (s []scenario, rotate, audit bool, err error) {
+// extraScenarios are the scenarios that only the action runs, each with its own
+// section of the report.
+var extraScenarios = []string{rotationScenario, auditScenario, authKeyScenario}
+
+// chooseScenarios returns the registration scenarios a -scenarios list names, and which
+// of the extra scenarios it names; an empty list names them all.
+func chooseScenarios(list string) (s []scenario, extras map[string]bool, err error) {
+	extras = map[string]bool{}
 	if list == "" {
-		return allScenarios(), true, true, nil
+		for _, n := range extraScenarios {
+			extras[n] = true
+		}
+		return allScenarios(), extras, nil
 	}
 	var rest []string
 	for _, n := range strings.Split(list, ",") {
-		switch n = strings.TrimSpace(n); n {
-		case rotationScenario:
-			rotate = true
-		case auditScenario:
-			audit = true
-		default:
+		n = strings.TrimSpace(n)
+		if slices.Contains(extraScenarios, n) {
+			extras[n] = true
+		} else {
 			rest = append(rest, n)
 		}
 	}
 	if len(rest) == 0 {
-		return nil, rotate, audit, nil
+		return nil, extras, nil
 	}
 	s, err = pick(allScenarios(), strings.Join(rest, ","), func(s scenario) string { return s.name })
-	return s, rotate, audit, err
+	return s, extras, err
 }
 
 // buildAction builds the action's binary to out, from the working tree or, with rev,
