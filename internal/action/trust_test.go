@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -30,15 +31,26 @@ import (
 // metacharacters, a terminal escape.
 const forged = "\n::error::FORGED $(touch /tmp/x) \x1b[31m"
 
-// readmePolicy is the health report's policy as the README narrows it: the IAM reads on
-// the users soracom-* of the account, sts:GetAccessKeyInfo on *.
-const readmePolicy = `{
-  "Version": "2012-10-17",
-  "Statement": [
-    {"Effect": "Allow", "Action": ["iam:GetAccessKeyLastUsed", "iam:ListAccessKeys"], "Resource": "arn:aws:iam::123456789012:user/soracom-*"},
-    {"Effect": "Allow", "Action": "sts:GetAccessKeyInfo", "Resource": "*"}
-  ]
-}`
+// readmePolicy is the health report's policy as the documentation narrows it (the
+// README links to docs/audit.md for the exact policy): read from there, so that the
+// test holds the policy a user copies.
+var readmePolicy = narrowedPolicy("../../docs/audit.md")
+
+// narrowedPolicy returns the JSON block of the page at path that narrows the IAM
+// actions to user/soracom-*.
+func narrowedPolicy(path string) string {
+	page, err := os.ReadFile(path)
+	if err != nil {
+		panic(err)
+	}
+	for _, block := range strings.Split(string(page), "```json\n")[1:] {
+		block, _, _ = strings.Cut(block, "```")
+		if strings.Contains(block, ":user/soracom-*") {
+			return block
+		}
+	}
+	panic(path + " holds no policy narrowed to user/soracom-*")
+}
 
 // findingOf returns the finding of check for set id.
 func (o auditOutcome) findingOf(id, check string) (auditFinding, bool) {
@@ -210,6 +222,9 @@ func checkDenied(t *testing.T, w *auditWorld, set, want string, says []string) {
 	o := w.run(t)
 	if got := o.checks(); !slices.Equal(got, []string{set + " " + want}) {
 		t.Fatalf("findings = %q, want %s %s\n%s", got, set, want, o.stdout)
+	}
+	if want == audit.KeyUnknown && o.findings[0].Severity != "unknown" {
+		t.Errorf("severity %q, want unknown", o.findings[0].Severity)
 	}
 	for _, s := range says {
 		if !strings.Contains(o.findings[0].Message, s) {
