@@ -181,22 +181,41 @@ func TestReadCredentialsFileStaysInTheWorkspace(t *testing.T) {
 	if err := os.Symlink(root, filepath.Join(ws, "up")); err != nil {
 		t.Fatal(err)
 	}
+	// Links that stay inside: to a file (relative and absolute), to a directory, and a
+	// workspace named through a link.
+	for link, target := range map[string]string{
+		filepath.Join(ws, "in-link.json"): "sub/x.json", filepath.Join(ws, "abs-link.json"): filepath.Join(ws, "in.json"),
+		filepath.Join(ws, "sub-link"): "sub", filepath.Join(root, "ws-link"): "ws",
+	} {
+		if err := os.Symlink(target, link); err != nil {
+			t.Fatal(err)
+		}
+	}
 	tests := []struct {
 		name, file, want string // want: a problem, or "" for success
+		workspace        string // GITHUB_WORKSPACE; ws when empty
 	}{
-		{"a relative path inside", "in.json", ""},
-		{"a path through a subdirectory", "sub/../sub/x.json", ""},
-		{"an absolute path inside", filepath.Join(ws, "sub", "x.json"), ""},
-		{"dot-dot out of the workspace", "../outside.json", "is outside the workspace (GITHUB_WORKSPACE)"},
-		{"an absolute path outside", outside, "is outside the workspace"},
-		{"a symbolic link to a file outside", "link.json", "once its symbolic links are followed"},
-		{"a symbolic link to a directory outside", "up/outside.json", "once its symbolic links are followed"},
+		{name: "a symbolic link to a file inside", file: "in-link.json"},
+		{name: "a symbolic link to a file inside, by its absolute path", file: "abs-link.json"},
+		{name: "a path through a symbolic link to a directory inside", file: "sub-link/x.json"},
+		{name: "a workspace named through a symbolic link", file: "in.json", workspace: filepath.Join(root, "ws-link")},
+		{name: "an absolute path through the workspace's link", file: filepath.Join(root, "ws-link", "sub", "x.json"), workspace: filepath.Join(root, "ws-link")},
+		{name: "a relative path inside", file: "in.json"},
+		{name: "a path through a subdirectory", file: "sub/../sub/x.json"},
+		{name: "an absolute path inside", file: filepath.Join(ws, "sub", "x.json")},
+		{name: "dot-dot out of the workspace", file: "../outside.json", want: "is outside the workspace (GITHUB_WORKSPACE)"},
+		{name: "an absolute path outside", file: outside, want: "is outside the workspace"},
+		{name: "a symbolic link to a file outside", file: "link.json", want: "once its symbolic links are followed"},
+		{name: "a symbolic link to a directory outside", file: "up/outside.json", want: "once its symbolic links are followed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var m masks
 			vars := valid(map[string]string{AWSAccessKeyID: "", AWSSecretAccessKey: "", CredentialType: "psk", CredentialsFile: tt.file})
 			vars["GITHUB_WORKSPACE"] = ws
+			if tt.workspace != "" {
+				vars["GITHUB_WORKSPACE"] = tt.workspace
+			}
 			cfg, err := Read(env(t, vars), &m, time.Now())
 			if tt.want == "" {
 				wantProblems(t, err)
