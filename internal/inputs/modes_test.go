@@ -159,10 +159,13 @@ func TestParseDuration(t *testing.T) {
 	}
 }
 
-func TestReadCredentialsFileStaysInTheWorkspace(t *testing.T) {
-	root := t.TempDir()
-	ws := filepath.Join(root, "ws")
-	outside := filepath.Join(root, "outside.json")
+// linkedWorkspace makes a workspace ws under root with files inside, a file outside,
+// and symbolic links that leave it or stay inside (see the test below).
+func linkedWorkspace(t *testing.T) (root, ws, outside string) {
+	t.Helper()
+	root = t.TempDir()
+	ws = filepath.Join(root, "ws")
+	outside = filepath.Join(root, "outside.json")
 	for path, data := range map[string]string{
 		outside:                            `{"key":"outside-psk-secret"}`,
 		filepath.Join(ws, "in.json"):       `{"key":"inside-psk-secret"}`,
@@ -191,6 +194,11 @@ func TestReadCredentialsFileStaysInTheWorkspace(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	return root, ws, outside
+}
+
+func TestReadCredentialsFileStaysInTheWorkspace(t *testing.T) {
+	root, ws, outside := linkedWorkspace(t)
 	tests := []struct {
 		name, file, want string // want: a problem, or "" for success
 		workspace        string // GITHUB_WORKSPACE; ws when empty
