@@ -136,7 +136,7 @@ func toAuditSet(s soracom.CredentialSet) audit.Set {
 	case audit.AWSCredentials:
 		set.AccessKeyID = s.Field("accessKeyId")
 	case audit.X509:
-		set.Certificate = s.Field("cert")
+		set.Certificate, set.CA = s.Field("cert"), s.Field("ca")
 	}
 	return set
 }

@@ -88,8 +88,12 @@ type Set struct {
 	Type string
 	// AccessKeyID is the key an aws-credentials set holds.
 	AccessKeyID string
-	// Certificate is an x509 set's certificate (PEM) when the list answer shows it.
+	// Certificate is an x509 set's certificate (PEM: the device's, maybe followed by
+	// the intermediates of its chain) when the list answer shows it.
 	Certificate string
+	// CA is an x509 set's CA certificate or certificates (PEM) when the list answer
+	// shows them.
+	CA string
 	// LastUsed is when SORACOM last used the set; zero means never.
 	LastUsed time.Time
 	// Entry is the set's position in SORACOM's list answer, from 1.

@@ -1,8 +1,6 @@
 package audit
 
 import (
-	"crypto/x509"
-	"encoding/pem"
 	"fmt"
 	"strings"
 	"time"
@@ -55,8 +53,8 @@ func setFindings(s Set, holders map[string][]string, p Policy) []Finding {
 					Last4(s.AccessKeyID), len(held), othersNamed(s.ID, held))})
 		}
 	}
-	if s.Type == X509 && strings.TrimSpace(s.Certificate) != "" {
-		if f, ok := certFinding(s.Certificate, p); ok {
+	if s.Type == X509 {
+		for _, f := range certFindings(s, p) {
 			add(f)
 		}
 	}
@@ -104,37 +102,6 @@ func usageFinding(s Set, p Policy) Finding {
 	return Finding{Check: Unused, Severity: Warning, LastUsed: rfc3339(s.LastUsed),
 		Message: fmt.Sprintf("SORACOM last used this set on %s (%d days ago, unused-after is %s); if nothing refers to it any more, delete the set",
 			day(s.LastUsed), *ageDays(idle), Days(p.UnusedAfter))}
-}
-
-// certFinding checks the first certificate of the PEM (the leaf). A certificate is valid
-// from its notBefore up to and including its notAfter second. A certificate that cannot
-// be read is reported as such, never taken as healthy.
-func certFinding(certPEM string, p Policy) (Finding, bool) {
-	block, _ := pem.Decode([]byte(strings.TrimSpace(certPEM)))
-	var c *x509.Certificate
-	if block != nil && block.Type == "CERTIFICATE" {
-		c, _ = x509.ParseCertificate(block.Bytes)
-	}
-	if c == nil {
-		return Finding{Check: CertUnreadable, Severity: Warning,
-			Message: "the certificate SORACOM shows for this set is not a PEM-encoded X.509 certificate, so its validity is unknown; " +
-				"check the set and register the device's certificate again"}, true
-	}
-	left := c.NotAfter.Sub(p.Now)
-	switch {
-	case p.Now.Before(c.NotBefore):
-		return Finding{Check: CertNotYetValid, Severity: Broken, NotAfter: rfc3339(c.NotAfter),
-			Message: fmt.Sprintf("the certificate is not valid before %s, so TLS peers refuse it until then; register a certificate that is valid now, "+
-				"or check the clock of whatever issued it", rfc3339(c.NotBefore))}, true
-	case left < 0:
-		return Finding{Check: CertExpired, Severity: Broken, NotAfter: rfc3339(c.NotAfter),
-			Message: fmt.Sprintf("the certificate expired on %s; renew it and register the new certificate in this set", day(c.NotAfter))}, true
-	case left <= p.ExpiryWarning:
-		return Finding{Check: CertExpiring, Severity: Warning, NotAfter: rfc3339(c.NotAfter),
-			Message: fmt.Sprintf("the certificate expires on %s (in %d days, expiry-warning is %s); renew it and register the new certificate in this set before then",
-				day(c.NotAfter), *ageDays(left), Days(p.ExpiryWarning))}, true
-	}
-	return Finding{}, false
 }
 
 func dropEmpty(fs []Finding) []Finding {
