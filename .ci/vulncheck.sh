@@ -6,8 +6,9 @@
 #
 # Exit codes: 0 when it checked and found nothing; 1 when it found a
 # vulnerability (its report is printed) or failed in any other way; 77 (SKIP in
-# .ci/run) when the database (https://vuln.go.dev) cannot be reached from this
-# machine: then nothing was checked, and it says so. The GitHub workflow runs
+# .ci/run) when the database (https://vuln.go.dev), or the module proxy that
+# govulncheck itself comes from, cannot be reached from this machine: then
+# nothing was checked, and it says so. The GitHub workflow runs
 # the same check online, where it must pass.
 set -euo pipefail
 
@@ -18,7 +19,16 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # Installed, not run with `go run`, which turns every failing exit code into 1:
 # govulncheck's own codes tell a finding (3) from an error.
-GOBIN=$tmp go install "$GOVULNCHECK"
+if ! GOBIN=$tmp go install "$GOVULNCHECK" 2>"$tmp/install"; then
+  cat "$tmp/install" >&2
+  # Offline and not in the module cache: nothing could be checked, say so.
+  if grep -Eq 'dial tcp|no such host|connection refused|i/o timeout|network is unreachable' "$tmp/install"; then
+    echo "SKIP: govulncheck could not be downloaded (the module proxy cannot be reached from this machine); nothing was checked" >&2
+    exit 77
+  fi
+  echo "govulncheck could not be built (above)" >&2
+  exit 1
+fi
 log=$tmp/report
 rc=0
 "$tmp/govulncheck" "${@:-./...}" >"$log" 2>&1 || rc=$?
