@@ -125,5 +125,9 @@ func (r *run) lastUseCell(k *audit.KeyFacts) string {
 	case k.LastUsed.IsZero():
 		return "never"
 	}
-	return fmt.Sprintf("%s (%s)", k.LastUsed.UTC().Format("2006-01-02"), r.log.Markdown(k.LastUsedService))
+	day := k.LastUsed.UTC().Format("2006-01-02")
+	if k.LastUsedService == "" {
+		return day // IAM named no service, or one that is not a service name
+	}
+	return fmt.Sprintf("%s (%s)", day, r.log.Markdown(k.LastUsedService))
 }

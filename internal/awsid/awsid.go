@@ -43,6 +43,9 @@ var (
 	sessionNamePattern = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
 	userNamePattern    = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
 	regionPattern      = regexp.MustCompile(`^[a-z]{2,4}(-[a-z]+)+-\d{1,2}$`)
+	// servicePattern: the service a key was last used with, as IAM names it
+	// (GetAccessKeyLastUsed's ServiceName: "s3", "sts", "N/A" for none).
+	servicePattern = regexp.MustCompile(`^(?:N/A|[a-z0-9][a-z0-9.-]{0,63})$`)
 )
 
 // Descriptions of the formats, for messages that say what was expected.
@@ -87,6 +90,10 @@ func SessionName(s string) bool { return sessionNamePattern.MatchString(s) }
 // UserName reports whether s is an IAM user name: 1 to 64 characters among letters,
 // digits and _+=,.@-.
 func UserName(s string) bool { return userNamePattern.MatchString(s) }
+
+// ServiceName reports whether s is a service name as IAM reports a key's last use with
+// it: lower-case letters, digits, '.' and '-', or N/A.
+func ServiceName(s string) bool { return servicePattern.MatchString(s) }
 
 // Region reports whether s is shaped like an AWS region (us-east-1, ap-northeast-1).
 func Region(s string) bool { return regionPattern.MatchString(s) }

@@ -108,6 +108,14 @@ func (r *KeyReader) AccessKeyLastUsed(ctx context.Context, id string) (LastUse, 
 	if u := out.AccessKeyLastUsed; u != nil {
 		use.Date, use.Service, use.Region = aws.ToTime(u.LastUsedDate), aws.ToString(u.ServiceName), aws.ToString(u.Region)
 	}
+	// The service and region only describe the date: one without its format is left
+	// out (unknown), the rest of the answer stands.
+	if !awsid.ServiceName(use.Service) {
+		use.Service = ""
+	}
+	if use.Region != "N/A" && !awsid.Region(use.Region) {
+		use.Region = ""
+	}
 	return use, nil
 }
 
