@@ -55,7 +55,7 @@ func FuzzLog(f *testing.F) {
 var fuzzSecrets = append(append([]string(nil), logSecrets...), "correct<horse&battery<staple")
 
 // secretPart returns the first 8 bytes of a form of a fuzzSecrets value, or 8
-// consecutive bytes of one, found in line as it is or with its references decoded. Each
+// consecutive bytes of one (whitespace alone aside), found in line as it is or with its references decoded. Each
 // piece of line between two redaction markers is searched on its own: next to a "*" of
 // the secret, the marker's own "*" would spell a run of it without revealing one.
 func secretPart(line string) string {
@@ -68,7 +68,8 @@ func secretPart(line string) string {
 				}
 			}
 			for i := 0; i+8 <= len(s); i++ {
-				if part := s[i : i+8]; strings.Contains(piece, part) || strings.Contains(decoded, part) {
+				part := s[i : i+8]
+				if strings.TrimSpace(part) != "" && (strings.Contains(piece, part) || strings.Contains(decoded, part)) {
 					return part
 				}
 			}

@@ -104,15 +104,18 @@ func (r *Redactor) add(s string, whole bool) {
 // addParts adds every run of minPrefix bytes of f, a word or a number too: a
 // password's "battery" or "20240101" is as much of it as any other part. An id the log
 // prints that shares 8 characters with a secret is hidden as well; that costs a readable
-// id in a rare case, where the contrary rule would print a part of a secret. The one
-// exception is an AWS access key id, which is not secret (it is masked to keep the log
-// tidy; see build). r.mu is held.
+// id in a rare case, where the contrary rule would print a part of a secret. Two
+// exceptions reveal nothing: an AWS access key id, which is not secret (it is masked
+// to keep the log tidy; see build), and a run of whitespace alone, which every padded
+// column holds (as Add ignores a secret that is all blank). r.mu is held.
 func (r *Redactor) addParts(f string) {
 	if len(f) < minPrefix || awsid.AccessKeyID(f) {
 		return
 	}
 	for i := 0; i+minPrefix <= len(f); i++ {
-		r.parts[binary.LittleEndian.Uint64([]byte(f[i:i+minPrefix]))] = struct{}{}
+		if run := f[i : i+minPrefix]; strings.TrimSpace(run) != "" {
+			r.parts[binary.LittleEndian.Uint64([]byte(run))] = struct{}{}
+		}
 	}
 }
 
