@@ -1,6 +1,7 @@
 // Package soracomtest is an in-memory emulator of the part of the SORACOM API that the
-// action uses: authentication, logout and credential sets. Tests, the local demo and the
-// benchmarks run the action against it.
+// action uses: authentication, logout, credential sets, and the groups and event
+// handlers that name them. Tests, the local demo and the benchmarks run the action
+// against it; Coverages serves two of them, Japan and global, as two places.
 //
 // It is written from the API description and the facts in the project's notes, not from
 // the project's client, so that a misreading of the API in the client is not repeated
@@ -10,7 +11,8 @@
 //
 // Beyond the API itself it offers what tests need: scripted faults (rate limits, 5xx,
 // non-JSON bodies, dropped connections, lost responses, slow answers), latency, a request
-// log, a view of the stored secrets, and contract checking against the OpenAPI spec.
+// log, a view of the stored secrets, a per-minute rate limit with SORACOM's headers, and
+// contract checking against the OpenAPI spec.
 package soracomtest
 
 import (
@@ -101,6 +103,8 @@ type config struct {
 	contract       *Contract
 	headers        []string
 	observe        func(Request)
+	groupPage      int
+	rateLimit      int
 	server         serverConfig
 }
 
@@ -169,6 +173,10 @@ type Emulator struct {
 	authKeys   map[string]authKey
 	sessions   map[string]*session // by API key
 	sets       map[string]*CredentialSet
+	groups     map[string]*Group
+	handlers   map[string]*EventHandler
+	budgets    map[string]*budget
+	throttled  int // requests the rate limit answered 429
 	denied     map[string]bool
 	faults     []*faultRule
 	requests   []Request
@@ -186,7 +194,7 @@ type session struct {
 	expired bool // set by ExpireAllTokens
 }
 
-// New returns an emulator with no auth keys and no credential sets.
+// New returns an emulator with no auth keys, credential sets, groups or event handlers.
 func New(opts ...Option) *Emulator {
 	cfg := config{
 		now:            time.Now,
@@ -196,6 +204,8 @@ func New(opts ...Option) *Emulator {
 		updateMissing:  answerUpdateMissing,
 		denied:         answerDenied,
 		errorType:      "application/json",
+		groupPage:      DefaultGroupPageSize,
+		rateLimit:      DefaultRateLimit,
 		headers: []string{
 			"X-Soracom-API-Key", "X-Soracom-Token", "X-Soracom-Lang",
 			"Content-Type", "Accept", "User-Agent",
@@ -209,6 +219,9 @@ func New(opts ...Option) *Emulator {
 		authKeys: map[string]authKey{},
 		sessions: map[string]*session{},
 		sets:     map[string]*CredentialSet{},
+		groups:   map[string]*Group{},
+		handlers: map[string]*EventHandler{},
+		budgets:  map[string]*budget{},
 		denied:   map[string]bool{},
 	}
 }
@@ -348,12 +361,28 @@ func (e *Emulator) errorResponse(a ErrorAnswer) *response {
 	return &response{status: a.Status, header: http.Header{"Content-Type": {e.cfg.errorType}}, body: b}
 }
 
-// handle routes a request to its operation. It holds the lock for the whole operation,
-// so each request sees and leaves a consistent state.
+// handle charges a request to its rate-limit budget and routes it to its operation. It
+// holds the lock for the whole operation, so each request sees and leaves a consistent
+// state.
 func (e *Emulator) handle(r *http.Request, body []byte) *response {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	limit, within := e.spendLocked(e.budgetKeyLocked(r))
+	var resp *response
+	if within {
+		resp = e.routeLocked(r, body)
+	} else {
+		e.throttled++
+		resp = e.errorResponse(answerRateLimited)
+	}
+	for k, v := range limit {
+		resp.header[k] = v
+	}
+	return resp
+}
 
+// routeLocked runs the operation a request names.
+func (e *Emulator) routeLocked(r *http.Request, body []byte) *response {
 	path := r.URL.Path
 	switch {
 	case path == "/v1/auth":
@@ -378,6 +407,16 @@ func (e *Emulator) handle(r *http.Request, body []byte) *response {
 			return e.errorResponse(answerMethodNotAllowed)
 		}
 		return e.authorizedLocked(r, PermListCredentials, e.listLocked)
+	case path == "/v1/groups":
+		if r.Method != http.MethodGet {
+			return e.errorResponse(answerMethodNotAllowed)
+		}
+		return e.authorizedLocked(r, PermListGroups, func() *response { return e.listGroupsLocked(r.URL.Query()) })
+	case path == "/v1/event_handlers":
+		if r.Method != http.MethodGet {
+			return e.errorResponse(answerMethodNotAllowed)
+		}
+		return e.authorizedLocked(r, PermListEventHandlers, func() *response { return e.listEventHandlersLocked(r.URL.Query()) })
 	case strings.HasPrefix(path, "/v1/credentials/"):
 		id := strings.TrimPrefix(path, "/v1/credentials/")
 		if id == "" || strings.Contains(id, "/") {
