@@ -19,6 +19,7 @@ var (
 	credentialType = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
 	accountID      = regexp.MustCompile(`^[0-9]{12}$`)
 	days           = regexp.MustCompile(`^[0-9]{1,6}$`)
+	namespace      = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]{0,63}$`)
 )
 
 // Descriptions of each shape, for errors that say what was expected.
@@ -31,6 +32,7 @@ const (
 	DaysShape           = "a number of days"
 	LineShape           = "one line of text without control characters"
 	UserNameShape       = "a SAM user name (one line of at most 100 characters, no control characters)"
+	NamespaceShape      = "a SORACOM name such as SoracomFunnel or InvokeAWSLambdaAction (letters and digits)"
 )
 
 // OperatorID reports whether s is a SORACOM operator id: OP and digits.
@@ -49,6 +51,11 @@ func AccessKeyID(s string) bool { return awsid.AccessKeyID(s) }
 
 // AccountID reports whether s is an AWS account id.
 func AccountID(s string) bool { return accountID.MatchString(s) }
+
+// Namespace reports whether s has the shape of a group configuration namespace
+// (SoracomFunnel, SoracomBeam, …) or an event handler action type
+// (InvokeAWSLambdaAction): a letter, then letters and digits.
+func Namespace(s string) bool { return namespace.MatchString(s) }
 
 // Days reports whether s is a whole number of days.
 func Days(s string) bool { return days.MatchString(s) }

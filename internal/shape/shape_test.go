@@ -31,6 +31,11 @@ func TestShapes(t *testing.T) {
 		{"user name with a line break", shape.UserName, "ci\n::error::x", false},
 		{"user name with invalid UTF-8", shape.UserName, "ci\xff", false},
 		{"line with a NEL", shape.Line, "a\u0085b", false},
+		{"namespace", shape.Namespace, "SoracomFunnel", true},
+		{"action type", shape.Namespace, "InvokeAWSLambdaAction", true},
+		{"namespace with markdown", shape.Namespace, "Soracom`x`", false},
+		{"namespace with a line break", shape.Namespace, "Soracom\n::error::x", false},
+		{"empty namespace", shape.Namespace, "", false},
 	}
 	for _, tt := range tests {
 		if got := tt.check(tt.value); got != tt.ok {
