@@ -34,7 +34,7 @@ func (r *run) audit(ctx context.Context) (*Report, error) {
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
-	sess, logout, err := r.session(ctx, soracom.MinTokenLifetime)
+	sess, logout, err := r.session(ctx, r.cfg.Coverages[0], soracom.MinTokenLifetime)
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/awskeys"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/rotation"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/secret"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracom"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/untrusted"
 )
 
@@ -80,14 +81,14 @@ func (r *run) rotate(ctx context.Context) (*Report, error) {
 
 	// The token must outlive the wait for the new key, which comes between the plan and
 	// the updates.
-	sess, logout, err := r.session(ctx, rotationTokenLifetime(r.env.Retry, r.env.KeyWait))
+	sess, logout, err := r.session(ctx, r.cfg.Coverages[0], rotationTokenLifetime(r.env.Retry, r.env.KeyWait))
 	if err != nil {
 		return nil, err
 	}
 	defer logout()
 	// A run that stops before rotating still says rotated: false.
 	rep := &Report{DryRun: cfg.DryRun, OperatorID: sess.OperatorID, Rotation: &RotationReport{}}
-	sets := &credentialSets{log: r.log, sess: sess, description: cfg.Description}
+	sets := &credentialSets{log: r.log, sess: sess, description: cfg.Description, ops: map[string]soracom.Operation{}}
 
 	inv, err := rotation.Survey(ctx, keys, sets)
 	if err != nil {
@@ -116,7 +117,8 @@ func (r *run) rotate(ctx context.Context) (*Report, error) {
 	if !cfg.VerifyAWSKey {
 		r.log.Warningf("verify-aws-key is false: the new key is stored without waiting until AWS accepts it, so consumers may fail for a few seconds")
 	}
-	res, err := rotation.Execute(ctx, keys, sets, plan, rotation.Options{OldKey: old, Grace: r.env.Grace})
+	res, err := rotation.Execute(ctx, keys, sets, plan, rotation.Options{OldKey: old, Grace: r.env.Grace,
+		Parallel: cfg.MaxParallel, Stored: sets.logStored})
 	r.reportRotation(rep, sets, res, err)
 	if res.Rotated() {
 		sched.rotatedTo(res.NewKeyCreated)
@@ -125,6 +127,10 @@ func (r *run) rotate(ctx context.Context) (*Report, error) {
 	return rep, err
 }
 
+// single is the coverage of a rotation: inputs.Read allows one (soracom-coverage-type
+// both registers only).
+func (r *run) single() string { return r.cfg.Coverages[0].Name }
+
 // dryRun reports the plan as what a real run would do.
 func (r *run) dryRun(rep *Report, plan rotation.Plan, sched schedule) {
 	for _, t := range plan.Targets {
@@ -132,7 +138,7 @@ func (r *run) dryRun(rep *Report, plan rotation.Plan, sched schedule) {
 		if !t.Exists {
 			would = "create"
 		}
-		rep.addPlanned(t.ID, rotation.AWSCredentials, would)
+		rep.addPlanned(r.single(), t.ID, rotation.AWSCredentials, would)
 	}
 	rep.Rotation = &RotationReport{OldKeyID: plan.Replace, Plan: shortenKeys(plan.Describe(r.cfg.OldKey), plan), Schedule: sched}
 	r.log.Infof("Dry run: nothing was changed in IAM or SORACOM")
@@ -153,13 +159,15 @@ func (r *run) reportRotation(rep *Report, sets *credentialSets, res rotation.Res
 		if !sets.existed[s.ID] {
 			op = "created"
 		}
-		rep.add(s.ID, rotation.AWSCredentials, op, s.UpdatedAt)
+		rep.add(r.single(), s.ID, rotation.AWSCredentials, op, s.UpdatedAt)
 	}
 	for _, id := range res.InDoubt {
 		// The write was sent and may have landed: neither "updated" nor "not changed".
-		rep.add(id, rotation.AWSCredentials, "unknown", time.Time{})
+		rep.add(r.single(), id, rotation.AWSCredentials, "unknown", time.Time{})
 	}
-	rep.NotChanged = append(rep.NotChanged, res.NotUpdated...)
+	for _, id := range res.NotUpdated {
+		rep.NotChanged = append(rep.NotChanged, SetRef{Coverage: r.single(), ID: id})
+	}
 	rep.Rotation = &RotationReport{OldKeyID: res.PreviousKeyID, NewKeyID: res.NewKeyID, OldKeyAction: res.OldKeyAction,
 		DeletedInactiveKey: res.DeletedInactiveKey, Stored: len(res.Updated), InDoubt: res.InDoubt, Failed: err != nil}
 	if err == nil {

@@ -78,7 +78,7 @@ func (r *run) notDue(rep *Report, inv rotation.Inventory, due rotation.Schedule,
 			"deactivate it if nothing else uses it", r.cfg.IAMUserName, untrusted.Text(due.OtherActive))
 	}
 	for _, id := range inv.DueTargets(r.cfg.CredentialIDs) {
-		rep.add(id, rotation.AWSCredentials, "skipped", time.Time{})
+		rep.add(r.single(), id, rotation.AWSCredentials, "skipped", time.Time{})
 	}
 	rep.AWSAccessKeyID = due.HeldKey
 	rep.Rotation = &RotationReport{Schedule: sched}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -105,6 +106,10 @@ type credentialSets struct {
 	// listed are the sets as the plan saw them; existed says which ids were there.
 	listed  map[string]soracom.CredentialSet
 	existed map[string]bool
+	// ops is what each write did (created or updated); writes run in parallel.
+	mu       sync.Mutex
+	ops      map[string]soracom.Operation
+	newKeyID string
 }
 
 func (c *credentialSets) List(ctx context.Context) ([]rotation.Set, error) {
@@ -139,12 +144,23 @@ func (c *credentialSets) Store(ctx context.Context, id string, key rotation.NewK
 	content := soracom.Content{Type: rotation.AWSCredentials, Description: desc, Credentials: soracom.Fields{
 		"accessKeyId": key.ID, "secretAccessKey": key.Secret.Reveal(),
 	}}
-	stored, err := c.sess.StoreAll(ctx, []string{id}, content, soracom.Update)
+	stored, err := c.sess.StoreAll(ctx, []string{id}, content, soracom.Update, nil)
 	if err != nil {
 		return time.Time{}, &rotation.OutcomeError{Outcome: soracomOutcome(err), Err: err}
 	}
-	c.log.Infof("Credential set %s: %s with the new key %s", id, stored[0].Operation, secret.ShortID(key.ID))
+	c.mu.Lock()
+	c.ops[id], c.newKeyID = stored[0].Operation, key.ID
+	c.mu.Unlock()
 	return stored[0].Set.UpdatedAt(), nil
+}
+
+// logStored says in the log that a set took the new key; the rotation calls it in plan
+// order, whatever order the writes in parallel end in.
+func (c *credentialSets) logStored(id string) {
+	c.mu.Lock()
+	op, keyID := c.ops[id], c.newKeyID
+	c.mu.Unlock()
+	c.log.Infof("Credential set %s: %s with the new key %s", id, op, secret.ShortID(keyID))
 }
 
 // soracomOutcome tells whether a failed write may still land. It may when SORACOM did

@@ -45,15 +45,18 @@ type Config struct {
 	Type          credtypes.Type
 	// Description is nil to keep a set's stored description; otherwise it is written
 	// (an empty string clears it; the input value "-" asks for that).
-	Description  *string
-	AuthKeyID    string
-	AuthKey      secret.Secret
+	Description *string
+	AuthKeyID   string
+	AuthKey     secret.Secret
+	// CoverageType is jp, g or both.
 	CoverageType string
-	// Endpoint is the SORACOM API base URL without /v1.
-	Endpoint string
+	// Coverages are the coverages the run works on, jp first, each with its API base URL.
+	Coverages []Coverage
 	// Credentials is what Register stores (zero in the other modes).
 	Credentials credtypes.Credentials
 	IfExists    soracom.IfExists
+	// MaxParallel bounds the writes in flight on each coverage.
+	MaxParallel int
 	DryRun      bool
 	AWS         AWS
 	// IAMUserName is the user whose key Rotate replaces (and whose keys Audit checks).
@@ -136,7 +139,7 @@ func Read(getenv Getenv, m secret.Masker, now time.Time) (*Config, error) {
 	for _, in := range commonInputs {
 		in.parse(c, e.value(in.name), &p)
 	}
-	c.Endpoint = endpoint(e.value(Endpoint), getenv, c.CoverageType, &p)
+	c.Coverages = coverages(e.value(Endpoint), getenv, c.CoverageType, &p)
 	c.Mode = decideMode(e, c, &p)
 	checkDependents(e, c, &p)
 	checkOtherEndpoints(getenv, c, &p)
@@ -144,7 +147,7 @@ func Read(getenv Getenv, m secret.Masker, now time.Time) (*Config, error) {
 	case Rotate:
 		checkRotation(c, src, &p)
 	case Audit:
-		checkAudit(src, &p)
+		checkAudit(c, src, &p)
 	default:
 		c.Credentials = registration(c, src, now, &p)
 	}
@@ -183,7 +186,7 @@ var dependents = []struct {
 		"%[1]s applies to a rotation, which " + IAMUserName + " starts: set " + IAMUserName + ", or remove %[1]s"},
 	{[]string{MaxKeyAge, UnusedAfter, ExpiryWarning, FailOnInput}, func(c *Config) bool { return c.Mode == Audit },
 		"%[1]s applies to a health report, which " + AuditInput + ": true starts: set " + AuditInput + ": true, or remove %[1]s"},
-	{[]string{Description, IfExists, DryRun, VerifyAWSKey}, func(c *Config) bool { return c.Mode != Audit },
+	{[]string{Description, IfExists, MaxParallel, DryRun, VerifyAWSKey}, func(c *Config) bool { return c.Mode != Audit },
 		"%[1]s applies when sets are written, and " + AuditInput + ": true writes nothing: remove %[1]s, or remove " + AuditInput + " to write the sets"},
 	{[]string{RoleToAssume}, func(c *Config) bool { return c.Mode != Register },
 		"%[1]s is used to rotate a key or audit the sets: set " + IAMUserName + " (or " + AuditInput + ": true) too, or remove %[1]s to register given credentials"},
@@ -214,13 +217,23 @@ func checkRotation(c *Config, src *sources, p *problems) {
 	if c.Type != credtypes.AWSCredentials {
 		p.addf("%s stores an access key, which needs %s aws-credentials, not %q", IAMUserName, CredentialType, c.Type)
 	}
+	onlyOneCoverage(c, "a rotation", p)
 	if c.IfExists != soracom.Update {
 		p.addf("%s: %s must be update (every set on the old key has to move to the new one), not %q", IAMUserName, IfExists, c.IfExists)
 	}
 }
 
+// onlyOneCoverage refuses soracom-coverage-type both for a mode that works on one
+// coverage: a registration writes both, a rotation or an audit one at a time.
+func onlyOneCoverage(c *Config, mode string, p *problems) {
+	if c.CoverageType == CoverageBoth {
+		p.addf("%s: %s works on one coverage at a time; run it once with jp and once with g (both registers given credentials only)", CoverageType+" "+CoverageBoth, mode)
+	}
+}
+
 // checkAudit checks what an audit needs: it only reads, so nothing to store.
-func checkAudit(src *sources, p *problems) {
+func checkAudit(c *Config, src *sources, p *problems) {
+	onlyOneCoverage(c, "a health report", p)
 	if conflicts := src.given(); len(conflicts) > 0 {
 		list := strings.Join(conflicts, " and ")
 		p.addf("%s: true reports and changes nothing, so %s must not be set; remove %s, or remove %s to write the sets", AuditInput, list, list, AuditInput)

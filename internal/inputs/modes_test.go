@@ -69,8 +69,9 @@ func TestReadModeProblems(t *testing.T) {
 	}{
 		{"audit refuses keys to store", auditVars(map[string]string{AWSAccessKeyID: testAWSKeyID, AWSSecretAccessKey: testAWSSecret}), []string{"audit: true reports and changes nothing", "aws-access-key-id/aws-secret-access-key must not be set"}},
 		{"audit refuses credentials", auditVars(map[string]string{Credentials: `{"key":"v"}`}), []string{"credentials must not be set"}},
+		{"audit refuses both coverages", auditVars(map[string]string{CoverageType: "both"}), []string{"soracom-coverage-type both: a health report works on one coverage at a time"}},
 		{"audit refuses a description", auditVars(map[string]string{Description: "x"}), []string{"description applies when sets are written, and audit: true writes nothing"}},
-		{"audit refuses write settings", auditVars(map[string]string{IfExists: "skip", DryRun: "true", VerifyAWSKey: "false"}), []string{"if-exists applies when sets are written", "dry-run applies", "verify-aws-key applies"}},
+		{"audit refuses write settings", auditVars(map[string]string{IfExists: "skip", DryRun: "true", VerifyAWSKey: "false", MaxParallel: "8"}), []string{"if-exists applies when sets are written", "dry-run applies", "verify-aws-key applies", "max-parallel applies"}},
 		{"audit refuses rotation settings", auditVars(map[string]string{OldKey: "delete", RotateAfter: "30d"}), []string{"old-key applies to a rotation", "rotate-after applies to a rotation"}},
 		{"audit that is not a boolean", auditVars(map[string]string{AuditInput: "yes"}), []string{"audit must be true or false"}},
 		{"fail-on outside the enum", auditVars(map[string]string{FailOnInput: "error"}), []string{`fail-on must be broken, warning or never, not "error"`}},

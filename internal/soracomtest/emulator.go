@@ -25,6 +25,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -105,6 +106,7 @@ type config struct {
 	observe        func(Request)
 	groupPage      int
 	rateLimit      int
+	rateWindow     time.Duration
 	server         serverConfig
 }
 
@@ -181,6 +183,8 @@ type Emulator struct {
 	faults     []*faultRule
 	requests   []Request
 	violations []ContractViolation
+
+	inFlight, mostInFlight atomic.Int64
 }
 
 type authKey struct {
@@ -206,6 +210,7 @@ func New(opts ...Option) *Emulator {
 		errorType:      "application/json",
 		groupPage:      DefaultGroupPageSize,
 		rateLimit:      DefaultRateLimit,
+		rateWindow:     RateLimitWindow,
 		headers: []string{
 			"X-Soracom-API-Key", "X-Soracom-Token", "X-Soracom-Lang",
 			"Content-Type", "Accept", "User-Agent",
@@ -295,6 +300,20 @@ func (e *Emulator) Deny(permission string) {
 	e.denied[permission] = true
 }
 
+// raiseTo sets a to n if n is larger.
+func raiseTo(a *atomic.Int64, n int64) {
+	for {
+		m := a.Load()
+		if n <= m || a.CompareAndSwap(m, n) {
+			return
+		}
+	}
+}
+
+// MostInFlight returns the most requests the emulator has served at once: a client's
+// parallelism as the server sees it.
+func (e *Emulator) MostInFlight() int { return int(e.mostInFlight.Load()) }
+
 // Allow undoes Deny.
 func (e *Emulator) Allow(permission string) {
 	e.mu.Lock()
@@ -305,6 +324,9 @@ func (e *Emulator) Allow(permission string) {
 // ServeHTTP answers a request as the SORACOM API would, unless a fault scripted with
 // Inject says otherwise, and records it in the request log.
 func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	n := e.inFlight.Add(1)
+	defer e.inFlight.Add(-1)
+	raiseTo(&e.mostInFlight, n)
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes))
 	if err != nil {
 		// The client went away mid-body; there is nobody to answer.

@@ -27,6 +27,10 @@ const RateLimitWindow = time.Minute
 // headers off (a proxy may strip them; a client must work without).
 func WithRateLimit(perMinute int) Option { return func(c *config) { c.rateLimit = perMinute } }
 
+// WithRateLimitWindow shortens the rate-limit window from a minute, so that a test
+// can see a budget refresh without waiting a minute.
+func WithRateLimitWindow(d time.Duration) Option { return func(c *config) { c.rateWindow = d } }
+
 // answerRateLimited is the emulator's own 429.
 var answerRateLimited = ErrorAnswer{http.StatusTooManyRequests, "SEM0429", "Rate limit exceeded."}
 
@@ -73,12 +77,13 @@ func (e *Emulator) spendLocked(key string) (http.Header, bool) {
 	}
 	now := e.nowLocked()
 	b := e.budgets[key]
-	if b == nil || !now.Before(b.start.Add(RateLimitWindow)) {
+	window := e.cfg.rateWindow
+	if b == nil || !now.Before(b.start.Add(window)) {
 		b = &budget{start: now}
 		e.budgets[key] = b
 	}
 	b.used++
-	left := b.start.Add(RateLimitWindow).Sub(now)
+	left := b.start.Add(window).Sub(now)
 	h := http.Header{}
 	h.Set("X-Soracom-Ratelimit-Limit", strconv.Itoa(limit))
 	h.Set("X-Soracom-Ratelimit-Remaining", strconv.Itoa(max(limit-b.used, 0)))

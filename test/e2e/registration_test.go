@@ -34,7 +34,7 @@ func TestCreatesAMissingSet(t *testing.T) {
 	if got := requestLine(s); got != "POST /v1/auth, PUT /v1/credentials/funnel-aws, POST /v1/credentials/funnel-aws, POST /v1/auth/logout" {
 		t.Errorf("round trips: %s", got)
 	}
-	if !strings.Contains(r.summary, "| `funnel-aws` | aws-credentials | created |") || !strings.Contains(r.summary, "…0001") {
+	if !strings.Contains(r.summary, "| `funnel-aws` | jp | aws-credentials | created |") || !strings.Contains(r.summary, "…0001") {
 		t.Errorf("summary lacks the set row or the key's last four characters:\n%s", r.summary)
 	}
 	if strings.Contains(r.summary, awsKeyID) {
@@ -111,7 +111,7 @@ func TestOutputsAndResultsFields(t *testing.T) {
 	}
 	checkResultFields(t, r, "created", "skipped", "created")
 	// summary table: every set, type, operation, time
-	checkContains(t, "summary", r.summary, "| `a` | aws-credentials |", "| `b` | aws-credentials |", "| `c` | aws-credentials |")
+	checkContains(t, "summary", r.summary, "| `a` | jp | aws-credentials |", "| `b` | jp | aws-credentials |", "| `c` | jp | aws-credentials |")
 	if strings.Contains(r.summary, awsSecret) || strings.Contains(r.summary, authKeySecret) {
 		t.Errorf("summary has a secret")
 	}
@@ -130,7 +130,7 @@ func checkResultFields(t *testing.T, r runResult, wantOps ...string) {
 		t.Fatalf("results %v", raw)
 	}
 	for i, x := range raw {
-		for _, f := range []string{"credentialId", "type", "operation", "updatedAt"} {
+		for _, f := range []string{"credentialId", "coverage", "type", "operation", "updatedAt"} {
 			if _, ok := x[f]; !ok {
 				t.Errorf("results[%d] lacks %s: %v", i, f, x)
 			}
@@ -261,7 +261,7 @@ func TestPartialFailureSaysWhichSetsChanged(t *testing.T) {
 	if rs := results(t, r); len(rs) != 1 || rs[0].CredentialID != "a" || r.outputs["operation"] != "updated" {
 		t.Errorf("results = %+v, operation %q", rs, r.outputs["operation"])
 	}
-	for _, row := range []string{"| `a` | aws-credentials | updated |", "| `b` | aws-credentials | **not changed** (failed) |", "| `c` |"} {
+	for _, row := range []string{"| `a` | jp | aws-credentials | updated |", "| `b` | jp | aws-credentials | **not changed** (failed) |", "| `c` |"} {
 		if !strings.Contains(r.summary, row) {
 			t.Errorf("summary lacks %q:\n%s", row, r.summary)
 		}
