@@ -6,8 +6,10 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -390,4 +392,32 @@ func TestRegistrationVerifiesTheGivenKey(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Many sets are written a few at a time (max-parallel), and within SORACOM's rate
+// limit: the action reads the X-Soracom-Ratelimit-* headers and waits for the refresh
+// before a 429 would come. The emulator's window is a second here, a minute at SORACOM.
+func TestManySetsAreWrittenWithinTheRateLimit(t *testing.T) {
+	ids := make([]string, 30)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("set-%02d", i)
+	}
+	s, in := registration(t, map[string]string{"credential-id": strings.Join(ids, "\n"), "max-parallel": "3"},
+		soracomtest.WithRateLimit(10), soracomtest.WithRateLimitWindow(time.Second), soracomtest.WithLatency(5*time.Millisecond))
+	r := runAction(t, runOpts{inputs: in, secrets: inputSecrets})
+	mustSucceed(t, r)
+	if n := s.RateLimited(); n != 0 {
+		t.Errorf("%d requests met the rate limit, want none", n)
+	}
+	if m := s.MostInFlight(); m > 3 {
+		t.Errorf("%d requests in flight at once, over max-parallel 3", m)
+	}
+	var order []string
+	for _, res := range results(t, r) {
+		order = append(order, res.CredentialID)
+	}
+	if !slices.Equal(order, ids) || len(s.CredentialSets()) != 30 {
+		t.Errorf("results %v, %d sets stored; want all 30 in input order", order, len(s.CredentialSets()))
+	}
+	checkContains(t, "log", r.stdout, "SORACOM rate limit: ", " of 10 updateCredential calls left this minute; waiting", "rather than meeting a 429")
 }
