@@ -65,7 +65,7 @@ func run(ctx context.Context, args []string, progress io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("-tools: %w", err)
 	}
-	scenarios, rotate, audit, err := chooseScenarios(o.scenarios)
+	scenarios, extras, err := chooseScenarios(o.scenarios)
 	if err != nil {
 		return fmt.Errorf("-scenarios: %w", err)
 	}
@@ -105,13 +105,13 @@ func run(ctx context.Context, args []string, progress io.Writer) error {
 	if err != nil {
 		return err
 	}
-	rot, aud, err := b.measureExtras(ctx, rotate, audit)
-	if err != nil {
+	rep := report{opts: o, results: res}
+	if err := b.measureExtras(ctx, extras, &rep); err != nil {
 		return err
 	}
-	machine := append([]fact{{"action built from", built}}, describeMachine(ctx)...)
-	command := strings.Join(append([]string{"go run ./bench/cmd/bench"}, args...), " ")
-	return writeReportTo(o.out, report{command: command, opts: o, machine: machine, results: res, rotation: rot, audit: aud})
+	rep.machine = append([]fact{{"action built from", built}}, describeMachine(ctx)...)
+	rep.command = strings.Join(append([]string{"go run ./bench/cmd/bench"}, args...), " ")
+	return writeReportTo(o.out, rep)
 }
 
 // startEmulator starts the SORACOM emulator over TLS with the latencies of o, and
@@ -157,22 +157,29 @@ func parseOptions(args []string, progress io.Writer) (options, error) {
 	return o, nil
 }
 
-// measureExtras measures the rotation and the audit when the scenarios ask for them.
-func (b *bench) measureExtras(ctx context.Context, rotate, audit bool) (*rotationResult, *auditResult, error) {
-	var rot *rotationResult
-	var aud *auditResult
+// extras are the scenarios only the action runs.
+type extras struct{ rotate, audit, many bool }
+
+// measureExtras measures the rotation, the audit and many sets when the scenarios ask
+// for them.
+func (b *bench) measureExtras(ctx context.Context, x extras, rep *report) error {
 	var err error
-	if rotate {
-		if rot, err = b.measureRotation(ctx); err != nil {
-			return nil, nil, err
+	if x.rotate {
+		if rep.rotation, err = b.measureRotation(ctx); err != nil {
+			return err
 		}
 	}
-	if audit {
-		if aud, err = b.measureAudit(ctx); err != nil {
-			return nil, nil, err
+	if x.audit {
+		if rep.audit, err = b.measureAudit(ctx); err != nil {
+			return err
 		}
 	}
-	return rot, aud, nil
+	if x.many {
+		if rep.many, err = b.measureMany(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // writeReportTo writes the report to the file out, or to stdout for "-".
@@ -213,27 +220,29 @@ func pick[T any](all []T, list string, name func(T) string) ([]T, error) {
 }
 
 // chooseScenarios returns the registration scenarios a -scenarios list names, and
-// whether it names rotation and the health report; an empty list names them all.
-func chooseScenarios(list string) (s []scenario, rotate, audit bool, err error) {
+// which of the action's own scenarios it names; an empty list names them all.
+func chooseScenarios(list string) (s []scenario, x extras, err error) {
 	if list == "" {
-		return allScenarios(), true, true, nil
+		return allScenarios(), extras{rotate: true, audit: true, many: true}, nil
 	}
 	var rest []string
 	for _, n := range strings.Split(list, ",") {
 		switch n = strings.TrimSpace(n); n {
 		case rotationScenario:
-			rotate = true
+			x.rotate = true
 		case auditScenario:
-			audit = true
+			x.audit = true
+		case manyScenario:
+			x.many = true
 		default:
 			rest = append(rest, n)
 		}
 	}
 	if len(rest) == 0 {
-		return nil, rotate, audit, nil
+		return nil, x, nil
 	}
 	s, err = pick(allScenarios(), strings.Join(rest, ","), func(s scenario) string { return s.name })
-	return s, rotate, audit, err
+	return s, x, err
 }
 
 // buildAction builds the action's binary to out, from the working tree or, with rev,

@@ -22,6 +22,7 @@ type report struct {
 	results  []*result
 	rotation *rotationResult // nil when not run
 	audit    *auditResult    // nil when not run
+	many     *manyResult     // nil when not run
 }
 
 type fact struct{ name, value string }
@@ -203,6 +204,9 @@ func writeReport(w io.Writer, r report) error {
 	}
 	if r.audit != nil {
 		p.audit(r)
+	}
+	if r.many != nil {
+		p.many(r)
 	}
 	return p.err
 }
