@@ -1,18 +1,21 @@
 # The action's image: a static Go binary on an empty base.
 #
-# The builder is pinned by digest, and the final stage is scratch, which has
-# nothing to drift. The builder is also a build argument, BUILDER_IMAGE, so CI
-# can build this exact file with a stand-in made from its own Go toolchain on
-# a machine that reaches no registry (see .ci/standin-builder.sh). Its default
-# names the pinned stage below rather than the image itself: Dependabot only
-# updates images written in a FROM line, not in an ARG.
-ARG BUILDER_IMAGE=golang-pinned
+# Every image is named in full (registry, repository, tag and digest), so Docker,
+# buildah and podman all build this file with no registries configuration: a short
+# name such as "golang" resolves only where a registries alias or search list says
+# where to look. The final stage is scratch, which has nothing to pull or drift.
+#
+# The builder is a build argument, BUILDER_IMAGE, so CI can build this exact file with
+# a stand-in made from its own Go toolchain on a machine that reaches no registry (see
+# .ci/standin-builder.sh). Its default is the pinned image itself, not the name of a
+# stage: buildah and podman do not resolve a stage name that comes out of an ARG, and
+# would look it up as an image. Dependabot does not read ARG defaults, so this pin is
+# updated by hand (the image's tag and its digest together).
+ARG BUILDER_IMAGE=docker.io/library/golang:1.26.8-bookworm@sha256:a688600ca24f8a4d3ca77f95b0dd40704a9fc787c826660eb7ba0b641b8b175d
 
-# The builder runs on the build machine's platform and cross-compiles for the
-# target one, so a multi-platform release needs no emulation.
-FROM --platform=$BUILDPLATFORM golang:1.26.8-bookworm@sha256:a688600ca24f8a4d3ca77f95b0dd40704a9fc787c826660eb7ba0b641b8b175d AS golang-pinned
-
-FROM ${BUILDER_IMAGE} AS build
+# The builder runs on the build machine's platform and cross-compiles for the target
+# one, so a multi-platform release needs no emulation.
+FROM --platform=$BUILDPLATFORM ${BUILDER_IMAGE} AS build
 WORKDIR /src
 
 # Every RUN is in exec form: the build needs the Go toolchain and nothing

@@ -24,7 +24,7 @@ func main() {
 	// SORACOM token before exiting.
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	code := localrun.Main(ctx, localrun.Env{
-		Args: os.Args[1:], ActionYML: actionYML, Getenv: os.Getenv, Setenv: os.Setenv,
+		Args: os.Args[1:], ActionYML: actionYML, Getenv: os.Getenv, Environ: os.Environ, Setenv: os.Setenv,
 		Stdout: os.Stdout, Stderr: os.Stderr, Terminal: isTerminal(os.Stdout),
 	})
 	stop()

@@ -128,5 +128,5 @@ func readFile(path string) string {
 func (d *demo) epilogue() {
 	fmt.Fprintf(d.w, "\n━━━ Done: %d requests reached the SORACOM emulator and %d the AWS fakes; %d SORACOM API tokens are still alive.\n",
 		len(d.emu.SORACOM.Requests()), len(d.emu.AWS.Requests()), d.emu.SORACOM.LiveSessions())
-	fmt.Fprintln(d.w, "Run it yourself: go run . --emulator --credential-id funnel-aws (add --iam-user-name funnel for a rotation).")
+	fmt.Fprintln(d.w, "Run it yourself: go run . --emulator --credential-id funnel-aws (add --iam-user-name soracom-funnel for a rotation).")
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"regexp"
 	"strings"
 	"testing"
@@ -68,7 +69,7 @@ func TestDemoPlaysRegistrationAndRotationAsAWorkflowLogShowsThem(t *testing.T) {
 		"\nError: Docker run failed with exit code 1",
 		"    soracom-auth-key: ***\n",
 		"\nOutputs:\n",
-		"\nJob summary:\n  ### SORACOM credential sets",
+		"\nJob summary:\n  SORACOM credential sets\n  =====",
 		"State afterwards:",
 		"0 SORACOM API tokens are still alive",
 	} {
@@ -101,5 +102,22 @@ func TestDemoPlaysRegistrationAndRotationAsAWorkflowLogShowsThem(t *testing.T) {
 	wantState := "  set " + funnelSet + " holds " + short(funnel.Credentials["accessKeyId"].(string)) + "\n  set " + harvestSet + " holds " + short(harvest.Credentials["accessKeyId"].(string)) + "\n"
 	if !strings.HasSuffix(strings.Split(out, "\n━━━ Done")[0], wantState) {
 		t.Errorf("the last state shown is not the emulator's:\nwant %q", wantState)
+	}
+}
+
+func TestHelpSaysWhatTheDemoDoesAndPlaysNothing(t *testing.T) {
+	for _, arg := range []string{"-h", "--help"} {
+		var stdout, stderr strings.Builder
+		code, done := commandLine([]string{arg}, &stdout, &stderr)
+		if code != 0 || !done || !strings.Contains(stdout.String(), "Usage: go run ./cmd/demo") || stderr.Len() > 0 {
+			t.Errorf("%s: code %d, done %v, stdout %q, stderr %q", arg, code, done, stdout.String(), stderr.String())
+		}
+	}
+	var stderr strings.Builder
+	if code, done := commandLine([]string{"--fast"}, io.Discard, &stderr); code != 2 || !done || !strings.Contains(stderr.String(), "--help") {
+		t.Errorf("an argument: code %d, done %v, stderr %q", code, done, stderr.String())
+	}
+	if _, done := commandLine(nil, io.Discard, io.Discard); done {
+		t.Error("with no arguments the demo does not play")
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -30,10 +31,14 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "soracom-emulator:", err)
-		}
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		stop()
+		os.Exit(0) // the help was asked for and printed
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "soracom-emulator:", err)
+		stop()
 		os.Exit(2)
 	}
 }
@@ -62,10 +67,14 @@ type settings struct {
 	latency, connLatency    time.Duration
 }
 
-func parseFlags(args []string, stderr io.Writer) (settings, error) {
+// parseFlags reads the command line. Every flag takes -name value or -name=value, the
+// boolean ones too (-tls false); -h and --help print the flags on stdout and return
+// flag.ErrHelp.
+func parseFlags(args []string, stdout, stderr io.Writer) (settings, error) {
 	var s settings
 	fs := flag.NewFlagSet("soracom-emulator", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {}
 	fs.StringVar(&s.addr, "addr", soracomtest.DefaultAddr, "address to listen on for the jp coverage")
 	fs.StringVar(&s.gAddr, "g-addr", "", "address to listen on for the g coverage (default: the host of -addr, a free port)")
 	fs.IntVar(&s.rateLimit, "rate-limit", soracomtest.DefaultRateLimit, "requests allowed per API per minute on each coverage (0: no limit and no rate-limit headers)")
@@ -77,8 +86,16 @@ func parseFlags(args []string, stderr io.Writer) (settings, error) {
 	fs.DurationVar(&s.latency, "latency", 0, "delay before answering each request")
 	fs.DurationVar(&s.connLatency, "conn-latency", 0, "delay for each new connection")
 	fs.BoolVar(&s.logRequests, "log", false, "print each request to stderr, secrets redacted")
-	if err := fs.Parse(args); err != nil {
+	err := fs.Parse(boolValuesJoined(args, fs))
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fmt.Fprintln(stdout, "Usage: soracom-emulator [flags]    (from a clone: go run ./cmd/soracom-emulator [flags])\n\n"+
+			"Serves the SORACOM API emulator for both coverages and prints the jp base URL, then the g one; stops on Ctrl-C.\n\nFlags:")
+		fs.SetOutput(stdout)
+		fs.PrintDefaults()
 		return s, err
+	case err != nil:
+		return s, fmt.Errorf("%w (--help lists the flags)", err)
 	}
 	switch {
 	case fs.NArg() > 0:
@@ -91,9 +108,34 @@ func parseFlags(args []string, stderr io.Writer) (settings, error) {
 	return s, nil
 }
 
+// boolValuesJoined turns "-tls false" into "-tls=false": the flag package reads a
+// boolean flag's value only after "=", and would take "false" for an argument.
+func boolValuesJoined(args []string, fs *flag.FlagSet) []string {
+	out := make([]string, 0, len(args))
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		name := strings.TrimLeft(a, "-")
+		f := fs.Lookup(name)
+		isBool := false
+		if f != nil && strings.HasPrefix(a, "-") {
+			b, ok := f.Value.(interface{ IsBoolFlag() bool })
+			isBool = ok && b.IsBoolFlag()
+		}
+		if isBool && !strings.Contains(name, "=") && i+1 < len(args) {
+			if _, err := strconv.ParseBool(args[i+1]); err == nil {
+				out = append(out, a+"="+args[i+1])
+				i++
+				continue
+			}
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
 // run serves until ctx ends; main wires it to the signals, tests cancel it.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	s, err := parseFlags(args, stderr)
+	s, err := parseFlags(args, stdout, stderr)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,8 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
+	"flag"
 	"io"
 	"net/http"
 	"os"
@@ -189,5 +191,26 @@ func TestDescribeNamesFaultsAndDrops(t *testing.T) {
 	r := soracomtest.Request{Time: time.Unix(0, 0).UTC(), Method: "PUT", Path: "/v1/credentials/x", Dropped: true, Fault: true, Handled: true}
 	if got, want := describe(r), "1970-01-01T00:00:00Z PUT /v1/credentials/x -> dropped (fault)"; got != want {
 		t.Errorf("describe = %q, want %q", got, want)
+	}
+}
+
+func TestHelpPrintsTheFlagsAndServesNothing(t *testing.T) {
+	for _, arg := range []string{"-h", "--help", "-help"} {
+		var stdout strings.Builder
+		err := run(context.Background(), []string{arg}, &stdout, io.Discard)
+		if !errors.Is(err, flag.ErrHelp) || !strings.Contains(stdout.String(), "-auth-key-id") || strings.Contains(stdout.String(), "http://") {
+			t.Errorf("%s: err %v, stdout:\n%s", arg, err, stdout.String())
+		}
+	}
+}
+
+func TestBooleanFlagsTakeAValueAfterASpace(t *testing.T) {
+	s, err := parseFlags([]string{"-log", "false", "--tls", "true", "-addr", "127.0.0.1:0"}, io.Discard, io.Discard)
+	if err != nil || s.logRequests || !s.useTLS || s.addr != "127.0.0.1:0" {
+		t.Errorf("parseFlags = %+v, %v", s, err)
+	}
+	s, err = parseFlags([]string{"-log", "-addr", "127.0.0.1:0"}, io.Discard, io.Discard)
+	if err != nil || !s.logRequests {
+		t.Errorf("a bare -log before another flag: %+v, %v", s, err)
 	}
 }

@@ -26,6 +26,9 @@ type AuditReport struct {
 	IAMFailure bool
 	// Fails is true when the findings reach fail-on.
 	Fails bool
+	// LeftOut is how many findings (the mildest) the findings output leaves out to
+	// stay within maxFindingsOutput.
+	LeftOut int
 }
 
 // audit lists the sets and checks each; it changes nothing in SORACOM or AWS.
@@ -60,9 +63,22 @@ func (r *run) audit(ctx context.Context) (*Report, error) {
 	rep.Audit.Fails = failsOn(res, cfg.FailOn)
 	r.annotate(rep.Audit)
 	if len(missing) > 0 {
-		return rep, fmt.Errorf("credential set %s does not exist (the operator has %d sets); check credential-id", strings.Join(quoteAll(missing), ", "), len(all))
+		return rep, missingSets(missing, all)
 	}
 	return rep, nil
+}
+
+// missingSets is the error for named sets the list does not hold. A set whose id could
+// not be read may be one of them, so then they are not said not to exist.
+func missingSets(missing []string, all []soracom.CredentialSet) error {
+	named := strings.Join(quoteAll(missing), ", ")
+	for _, s := range all {
+		if s.ID == "" && len(s.Unreadable) > 0 {
+			return fmt.Errorf("credential set %s is not among the sets SORACOM's list could be read for (entry %d of the %d could not be read, and may be it); check credential-id",
+				named, s.Index+1, len(all))
+		}
+	}
+	return fmt.Errorf("credential set %s does not exist (the operator has %d sets); check credential-id", named, len(all))
 }
 
 // auditKeys gets the AWS reads. Without any AWS credentials the IAM checks are skipped
@@ -75,8 +91,11 @@ func (r *run) auditKeys(ctx context.Context) (keys audit.Keys, reason string, fa
 		// shorten one shorten both.
 		return auditKeys{awskeys.NewKeyReader(cfg, min(r.env.Retry.MaxInterval, awskeys.DefaultAuditMaxBackoff))}, "", false
 	case r.cfg.AWS.RoleToAssume == "":
-		return nil, "no AWS credentials: set role-to-assume, or run aws-actions/configure-aws-credentials before this step, " +
-			"to check the keys in IAM too", false
+		how := "give this machine's AWS credentials"
+		if r.log.OnGitHub() {
+			how = "set role-to-assume, or run aws-actions/configure-aws-credentials before this step,"
+		}
+		return nil, "no AWS credentials: " + how + " to check the keys in IAM too", false
 	}
 	return nil, "the AWS credentials could not be used: " + describe(err), true
 }
@@ -86,7 +105,9 @@ func (r *run) auditKeys(ctx context.Context) (keys audit.Keys, reason string, fa
 func (r *run) auditedSets(all []soracom.CredentialSet) (sets []audit.Set, missing []string) {
 	ids := r.cfg.CredentialIDs
 	for _, s := range all {
-		if len(ids) == 0 || slices.Contains(ids, s.ID) {
+		// A set whose id could not be read may be any of the named ones: its
+		// malformed-set finding is always reported.
+		if len(ids) == 0 || slices.Contains(ids, s.ID) || s.ID == "" {
 			sets = append(sets, toAuditSet(s))
 		}
 	}
@@ -107,7 +128,10 @@ func toAuditSets(all []soracom.CredentialSet) []audit.Set {
 }
 
 func toAuditSet(s soracom.CredentialSet) audit.Set {
-	set := audit.Set{ID: s.ID, Type: s.Type, LastUsed: s.LastUsedAt()}
+	if len(s.Unreadable) > 0 {
+		return audit.Set{ID: s.ID, Type: s.Type, Entry: s.Index + 1, Unreadable: s.Unreadable}
+	}
+	set := audit.Set{ID: s.ID, Type: s.Type, LastUsed: s.LastUsedAt(), Entry: s.Index + 1}
 	switch s.Type {
 	case audit.AWSCredentials:
 		set.AccessKeyID = s.Field("accessKeyId")
@@ -190,17 +214,21 @@ func (r *run) annotate(a *AuditReport) {
 	}
 }
 
-// subject names what a finding is about: its set, or for an orphan key the key.
+// subject names what a finding is about: its set (by its place in the list when its id
+// could not be read), or for an orphan key the key.
 func subject(f audit.Finding) string {
-	if f.CredentialID == "" {
+	switch {
+	case f.Check == audit.OrphanKey:
 		return fmt.Sprintf("Access key %s of IAM user %s", audit.Last4(f.AccessKeyID), untrusted.OneLine(f.UserName))
+	case f.CredentialID == "":
+		return fmt.Sprintf("The credential set at entry %d of SORACOM's list", f.Entry)
 	}
 	return "Credential set " + untrusted.OneLine(f.CredentialID)
 }
 
 func deniedMessage(perms []string, account string) string {
 	return fmt.Sprintf("The AWS credentials were denied %s on every key in account %s, so the keys could not be checked in IAM: "+
-		"grant the read-only policy of the README's \"Health report\" (sts:GetAccessKeyInfo, iam:GetAccessKeyLastUsed, iam:ListAccessKeys)",
+		"grant the read-only policy of docs/audit.md, \"AWS set-up for the health report\" (sts:GetAccessKeyInfo, iam:GetAccessKeyLastUsed, iam:ListAccessKeys)",
 		strings.Join(perms, " and "), account)
 }
 
@@ -236,16 +264,14 @@ func (r *run) publishAudit(rep *Report) error {
 
 func (r *run) auditOutputs(rep *Report) error {
 	a := rep.Audit
-	findings := a.Findings()
-	for i := range findings {
-		findings[i].Message = untrusted.Clip(untrusted.OneLine(findings[i].Message), 1000)
-	}
-	b, err := json.Marshal(findings)
+	findings, leftOut, err := r.findingsJSON(a.Findings())
 	if err != nil {
 		return err
 	}
+	a.LeftOut = leftOut
 	out := [][2]string{
-		{"findings", r.log.Scrub(string(b))},
+		{"findings", findings},
+		{"findings-truncated", strconv.FormatBool(leftOut > 0)},
 		{"broken-count", strconv.Itoa(a.Count(audit.Broken))},
 		{"warning-count", strconv.Itoa(a.Count(audit.Warning))},
 		{"operator-id", rep.OperatorID},
@@ -265,6 +291,34 @@ func (r *run) auditOutputs(rep *Report) error {
 		}
 	}
 	return errors.Join(refused...)
+}
+
+// maxFindingsOutput bounds the findings output: a later step reads it whole (into an
+// environment variable, a shell argument), and the runner keeps outputs of 1 MiB.
+const maxFindingsOutput = 1 << 20
+
+// findingsJSON is the findings output: a JSON array of the findings, worst first (as
+// given), each scrubbed, as many as fit in maxFindingsOutput bytes; leftOut counts
+// those that did not fit.
+func (r *run) findingsJSON(findings []audit.Finding) (out string, leftOut int, err error) {
+	var b strings.Builder
+	b.WriteByte('[')
+	for i, f := range findings {
+		f.Message = untrusted.Clip(untrusted.OneLine(f.Message), 1000)
+		item, err := json.Marshal(f)
+		if err != nil {
+			return "", 0, err
+		}
+		text := r.log.Scrub(string(item))
+		if b.Len()+len(text)+2 > maxFindingsOutput { // a comma and the closing bracket
+			return b.String() + "]", len(findings) - i, nil
+		}
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(text)
+	}
+	return b.String() + "]", 0, nil
 }
 
 func quoteAll(ids []string) []string {

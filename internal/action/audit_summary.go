@@ -38,6 +38,7 @@ func (r *run) auditSummary(rep *Report) string {
 		b.WriteString(".\n")
 		return b.String()
 	}
+	r.writeLimits(&b, a)
 	b.WriteString("| Set | Type | Key | IAM user | Key status | Key age | Last used in AWS | Last used by SORACOM | Findings |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|\n")
 	now := r.env.Now()
@@ -64,10 +65,26 @@ func (r *run) auditSummary(rep *Report) string {
 	return b.String()
 }
 
+// writeLimits says, before the table (which a long report may cut), what the outputs
+// and the annotations leave out.
+func (r *run) writeLimits(b *strings.Builder, a *AuditReport) {
+	if a.LeftOut > 0 {
+		all := len(a.Findings())
+		fmt.Fprintf(b, "> [!NOTE]\n> The `findings` output holds the worst %d of the %d findings (it is kept under 1 MiB) and `findings-truncated` is `true`; "+
+			"`broken-count` and `warning-count` count them all, and the table below shows every set.\n\n", all-a.LeftOut, all)
+	}
+	r.writeUnannotated(b)
+}
+
 // rowCells renders a row's cells; every value from SORACOM or AWS goes through the Log.
 func (r *run) rowCells(row audit.Row, now time.Time) []string {
 	set, soracomUse := "—", "—"
-	if row.Set.ID != "" {
+	switch {
+	case len(row.Set.Unreadable) > 0 && row.Set.ID == "":
+		set = fmt.Sprintf("entry %d of the list", row.Set.Entry)
+	case len(row.Set.Unreadable) > 0:
+		set = r.log.Code(row.Set.ID)
+	case !row.Orphan():
 		set, soracomUse = r.log.Code(row.Set.ID), "never"
 		if !row.Set.LastUsed.IsZero() {
 			soracomUse = row.Set.LastUsed.UTC().Format("2006-01-02")
@@ -79,8 +96,11 @@ func (r *run) rowCells(row audit.Row, now time.Time) []string {
 		if k.User != "" {
 			user = r.log.Code(k.User)
 		}
-		if !k.Created.IsZero() {
+		switch {
+		case !k.Created.IsZero():
 			age = fmt.Sprintf("%d d", int(now.Sub(k.Created)/(24*time.Hour)))
+		case k.Status == audit.StatusActive || k.Status == audit.StatusInactive:
+			age = "unknown" // IAM listed the key without a usable creation date
 		}
 		awsUse = r.lastUseCell(k)
 	}

@@ -303,8 +303,9 @@ func checkOutputsOneLine(t *testing.T, outputs string) {
 	}
 }
 
-// Outside GitHub the job summary is printed after the log, or written to the file
-// GITHUB_STEP_SUMMARY names when it is set; no mask command is printed either way.
+// Outside GitHub the job summary is printed after the log as plain text, or written to
+// the file GITHUB_STEP_SUMMARY names (as Markdown) when it is set; no mask command is
+// printed either way.
 func TestSummaryOutsideGitHubGoesToStdoutOrTheNamedFile(t *testing.T) {
 	s := soracomtest.Start(t)
 	s.AddAuthKey(chokeAuthKeyID, chokeAuthKey)
@@ -314,8 +315,8 @@ func TestSummaryOutsideGitHubGoesToStdoutOrTheNamedFile(t *testing.T) {
 		inputs.Credentials: mustJSON(map[string]string{"accessKeyId": chokeAWSKeyID, "secretAccessKey": chokeAWSSecret}),
 	}
 	o := chokeRun(t, in, false)
-	if o.code != 0 || !strings.Contains(o.stdout, "### SORACOM credential sets\n") || !strings.Contains(o.stdout, "| `set-1` | jp | aws-credentials | created |") {
-		t.Errorf("exit %d; no summary on stdout:\n%s", o.code, o.stdout)
+	if o.code != 0 || !strings.Contains(o.stdout, "\nSORACOM credential sets\n=====") || !regexp.MustCompile(`\nset-1 +jp +aws-credentials +created `).MatchString(o.stdout) {
+		t.Errorf("exit %d; no plain-text summary on stdout:\n%s", o.code, o.stdout)
 	}
 	if strings.Contains(o.stdout, "::add-mask::") {
 		t.Errorf("mask commands printed outside GitHub:\n%s", o.stdout)

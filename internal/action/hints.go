@@ -8,6 +8,7 @@ import (
 
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/authkeyrotation"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/awskeys"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/httpclient"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/rotation"
@@ -34,6 +35,10 @@ func hint(err error) string {
 	if errors.As(err, &rot) && !rot.Resumable {
 		// The rotation error says what to do next; a cause's advice would contradict it.
 		return ""
+	}
+	var ak *authkeyrotation.Error
+	if errors.As(err, &ak) && strings.HasPrefix(ak.Next, "To fix") {
+		return "" // the error names the one command that fixes it
 	}
 	var refused *authKeyRefused
 	var apiErr *soracom.APIError
@@ -118,3 +123,45 @@ func (e *authKeyRefused) hint() string {
 	return "check soracom-auth-key-id and soracom-auth-key: the AuthKey must belong to an active SAM user (or the operator) " +
 		"and match the coverage type/endpoint"
 }
+
+// awsSetupError is a run that found no way to AWS: no OIDC token for role-to-assume, or
+// no credentials at all. Its hint depends on where the run is: on GitHub a job permission
+// or a setup step; elsewhere the usual AWS credentials of a machine, since a GitHub OIDC
+// token exists only in a GitHub Actions job.
+type awsSetupError struct {
+	err      error
+	onGitHub bool
+}
+
+// placeAWSSetup wraps err with a hint for where the run is, when err is one of the two
+// errors that mean "no way to AWS".
+func placeAWSSetup(err error, onGitHub bool) error {
+	if errors.Is(err, awskeys.ErrIDTokenUnavailable) || errors.Is(err, awskeys.ErrNoCredentials) {
+		return &awsSetupError{err: err, onGitHub: onGitHub}
+	}
+	return err
+}
+
+func (e *awsSetupError) Error() string { return e.err.Error() }
+func (e *awsSetupError) Unwrap() error { return e.err }
+
+// Hint says what to change, on GitHub or off it.
+func (e *awsSetupError) Hint() string {
+	switch {
+	case errors.Is(e.err, awskeys.ErrIDTokenUnavailable) && e.onGitHub:
+		return "add `permissions: id-token: write` to the job or the workflow (a job's permissions replace the workflow's; " +
+			"a pull request from a fork gets no OIDC token)"
+	case errors.Is(e.err, awskeys.ErrIDTokenUnavailable):
+		return "role-to-assume uses the OIDC token of a GitHub Actions job, which a run outside GitHub does not have: " +
+			"leave role-to-assume empty and " + ambientAWSHint
+	case e.onGitHub:
+		return "set role-to-assume (the job needs `permissions: id-token: write`), " +
+			"or run aws-actions/configure-aws-credentials before this step"
+	}
+	return ambientAWSHint
+}
+
+// ambientAWSHint says how a machine outside GitHub gives the AWS SDK credentials.
+const ambientAWSHint = "give this machine's AWS credentials: AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, " +
+	"~/.aws/credentials, an instance or task role, or AWS_WEB_IDENTITY_TOKEN_FILE with AWS_ROLE_ARN " +
+	"to assume a role with this platform's own OIDC token"

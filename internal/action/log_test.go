@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -68,7 +70,11 @@ func TestLogPrintsNoLineThatStartsACommand(t *testing.T) {
 	for _, env := range []struct {
 		name   string
 		getenv func(string) string
-	}{{"on GitHub", githubEnv}, {"outside GitHub", func(string) string { return "" }}} {
+		own    []string // the Log's own prefixes, in order
+	}{
+		{"on GitHub", githubEnv, []string{"::warning::", "::error::", "::debug::", "::group::", "::endgroup::"}},
+		{"outside GitHub", func(string) string { return "" }, []string{"warning: ", "error: ", "debug: ", "boom"}},
+	} {
 		t.Run(env.name, func(t *testing.T) {
 			var out bytes.Buffer
 			l := NewLog(&out, env.getenv)
@@ -79,7 +85,7 @@ func TestLogPrintsNoLineThatStartsACommand(t *testing.T) {
 			l.Debugf("%s", injected)
 			l.Group(injected)
 			l.EndGroup()
-			own := []string{"::warning::", "::error::", "::debug::", "::group::", "::endgroup::"}
+			own := env.own
 			for _, line := range strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n") {
 				if len(own) > 0 && strings.HasPrefix(line, own[0]) {
 					own = own[1:]
@@ -96,10 +102,16 @@ func TestLogPrintsNoLineThatStartsACommand(t *testing.T) {
 	}
 }
 
-func TestLogPrintsMultiLineErrorsAsLinesOutsideGitHub(t *testing.T) {
+func TestLogPrintsPlainLinesOutsideGitHub(t *testing.T) {
 	var out bytes.Buffer
-	NewLog(&out, func(string) string { return "" }).Errorf("first line\nsecond line 100%%")
-	if got := out.String(); got != "::error::first line\nsecond line 100%\n" {
+	l := NewLog(&out, func(string) string { return "" })
+	l.Errorf("first line\nsecond line 100%%")
+	l.Warningf("careful")
+	l.Noticef("fyi")
+	l.Group("Plan")
+	l.EndGroup()
+	l.AddMask("secret-value-1")
+	if got, want := out.String(), "error: first line\nsecond line 100%\nwarning: careful\nnotice: fyi\nPlan\n"; got != want {
 		t.Errorf("outside GitHub printed %q", got)
 	}
 	out.Reset()
@@ -160,7 +172,7 @@ func TestLogDoesNotGarbleWordsWithAShortSecret(t *testing.T) {
 	l := NewLog(&out, func(string) string { return "" })
 	l.AddMask("u")
 	l.Errorf("invalid inputs: did you mean u?")
-	if got := out.String(); got != "::error::invalid inputs: did you mean ***?\n" {
+	if got := out.String(); got != "error: invalid inputs: did you mean ***?\n" {
 		t.Errorf("printed %q", got)
 	}
 }
@@ -217,5 +229,58 @@ func BenchmarkLogMasksALargeCredentialsFile(b *testing.B) {
 			l.AddMask(line)
 		}
 		l.Infof("stored %d lines", len(lines))
+	}
+}
+
+// The runner's escaping of a command's data ("%" as %25, a line break as %0A) is the last
+// transformation of a line: a secret that it would spell is redacted after it, and the
+// line stays the command it was.
+func TestLogRedactsWhatTheRunnersEscapingSpells(t *testing.T) {
+	tests := []struct{ secret, text string }{
+		{"k%25e%25y%25Z", "k%e%y%Z"},
+		{"Zq%0Aw9%25x", "Zq\nw9%x"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.secret, func(t *testing.T) {
+			var out bytes.Buffer
+			l := NewLog(&out, githubEnv)
+			l.AddMask(tt.secret)
+			masks := out.Len()
+			l.Errorf("failed: %s", tt.text)
+			l.Warningf("%s", tt.text)
+			printed := out.String()[masks:]
+			if strings.Contains(printed, tt.secret) || !strings.HasPrefix(printed, "::error::failed: ") {
+				t.Errorf("printed %q", printed)
+			}
+		})
+	}
+}
+
+// An output is the one place a value is written unredacted: one that holds a part of a
+// secret is refused whole, except a masked AWS key id, which later steps need.
+func TestOutputsRefuseAValueHoldingASecret(t *testing.T) {
+	tests := []struct {
+		name, output, value string
+		written             bool
+	}{
+		{"results naming a part of a secret", "results", `[{"credentialId":"x-FEMI/K7MDENG"}]`, false},
+		{"a credential id that is a URL-encoded part of a secret", "credential-id", "MDENG%2FbPxRf", false},
+		{"a masked key id", "aws-access-key-id", "AKIAIOSFODNN7EXAMPLE", true},
+		{"an operator id", "operator-id", "OP0012345678", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout bytes.Buffer
+			l := NewLog(&stdout, githubEnv)
+			for _, s := range append(logSecrets, "AKIAIOSFODNN7EXAMPLE") {
+				l.AddMask(s)
+			}
+			file := filepath.Join(t.TempDir(), "out")
+			err := (&fileCommands{log: l, stdout: &stdout, output: file}).SetOutput(tt.output, tt.value)
+			written, _ := os.ReadFile(file)
+			if got := strings.Contains(string(written), tt.value); got != tt.written || (err == nil) != tt.written {
+				t.Errorf("written %v, error %v; want written %v:\n%s", got, err, tt.written, written)
+			}
+		})
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/awsid"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/shape"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracom"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/untrusted"
@@ -36,10 +37,14 @@ type fileCommands struct {
 // CheckOutput): values come from servers, and a later step may put them in a shell
 // command or a URL. Without GITHUB_OUTPUT it prints name=value instead, so a local run
 // shows what a workflow would receive. Values are not scrubbed: a rotation's new key id
-// is masked in the log yet is an output that later steps of the job need.
+// is masked in the log yet is an output that later steps of the job need. Any other
+// value that holds a part of a secret is refused whole.
 func (f *fileCommands) SetOutput(name, value string) error {
 	if err := CheckOutput(name, value); err != nil {
 		return err
+	}
+	if !awsid.AccessKeyID(value) && f.log.secrets.Leaks(value) {
+		return &OutputError{Name: name, Value: untrusted.Withheld, Want: "free of every secret"}
 	}
 	if f.output == "" {
 		_, err := fmt.Fprintln(f.stdout, untrusted.Defang("output "+name+"="+value))
@@ -74,12 +79,12 @@ func CheckOutput(name, value string) error {
 			return outputError(name, value, shape.OperatorIDShape)
 		}
 	case "aws-access-key-id", "previous-aws-access-key-id":
-		if !shape.AccessKeyID(value) {
-			return outputError(name, value, shape.AccessKeyIDShape)
+		if !awsid.AccessKeyID(value) {
+			return outputError(name, value, awsid.AccessKeyIDFormat)
 		}
 	case "aws-account-id":
-		if !shape.AccountID(value) {
-			return outputError(name, value, shape.AccountIDShape)
+		if !awsid.AccountID(value) {
+			return outputError(name, value, awsid.AccountIDFormat)
 		}
 	case "certificate-not-after":
 		return checkTime(name, value, minCertYear, maxCertYear)
@@ -89,10 +94,18 @@ func CheckOutput(name, value string) error {
 		if !shape.Days(value) {
 			return outputError(name, value, shape.DaysShape)
 		}
-	case "rotated":
+	case "auth-key-id":
+		if !shape.AuthKeyID(value) {
+			return outputError(name, value, shape.AuthKeyIDShape)
+		}
+	case "auth-key-next-rotation":
+		return checkTime(name, value, minYear, maxYear)
+	case "rotated", "auth-key-rotated", "findings-truncated":
 		if value != "true" && value != "false" {
 			return outputError(name, value, "true or false")
 		}
+	case "findings":
+		return checkFindings(value)
 	case "results":
 		return checkResults(value)
 	}
@@ -121,6 +134,35 @@ func checkResults(value string) error {
 			}
 			if err != nil {
 				return err
+			}
+		}
+	}
+	return nil
+}
+
+// checkFindings checks the findings output: a JSON array of at most maxFindingsOutput
+// bytes whose identifiers have their formats (they came from SORACOM, IAM and STS, and
+// a later step may put them in a command).
+func checkFindings(value string) error {
+	var findings []struct {
+		CredentialID, Type, AccessKeyID, UserName, AccountID string
+	}
+	if len(value) > maxFindingsOutput || json.Unmarshal([]byte(value), &findings) != nil {
+		return outputError("findings", value, "a JSON array of findings of at most 1 MiB")
+	}
+	for _, f := range findings {
+		for _, c := range []struct {
+			field, v, want string
+			ok             func(string) bool
+		}{
+			{"credentialId", f.CredentialID, shape.CredentialIDShape, shape.CredentialID},
+			{"type", f.Type, shape.CredentialTypeShape, shape.CredentialType},
+			{"accessKeyId", f.AccessKeyID, awsid.AccessKeyIDFormat, awsid.AccessKeyID},
+			{"userName", f.UserName, awsid.UserNameFormat, awsid.UserName},
+			{"accountId", f.AccountID, awsid.AccountIDFormat, awsid.AccountID},
+		} {
+			if c.v != "" && !c.ok(c.v) {
+				return outputError("findings ("+c.field+")", c.v, c.want)
 			}
 		}
 	}
@@ -165,9 +207,9 @@ func delimiter(value string) (string, error) {
 }
 
 // AddSummary appends Markdown to the job summary, scrubbed and capped at maxSummary.
-// Text from outside in it must already be rendered inert (see Log.Markdown). Outside
-// GitHub, without GITHUB_STEP_SUMMARY, it goes to stdout, each line unable to start a
-// workflow command.
+// Text from outside in it must already be rendered inert (see Log.Markdown). Without
+// GITHUB_STEP_SUMMARY it goes to stdout, each line unable to start a workflow command:
+// outside GitHub as plain text (untrusted.PlainText), redacted again once decoded.
 func (f *fileCommands) AddSummary(markdown string) error {
 	markdown = f.log.Scrub(markdown)
 	if len(markdown) > maxSummary {
@@ -175,8 +217,12 @@ func (f *fileCommands) AddSummary(markdown string) error {
 		markdown = markdown[:cut] + fmt.Sprintf("\n\n*(summary cut: %d more bytes)*\n", len(markdown)-cut)
 	}
 	if f.summary == "" {
+		text := markdown
+		if !f.log.OnGitHub() {
+			text = f.log.Scrub(untrusted.PlainText(markdown))
+		}
 		// A blank line first: the summary follows the log and the outputs.
-		_, err := io.WriteString(f.stdout, "\n"+strings.Join(untrusted.Lines(markdown), "\n"))
+		_, err := io.WriteString(f.stdout, "\n"+strings.Join(untrusted.Lines(text), "\n"))
 		return err
 	}
 	return appendFile(f.summary, markdown)

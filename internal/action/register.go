@@ -222,6 +222,9 @@ func (r *run) planAll(ctx context.Context, places []place, rep *Report) error {
 // plan reports what a run would do on one coverage, from one list of its sets.
 func (r *run) plan(ctx context.Context, p place, rep *Report) error {
 	sets, err := p.sess.ListCredentials(ctx)
+	if err == nil {
+		err = soracom.Whole(sets) // the plan says what exists: every entry must be read
+	}
 	if err != nil {
 		return err
 	}
@@ -299,6 +302,13 @@ func (r *run) verifyGivenKey(ctx context.Context, rep *Report, keyID string) err
 	key := awskeys.AccessKey{ID: keyID, Secret: secretOf(r.cfg.Credentials.Fields, "secretAccessKey")}
 	r.log.Infof("Verifying AWS access key %s with sts:GetCallerIdentity", key.ID)
 	id, err := awskeys.VerifyGivenKey(ctx, base, key, r.env.KeyWait)
+	if host, unreached := awskeys.Unreached(err); unreached && ctx.Err() == nil {
+		if host == "" {
+			host = "its endpoint"
+		}
+		return fmt.Errorf("could not reach AWS STS at %s to check the AWS access key %s, so the key was not judged, and not stored: %w "+
+			"(verify-aws-key: false stores it unchecked)", host, key.ID, err)
+	}
 	if err != nil {
 		return fmt.Errorf("the AWS access key %s does not work, so it was not stored: %w (set verify-aws-key: false to store it anyway)", key.ID, err)
 	}

@@ -30,6 +30,8 @@ type Report struct {
 	Rotation *RotationReport
 	// Audit is set when the run was a health report.
 	Audit *AuditReport
+	// AuthKey is set when the run rotated (or tried to rotate) its own AuthKey.
+	AuthKey *AuthKeyReport
 	// Failure is the error the run ended with, as the ::error:: line says it.
 	Failure string
 	// NotChanged are the sets a failed registration did not get to (or failed on); the
@@ -222,9 +224,28 @@ func (r *run) summary(rep *Report) string {
 		facts = append(facts, fmt.Sprintf("Certificate expires %s (in %d days)", rep.CertificateNotAfter.UTC().Format(time.RFC3339), left))
 	}
 	if len(facts) > 0 {
-		b.WriteString(strings.Join(facts, " · ") + "\n")
+		b.WriteString(strings.Join(facts, " · ") + "\n\n")
 	}
+	r.writeUnannotated(&b)
 	return b.String()
+}
+
+// writeUnannotated lists the messages that became log lines because the run had written
+// as many annotations as the runner shows (see Log.Unannotated).
+func (r *run) writeUnannotated(b *strings.Builder) {
+	msgs, more := r.log.Unannotated()
+	if len(msgs) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "> [!NOTE]\n> The runner shows at most %d annotations per step, so %d more messages are log lines instead:\n",
+		MaxAnnotations, len(msgs)+more)
+	for _, m := range msgs {
+		fmt.Fprintf(b, "%s\n", r.log.MarkdownBlock(m, "> - "))
+	}
+	if more > 0 {
+		fmt.Fprintf(b, "> - … and %d more (see the log)\n", more)
+	}
+	b.WriteString("\n")
 }
 
 // writeResults writes the table of sets.

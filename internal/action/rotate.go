@@ -69,7 +69,7 @@ func (r *RotationReport) writeSummary(w io.Writer) {
 }
 
 // rotate replaces the IAM user's access key behind the credential sets
-// as the README describes it: create, wait until it works, move every set, retire.
+// as docs/rotation.md describes it: create, wait until it works, move every set, retire.
 func (r *run) rotate(ctx context.Context) (*Report, error) {
 	cfg := r.cfg
 	awsCfg, err := r.awsConfig(ctx)
@@ -221,7 +221,8 @@ func (r *run) awsConfig(ctx context.Context) (aws.Config, error) {
 		}
 		r.log.Infof("Using the job's AWS credentials (no role-to-assume)")
 	}
-	return awskeys.Load(ctx, s, r.log)
+	awsCfg, err := awskeys.Load(ctx, s, r.log)
+	return awsCfg, placeAWSSetup(err, r.log.OnGitHub())
 }
 
 // summaryIDs shows credential set ids (which come from inputs and from SORACOM) in the

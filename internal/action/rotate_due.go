@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/rotation"
@@ -73,6 +74,12 @@ func (s schedule) writeNotDue(w io.Writer) {
 // changed.
 func (r *run) notDue(rep *Report, inv rotation.Inventory, due rotation.Schedule, sched schedule) *Report {
 	r.log.Infof("Not due: %s. Nothing was changed.", due.Reason)
+	for _, s := range inv.Sets {
+		if s.Unreadable != "" && (s.Type == rotation.AWSCredentials || s.Type == "") {
+			r.log.Warningf("%s could not be read from SORACOM's list (%s): whether it holds a key of IAM user %s is unknown; look at it in the SORACOM console",
+				capitalize(s.Name()), s.Unreadable, r.cfg.IAMUserName)
+		}
+	}
 	if due.OtherActive != "" && r.cfg.OldKey != rotation.Keep {
 		r.log.Warningf("IAM user %s also has the active access key %s, which no credential set holds (left by an interrupted rotation?): "+
 			"deactivate it if nothing else uses it", r.cfg.IAMUserName, untrusted.Text(due.OtherActive))
@@ -83,4 +90,12 @@ func (r *run) notDue(rep *Report, inv rotation.Inventory, due rotation.Schedule,
 	rep.AWSAccessKeyID = due.HeldKey
 	rep.Rotation = &RotationReport{Schedule: sched}
 	return rep
+}
+
+// capitalize starts a sentence with a name ("credential set x", "the credential set at…").
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }

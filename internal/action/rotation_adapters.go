@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -125,11 +126,16 @@ func (c *credentialSets) List(ctx context.Context) ([]rotation.Set, error) {
 	}
 	out := make([]rotation.Set, 0, len(all))
 	for _, s := range all {
-		if first {
+		if first && s.ID != "" {
 			c.listed[s.ID], c.existed[s.ID] = s, true
 		}
-		keyID, _ := s.Credentials["accessKeyId"].(string)
-		out = append(out, rotation.Set{ID: s.ID, Type: s.Type, AccessKeyID: keyID})
+		if len(s.Unreadable) > 0 {
+			// Nothing of the entry is believed but its id and type: the rotation never
+			// writes it and keeps the old key while it may hold it.
+			out = append(out, rotation.Set{ID: s.ID, Type: s.Type, Entry: s.Index + 1, Unreadable: "its " + strings.Join(s.Unreadable, ", ")})
+			continue
+		}
+		out = append(out, rotation.Set{ID: s.ID, Type: s.Type, AccessKeyID: s.Field("accessKeyId"), Entry: s.Index + 1})
 	}
 	return out, nil
 }

@@ -18,7 +18,10 @@ import (
 // Env is what a run reads and writes besides the network.
 type Env struct {
 	Getenv func(string) string
-	Stdout io.Writer
+	// Environ lists the process environment, to find INPUT_ variables that name no
+	// input (see inputs.Strays); nil lists nothing.
+	Environ func() []string
+	Stdout  io.Writer
 	// HTTPClient is used for every HTTP call (SORACOM, OIDC, AWS); nil means a default.
 	HTTPClient *http.Client
 	// Now is the clock; nil means time.Now.
@@ -53,8 +56,9 @@ func Run(ctx context.Context, env Env) int {
 	files := &fileCommands{log: log, stdout: env.Stdout, output: env.Getenv("GITHUB_OUTPUT"), summary: env.Getenv("GITHUB_STEP_SUMMARY")}
 
 	cfg, err := inputs.Read(env.Getenv, log, env.Now())
+	err = strayInputs(env, log, err)
 	if err != nil {
-		log.Errorf("%v", err)
+		log.Failf("%v", err)
 		return 1
 	}
 	r := &run{cfg: cfg, env: env, log: log, files: files}
@@ -72,11 +76,15 @@ func Run(ctx context.Context, env Env) int {
 	if report != nil {
 		report.Failure = msg
 	}
-	if werr := r.publish(report); werr != nil {
+	werr := r.publish(report)
+	if werr == nil {
+		werr = r.publishAuthKey(report)
+	}
+	if werr != nil {
 		msg = strings.TrimPrefix(strings.TrimSpace(msg+"; writing outputs: "+werr.Error()), "; ")
 	}
 	if msg != "" {
-		log.Errorf("%s", msg)
+		log.Failf("%s", msg)
 		return 1
 	}
 	if report != nil && report.Audit != nil && (report.Audit.Fails || len(report.Audit.Denied) > 0 || report.Audit.IAMFailure) {
@@ -84,6 +92,23 @@ func Run(ctx context.Context, env Env) int {
 		return 1
 	}
 	return 0
+}
+
+// strayInputs adds the INPUT_ variables that name no input to the input errors outside
+// GitHub, where a misspelled name is a person's typo; on GitHub, where the runner passes
+// whatever a workflow's with: holds and warns about it itself, each is a warning.
+func strayInputs(env Env, log *Log, err error) error {
+	if env.Environ == nil {
+		return err
+	}
+	strays := inputs.Strays(env.Environ())
+	if !log.OnGitHub() {
+		return inputs.WithProblems(err, strays)
+	}
+	for _, s := range strays {
+		log.Warningf("%s", s)
+	}
+	return err
 }
 
 // failure is the one line an error of the run ends with, "" for none.
@@ -107,17 +132,22 @@ type run struct {
 	// logoutErr is a failed logout that fails the run (a redirect), set by the logout
 	// deferred in each mode.
 	logoutErr error
+	// held is the session kept open past the mode for the AuthKey rotation.
+	held *heldSession
 }
 
 func (r *run) do(ctx context.Context) (*Report, error) {
+	var rep *Report
+	var err error
 	switch r.cfg.Mode {
 	case inputs.Rotate:
-		return r.rotate(ctx)
+		rep, err = r.rotate(ctx)
 	case inputs.Audit:
-		return r.audit(ctx)
+		rep, err = r.audit(ctx)
 	default:
-		return r.register(ctx)
+		rep, err = r.register(ctx)
 	}
+	return r.afterMode(ctx, rep, err)
 }
 
 // place is one coverage of the run, authenticated.
@@ -212,6 +242,9 @@ func (r *run) session(ctx context.Context, c inputs.Coverage, lifetime time.Dura
 		opts = append(opts, soracom.WithHTTPClient(r.env.HTTPClient))
 	}
 	client := soracom.New(c.Endpoint, r.log, opts...)
+	if r.cfg.AuthKeyRotation.Enabled {
+		lifetime += authKeyTokenLifetime(r.env.Retry)
+	}
 	r.log.Infof("Authenticating to %s as %s%s", c.Endpoint, r.cfg.AuthKeyID, r.coverageNote(c.Name))
 	sess, err := client.Auth(ctx, soracom.AuthKey{ID: r.cfg.AuthKeyID, Secret: r.cfg.AuthKey}, lifetime)
 	if err != nil {
@@ -230,6 +263,11 @@ func (r *run) session(ctx context.Context, c inputs.Coverage, lifetime time.Dura
 			return
 		}
 		r.log.Infof("Revoked the SORACOM API token%s", r.on(c.Name))
+	}
+	if r.cfg.AuthKeyRotation.Enabled {
+		// Revoked after the AuthKey rotation, which needs the session (see afterMode).
+		r.hold(c.Name, sess, client, logout)
+		return sess, func() {}, nil
 	}
 	return sess, logout, nil
 }

@@ -10,6 +10,7 @@ package audit
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -50,18 +51,22 @@ func (s Severity) Rank() int {
 
 // The checks, as the findings output names them.
 const (
-	KeyMissing     = "key-missing"
-	KeyInactive    = "key-inactive"
-	KeyOld         = "key-old"
-	KeyUnknown     = "key-unknown"
-	CertExpired    = "cert-expired"
-	CertExpiring   = "cert-expiring"
-	NeverUsed      = "never-used"
-	Unused         = "unused"
-	SessionKey     = "session-key"
-	ForeignAccount = "foreign-account"
-	SharedKey      = "shared-key"
-	OrphanKey      = "orphan-key"
+	KeyMissing      = "key-missing"
+	KeyInactive     = "key-inactive"
+	KeyOld          = "key-old"
+	KeyAgeUnknown   = "key-age-unknown"
+	KeyUnknown      = "key-unknown"
+	CertExpired     = "cert-expired"
+	CertNotYetValid = "cert-not-yet-valid"
+	CertExpiring    = "cert-expiring"
+	CertUnreadable  = "cert-unreadable"
+	MalformedSet    = "malformed-set"
+	NeverUsed       = "never-used"
+	Unused          = "unused"
+	SessionKey      = "session-key"
+	ForeignAccount  = "foreign-account"
+	SharedKey       = "shared-key"
+	OrphanKey       = "orphan-key"
 )
 
 // The credential set types the checks look into.
@@ -87,6 +92,27 @@ type Set struct {
 	Certificate string
 	// LastUsed is when SORACOM last used the set; zero means never.
 	LastUsed time.Time
+	// Entry is the set's position in SORACOM's list answer, from 1.
+	Entry int
+	// Unreadable names the fields of the set's list entry that could not be read or
+	// have not their format; the set is then known by its ID and Type at most (either
+	// may be empty) and gets one malformed-set finding, no other check.
+	Unreadable []string
+}
+
+// Name is how messages name the set: by its id, or by its place in the list when the
+// id could not be read.
+func (s Set) Name() string {
+	if s.ID != "" {
+		return "credential set " + s.ID
+	}
+	return fmt.Sprintf("the credential set at entry %d of SORACOM's list", s.Entry)
+}
+
+// mayHoldAWSKey reports whether an unreadable set may hold an AWS key: its type is
+// aws-credentials, or could not be read.
+func (s Set) mayHoldAWSKey() bool {
+	return len(s.Unreadable) > 0 && (s.Type == AWSCredentials || s.Type == "")
 }
 
 // Finding is one thing a check found about a set (or, for orphan-key, about a key no
@@ -106,9 +132,14 @@ type Finding struct {
 	LastUsed  string `json:"lastUsed,omitempty"`
 	AccountID string `json:"accountId,omitempty"`
 	NotAfter  string `json:"notAfter,omitempty"`
-	// Permission is the AWS permission whose denial left the key unknown; the report
-	// names it once, so such findings need no annotation of their own.
-	Permission string `json:"-"`
+	// Permission is the AWS permission whose denial left the key unknown. When every
+	// lookup was denied it the report names it once, and such findings need no
+	// annotation of their own.
+	Permission string `json:"permission,omitempty"`
+	// Field names, for malformed-set, the fields of the list entry that could not be
+	// read (never their values); Entry is the set's position in the list, from 1.
+	Field string `json:"field,omitempty"`
+	Entry int    `json:"entry,omitempty"`
 }
 
 // KeyFacts is what IAM said about the key a set holds, for the report's table.
@@ -140,6 +171,9 @@ type Row struct {
 	Key      *KeyFacts
 	Findings []Finding
 }
+
+// Orphan reports whether the row is an orphan key's rather than a set's.
+func (r Row) Orphan() bool { return r.Set.ID == "" && r.Set.Entry == 0 }
 
 // Worst is the row's worst severity, "" when it has no finding.
 func (r Row) Worst() Severity {
@@ -215,13 +249,16 @@ func sortRows(rows []Row) {
 		if d := b.Worst().Rank() - a.Worst().Rank(); d != 0 {
 			return d
 		}
-		if (a.Set.ID == "") != (b.Set.ID == "") {
-			if a.Set.ID == "" {
+		if a.Orphan() != b.Orphan() {
+			if a.Orphan() {
 				return 1
 			}
 			return -1
 		}
-		return strings.Compare(a.Set.ID+"\x00"+keyID(a), b.Set.ID+"\x00"+keyID(b))
+		if d := strings.Compare(a.Set.ID+"\x00"+keyID(a), b.Set.ID+"\x00"+keyID(b)); d != 0 {
+			return d
+		}
+		return a.Set.Entry - b.Set.Entry
 	})
 }
 

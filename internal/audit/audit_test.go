@@ -48,16 +48,18 @@ type fakeKeys struct {
 	unlisted map[string]bool    // ids deleted between GetAccessKeyLastUsed and ListAccessKeys
 	unknown  string             // IAM's answer for a key it does not know
 	denied   map[string]bool    // operations the credentials may not call
-	failing  map[string]error   // key id or user → an answer that is not IAM's verdict
-	callerEr error
-	calls    []string
-	inflight int
-	peak     int
+	// deniedKeys are keys whose user the credentials' policy does not cover.
+	deniedKeys map[string]bool
+	failing    map[string]error // key id or user → an answer that is not IAM's verdict
+	callerEr   error
+	calls      []string
+	inflight   int
+	peak       int
 }
 
 func newFake() *fakeKeys {
 	return &fakeKeys{keys: map[string]fakeKey{}, foreign: map[string]string{}, deleted: map[string]bool{}, unlisted: map[string]bool{},
-		unknown: "NoSuchEntity", denied: map[string]bool{}, failing: map[string]error{}}
+		unknown: "NoSuchEntity", denied: map[string]bool{}, failing: map[string]error{}, deniedKeys: map[string]bool{}}
 }
 
 func (f *fakeKeys) enter(call string) func() {
@@ -92,7 +94,7 @@ func (f *fakeKeys) AccessKeyLastUsed(_ context.Context, id string) (audit.LastUs
 	defer f.enter("GetAccessKeyLastUsed " + id)()
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.denied["GetAccessKeyLastUsed"] {
+	if f.denied["GetAccessKeyLastUsed"] || f.deniedKeys[id] {
 		return audit.LastUse{}, codeErr("AccessDenied")
 	}
 	if err := f.failing[id]; err != nil {
@@ -155,12 +157,17 @@ func certSet(t *testing.T, notAfter time.Time) audit.Set {
 
 func certificate(t *testing.T, notAfter time.Time) string {
 	t.Helper()
+	return certificateFrom(t, notAfter.Add(-365*day), notAfter)
+}
+
+func certificateFrom(t *testing.T, notBefore, notAfter time.Time) string {
+	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "device"},
-		NotBefore: notAfter.Add(-365 * day), NotAfter: notAfter}
+		NotBefore: notBefore, NotAfter: notAfter}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
 		t.Fatal(err)
@@ -214,14 +221,36 @@ func TestChecks(t *testing.T) {
 		{"a key IAM answers NoSuchEntity for, in the audited account, is key-missing",
 			func(f *fakeKeys) { f.add(gone, "funnel", "Active", day); f.deleted[gone] = true }, nil,
 			func(*testing.T) []audit.Set { return []audit.Set{awsSet("a", gone)} }, []string{"a key-missing broken"}},
-		{"a key IAM answers AccessDenied for is key-missing when another key could be looked up",
+		{"a key IAM answers AccessDenied for is unknown, not missing, even when another key could be looked up",
 			func(f *fakeKeys) {
 				f.unknown = "AccessDenied"
 				f.add(good, "funnel", "Active", day)
 				f.add(gone, "funnel", "Active", day)
 				f.deleted[gone] = true
 			}, nil,
-			func(*testing.T) []audit.Set { return []audit.Set{awsSet("a", good), awsSet("b", gone)} }, []string{"b key-missing broken"}},
+			func(*testing.T) []audit.Set { return []audit.Set{awsSet("a", good), awsSet("b", gone)} }, []string{"b key-unknown unknown"}},
+		{"a key of a user the policy does not cover is unknown, not missing",
+			func(f *fakeKeys) {
+				f.add(good, "soracom-funnel", "Active", day)
+				f.add(other, "ops", "Active", day)
+				f.deniedKeys[other] = true
+			}, nil,
+			func(*testing.T) []audit.Set { return []audit.Set{awsSet("a", good), awsSet("b", other)} }, []string{"b key-unknown unknown"}},
+		{"a key IAM does not know whose account STS leaves empty is unknown, not foreign",
+			func(f *fakeKeys) { f.foreign[abroad] = "" }, nil,
+			func(*testing.T) []audit.Set { return []audit.Set{awsSet("a", abroad)} }, []string{"a key-unknown unknown"}},
+		{"a key IAM does not know whose account STS gives malformed is unknown, not foreign",
+			func(f *fakeKeys) { f.foreign[abroad] = "12345 [x](http://e.test)" }, nil,
+			func(*testing.T) []audit.Set { return []audit.Set{awsSet("a", abroad)} }, []string{"a key-unknown unknown"}},
+		{"a key without a creation date is key-age-unknown, not ancient",
+			func(f *fakeKeys) { f.keys[good] = fakeKey{user: "funnel", status: "Active"} }, nil,
+			func(*testing.T) []audit.Set { return []audit.Set{awsSet("a", good)} }, []string{"a key-age-unknown warning"}},
+		{"a key created in the future is key-age-unknown, not young",
+			func(f *fakeKeys) { f.add(good, "funnel", "Active", -400*day) }, nil,
+			func(*testing.T) []audit.Set { return []audit.Set{awsSet("a", good)} }, []string{"a key-age-unknown warning"}},
+		{"an inactive key of unknown age is both",
+			func(f *fakeKeys) { f.keys[good] = fakeKey{user: "funnel", status: "Inactive"} }, nil,
+			func(*testing.T) []audit.Set { return []audit.Set{awsSet("a", good)} }, []string{"a key-age-unknown warning", "a key-inactive broken"}},
 		{"a key IAM answers AccessDenied for, with no other key to compare, is unknown",
 			func(f *fakeKeys) {
 				f.unknown = "AccessDenied"
@@ -272,6 +301,42 @@ func TestChecks(t *testing.T) {
 		{"a certificate expiring a second after expiry-warning is fine",
 			nil, nil,
 			func(t *testing.T) []audit.Set { return []audit.Set{certSet(t, now.Add(30*day+time.Second))} }, nil},
+		{"a certificate not valid yet is cert-not-yet-valid",
+			nil, nil,
+			func(t *testing.T) []audit.Set {
+				return []audit.Set{{ID: "c", Type: audit.X509, Certificate: certificateFrom(t, now.Add(day), now.Add(400*day)), LastUsed: now}}
+			}, []string{"c cert-not-yet-valid broken"}},
+		{"a certificate valid from a second ago is fine",
+			nil, nil,
+			func(t *testing.T) []audit.Set {
+				return []audit.Set{{ID: "c", Type: audit.X509, Certificate: certificateFrom(t, now.Add(-time.Second), now.Add(400*day)), LastUsed: now}}
+			}, nil},
+		{"PEM that does not parse is cert-unreadable",
+			nil, nil,
+			func(*testing.T) []audit.Set {
+				return []audit.Set{{ID: "c", Type: audit.X509, Certificate: "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n", LastUsed: now}}
+			}, []string{"c cert-unreadable warning"}},
+		{"text that is no PEM is cert-unreadable",
+			nil, nil,
+			func(*testing.T) []audit.Set {
+				return []audit.Set{{ID: "c", Type: audit.X509, Certificate: "hello", LastUsed: now}}
+			}, []string{"c cert-unreadable warning"}},
+		{"a private key where the certificate belongs is cert-unreadable",
+			nil, nil,
+			func(*testing.T) []audit.Set {
+				return []audit.Set{{ID: "c", Type: audit.X509, Certificate: "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", LastUsed: now}}
+			}, []string{"c cert-unreadable warning"}},
+		{"a set whose list entry could not be read has one malformed-set finding and nothing else",
+			func(f *fakeKeys) { f.add(good, "funnel", "Inactive", 400*day) }, nil,
+			func(*testing.T) []audit.Set {
+				return []audit.Set{{ID: "m", Type: audit.AWSCredentials, Entry: 1, Unreadable: []string{"lastUsedDateTime"}}, awsSet("a", good)}
+			}, []string{"a key-inactive broken", "a key-old warning", "m malformed-set warning"}},
+		{"a set whose id could not be read is named by its place",
+			nil, nil,
+			func(*testing.T) []audit.Set {
+				return []audit.Set{{Entry: 3, Unreadable: []string{"credentialsId", "type"}}}
+			},
+			[]string{"malformed-set warning"}},
 		{"an x509 set whose list answer shows no certificate is not judged on it",
 			nil, nil,
 			func(*testing.T) []audit.Set {
@@ -505,7 +570,6 @@ func TestRowsAreWorstFirstAndFindingsCarryWhatIsKnown(t *testing.T) {
 	f.add(good, "funnel", "Active", day)
 	f.add(old, "funk", "Active", 100*day)
 	f.keys[old] = fakeKey{user: "funk", status: "Active", created: now.Add(-100 * day), used: now.Add(-48 * time.Hour)}
-	f.unknown = "AccessDenied"
 	rep := run(t, f, policy, awsSet("a-fine", good), awsSet("b-old", old), awsSet("c-gone", gone), audit.Set{ID: "d-psk", Type: "psk"})
 	var order []string
 	for _, r := range rep.Rows {
@@ -589,5 +653,73 @@ func TestSharedKeyNamesAFewOtherSets(t *testing.T) {
 				t.Fatalf("findings = %+v, want a shared-key message with %q", fs, tt.want)
 			}
 		})
+	}
+}
+
+// A denied lookup leaves the key unknown and says what to grant: the permission and the
+// policy statement, with the resource it needs.
+func TestDeniedLookupsNameThePermissionAndThePolicyStatement(t *testing.T) {
+	const covered, uncovered = "AKIAGOODGOODGOOD0001", "AKIAOPSOPSOPSOPS0001"
+	tests := []struct {
+		name            string
+		setup           func(f *fakeKeys)
+		perm, statement string
+	}{
+		{"a key of a user the policy does not cover", func(f *fakeKeys) { f.deniedKeys[uncovered] = true },
+			audit.PermGetAccessKeyLastUsed, `"Action": "iam:GetAccessKeyLastUsed", "Resource": "arn:aws:iam::123456789012:user/*"`},
+		{"a user whose keys may not be listed", func(f *fakeKeys) { f.failing["ops"] = codeErr("AccessDenied") },
+			audit.PermListAccessKeys, `"Action": "iam:ListAccessKeys", "Resource": "arn:aws:iam::123456789012:user/ops"`},
+		{"a key whose account may not be asked", func(f *fakeKeys) { f.deniedKeys[uncovered] = true; f.denied["GetAccessKeyInfo"] = true },
+			audit.PermGetAccessKeyInfo, `"Action": "sts:GetAccessKeyInfo", "Resource": "*"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake()
+			f.add(covered, "soracom-funnel", "Active", day)
+			f.add(uncovered, "ops", "Active", day)
+			tt.setup(f)
+			rep := run(t, f, policy, awsSet("a", covered), awsSet("b", uncovered))
+			if got := checks(rep); !slices.Equal(got, []string{"b key-unknown unknown"}) {
+				t.Fatalf("findings = %q", got)
+			}
+			fd := rep.Findings()[0]
+			if fd.Permission != tt.perm || !strings.Contains(fd.Message, tt.statement) {
+				t.Errorf("finding names %q, message %q; want %s and %s", fd.Permission, fd.Message, tt.perm, tt.statement)
+			}
+			if tt.perm != audit.PermGetAccessKeyInfo && len(rep.Denied) != 0 {
+				t.Errorf("Denied = %q: one covered key could be read, so the permission is there", rep.Denied)
+			}
+		})
+	}
+}
+
+// An orphan key's advice ("deactivate it") warns when a set that could not be read may
+// hold it, and a malformed set names its fields and its place in the list.
+func TestUnreadableSetsAreNamedNotTrusted(t *testing.T) {
+	f := newFake()
+	f.add("AKIAHELDHELDHELD0001", "soracom-funnel", "Active", day)
+	f.add("AKIASPARESPARESP0001", "soracom-funnel", "Active", day)
+	p := policy
+	p.IAMUser = "soracom-funnel"
+	odd := audit.Set{Type: audit.AWSCredentials, Entry: 4, Unreadable: []string{"credentialsId", "credentials.accessKeyId"}}
+	rep := run(t, f, p, awsSet("a", "AKIAHELDHELDHELD0001"), odd)
+	var orphan, bad audit.Finding
+	for _, fd := range rep.Findings() {
+		switch fd.Check {
+		case audit.OrphanKey:
+			orphan = fd
+		case audit.MalformedSet:
+			bad = fd
+		}
+	}
+	if !strings.Contains(orphan.Message, "could not be read may hold it (the credential set at entry 4 of SORACOM's list)") {
+		t.Errorf("orphan-key does not warn of the unreadable set: %q", orphan.Message)
+	}
+	if bad.Entry != 4 || bad.Field != "credentialsId, credentials.accessKeyId" || bad.CredentialID != "" ||
+		!strings.Contains(bad.Message, "Entry 4") || !strings.Contains(bad.Message, "credentials.accessKeyId") {
+		t.Errorf("malformed-set finding = %+v", bad)
+	}
+	if len(rep.Rows) != 3 || !rep.Rows[0].Orphan() && !rep.Rows[1].Orphan() || rep.Rows[0].Orphan() && rep.Rows[1].Orphan() {
+		t.Errorf("rows: want the set, the malformed set (no orphan) and one orphan: %+v", rep.Rows)
 	}
 }

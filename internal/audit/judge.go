@@ -3,24 +3,27 @@ package audit
 import (
 	"fmt"
 	"slices"
+	"time"
+
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/awsid"
 )
 
 // judge turns AWS's answers about a set's key into findings, and fills in the facts the
 // table shows.
 //
-// IAM's answer for a key it does not know is not documented: it may be NoSuchEntity or
-// AccessDenied, and AccessDenied is also what a missing permission looks like. So a key
-// is key-missing only when sts:GetAccessKeyInfo puts it in the audited account and
-// either IAM said NoSuchEntity, or IAM said AccessDenied while the same credentials did
-// look up another key; or when the key's user, listed, does not have it. Anything IAM
-// could not answer leaves the key unknown, never broken.
+// A key is key-missing only on a positive answer that it does not exist: IAM said
+// NoSuchEntity for it and sts:GetAccessKeyInfo puts it in the audited account, or its
+// user, listed, does not have it. AccessDenied is what a missing permission looks like,
+// and also what a policy narrowed to some users (Resource user/soracom-*) answers for
+// another user's key, so a denied lookup leaves the key unknown, naming the permission
+// and the policy statement that grants it; so does anything IAM could not answer.
 func (r *reads) judge(s Set, k *KeyFacts, p Policy) []Finding {
 	out := r.judgeKey(k, p)
 	for i := range out {
 		f := &out[i]
 		f.CredentialID, f.Type, f.AccessKeyID, f.UserName = s.ID, s.Type, k.ID, k.User
-		if !k.Created.IsZero() {
-			f.AgeDays = ageDays(p.Now.Sub(k.Created))
+		if age, ok := knownAge(k.Created, p.Now); ok {
+			f.AgeDays = ageDays(age)
 		}
 		if k.LastUsedKnown && !k.LastUsed.IsZero() {
 			f.LastUsed = rfc3339(k.LastUsed)
@@ -51,33 +54,57 @@ func (r *reads) judgeKey(k *KeyFacts, p Policy) []Finding {
 		return unknown(k, "", "IAM did not answer for access key %s (%v); run the audit again later", Last4(id), err)
 	}
 	acct, aerr := r.accounts[id], r.acctErrs[id]
-	if aerr != nil {
-		return unknown(k, permIf(aerr, PermGetAccessKeyInfo),
-			"IAM does not know access key %s in account %s, and sts:GetAccessKeyInfo could not say which account it belongs to (%v)", Last4(id), r.caller, aerr)
+	switch {
+	case aerr != nil:
+		perm := permIf(aerr, PermGetAccessKeyInfo)
+		return unknown(k, perm, "IAM %s access key %s in account %s, and sts:GetAccessKeyInfo could not say which account it belongs to (%v)%s",
+			verdict(err), Last4(id), r.caller, aerr, grant(perm, "*"))
+	case !awsid.AccountID(acct):
+		return unknown(k, "", "IAM %s access key %s in account %s, and sts:GetAccessKeyInfo named no account for it; run the audit again later",
+			verdict(err), Last4(id), r.caller)
 	}
 	k.Account = acct
-	if acct != r.caller {
+	switch {
+	case acct != r.caller:
 		k.Status = StatusForeign
 		return []Finding{{Check: ForeignAccount, Severity: Info, AccountID: acct,
 			Message: fmt.Sprintf("access key %s belongs to AWS account %s, not the audited account %s: IAM checks are not possible there; audit with credentials of account %s to check it",
 				Last4(id), acct, r.caller, acct)}}
+	case isDenied(err):
+		return unknown(k, PermGetAccessKeyLastUsed, "IAM denied %s for access key %s of account %s, so whether the key exists, and its status and age, are unknown "+
+			"(the policy lacks the permission or does not cover the key's user, or the key was deleted: IAM may deny looking up a key it does not know)%s",
+			PermGetAccessKeyLastUsed, Last4(id), acct, grant(PermGetAccessKeyLastUsed, "arn:aws:iam::"+acct+":user/*"))
 	}
-	if isNoSuchEntity(err) || r.anyUse {
-		k.Status = StatusMissing
-		return []Finding{{Check: KeyMissing, Severity: Broken, AccountID: acct,
-			Message: fmt.Sprintf("holds access key %s, which IAM in account %s does not know (deleted): whatever uses this set fails; "+
-				"rotate with this action (iam-user-name) to store a new key, register a working key, or delete the set", Last4(id), acct)}}
+	k.Status = StatusMissing
+	return []Finding{{Check: KeyMissing, Severity: Broken, AccountID: acct,
+		Message: fmt.Sprintf("holds access key %s, which IAM in account %s does not know (deleted): whatever uses this set fails; "+
+			"rotate with this action (iam-user-name) to store a new key, register a working key, or delete the set", Last4(id), acct)}}
+}
+
+// verdict says what IAM answered about a key it gave no facts for.
+func verdict(err error) string {
+	if isDenied(err) {
+		return "denied looking up"
 	}
-	return unknown(k, PermGetAccessKeyLastUsed,
-		"IAM denied looking up access key %s, and no other key either: grant %s to tell whether the key exists", Last4(id), PermGetAccessKeyLastUsed)
+	return "does not know"
+}
+
+// grant is the advice that ends a finding about a denied permission: the policy
+// statement that grants it on resource. Empty when perm is.
+func grant(perm, resource string) string {
+	if perm == "" {
+		return ""
+	}
+	return fmt.Sprintf(`; grant it with the policy statement {"Effect": "Allow", "Action": "%s", "Resource": "%s"}`, perm, resource)
 }
 
 // judgeListed checks a key whose user IAM named against that user's keys.
 func (r *reads) judgeListed(k *KeyFacts, p Policy) []Finding {
 	list, err := r.lists[k.User], r.listErrs[k.User]
 	if err != nil {
-		return unknown(k, permIf(err, PermListAccessKeys),
-			"could not list the access keys of IAM user %s to read the status and age of %s (%v)", k.User, Last4(k.ID), err)
+		perm := permIf(err, PermListAccessKeys)
+		return unknown(k, perm, "could not list the access keys of IAM user %s to read the status and age of %s (%v)%s",
+			k.User, Last4(k.ID), err, grant(perm, "arn:aws:iam::"+r.caller+":user/"+k.User))
 	}
 	i := slices.IndexFunc(list, func(key Key) bool { return key.ID == k.ID })
 	if i < 0 {
@@ -89,22 +116,49 @@ func (r *reads) judgeListed(k *KeyFacts, p Policy) []Finding {
 	return keyState(k, list[i], p)
 }
 
-// keyState checks a key IAM listed: inactive, or older than max-key-age (an age of
-// exactly max-key-age is not old yet, see Slack).
+// keyState checks a key IAM listed: inactive, older than max-key-age (an age of exactly
+// max-key-age is not old yet, see Slack), or of unknown age (no CreateDate, or one in
+// the future): the key may be any age, so it is reported, never taken as young.
 func keyState(k *KeyFacts, key Key, p Policy) []Finding {
-	k.Status, k.Created = key.Status, key.Created
+	k.Status = key.Status
 	var out []Finding
 	if key.Status == StatusInactive {
 		out = append(out, Finding{Check: KeyInactive, Severity: Broken,
 			Message: fmt.Sprintf("holds access key %s of IAM user %s, which is Inactive: whatever uses this set fails; "+
 				"rotate with this action (iam-user-name: %s) to store a new active key, or reactivate the key", Last4(k.ID), k.User, k.User)})
 	}
-	if age := p.Now.Sub(key.Created); age > p.MaxKeyAge+Slack {
+	age, known := knownAge(key.Created, p.Now)
+	switch {
+	case !known:
+		out = append(out, Finding{Check: KeyAgeUnknown, Severity: Warning,
+			Message: fmt.Sprintf("IAM gives access key %s of IAM user %s %s, so its age is unknown and it may be older than max-key-age (%s): "+
+				"rotate it with this action (iam-user-name: %s) to replace it with a key of known age", Last4(k.ID), k.User, createdDate(key.Created), Days(p.MaxKeyAge), k.User)})
+	case age > p.MaxKeyAge+Slack:
+		k.Created = key.Created
 		out = append(out, Finding{Check: KeyOld, Severity: Warning,
 			Message: fmt.Sprintf("access key %s of IAM user %s is %d days old (max-key-age is %s): rotate it with this action (iam-user-name: %s)",
 				Last4(k.ID), k.User, *ageDays(age), Days(p.MaxKeyAge), k.User)})
+	default:
+		k.Created = key.Created
 	}
 	return out
+}
+
+// knownAge is the age at now of a key created at created; false when IAM gave no
+// creation date or one after now, which no age can be read from.
+func knownAge(created, now time.Time) (time.Duration, bool) {
+	if created.IsZero() || created.After(now) {
+		return 0, false
+	}
+	return now.Sub(created), true
+}
+
+// createdDate says what IAM gave as a key's creation date that no age can be read from.
+func createdDate(created time.Time) string {
+	if created.IsZero() {
+		return "no creation date"
+	}
+	return "a creation date in the future (" + rfc3339(created) + ")"
 }
 
 // listed finds a key among the users' keys listed so far.
@@ -178,13 +232,15 @@ func (r *reads) orphans(p Policy, holders map[string][]string, rep *Report) []Ro
 		if key.Status != StatusActive || len(holders[key.ID]) > 0 {
 			continue
 		}
-		k := &KeyFacts{ID: key.ID, User: p.IAMUser, Status: key.Status, Created: key.Created, Account: r.caller}
-		rows = append(rows, Row{Set: Set{Type: AWSCredentials}, Key: k, Findings: []Finding{{
-			Type: AWSCredentials, Check: OrphanKey, Severity: Warning, AccessKeyID: key.ID, UserName: p.IAMUser,
-			AgeDays: ageDays(p.Now.Sub(key.Created)),
+		k := &KeyFacts{ID: key.ID, User: p.IAMUser, Status: key.Status, Account: r.caller}
+		f := Finding{Type: AWSCredentials, Check: OrphanKey, Severity: Warning, AccessKeyID: key.ID, UserName: p.IAMUser,
 			Message: fmt.Sprintf("active access key %s of IAM user %s is held by no credential set (left over by a manual or interrupted rotation?): "+
-				"if nothing else uses it, deactivate or delete it", Last4(key.ID), p.IAMUser),
-		}}})
+				"if nothing else uses it, deactivate or delete it%s", Last4(key.ID), p.IAMUser, r.mayHold),
+		}
+		if age, ok := knownAge(key.Created, p.Now); ok {
+			k.Created, f.AgeDays = key.Created, ageDays(age)
+		}
+		rows = append(rows, Row{Set: Set{Type: AWSCredentials}, Key: k, Findings: []Finding{f}})
 	}
 	return rows
 }

@@ -2,10 +2,14 @@ package audit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/awsid"
 )
 
 // Keys is the read-only view of AWS the IAM checks need. Errors carry AWS's error code
@@ -60,12 +64,16 @@ func Run(ctx context.Context, in Input, p Policy) (*Report, error) {
 	}
 	holders := map[string][]string{}
 	for _, s := range in.All {
-		if s.Type == AWSCredentials && s.AccessKeyID != "" {
+		if s.Type == AWSCredentials && s.AccessKeyID != "" && len(s.Unreadable) == 0 {
 			holders[s.AccessKeyID] = append(holders[s.AccessKeyID], s.ID)
 		}
 	}
 	rep := &Report{}
 	for _, s := range in.Sets {
+		if len(s.Unreadable) > 0 {
+			rep.Rows = append(rep.Rows, Row{Set: s, Findings: []Finding{malformed(s)}})
+			continue
+		}
 		row := Row{Set: s, Findings: setFindings(s, holders, p)}
 		if s.Type == AWSCredentials && s.AccessKeyID != "" {
 			row.Key = &KeyFacts{ID: s.AccessKeyID, Status: StatusUnknown}
@@ -80,7 +88,7 @@ func Run(ctx context.Context, in Input, p Policy) (*Report, error) {
 		if rep.IAMSkipped == "" {
 			rep.IAMSkipped = "no AWS credentials"
 		}
-	} else if err := checkKeys(ctx, in, p, holders, rep); err != nil {
+	} else if err := checkKeys(ctx, in, p, holders, rep, unreadableHolders(in.All)); err != nil {
 		return nil, err
 	}
 	sortRows(rep.Rows)
@@ -100,11 +108,13 @@ type reads struct {
 	anyList   bool
 	anyAcct   bool
 	deniedUse bool
+	// mayHold ends an orphan key's message when sets that could not be read may hold it.
+	mayHold string
 }
 
 // checkKeys asks AWS about every distinct key once, then every distinct user once, and
 // adds what it learns to the rows.
-func checkKeys(ctx context.Context, in Input, p Policy, holders map[string][]string, rep *Report) error {
+func checkKeys(ctx context.Context, in Input, p Policy, holders map[string][]string, rep *Report, mayHold string) error {
 	var ids []string
 	seen := map[string]bool{}
 	for _, s := range in.Sets {
@@ -121,7 +131,7 @@ func checkKeys(ctx context.Context, in Input, p Policy, holders map[string][]str
 		rep.IAMSkipped = err.Error()
 		return ctx.Err()
 	}
-	rep.Account = r.caller
+	rep.Account, r.mayHold = r.caller, mayHold
 	rep.Denied = r.denied()
 	for i := range rep.Rows {
 		if k := rep.Rows[i].Key; k != nil && k.Status != StatusTemporary {
@@ -158,6 +168,9 @@ func read(ctx context.Context, keys Keys, ids []string, p Policy) (*reads, error
 	}
 	if callerErr != nil {
 		return nil, fmt.Errorf("the AWS credentials do not work (sts:GetCallerIdentity: %w)", callerErr)
+	}
+	if !awsid.AccountID(r.caller) {
+		return nil, errors.New("sts:GetCallerIdentity answered an account that is not " + awsid.AccountIDFormat)
 	}
 	var unknown []string
 	for _, id := range ids {
@@ -223,4 +236,48 @@ func parallel[T any](ctx context.Context, n int, items []T, f func(T)) {
 		}()
 	}
 	wg.Wait()
+}
+
+// malformed is the one finding of a set whose list entry could not be read: it names
+// the set (by id, or by its place in the list) and the fields, never their values.
+func malformed(s Set) Finding {
+	fields := strings.Join(s.Unreadable, ", ")
+	return Finding{CredentialID: s.ID, Type: s.Type, Check: MalformedSet, Severity: Warning, Field: fields, Entry: s.Entry,
+		Message: fmt.Sprintf("%s cannot be read: %s not what SORACOM sends, so the set was not checked; "+
+			"look at it in the SORACOM console or API, and if it looks right there, something between the runner and SORACOM changes the answers",
+			entryOf(s), fieldsAre(s.Unreadable))}
+}
+
+// entryOf names a set's entry in SORACOM's list answer.
+func entryOf(s Set) string {
+	if s.ID == "" {
+		return fmt.Sprintf("Entry %d of SORACOM's list answer (a set whose id is unknown)", s.Entry)
+	}
+	return fmt.Sprintf("SORACOM's list answer for credential set %s (entry %d)", s.ID, s.Entry)
+}
+
+// fieldsAre reads "its field x is" or "its fields x, y are"; the entry as a whole "it is".
+func fieldsAre(fields []string) string {
+	switch {
+	case len(fields) == 1 && fields[0] == "entry":
+		return "it is"
+	case len(fields) == 1:
+		return "its field " + fields[0] + " is"
+	}
+	return "its fields " + strings.Join(fields, ", ") + " are"
+}
+
+// unreadableHolders names the sets that could not be read and may hold an AWS key, for
+// the advice about an orphan key: "deactivate it" would break such a set if it held it.
+func unreadableHolders(all []Set) string {
+	var names []string
+	for _, s := range all {
+		if s.mayHoldAWSKey() {
+			names = append(names, s.Name())
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; but sets whose entry in SORACOM's list could not be read may hold it (%s): check them first", othersNamed("", names))
 }

@@ -55,7 +55,7 @@ func setFindings(s Set, holders map[string][]string, p Policy) []Finding {
 					Last4(s.AccessKeyID), len(held), othersNamed(s.ID, held))})
 		}
 	}
-	if s.Type == X509 && s.Certificate != "" {
+	if s.Type == X509 && strings.TrimSpace(s.Certificate) != "" {
 		if f, ok := certFinding(s.Certificate, p); ok {
 			add(f)
 		}
@@ -107,18 +107,25 @@ func usageFinding(s Set, p Policy) Finding {
 }
 
 // certFinding checks the first certificate of the PEM (the leaf). A certificate is valid
-// up to and including its notAfter second, so it is expired only after that.
+// from its notBefore up to and including its notAfter second. A certificate that cannot
+// be read is reported as such, never taken as healthy.
 func certFinding(certPEM string, p Policy) (Finding, bool) {
 	block, _ := pem.Decode([]byte(strings.TrimSpace(certPEM)))
-	if block == nil || block.Type != "CERTIFICATE" {
-		return Finding{}, false
+	var c *x509.Certificate
+	if block != nil && block.Type == "CERTIFICATE" {
+		c, _ = x509.ParseCertificate(block.Bytes)
 	}
-	c, err := x509.ParseCertificate(block.Bytes)
-	if err != nil {
-		return Finding{}, false
+	if c == nil {
+		return Finding{Check: CertUnreadable, Severity: Warning,
+			Message: "the certificate SORACOM shows for this set is not a PEM-encoded X.509 certificate, so its validity is unknown; " +
+				"check the set and register the device's certificate again"}, true
 	}
 	left := c.NotAfter.Sub(p.Now)
 	switch {
+	case p.Now.Before(c.NotBefore):
+		return Finding{Check: CertNotYetValid, Severity: Broken, NotAfter: rfc3339(c.NotAfter),
+			Message: fmt.Sprintf("the certificate is not valid before %s, so TLS peers refuse it until then; register a certificate that is valid now, "+
+				"or check the clock of whatever issued it", rfc3339(c.NotBefore))}, true
 	case left < 0:
 		return Finding{Check: CertExpired, Severity: Broken, NotAfter: rfc3339(c.NotAfter),
 			Message: fmt.Sprintf("the certificate expired on %s; renew it and register the new certificate in this set", day(c.NotAfter))}, true

@@ -1,8 +1,10 @@
-// Package awsid knows the shapes of the AWS identifiers the action handles (access key
-// ids, IAM role ARNs, user and session names, regions) and STS's role-session limits.
-// Each rule is written here once; the inputs and the credential types both ask it.
-// Checking a shape before a call turns AWS's terse ValidationError into a message about
-// the input, and a value that is not even shaped right is never sent.
+// Package awsid knows the formats of the AWS identifiers the action handles (access key
+// ids, account ids, IAM role ARNs, user and session names, regions) and STS's
+// role-session limits. Each format is written here once; the inputs, the credential
+// types, the redaction, the outputs and the checks of what STS and IAM answer all ask
+// it. Checking a format before a call turns AWS's terse ValidationError into a message
+// about the input, a value that is not even shaped right is never sent, and one that
+// came from a server is never printed or passed on.
 package awsid
 
 import (
@@ -26,9 +28,11 @@ const RoleARNExample = "arn:aws:iam::123456789012:role/name"
 const maxARNLength = 2048
 
 var (
-	// accessKeyIDPattern: AKIA (long-term) or ASIA (temporary) and upper-case letters
-	// and digits, 16 to 128 characters in all as IAM documents it (20 in practice).
-	accessKeyIDPattern = regexp.MustCompile(`^A[KS]IA[A-Z0-9]{12,124}$`)
+	// accessKeyIDPattern: AKIA (long-term) or ASIA (temporary) and 16 upper-case
+	// letters and digits. IAM's API reference allows 16 to 128 characters, but every
+	// key AWS issues has 20; a longer "key id" from a server is a forgery, not a key.
+	accessKeyIDPattern = regexp.MustCompile(`^A[KS]IA[A-Z0-9]{16}$`)
+	accountIDPattern   = regexp.MustCompile(`^[0-9]{12}$`)
 	// roleARNPattern: any partition (aws, aws-cn, aws-us-gov, aws-iso…), a 12-digit
 	// account, an optional path, a role name of at most 64 characters.
 	roleARNPattern     = regexp.MustCompile(`^arn:aws[a-z0-9-]*:iam::[0-9]{12}:role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}$`)
@@ -37,8 +41,18 @@ var (
 	regionPattern      = regexp.MustCompile(`^[a-z]{2,4}(-[a-z]+)+-\d{1,2}$`)
 )
 
+// Descriptions of the formats, for messages that say what was expected.
+const (
+	AccessKeyIDFormat = "an AWS access key id (AKIA or ASIA, then 16 upper-case letters and digits)"
+	AccountIDFormat   = "an AWS account id (12 digits)"
+	UserNameFormat    = "an IAM user name (1 to 64 letters, digits and _+=,.@-)"
+)
+
 // AccessKeyID reports whether s is shaped like an AWS access key id (AKIA… or ASIA…).
 func AccessKeyID(s string) bool { return accessKeyIDPattern.MatchString(s) }
+
+// AccountID reports whether s is an AWS account id: 12 digits.
+func AccountID(s string) bool { return accountIDPattern.MatchString(s) }
 
 // TemporaryAccessKeyID reports whether s is the id of a temporary key from STS, which
 // works only with its session token.

@@ -3,7 +3,6 @@ package awskeys
 import (
 	"context"
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -11,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/awsid"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/secret"
 )
 
@@ -67,46 +67,57 @@ func (r *KeyReader) CallerAccount(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("sts:GetCallerIdentity: %w", err)
 	}
-	return aws.ToString(out.Account), nil
+	if acct := aws.ToString(out.Account); awsid.AccountID(acct) {
+		return acct, nil
+	}
+	return "", &AnswerError{Service: "STS", Call: "GetCallerIdentity", Field: "Account", Want: awsid.AccountIDFormat}
 }
 
 // AccessKeyAccount returns the account key id belongs to (sts:GetAccessKeyInfo), which
 // STS answers for any key, of any account, deleted or not.
+// An empty or malformed account is an error: the key's account is unknown, which is not
+// another account.
 func (r *KeyReader) AccessKeyAccount(ctx context.Context, id string) (string, error) {
+	if !awsid.AccessKeyID(id) {
+		return "", &RequestError{Service: "STS", Call: "GetAccessKeyInfo", Param: "AccessKeyId", Want: awsid.AccessKeyIDFormat}
+	}
 	out, err := r.sts.GetAccessKeyInfo(ctx, &sts.GetAccessKeyInfoInput{AccessKeyId: aws.String(id)})
 	if err != nil {
 		return "", fmt.Errorf("sts:GetAccessKeyInfo for %s: %w", secret.ShortID(id), err)
 	}
-	return aws.ToString(out.Account), nil
+	if acct := aws.ToString(out.Account); awsid.AccountID(acct) {
+		return acct, nil
+	}
+	return "", &AnswerError{Service: "STS", Call: "GetAccessKeyInfo", Field: "Account", Want: awsid.AccountIDFormat}
 }
 
-// AccessKeyLastUsed returns the key's user and last use (iam:GetAccessKeyLastUsed).
+// AccessKeyLastUsed returns the key's user and last use (iam:GetAccessKeyLastUsed). A
+// user name without IAM's format is an error: it is neither printed nor listed.
 func (r *KeyReader) AccessKeyLastUsed(ctx context.Context, id string) (LastUse, error) {
+	if !awsid.AccessKeyID(id) {
+		return LastUse{}, &RequestError{Service: "IAM", Call: "GetAccessKeyLastUsed", Param: "AccessKeyId", Want: awsid.AccessKeyIDFormat}
+	}
 	out, err := r.iam.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(id)})
 	if err != nil {
 		return LastUse{}, fmt.Errorf("iam:GetAccessKeyLastUsed for %s: %w", secret.ShortID(id), err)
 	}
 	use := LastUse{User: aws.ToString(out.UserName)}
+	if use.User != "" && !awsid.UserName(use.User) {
+		return LastUse{}, &AnswerError{Service: "IAM", Call: "GetAccessKeyLastUsed", Field: "UserName", Want: awsid.UserNameFormat}
+	}
 	if u := out.AccessKeyLastUsed; u != nil {
 		use.Date, use.Service, use.Region = aws.ToTime(u.LastUsedDate), aws.ToString(u.ServiceName), aws.ToString(u.Region)
 	}
 	return use, nil
 }
 
-// ListAccessKeys returns the user's keys, oldest first (iam:ListAccessKeys).
-// Unlike IAM.ListAccessKeys, a denial names no write permission: an audit needs none.
+// ListAccessKeys returns the user's keys, oldest first (iam:ListAccessKeys), through
+// the bounded pager. Unlike IAM.ListAccessKeys, a denial names no write permission: an
+// audit needs none.
 func (r *KeyReader) ListAccessKeys(ctx context.Context, user string) ([]KeyMetadata, error) {
-	var keys []KeyMetadata
-	p := iam.NewListAccessKeysPaginator(r.iam, &iam.ListAccessKeysInput{UserName: aws.String(user)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("iam:ListAccessKeys for IAM user %s: %w", user, err)
-		}
-		for _, k := range page.AccessKeyMetadata {
-			keys = append(keys, KeyMetadata{ID: aws.ToString(k.AccessKeyId), Status: KeyStatus(k.Status), Created: aws.ToTime(k.CreateDate)})
-		}
+	keys, err := listAccessKeys(ctx, r.iam, user)
+	if err != nil {
+		return nil, fmt.Errorf("iam:ListAccessKeys for IAM user %s: %w", user, err)
 	}
-	sort.SliceStable(keys, func(i, j int) bool { return keys[i].Created.Before(keys[j].Created) })
 	return keys, nil
 }

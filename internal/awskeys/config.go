@@ -112,8 +112,9 @@ func boundCalls(b Bounds) func(*middleware.Stack) error {
 // awsHTTPClient is the HTTP client of every AWS call: never following a redirect (the
 // SDK's own client follows 307 and 308), and with a timeout per attempt (the SDK
 // retries a timed-out attempt as a network error). hc is the caller's client, or nil
-// for loaded: the client the SDK configured (with AWS_CA_BUNDLE, say).
-func awsHTTPClient(hc *http.Client, loaded aws.HTTPClient, b Bounds) aws.HTTPClient {
+// for loaded: the client the SDK configured (with AWS_CA_BUNDLE, say), whose transport
+// tune, when not nil, adjusts.
+func awsHTTPClient(hc *http.Client, loaded aws.HTTPClient, b Bounds, tune func(*http.Transport)) aws.HTTPClient {
 	if hc == nil {
 		hc = &http.Client{}
 		if bc, ok := loaded.(*awshttp.BuildableClient); ok {
@@ -121,6 +122,9 @@ func awsHTTPClient(hc *http.Client, loaded aws.HTTPClient, b Bounds) aws.HTTPCli
 			hc.Transport = bc.GetTransport()
 		} else {
 			hc.Transport = awshttp.NewBuildableClient().GetTransport()
+		}
+		if tune != nil {
+			tune(hc.Transport.(*http.Transport))
 		}
 	}
 	c := httpclient.NoRedirects(hc)
@@ -143,6 +147,11 @@ type Role struct {
 	IDTokenRequestToken secret.Secret
 }
 
+// ErrNoCredentials means no role-to-assume was given and the SDK's default chain
+// (environment, shared files, instance or task role, web identity) found nothing. How to
+// give credentials depends on where the run is, which the caller knows.
+var ErrNoCredentials = errors.New("no AWS credentials found")
+
 // Load returns the aws.Config the action manages IAM with: the assumed role's
 // credentials when s.Role.ARN is set, otherwise the SDK's default credential chain,
 // which is where aws-actions/configure-aws-credentials leaves its credentials. It fails
@@ -154,8 +163,7 @@ func Load(ctx context.Context, s Settings, m secret.Masker) (aws.Config, error) 
 	}
 	if s.Role.ARN == "" {
 		if _, err := base.Credentials.Retrieve(ctx); err != nil {
-			return aws.Config{}, fmt.Errorf("no AWS credentials found: set role-to-assume (with `permissions: id-token: write`), "+
-				"or run aws-actions/configure-aws-credentials before this step: %w", err)
+			return aws.Config{}, fmt.Errorf("%w: %w", ErrNoCredentials, err)
 		}
 		return base, nil
 	}
@@ -169,10 +177,13 @@ func Load(ctx context.Context, s Settings, m secret.Masker) (aws.Config, error) 
 
 // LoadDefault loads the SDK's default configuration (environment, shared files), with
 // s.Region as the region when it is not empty and DefaultRegion as the last resort. Its
-// clients use s.HTTPClient (nil: the SDK's transport) without following redirects, and
-// every call is bounded by s.Bounds. s.Role is not used.
+// clients, and the SDK's credential providers (instance metadata, container
+// credentials, web identity, assume-role and SSO profiles), use s.HTTPClient (nil: the
+// SDK's transport) without following redirects, and every call and attempt is bounded
+// by s.Bounds. s.Role is not used.
 func LoadDefault(ctx context.Context, s Settings) (aws.Config, error) {
 	b := s.Bounds.orDefault()
+	providers := &providerClients{}
 	opts := []func(*config.LoadOptions) error{
 		config.WithDefaultRegion(DefaultRegion),
 		config.WithAPIOptions([]func(*middleware.Stack) error{boundCalls(b)}),
@@ -185,11 +196,12 @@ func LoadDefault(ctx context.Context, s Settings) (aws.Config, error) {
 	if s.Region != "" {
 		opts = append(opts, config.WithRegion(s.Region))
 	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	cfg, err := config.LoadDefaultConfig(ctx, append(opts, providers.options()...)...)
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("loading the AWS configuration: %w", err)
 	}
-	cfg.HTTPClient = awsHTTPClient(s.HTTPClient, cfg.HTTPClient, b)
+	providers.fill(cfg, s.HTTPClient, b)
+	cfg.HTTPClient = providers.api
 	return cfg, nil
 }
 

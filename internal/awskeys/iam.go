@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sort"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -14,6 +13,7 @@ import (
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/awsid"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/secret"
 )
 
@@ -56,24 +56,13 @@ func NewIAM(cfg aws.Config, m secret.Masker) *IAM {
 	return &IAM{client: iam.NewFromConfig(cfg), masker: m}
 }
 
-// ListAccessKeys returns the user's access keys, oldest first.
+// ListAccessKeys returns the user's access keys, oldest first, through the bounded pager
+// (see listAccessKeys). A key without a CreateDate has a zero Created.
 func (c *IAM) ListAccessKeys(ctx context.Context, user string) ([]KeyMetadata, error) {
-	var keys []KeyMetadata
-	p := iam.NewListAccessKeysPaginator(c.client, &iam.ListAccessKeysInput{UserName: aws.String(user)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("listing the access keys of IAM user %s: %w", user, explain(err))
-		}
-		for _, k := range page.AccessKeyMetadata {
-			keys = append(keys, KeyMetadata{
-				ID:      aws.ToString(k.AccessKeyId),
-				Status:  KeyStatus(k.Status),
-				Created: aws.ToTime(k.CreateDate),
-			})
-		}
+	keys, err := listAccessKeys(ctx, c.client, user)
+	if err != nil {
+		return nil, fmt.Errorf("listing the access keys of IAM user %s: %w", user, explain(err))
 	}
-	sort.SliceStable(keys, func(i, j int) bool { return keys[i].Created.Before(keys[j].Created) })
 	return keys, nil
 }
 
@@ -87,6 +76,10 @@ func (c *IAM) CreateAccessKey(ctx context.Context, user string) (AccessKey, erro
 	k := out.AccessKey
 	if k == nil || k.AccessKeyId == nil || k.SecretAccessKey == nil {
 		return AccessKey{}, fmt.Errorf("creating an access key for IAM user %s: IAM answered without the key", user)
+	}
+	if !awsid.AccessKeyID(*k.AccessKeyId) {
+		return AccessKey{}, fmt.Errorf("creating an access key for IAM user %s: %w", user,
+			&AnswerError{Service: "IAM", Call: "CreateAccessKey", Field: "AccessKeyId", Want: awsid.AccessKeyIDFormat})
 	}
 	id := secret.Mask(c.masker, *k.AccessKeyId)
 	return AccessKey{ID: id.Reveal(), Secret: secret.Mask(c.masker, *k.SecretAccessKey), Created: aws.ToTime(k.CreateDate)}, nil

@@ -18,10 +18,11 @@ import (
 )
 
 // ErrIDTokenUnavailable means the runner gave the job no way to request an OIDC token:
-// ACTIONS_ID_TOKEN_REQUEST_URL and ACTIONS_ID_TOKEN_REQUEST_TOKEN exist only when the
-// job (or workflow) grants the id-token permission.
-var ErrIDTokenUnavailable = errors.New("no GitHub OIDC token available: role-to-assume needs the job to have " +
-	"`permissions: id-token: write` (ACTIONS_ID_TOKEN_REQUEST_URL and ACTIONS_ID_TOKEN_REQUEST_TOKEN are not set)")
+// ACTIONS_ID_TOKEN_REQUEST_URL and ACTIONS_ID_TOKEN_REQUEST_TOKEN exist only in a GitHub
+// Actions job that grants the id-token permission. What to do depends on where the run
+// is, which the caller knows (see action's hints).
+var ErrIDTokenUnavailable = errors.New("no GitHub OIDC token available for role-to-assume " +
+	"(ACTIONS_ID_TOKEN_REQUEST_URL and ACTIONS_ID_TOKEN_REQUEST_TOKEN are not set)")
 
 // idTokenRetry bounds the retries of the token request. The endpoint is a runner service
 // that answers within milliseconds when healthy; a few quick retries ride out a blip

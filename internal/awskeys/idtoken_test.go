@@ -60,12 +60,12 @@ func TestFetchIDToken(t *testing.T) {
 		{name: "does not retry a refused request token",
 			token:   func(*awstest.OIDC) string { return "wrong" },
 			wantErr: "HTTP 401", wantAttempts: 1},
-		{name: "without ACTIONS_ID_TOKEN_REQUEST_URL tells the user to grant id-token: write",
+		{name: "without ACTIONS_ID_TOKEN_REQUEST_URL says no token is available",
 			url:     func(*awstest.OIDC) string { return "" },
-			wantErr: "permissions: id-token: write", wantAttempts: 0},
-		{name: "without ACTIONS_ID_TOKEN_REQUEST_TOKEN tells the user to grant id-token: write",
+			wantErr: "ACTIONS_ID_TOKEN_REQUEST_URL and ACTIONS_ID_TOKEN_REQUEST_TOKEN are not set", wantAttempts: 0},
+		{name: "without ACTIONS_ID_TOKEN_REQUEST_TOKEN says no token is available",
 			token:   func(*awstest.OIDC) string { return "" },
-			wantErr: "permissions: id-token: write", wantAttempts: 0},
+			wantErr: "ACTIONS_ID_TOKEN_REQUEST_URL and ACTIONS_ID_TOKEN_REQUEST_TOKEN are not set", wantAttempts: 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -137,4 +138,22 @@ func verifyKey(parent context.Context, base aws.Config, key AccessKey, budget ti
 		last = err // the very first call ran out of time
 	}
 	return Identity{}, &KeyNotWorkingError{KeyID: secret.ShortID(key.ID), Budget: budget, Err: last}
+}
+
+// Unreached reports whether err is STS never answering a key check (no connection, a
+// timeout, a dropped answer), as opposed to STS judging the key: then the key is neither
+// good nor bad, only unchecked. host is the endpoint the check went to, when the error
+// names it.
+func Unreached(err error) (host string, ok bool) {
+	var ae smithy.APIError
+	if err == nil || errors.As(err, &ae) {
+		return "", false
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		if u, perr := url.Parse(ue.URL); perr == nil {
+			host = u.Host
+		}
+	}
+	return host, true
 }

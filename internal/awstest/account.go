@@ -33,6 +33,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/awsid"
 )
 
 // DefaultAccountID is the account id of a new Account.
@@ -134,6 +136,11 @@ type Account struct {
 	unknownKey string
 	// denied are the actions the callers' policies do not allow.
 	denied map[string]bool
+	// policy, when not nil, is every caller's identity policy (see SetPolicy).
+	policy []statement
+	// paging is how ListAccessKeys pages; pages counts the pages answered.
+	paging Paging
+	pages  int
 }
 
 // NewAccount starts a fake account's STS and IAM endpoints.
@@ -476,6 +483,10 @@ func (a *Account) callLocked(svc awsService, r *http.Request, body []byte, param
 	if a.denied[action] {
 		return "", errorf(403, "AccessDenied", "User: %s is not authorized to perform: %s:%s", logged.CallerArn, svc.name, action)
 	}
+	if ok, resource := a.allowedLocked(svc.name, action, params, caller); !ok {
+		return "", errorf(403, "AccessDenied", "User: %s is not authorized to perform: %s:%s on resource: %s because no identity-based policy allows the %s:%s action",
+			logged.CallerArn, svc.name, action, resource, svc.name, action)
+	}
 	f, faulted := a.takeFaultLocked(action)
 	if faulted && !f.AfterHandling {
 		return "", &apiError{f.Status, f.Code, f.Message}
@@ -596,8 +607,6 @@ func (a *Account) stsLocked(action string, params url.Values, caller *principal)
 	return "", errorf(400, "InvalidAction", "Could not find operation %s for version 2011-06-15", action)
 }
 
-var sessionNamePattern = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
-
 func (a *Account) assumeRoleLocked(params url.Values) (string, *apiError) {
 	arn, session, token := params.Get("RoleArn"), params.Get("RoleSessionName"), params.Get("WebIdentityToken")
 	duration := 3600
@@ -608,7 +617,7 @@ func (a *Account) assumeRoleLocked(params url.Values) (string, *apiError) {
 		}
 		duration = n
 	}
-	if !sessionNamePattern.MatchString(session) {
+	if !awsid.SessionName(session) {
 		return "", errorf(400, "ValidationError", "1 validation error detected: Value '%s' at 'roleSessionName' failed to satisfy constraint", session)
 	}
 	if len(token) < 4 {
@@ -694,14 +703,7 @@ func (a *Account) iamLocked(action string, params url.Values, caller *principal)
 	}
 	switch action {
 	case "ListAccessKeys":
-		var b strings.Builder
-		b.WriteString("<ListAccessKeysResult><AccessKeyMetadata>")
-		for _, k := range a.userKeysLocked(user) {
-			fmt.Fprintf(&b, "<member><UserName>%s</UserName><AccessKeyId>%s</AccessKeyId><Status>%s</Status><CreateDate>%s</CreateDate></member>",
-				esc(user), k.ID, k.Status, k.Created.UTC().Format(time.RFC3339))
-		}
-		b.WriteString("</AccessKeyMetadata><IsTruncated>false</IsTruncated></ListAccessKeysResult>")
-		return b.String(), nil
+		return a.listPageLocked(user, a.userKeysLocked(user), params), nil
 	case "CreateAccessKey":
 		if len(a.userKeysLocked(user)) >= 2 {
 			return "", errorf(409, "LimitExceeded", "Cannot exceed quota for AccessKeysPerUser: 2")

@@ -1,7 +1,6 @@
 package credtypes
 
 import (
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -43,8 +42,6 @@ func checkAWSKey(p *parser) {
 
 func isSpace(r rune) bool { return strings.ContainsRune(" \t\r\n\v\f", r) }
 
-var twelveDigits = regexp.MustCompile(`^[0-9]{12}$`)
-
 // checkRoleARN refuses a role ARN SORACOM could never assume, with a hint for the ARNs
 // people paste by mistake (the session's assumed-role ARN, a user's ARN).
 func checkRoleARN(p *parser) {
@@ -65,7 +62,7 @@ func checkRoleARN(p *parser) {
 		hint = "; an sts assumed-role ARN names a session, give the role's own IAM ARN"
 	case len(parts) == 6 && parts[2] == "iam" && !strings.HasPrefix(parts[5], "role/"):
 		hint = "; it names an IAM resource that is not a role"
-	case len(parts) == 6 && parts[2] == "iam" && !twelveDigits.MatchString(parts[4]):
+	case len(parts) == 6 && parts[2] == "iam" && !awsid.AccountID(parts[4]):
 		hint = "; the account id must be 12 digits"
 	case strings.ContainsFunc(arn, isSpace):
 		hint = "; it contains whitespace"

@@ -78,7 +78,7 @@ func TestTypesAreExactlyTheREADMETable(t *testing.T) {
 }
 
 func TestSchemasFollowTheREADMETable(t *testing.T) {
-	// The fields column of the README table: `*` marks a secret field.
+	// The fields column of the table in docs/credential-types.md: `*` marks a secret field.
 	table := map[string]string{
 		"aws-credentials":                "accessKeyId, secretAccessKey*",
 		"aws-iam-role-credentials":       "roleArn, externalId*",
@@ -146,8 +146,8 @@ func TestParse(t *testing.T) {
 		},
 		parseCase{
 			name: "every type/reports every problem at once", typ: "username-password-credentials",
-			raw:     map[string]any{"user": "device-user", "password": 1.0},
-			wantErr: []string{"did you mean `username`?", "missing field `username`", "`password` for type username-password-credentials must be a JSON string"},
+			raw:     map[string]any{"login": "device-user", "password": 1.0},
+			wantErr: []string{"unknown field `login`", "missing field `username`", "`password` for type username-password-credentials must be a JSON string"},
 		},
 	)
 
@@ -439,6 +439,24 @@ func wantSummary(want ...credtypes.SummaryItem) func(*testing.T, credtypes.Crede
 		t.Helper()
 		if got := c.Summary(); !slices.Equal(got, want) {
 			t.Errorf("Summary() = %v, want %v", got, want)
+		}
+	}
+}
+
+// TestAMisspelledFieldIsOneProblem: `accessKeyID` for `accessKeyId` is one error that
+// names the right field, not also "missing field `accessKeyId`".
+func TestAMisspelledFieldIsOneProblem(t *testing.T) {
+	for _, raw := range []map[string]any{
+		{"accessKeyID": "AKIAIOSFODNN7EXAMPLE", "secretAccessKey": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"},
+		{"access_key_id": "AKIAIOSFODNN7EXAMPLE", "secretAccessKey": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"},
+	} {
+		_, err := credtypes.Parse("aws-credentials", raw, time.Now())
+		if err == nil {
+			t.Fatalf("%v: no error", raw)
+		}
+		msg := err.Error()
+		if strings.Count(msg, "\n") != 0 || !strings.Contains(msg, "did you mean `accessKeyId`?") || strings.Contains(msg, "missing field") {
+			t.Errorf("%v: want one error suggesting accessKeyId, got:\n%s", raw, msg)
 		}
 	}
 }

@@ -32,5 +32,4 @@ func ExampleParse() {
 	// roleArn: arn:aws:iam::123456789012:role/SoracomAccess
 	// externalId: ***
 	// unknown field `secretAccesKey` for type aws-credentials; did you mean `secretAccessKey`?
-	// missing field `secretAccessKey` for type aws-credentials: it needs `accessKeyId`, `secretAccessKey`
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/secret"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/suggest"
 )
 
 // ErrUnknownType is wrapped by the error Parse returns for a type SORACOM does not have.
@@ -142,11 +143,14 @@ func (p *parser) fail(field, format string, args ...any) {
 
 // parseFields checks that raw has only the schema's fields, every required one, each a
 // non-blank string. google-service-account-json's field may also be an object; its
-// check handles that.
+// check handles that. A misspelled field is one problem, not two: a missing field that
+// an unknown one was suggested for ("did you mean `accessKeyId`?") is not reported
+// again as missing.
 func (p *parser) parseFields(raw map[string]any) {
+	suggested := map[string]bool{}
 	for _, name := range sortedKeys(raw) {
 		if _, ok := p.schema.Field(name); !ok {
-			p.unknownField(name)
+			suggested[p.unknownField(name)] = true
 		}
 	}
 	for _, f := range p.schema.Fields {
@@ -156,6 +160,7 @@ func (p *parser) parseFields(raw map[string]any) {
 		}
 		s, isString := v.(string)
 		switch {
+		case !present && suggested[f.Name]:
 		case !present || v == nil || (isString && strings.TrimSpace(s) == ""):
 			if f.Required {
 				p.fail(f.Name, "missing field `%s` for type %s: it needs %s%s", f.Name, p.schema.Type,
@@ -172,13 +177,16 @@ func (p *parser) parseFields(raw map[string]any) {
 	}
 }
 
-func (p *parser) unknownField(name string) {
+// unknownField reports a field the type does not have, and returns the field it
+// suggested instead ("" for none).
+func (p *parser) unknownField(name string) string {
 	known := p.schema.FieldNames(false)
-	if best, ok := closest(name, known); ok {
+	if best, ok := suggest.Closest(name, known); ok {
 		p.fail(name, "unknown field `%s` for type %s; did you mean `%s`?", name, p.schema.Type, best)
-		return
+		return best
 	}
 	p.fail(name, "unknown field `%s` for type %s; its fields are %s", name, p.schema.Type, quoteList(known))
+	return ""
 }
 
 // summary lists the fields present in schema order, then what the checks derived.
@@ -213,7 +221,7 @@ func CheckType(typ string) error {
 
 func unknownType(typ string) error {
 	types := Types()
-	if best, ok := closest(typ, types); ok {
+	if best, ok := suggest.Closest(typ, types); ok {
 		return fmt.Errorf("%w `%s`; did you mean `%s`? (supported: %s)", ErrUnknownType, typ, best, strings.Join(types, ", "))
 	}
 	return fmt.Errorf("%w `%s`; supported types: %s", ErrUnknownType, typ, strings.Join(types, ", "))

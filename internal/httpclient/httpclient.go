@@ -6,7 +6,9 @@
 package httpclient
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 )
@@ -20,7 +22,7 @@ const unfollowedLocation = "X-Soracom-Action-Unfollowed-Location"
 
 // NoRedirects returns a copy of c (nil means a client with a clone of the default
 // transport) that hands every 3xx answer back to the caller unfollowed, its Location
-// kept aside for Redirect.
+// kept aside for Redirect, and reads at most MaxAnswer bytes of any answer's body.
 func NoRedirects(c *http.Client) *http.Client {
 	var out http.Client
 	if c != nil {
@@ -49,6 +51,7 @@ func (t locationAside) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	// A header of that name from the server itself is dropped: only this code sets it.
 	res.Header.Del(unfollowedLocation)
+	res.Body = &cappedBody{ReadCloser: res.Body, left: MaxAnswer}
 	if isRedirect(res.StatusCode) {
 		if loc, ok := res.Header["Location"]; ok {
 			res.Header[unfollowedLocation] = loc
@@ -139,4 +142,36 @@ func (r Refusing) Do(req *http.Request) (*http.Response, error) {
 		return nil, rerr
 	}
 	return res, nil
+}
+
+// MaxAnswer bounds the body of every answer read through a client of this package
+// (after decompression): no answer of SORACOM, STS, IAM or the OIDC token service comes
+// near it, and a server or proxy that sends more (or never stops) cannot fill memory.
+// The SORACOM client reads less still (see soracom's maxAnswer).
+const MaxAnswer = 16 << 20
+
+// ErrAnswerTooLarge is the error a body read past MaxAnswer returns.
+var ErrAnswerTooLarge = errors.New("the answer is larger than 16 MiB, more than any API call of the action answers")
+
+// cappedBody is a body that fails once more than left bytes would be read.
+type cappedBody struct {
+	io.ReadCloser
+	left int64
+}
+
+func (b *cappedBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		// At the cap: the body may end right here, or hold more.
+		var one [1]byte
+		if n, err := b.ReadCloser.Read(one[:]); n == 0 && err != nil {
+			return 0, err
+		}
+		return 0, ErrAnswerTooLarge
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.ReadCloser.Read(p)
+	b.left -= int64(n)
+	return n, err
 }

@@ -3,6 +3,7 @@ package httpclient_test
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -154,5 +155,44 @@ func TestNoRedirectsTwice(t *testing.T) {
 	res.Body.Close()
 	if e := httpclient.Redirect(res); e == nil || e.Origin != "https://elsewhere.example" {
 		t.Errorf("Redirect = %v", e)
+	}
+}
+
+// An answer is read up to httpclient.MaxAnswer bytes: one exactly that long reads
+// whole, a longer one (or one that never ends) fails instead of filling memory.
+func TestAnswersAreReadUpToTheCap(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		size int64 // -1: never ends
+		ok   bool
+	}{{"at the cap", httpclient.MaxAnswer, true}, {"a byte over", httpclient.MaxAnswer + 1, false}, {"endless", -1, false}} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(answerOf(tt.size))
+			defer srv.Close()
+			res, err := httpclient.NoRedirects(nil).Get(srv.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			n, err := io.Copy(io.Discard, res.Body)
+			if tt.ok && (err != nil || n != tt.size) || !tt.ok && !errors.Is(err, httpclient.ErrAnswerTooLarge) {
+				t.Errorf("read %d bytes, %v", n, err)
+			}
+		})
+	}
+}
+
+// answerOf answers size bytes (-1: without end).
+func answerOf(size int64) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		chunk := []byte(strings.Repeat("x", 64<<10))
+		for sent := int64(0); size < 0 || sent < size; sent += int64(len(chunk)) {
+			if size >= 0 && size-sent < int64(len(chunk)) {
+				chunk = chunk[:size-sent]
+			}
+			if _, err := w.Write(chunk); err != nil || r.Context().Err() != nil {
+				return
+			}
+		}
 	}
 }

@@ -3,7 +3,10 @@ package inputs
 import (
 	"net"
 	"net/url"
+	"slices"
 	"strings"
+
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/awsendpoints"
 
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/credtypes"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracom"
@@ -124,52 +127,64 @@ func loopback(host string) bool {
 }
 
 // The environment variables that point the action's other clients somewhere else: the
-// AWS SDK's endpoint overrides (read by the SDK itself) and the runner's OIDC token URL.
+// runner's OIDC token URL (the AWS SDK's are found by awsendpoints).
 const (
-	envAWSEndpoint        = "AWS_ENDPOINT_URL"
-	envAWSEndpointSTS     = "AWS_ENDPOINT_URL_STS"
-	envAWSEndpointIAM     = "AWS_ENDPOINT_URL_IAM"
-	envIgnoreAWSEndpoints = "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"
-	envIDTokenRequestURL  = "ACTIONS_ID_TOKEN_REQUEST_URL"
-	plainHTTPRisk         = "the credentials it carries would cross the network in clear text"
+	envIDTokenRequestURL = "ACTIONS_ID_TOKEN_REQUEST_URL"
+	plainHTTPRisk        = "the credentials it carries would cross the network in clear text"
 )
 
 // checkOtherEndpoints refuses, before any call, an endpoint the run will use that is not
 // an http(s) URL, or that is plain http to a host other than loopback or localhost.
 // Only the endpoints the mode uses are checked: STS when a key is verified, assumed or
-// audited, IAM when keys are managed or audited, the OIDC URL when a role is assumed.
+// audited, IAM when keys are managed or audited, those of the SDK's credential chain
+// (container credentials, instance metadata, SSO) when the job's ambient credentials
+// are used, the OIDC URL when a role is assumed. The AWS ones come from the environment
+// and from the shared config and credentials files, as the SDK reads them.
 func checkOtherEndpoints(getenv Getenv, c *Config, p *problems) {
 	usesSTS := c.Mode != Register || (c.Type == credtypes.AWSCredentials && c.VerifyAWSKey)
 	usesIAM := c.Mode != Register
-	var names []string
-	if (usesSTS || usesIAM) && !strings.EqualFold(strings.TrimSpace(getenv(envIgnoreAWSEndpoints)), "true") {
-		names = append(names, envAWSEndpoint)
-		if usesSTS {
-			names = append(names, envAWSEndpointSTS)
+	ambient := c.Mode != Register && c.AWS.RoleToAssume == ""
+	var services []string
+	if usesSTS {
+		services = append(services, "STS")
+	}
+	if usesIAM {
+		services = append(services, "IAM")
+	}
+	if len(services) > 0 || ambient {
+		endpoints, err := awsendpoints.Find(getenv, services, ambient)
+		if err != nil {
+			p.addf("%v; fix it, or name another file with AWS_CONFIG_FILE or AWS_SHARED_CREDENTIALS_FILE", err)
 		}
-		if usesIAM {
-			names = append(names, envAWSEndpointIAM)
+		for _, e := range endpoints {
+			checkURL(e.Source, strings.TrimSpace(e.URL), p, e.LocalHosts...)
 		}
 	}
 	if c.Mode != Register && c.AWS.RoleToAssume != "" {
-		names = append(names, envIDTokenRequestURL)
-	}
-	for _, name := range names {
-		if v := strings.TrimSpace(getenv(name)); v != "" {
-			checkURL(name, v, p)
+		if v := strings.TrimSpace(getenv(envIDTokenRequestURL)); v != "" {
+			checkURL(envIDTokenRequestURL, v, p)
 		}
 	}
 }
 
-// checkURL checks one endpoint URL from the environment. Its query is not shown: the
-// OIDC request URL may carry parameters of the runner.
-func checkURL(name, v string, p *problems) {
+// checkURL checks one endpoint URL set where name says. Its query is not shown: the
+// OIDC request URL may carry parameters of the runner. Plain http may reach loopback,
+// localhost and the local hosts given (AWS's link-local credential addresses).
+func checkURL(name, v string, p *problems, local ...string) {
 	u, err := url.Parse(v)
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		p.addf("%s is not an http(s) URL; use e.g. https://sts.us-east-1.amazonaws.com or unset it", name)
+		p.addf("%s is not an http(s) URL; use the service's https URL (e.g. %s) or unset it", name, urlExample(name))
 		return
 	}
-	if u.Scheme == "http" && !loopback(u.Hostname()) {
+	if u.Scheme == "http" && !loopback(u.Hostname()) && !slices.Contains(local, u.Hostname()) {
 		p.addf("%s %q uses plain http to a host that is not loopback or localhost; use https (%s)", name, u.Scheme+"://"+u.Host, plainHTTPRisk)
 	}
+}
+
+// urlExample is a URL of the kind the variable name holds, for errors.
+func urlExample(name string) string {
+	if name == "GITHUB_API_URL" {
+		return "https://api.github.com, or https://HOST/api/v3 on GitHub Enterprise Server"
+	}
+	return "https://sts.us-east-1.amazonaws.com"
 }

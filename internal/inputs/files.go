@@ -13,9 +13,11 @@ import (
 
 // readWorkspaceFile reads a file named relative to the workspace (GITHUB_WORKSPACE, else
 // the current directory). An absolute path is accepted when it lies inside the
-// workspace. The path is resolved with its symbolic links before it is read, and a file
-// outside the workspace is refused: a workflow input must not make the action read, and
-// upload to SORACOM, a file of the runner or of another job.
+// workspace. The path is resolved with its symbolic links first, and a file outside
+// the workspace is refused with a message that says why: a workflow input must not make
+// the action read, and upload to SORACOM, a file of the runner or of another job. The
+// file is then opened through an os.Root on the workspace, so that a link swapped in
+// between (a race with another process of the job) cannot lead the open outside it.
 func readWorkspaceFile(getenv Getenv, name string) ([]byte, error) {
 	ws, label := workspace(getenv)
 	path := name
@@ -39,11 +41,41 @@ func readWorkspaceFile(getenv Getenv, name string) ([]byte, error) {
 	if !inside(root, resolved) {
 		return nil, fmt.Errorf("%q is outside the workspace (%s)%s; give a path to a file inside the workspace, e.g. creds/x509.json", name, label, viaLink(path, resolved))
 	}
-	data, err := readRegularFile(resolved)
-	if err != nil {
-		return nil, fmt.Errorf("cannot read %q: %w; give a path relative to the workspace (%s) of a JSON file", name, unwrapPath(err), label)
+	rel, err := filepath.Rel(root, resolved)
+	if err == nil {
+		var data []byte
+		if data, err = readConfined(root, rel); err == nil {
+			return data, nil
+		}
 	}
-	return data, nil
+	return nil, fmt.Errorf("cannot read %q: %w; give a path relative to the workspace (%s) of a JSON file", name, unwrapPath(err), label)
+}
+
+// readConfined reads rel, a path without symbolic links, beneath root through an
+// os.Root: every component is opened relative to the one before, and a symbolic link
+// that appeared since the path was resolved is followed only while it stays beneath
+// root (os.Root refuses the rest with "path escapes from parent").
+func readConfined(root, rel string) ([]byte, error) {
+	r, err := os.OpenRoot(root)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	if err := checkRegular(r.Lstat(rel)); err != nil {
+		return nil, err
+	}
+	return readOpened(r, rel)
+}
+
+// readOpened opens rel beneath r without blocking (a FIFO swapped in after the type
+// check would otherwise block the open until a writer comes), then reads it as readOpen
+// does.
+func readOpened(r *os.Root, rel string) ([]byte, error) {
+	f, err := r.OpenFile(rel, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	return readOpen(f)
 }
 
 // maxFileSize bounds what credentials-file may hold. The largest credential set (an x509
@@ -59,24 +91,10 @@ var errNotRegular = errors.New("not a regular file")
 // errTooLarge is the cause when credentials-file is larger than maxFileSize.
 var errTooLarge = errors.New("larger than 1 MiB, far more than any credential set holds")
 
-// readRegularFile reads path, which has no symbolic links left, when it is a regular file
-// of at most maxFileSize bytes. The type is checked before opening, and the file is
-// opened non-blocking and checked again, so that a FIFO swapped in between cannot block
-// the open; the read is bounded too, for a file that grows while it is read.
-func readRegularFile(path string) ([]byte, error) {
-	if err := checkRegular(os.Lstat(path)); err != nil {
-		return nil, err
-	}
-	return readOpened(path)
-}
-
-// readOpened opens path without blocking, checks the open file's type and size, and reads
-// at most maxFileSize bytes of it.
-func readOpened(path string) ([]byte, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return nil, err
-	}
+// readOpen checks the open file's type and size (again: it may have changed since the
+// check by name), reads at most maxFileSize bytes of it (a file may grow while it is
+// read), and closes it.
+func readOpen(f *os.File) ([]byte, error) {
 	defer f.Close()
 	if err := checkRegular(f.Stat()); err != nil {
 		return nil, err

@@ -92,14 +92,14 @@ func TestReadRegularFileAcceptsExactlyTheBound(t *testing.T) {
 	if err := os.WriteFile(path, []byte(body+strings.Repeat(" ", maxFileSize-len(body))), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	data, err := readRegularFile(path)
+	data, err := readConfined(dir, "psk.json")
 	if err != nil || len(data) != maxFileSize {
 		t.Fatalf("a file of exactly %d bytes: %d bytes, %v", maxFileSize, len(data), err)
 	}
 	if err := os.WriteFile(path, []byte(body+strings.Repeat(" ", maxFileSize+1-len(body))), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := readRegularFile(path); !errors.Is(err, errTooLarge) {
+	if _, err := readConfined(dir, "psk.json"); !errors.Is(err, errTooLarge) {
 		t.Fatalf("a file one byte over the bound: %v", err)
 	}
 }
@@ -107,13 +107,18 @@ func TestReadRegularFileAcceptsExactlyTheBound(t *testing.T) {
 // A FIFO swapped in after the type check must not block the open: the open is
 // non-blocking and the type is checked again on the open file.
 func TestReadRegularFileOpensAFIFOWithoutBlocking(t *testing.T) {
-	fifo := filepath.Join(t.TempDir(), "fifo.json")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+	dir := t.TempDir()
+	if err := syscall.Mkfifo(filepath.Join(dir, "fifo.json"), 0o600); err != nil {
 		t.Skipf("cannot make a FIFO here: %v", err)
 	}
+	r, err := os.OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
 	done := make(chan error, 1)
 	go func() {
-		_, err := readOpened(fifo)
+		_, err := readOpened(r, "fifo.json")
 		done <- err
 	}()
 	select {

@@ -99,7 +99,7 @@ func TestReadSuggestsToJSONWhenCredentialsAreNotJSON(t *testing.T) {
 	if err == nil {
 		t.Fatal("no error")
 	}
-	for _, want := range []string{"not valid JSON", "${{ toJSON(secrets.NAME) }}", "credentials-file", "README"} {
+	for _, want := range []string{"not valid JSON", "${{ toJSON(secrets.NAME) }}", "credentials-file", "docs/credential-types.md"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not say %q: %v", want, err)
 		}

@@ -73,6 +73,8 @@ type Config struct {
 	ExpiryWarning time.Duration
 	// FailOn says which audit findings fail the run.
 	FailOn FailOn
+	// AuthKeyRotation is the rotation of the run's own AuthKey (any mode).
+	AuthKeyRotation AuthKeyRotation
 }
 
 // AWS is how the action reaches AWS.
@@ -143,6 +145,7 @@ func Read(getenv Getenv, m secret.Masker, now time.Time) (*Config, error) {
 	c.Mode = decideMode(e, c, &p)
 	checkDependents(e, c, &p)
 	checkOtherEndpoints(getenv, c, &p)
+	readAuthKeyRotation(e, m, c, &p)
 	switch c.Mode {
 	case Rotate:
 		checkRotation(c, src, &p)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/awsendpoints"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/rotation"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/secret"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracom"
@@ -23,9 +24,10 @@ const (
 // test, so no hidden dependency on the environment can creep in.
 func env(t *testing.T, vars map[string]string) Getenv {
 	t.Helper()
-	allowed := map[string]bool{"SORACOM_ENDPOINT": true, "SORACOM_ENDPOINT_JP": true, "SORACOM_ENDPOINT_G": true, "GITHUB_WORKSPACE": true, "AWS_ENDPOINT_URL": true,
-		"AWS_ENDPOINT_URL_STS": true, "AWS_ENDPOINT_URL_IAM": true, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": true,
-		"ACTIONS_ID_TOKEN_REQUEST_URL": true}
+	allowed := map[string]bool{"SORACOM_ENDPOINT": true, "SORACOM_ENDPOINT_JP": true, "SORACOM_ENDPOINT_G": true, "GITHUB_WORKSPACE": true, "ACTIONS_ID_TOKEN_REQUEST_URL": true}
+	for _, v := range awsendpoints.Variables("STS", "IAM") {
+		allowed[v] = true
+	}
 	for _, s := range specs {
 		allowed[EnvName(s.Name)] = true
 	}

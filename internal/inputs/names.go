@@ -40,6 +40,12 @@ const (
 	UnusedAfter         = "unused-after"
 	ExpiryWarning       = "expiry-warning"
 	FailOnInput         = "fail-on"
+	RotateAuthKey       = "rotate-auth-key"
+	AuthKeyMaxAge       = "auth-key-max-age"
+	GitHubToken         = "github-token"
+	AuthKeyIDSecret     = "auth-key-id-secret"
+	AuthKeySecret       = "auth-key-secret"
+	SecretsScope        = "secrets-scope"
 )
 
 // Spec is one input as action.yml declares it.
@@ -89,6 +95,12 @@ var specs = []Spec{
 	{Name: UnusedAfter, Default: "90d"},
 	{Name: ExpiryWarning, Default: "30d"},
 	{Name: FailOnInput, Default: "broken"},
+	{Name: RotateAuthKey, Default: "false"},
+	{Name: AuthKeyMaxAge},
+	{Name: GitHubToken, Secret: true},
+	{Name: AuthKeyIDSecret, Default: "SORACOM_AUTH_KEY_ID"},
+	{Name: AuthKeySecret, Default: "SORACOM_AUTH_KEY"},
+	{Name: SecretsScope, Default: "repository"},
 }
 
 // defaults indexes the defaults of Specs.

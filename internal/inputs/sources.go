@@ -150,7 +150,7 @@ func registration(c *Config, s *sources, now time.Time, p *problems) credtypes.C
 		p.addf("give the AWS key either with %s and %s, or inside %s, not both", AWSAccessKeyID, AWSSecretAccessKey, pick(hasCreds, Credentials, CredentialsFile))
 	}
 	if hasCreds && s.creds.err != nil && !s.creds.reported {
-		p.addf("%s must be a JSON object with the fields of %s: %v%s", Credentials, c.Type, s.creds.err, quotingHint(s.creds.err))
+		p.addf("%s must be a JSON object with the fields of %s: %v%s", Credentials, c.Type, s.creds.err, jsonHint(s.creds.err))
 	}
 	keysOK := hasKeys && checkKeyInputs(s.keyID, s.awsSecret, string(c.Type), typeKnown, p)
 	if !hasKeys && !hasCreds && !hasFile {
@@ -233,7 +233,7 @@ func parseObject(text string) (map[string]any, error) {
 	dec := json.NewDecoder(strings.NewReader(text))
 	dec.UseNumber()
 	if err := dec.Decode(&v); err != nil {
-		return nil, fmt.Errorf("%w (%s)", errNotJSON, jsonProblem(err))
+		return nil, describeJSONError(text, err)
 	}
 	if dec.More() {
 		return nil, errors.New("more than one JSON value")
@@ -243,35 +243,6 @@ func parseObject(text string) (map[string]any, error) {
 		return nil, fmt.Errorf("%s, not an object", credtypes.JSONKind(v))
 	}
 	return obj, nil
-}
-
-// errNotJSON is a credentials text that does not parse as JSON at all.
-var errNotJSON = errors.New("not valid JSON")
-
-// quotingHint says how to build credentials that parse, when they do not: the usual
-// cause is a secret with a quote or a backslash pasted between quotes in the workflow.
-func quotingHint(err error) string {
-	if !errors.Is(err, errNotJSON) {
-		return ""
-	}
-	return "; a quote or backslash inside a value (often a password) breaks JSON written in the workflow: " +
-		"insert each secret with ${{ toJSON(secrets.NAME) }}, which adds the quotes and escapes it " +
-		"(\"password\": ${{ toJSON(secrets.PASSWORD) }}), or write the object to a file with a JSON tool and give " + CredentialsFile +
-		" (see the README, \"Credentials with quotes or backslashes\")"
-}
-
-// jsonProblem describes a syntax error by position only: the text around it may be a
-// secret.
-func jsonProblem(err error) string {
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		return fmt.Sprintf("syntax error at byte %d", se.Offset)
-	}
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		return fmt.Sprintf("unexpected %s at byte %d", te.Value, te.Offset)
-	}
-	return "unexpected end of input"
 }
 
 // quotedValue finds "key": "value" pairs in text that is not valid JSON as a whole.

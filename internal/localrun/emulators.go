@@ -16,6 +16,10 @@ import (
 // adminUser is the IAM user whose key stands for the job's ambient AWS credentials.
 const adminUser = "local-admin"
 
+// exampleUser is the IAM user of the fake account whose keys --emulator registers and
+// audits: the name README and the demo use.
+const exampleUser = "soracom-funnel"
+
 // Emulators are the in-repo SORACOM emulator, both coverages of it, and the AWS fakes
 // (STS, IAM and GitHub's OIDC token endpoint), serving on loopback for as long as a
 // program needs them.
@@ -127,15 +131,25 @@ func withEmulators(r *runSetup) (stop func(), notes []string, err error) {
 	notes = append(notes, "SORACOM emulator at "+e.SORACOM.URL()+" (jp) and "+e.Global.URL()+
 		" (g); AWS STS and IAM fakes on loopback: nothing leaves this machine")
 	notes = append(notes, authKey(e, r))
+	stop = e.Close
+	if r.value(inputs.RotateAuthKey) == "true" {
+		stopGitHub, ghNotes, err := gitHubSide(r)
+		if err != nil {
+			e.Close()
+			return nil, nil, err
+		}
+		stop = func() { stopGitHub(); e.Close() }
+		notes = append(notes, ghNotes...)
+	}
 	if r.value(inputs.AuditInput) == "true" {
-		return e.Close, append(notes, auditWorld(e, r.value(inputs.CoverageType))), nil
+		return stop, append(notes, auditWorld(e, r.value(inputs.CoverageType))), nil
 	}
 	if _, ok := r.given(inputs.DryRun); !ok {
 		r.vars[inputs.EnvName(inputs.DryRun)] = "true"
-		notes = append(notes, "dry run: nothing is changed, not even in the emulator (add --dry-run=false to let it change the emulator)")
+		notes = append(notes, "dry run: nothing is changed, not even in the emulator (add --dry-run false to let it change the emulator)")
 	}
 	notes = append(notes, awsSide(e, r)...)
-	return e.Close, notes, nil
+	return stop, notes, nil
 }
 
 // authKey makes the emulator accept the AuthKey given, or gives the demo one.
@@ -172,21 +186,21 @@ func awsSide(e *Emulators, r *runSetup) []string {
 		}
 		return nil
 	}
-	k := e.AWS.AddKey("funnel", awstest.Active)
+	k := e.AWS.AddKey(exampleUser, awstest.Active)
 	r.vars[inputs.EnvName(inputs.AWSAccessKeyID)] = k.ID
 	r.vars[inputs.EnvName(inputs.AWSSecretAccessKey)] = k.Secret
-	return []string{"AWS key to register: a new key of IAM user funnel in the fake account"}
+	return []string{"AWS key to register: a new key of IAM user " + exampleUser + " in the fake account"}
 }
 
 // auditWorld gives the health report something to look at: a set holding an active key
 // of the fake account.
 func auditWorld(e *Emulators, coverageType string) string {
-	k := e.AWS.AddKey("funnel", awstest.Active)
+	k := e.AWS.AddKey(exampleUser, awstest.Active)
 	for _, s := range e.places(coverageType) {
 		s.PutCredentialSet(soracomtest.CredentialSet{ID: "funnel-aws", Type: "aws-credentials",
 			Credentials: map[string]any{"accessKeyId": k.ID, "secretAccessKey": k.Secret}})
 	}
-	return "set funnel-aws holds an active key of IAM user funnel in the fake account"
+	return "set funnel-aws holds an active key of IAM user " + exampleUser + " in the fake account"
 }
 
 func rotationWorld(e *Emulators, r *runSetup, user string) []string {

@@ -13,9 +13,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/action"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/inputs"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/runner"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/runnerview"
 )
 
@@ -24,6 +26,9 @@ type Env struct {
 	Args      []string // without the program name
 	ActionYML []byte
 	Getenv    func(string) string
+	// Environ lists the process environment, to find INPUT_ variables that name no
+	// input; nil lists nothing.
+	Environ func() []string
 	// Setenv changes the process environment. Only --emulator uses it: the AWS SDK reads
 	// its endpoint and credential variables from the process, not from Getenv.
 	Setenv         func(key, value string) error
@@ -39,7 +44,7 @@ const exitUsage = 2
 func Main(ctx context.Context, env Env) int {
 	if len(env.Args) == 0 && !rendered(ViewAuto, env) {
 		// How GitHub's runner starts the container: nothing but INPUT_* variables.
-		return action.Run(ctx, action.Env{Getenv: env.Getenv, Stdout: env.Stdout})
+		return action.Run(ctx, action.Env{Getenv: env.Getenv, Environ: env.Environ, Stdout: env.Stdout})
 	}
 	decl, err := ReadInputs(env.ActionYML)
 	if err != nil {
@@ -47,12 +52,12 @@ func Main(ctx context.Context, env Env) int {
 		return exitUsage
 	}
 	opts, err := ParseArgs(env.Args, decl)
-	switch {
-	case errors.Is(err, flag.ErrHelp):
+	if errors.Is(err, flag.ErrHelp) {
 		Usage(env.Stdout, decl)
 		return 0
-	case err != nil:
-		fmt.Fprintf(env.Stderr, "soracom-credentials-action: %v\nRun with --help to see the flags.\n", err)
+	}
+	if err = checkCommandLine(env, opts, err); err != nil {
+		action.NewLog(env.Stderr, env.Getenv).Errorf("%v\nRun with --help to see the flags.", err)
 		return exitUsage
 	}
 	r := &runSetup{env: env, opts: opts, decl: decl, vars: map[string]string{}, defaults: map[string]string{}}
@@ -76,7 +81,35 @@ func Main(ctx context.Context, env Env) int {
 	if rendered(opts.View, env) {
 		return r.runRendered(ctx)
 	}
-	return action.Run(ctx, action.Env{Getenv: r.getenv, Stdout: env.Stdout})
+	return action.Run(ctx, action.Env{Getenv: r.getenv, Environ: env.Environ, Stdout: env.Stdout})
+}
+
+// checkCommandLine returns the usage error of the command line, if any: a parse error,
+// flags that name nothing (outside GitHub; on GitHub they are warnings, as the runner
+// warns about an unexpected input), or --emulator with an endpoint of its own.
+func checkCommandLine(env Env, opts Options, parseErr error) error {
+	if parseErr != nil {
+		return parseErr
+	}
+	if len(opts.Unknown) > 0 {
+		if !runner.OnGitHub(env.Getenv) {
+			return errors.New(strings.Join(opts.Unknown, "\n"))
+		}
+		log := action.NewLog(env.Stderr, env.Getenv)
+		for _, u := range opts.Unknown {
+			log.Warningf("%s (ignored)", u)
+		}
+	}
+	if !opts.Emulator {
+		return nil
+	}
+	if _, ok := opts.Inputs[inputs.Endpoint]; ok {
+		return fmt.Errorf("--emulator and --%s both say where SORACOM is: give one (--emulator starts its own)", inputs.Endpoint)
+	}
+	if env.Getenv(inputs.EnvName(inputs.Endpoint)) != "" {
+		return fmt.Errorf("--emulator and %s both say where SORACOM is: unset the variable, or leave out --emulator", inputs.EnvName(inputs.Endpoint))
+	}
+	return nil
 }
 
 // rendered says whether the log is shown as github.com shows it.
@@ -87,7 +120,7 @@ func rendered(v View, env Env) bool {
 	case ViewRaw:
 		return false
 	}
-	return env.Terminal && env.Getenv("GITHUB_ACTIONS") != "true"
+	return env.Terminal && !runner.OnGitHub(env.Getenv)
 }
 
 // runSetup is one run: the process environment with the command line's variables on top.

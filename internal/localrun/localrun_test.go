@@ -117,22 +117,39 @@ func TestFlagsSetInputs(t *testing.T) {
 		t.Fatal(err)
 	}
 	tests := []struct {
-		name    string
-		args    []string
-		want    map[string]string
-		wantErr string
+		name        string
+		args        []string
+		want        map[string]string
+		wantErr     string
+		wantUnknown string
 	}{
 		{"a flag per input", []string{"--credential-id", "funnel-aws", "--soracom-auth-key-id=keyId-x"},
-			map[string]string{"credential-id": "funnel-aws", "soracom-auth-key-id": "keyId-x"}, ""},
+			map[string]string{"credential-id": "funnel-aws", "soracom-auth-key-id": "keyId-x"}, "", ""},
 		{"--input NAME=VALUE, the value may hold =", []string{"--input", "credential-id=funnel-aws", "--input=description=a=b"},
-			map[string]string{"credential-id": "funnel-aws", "description": "a=b"}, ""},
-		{"a bare boolean input means true", []string{"--dry-run"}, map[string]string{"dry-run": "true"}, ""},
-		{"a boolean input set to false", []string{"--verify-aws-key=false"}, map[string]string{"verify-aws-key": "false"}, ""},
-		{"single dashes work too", []string{"-credential-id", "x"}, map[string]string{"credential-id": "x"}, ""},
-		{"an input action.yml does not declare", []string{"--input", "credential=x"}, nil, `action.yml declares no input "credential"`},
-		{"a flag that is no input", []string{"--credentialid", "x"}, nil, "flag provided but not defined: -credentialid"},
-		{"a stray argument", []string{"funnel-aws"}, nil, `unexpected argument "funnel-aws"`},
-		{"an unknown view", []string{"--view", "pretty"}, nil, "want auto, github or raw"},
+			map[string]string{"credential-id": "funnel-aws", "description": "a=b"}, "", ""},
+		{"a bare boolean input means true", []string{"--dry-run"}, map[string]string{"dry-run": "true"}, "", ""},
+		{"a boolean input set to false", []string{"--verify-aws-key=false"}, map[string]string{"verify-aws-key": "false"}, "", ""},
+		{"a boolean input followed by its value", []string{"--dry-run", "false", "--audit", "TRUE"},
+			map[string]string{"dry-run": "false", "audit": "TRUE"}, "", ""},
+		{"a bare boolean before another flag is true", []string{"--dry-run", "--credential-id", "x"},
+			map[string]string{"dry-run": "true", "credential-id": "x"}, "", ""},
+		{"a bare boolean last is true", []string{"--credential-id", "x", "--dry-run"},
+			map[string]string{"dry-run": "true", "credential-id": "x"}, "", ""},
+		{"a value may start with a dash", []string{"--description", "-"}, map[string]string{"description": "-"}, "", ""},
+		{"--view and --input take a value after a space too", []string{"--view", "raw", "--input", "dry-run=true"},
+			map[string]string{"dry-run": "true"}, "", ""},
+		{"single dashes work too", []string{"-credential-id", "x"}, map[string]string{"credential-id": "x"}, "", ""},
+		{"a flag without its value", []string{"--credential-id"}, nil, "flag --credential-id needs a value", ""},
+		{"a bare boolean then a word that is no boolean", []string{"--dry-run", "yes"}, nil, `unexpected argument "yes"`, ""},
+		{"an input action.yml does not declare", []string{"--input", "credential=x"}, map[string]string{},
+			"", `--input credential=…: action.yml declares no input "credential"; did you mean credentials?`},
+		{"a misspelled flag, with its value", []string{"--credentialid", "x"}, map[string]string{},
+			"", "unknown flag --credentialid; did you mean --credential-id?"},
+		{"a flag with underscores", []string{"--dry_run=true"}, map[string]string{}, "", "unknown flag --dry_run; did you mean --dry-run?"},
+		{"a flag like nothing", []string{"--frobnicate"}, map[string]string{}, "", "unknown flag --frobnicate; --help lists the flags"},
+		{"a stray argument", []string{"funnel-aws"}, nil, `unexpected argument "funnel-aws"`, ""},
+		{"an unknown view", []string{"--view", "pretty"}, nil, "want auto, github or raw", ""},
+		{"--emulator takes a boolean", []string{"--emulator=maybe"}, nil, `invalid value "maybe" for flag --emulator`, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -149,6 +166,9 @@ func TestFlagsSetInputs(t *testing.T) {
 			if !reflect.DeepEqual(opts.Inputs, tt.want) {
 				t.Errorf("inputs %v, want %v", opts.Inputs, tt.want)
 			}
+			if got := strings.Join(opts.Unknown, "\n"); got != tt.wantUnknown {
+				t.Errorf("unknown %q, want %q", got, tt.wantUnknown)
+			}
 		})
 	}
 }
@@ -160,6 +180,13 @@ func run(t *testing.T, env map[string]string, terminal bool, args ...string) (in
 	code := Main(context.Background(), Env{
 		Args: args, ActionYML: actionYML(t),
 		Getenv: func(k string) string { return env[k] },
+		Environ: func() []string {
+			var kv []string
+			for k, v := range env {
+				kv = append(kv, k+"="+v)
+			}
+			return kv
+		},
 		Setenv: func(k, v string) error { t.Setenv(k, v); return nil },
 		Stdout: &stdout, Stderr: &stderr, Terminal: terminal,
 	})
@@ -217,7 +244,7 @@ func TestEmulatorRunIsADryRunByDefaultAndSaysSo(t *testing.T) {
 
 func TestEmulatorRotatesAnIAMUsersKeyWhenAskedTo(t *testing.T) {
 	code, out, errOut := run(t, nil, false, "--emulator", "--view=github", "--credential-id", "funnel-aws",
-		"--iam-user-name", "funnel", "--dry-run=false")
+		"--iam-user-name", "soracom-funnel", "--dry-run=false")
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 	}
@@ -301,5 +328,66 @@ func TestAFlagWinsOverTheVariable(t *testing.T) {
 	}
 	if _, ok := srv.CredentialSet(env["INPUT_CREDENTIAL-ID"]); ok {
 		t.Errorf("the set named by INPUT_CREDENTIAL-ID was created though a flag named another")
+	}
+}
+
+func TestAnUnknownFlagFailsOffGitHubAndWarnsOnGitHub(t *testing.T) {
+	code, out, errOut := run(t, nil, false, "--credentail-id", "x", "--emulator")
+	if code != 2 || !strings.Contains(errOut, "error: unknown flag --credentail-id; did you mean --credential-id?\n") || out != "" {
+		t.Errorf("off GitHub: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	env := registrationEnv(soracomtest.Start(t))
+	env["GITHUB_ACTIONS"] = "true"
+	env["GITHUB_OUTPUT"] = filepath.Join(t.TempDir(), "out")
+	code, _, errOut = run(t, env, false, "--dry_run", "true")
+	if code != 0 || !strings.Contains(errOut, "::warning::unknown flag --dry_run; did you mean --dry-run? (ignored)") {
+		t.Errorf("on GitHub: exit %d, stderr %q", code, errOut)
+	}
+}
+
+func TestAnInputVariableThatNamesNoInputFailsOffGitHubAndWarnsOnGitHub(t *testing.T) {
+	env := registrationEnv(soracomtest.Start(t))
+	env["INPUT_CREDENTIAL_ID"] = "with-underscores"
+	env["INPUT_DRY-RNU"] = "true"
+	code, out, _ := run(t, env, false)
+	for _, want := range []string{
+		"error: 2 invalid inputs:",
+		"INPUT_CREDENTIAL_ID names no input of action.yml, so it is ignored; did you mean credential-id? (its variable is INPUT_CREDENTIAL-ID, with hyphens",
+		"INPUT_DRY-RNU names no input of action.yml, so it is ignored; did you mean dry-run? (its variable is INPUT_DRY-RUN)",
+	} {
+		if code != 1 || !strings.Contains(out, want) {
+			t.Errorf("off GitHub: exit %d; output does not say %q:\n%s", code, want, out)
+		}
+	}
+	env["GITHUB_ACTIONS"] = "true"
+	env["GITHUB_OUTPUT"] = filepath.Join(t.TempDir(), "out")
+	code, out, _ = run(t, env, false)
+	if code != 0 || !strings.Contains(out, "::warning::INPUT_CREDENTIAL_ID names no input") {
+		t.Errorf("on GitHub: exit %d:\n%s", code, out)
+	}
+}
+
+func TestEmulatorWithAnEndpointOfItsOwnIsAnError(t *testing.T) {
+	code, _, errOut := run(t, nil, false, "--emulator", "--soracom-endpoint", "https://api.soracom.io", "--credential-id", "x")
+	if code != 2 || !strings.Contains(errOut, "--emulator and --soracom-endpoint both say where SORACOM is") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+	code, _, errOut = run(t, map[string]string{"INPUT_SORACOM-ENDPOINT": "https://api.soracom.io"}, false, "--emulator", "--credential-id", "x")
+	if code != 2 || !strings.Contains(errOut, "--emulator and INPUT_SORACOM-ENDPOINT both say where SORACOM is") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+}
+
+func TestEmulatorRotatesTheAuthKeyIntoAFakeGitHub(t *testing.T) {
+	code, out, errOut := run(t, nil, false, "--emulator", "--view=github", "--credential-id", "funnel-aws",
+		"--rotate-auth-key", "--dry-run=false")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	if !strings.Contains(errOut, "fake GitHub secrets API") || !outputRow("auth-key-rotated", "true").MatchString(out) {
+		t.Errorf("no AuthKey rotation against the fake GitHub API:\n%s\n%s", errOut, out)
+	}
+	if strings.Contains(out, soracomtest.DemoAuthKey) {
+		t.Errorf("the rendered log shows the AuthKey:\n%s", out)
 	}
 }

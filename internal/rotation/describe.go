@@ -27,9 +27,14 @@ func (p Plan) Describe(old OldKeyPolicy) string {
 			steps = append(steps, fmt.Sprintf("store the new key in credential set %s (%s)", t.ID, t.Reason))
 		}
 	}
+	for _, u := range p.Unreadable {
+		steps = append(steps, fmt.Sprintf("leave %s alone: its list entry could not be read", u))
+	}
 	switch {
 	case p.Replace == "":
 		steps = append(steps, "no active key to retire")
+	case len(p.Unreadable) > 0:
+		steps = append(steps, fmt.Sprintf("keep the old access key %s active, as a set that could not be read may hold it, and fail", p.Replace))
 	case old == Keep:
 		steps = append(steps, fmt.Sprintf("keep the old access key %s active (old-key: keep)", p.Replace))
 	default:

@@ -26,20 +26,30 @@ type Schedule struct {
 	// OtherActive is another active key of the user that no target set holds, left
 	// over by an interrupted rotation or kept by old-key: keep; empty if none.
 	OtherActive string
+	// AgeUnknown says why the held key's age cannot be read (IAM gave no creation date,
+	// or one in the future); empty when it can. KeyCreated is zero then.
+	AgeUnknown string
 }
 
 // Due decides whether a rotation is due (the input rotate-after). It is not due when
 // every target set (the named ones and every aws-credentials set on a key of the user)
 // holds the same key, that key is the newest active key of the user, and it was created
 // less than after before now. after zero means every run rotates.
+//
+// A key whose age cannot be read (no CreateDate, or one in the future) is due: it may
+// be any age, and a key of unknown age would otherwise never be rotated.
 func (inv Inventory) Due(named []string, after time.Duration, now time.Time) Schedule {
-	s := inv.heldKeys(named)
+	s := inv.heldKeys(named, now)
 	if after <= 0 {
 		s.Due, s.Reason = true, "rotate-after is not set: every run rotates"
 		return s
 	}
 	if why := inv.unfit(named, s.HeldKey); why != "" {
 		s.Due, s.Reason = true, why
+		return s
+	}
+	if s.AgeUnknown != "" {
+		s.Due, s.Reason = true, s.AgeUnknown
 		return s
 	}
 	age := now.Sub(s.KeyCreated)
@@ -59,17 +69,28 @@ func (inv Inventory) Due(named []string, after time.Duration, now time.Time) Sch
 	return s
 }
 
-// heldKeys fills HeldKey and KeyCreated from what the target sets hold.
-func (inv Inventory) heldKeys(named []string) Schedule {
+// heldKeys fills HeldKey and KeyCreated (or AgeUnknown) from what the target sets hold.
+func (inv Inventory) heldKeys(named []string, now time.Time) Schedule {
 	var s Schedule
 	held := inv.targetKeys(named)
 	if len(held) == 1 {
 		s.HeldKey = held[0]
 	}
 	for _, id := range held {
-		if k, ok := inv.key(id); ok && (s.KeyCreated.IsZero() || k.Created.Before(s.KeyCreated)) {
+		k, ok := inv.key(id)
+		switch {
+		case !ok:
+		case k.Created.IsZero():
+			s.AgeUnknown = fmt.Sprintf("IAM gives the key %s the sets hold no creation date, so its age is unknown: rotating now", secret.ShortID(id))
+		case k.Created.After(now):
+			s.AgeUnknown = fmt.Sprintf("IAM gives the key %s the sets hold a creation date in the future (%s), so its age is unknown: rotating now",
+				secret.ShortID(id), k.Created.UTC().Format(time.RFC3339))
+		case s.KeyCreated.IsZero() || k.Created.Before(s.KeyCreated):
 			s.KeyCreated = k.Created
 		}
+	}
+	if s.AgeUnknown != "" {
+		s.KeyCreated = time.Time{} // the oldest key's age is unknown too
 	}
 	return s
 }
@@ -108,6 +129,8 @@ func (inv Inventory) unfit(named []string, held string) string {
 		switch {
 		case !ok:
 			return fmt.Sprintf("credential set %s does not exist yet", id)
+		case s.Unreadable != "":
+			return fmt.Sprintf("credential set %s could not be read from SORACOM's list (%s)", id, s.Unreadable)
 		case s.Type != AWSCredentials:
 			return fmt.Sprintf("credential set %s is of type %s", id, s.Type)
 		case s.AccessKeyID == "":

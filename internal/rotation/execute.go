@@ -140,7 +140,24 @@ func (x *execution) steps() error {
 	if err := x.storeAll(key); err != nil {
 		return err
 	}
+	if len(x.p.Unreadable) > 0 {
+		return x.unreadableStop(key)
+	}
 	return x.retire(key)
+}
+
+// unreadableStop ends a rotation that stored the new key wherever it could, while sets
+// that could not be read may hold the old key: retiring it could break them, so it
+// stays active, and a person must look at those sets.
+func (x *execution) unreadableStop(key NewKey) error {
+	names := strings.Join(x.p.Unreadable, ", ")
+	state := fmt.Sprintf("Every planned set (%s) holds the new key %s", listOrNothing(x.res.UpdatedIDs()), secret.ShortID(key.ID))
+	if x.p.Replace != "" {
+		state += fmt.Sprintf("; the old key %s stays active, as %s may hold it", x.p.Replace, names)
+	}
+	return &Error{Step: "read every credential set", Err: fmt.Errorf("%s could not be read from SORACOM's list", names), State: state + ".",
+		Next: "Look at those sets in the SORACOM console or API: store the new key in any that holds the old one (the next run does, once SORACOM lists them readably), " +
+			"then retire the old key by hand."}
 }
 
 // whenCancelled replaces the advice of a failure that left the starting state when the
@@ -448,19 +465,25 @@ func (x *execution) rollback(key NewKey) string {
 	return fmt.Sprintf("The new access key %s was deleted; %s.", secret.ShortID(key.ID), x.before)
 }
 
-// cleanupContext is the context clean-up calls run in: detached from the run's
-// context, so that a cancelled run still cleans up, but bounded, and cut short Grace
-// after the run's context ends, as the runner kills the action soon after.
+// cleanupContext is the context clean-up calls run in (see CleanupContext).
 func (x *execution) cleanupContext() (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(x.ctx), cleanupTimeout)
+	return CleanupContext(x.ctx, x.grace())
+}
+
+// CleanupContext is the context clean-up calls run in after a failure or a
+// cancellation of ctx: detached from ctx, so that a cancelled run still cleans up, but
+// bounded (30 s), and cut short grace after ctx ends, as the runner kills the action
+// soon after.
+func CleanupContext(ctx context.Context, grace time.Duration) (context.Context, context.CancelFunc) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	done := make(chan struct{})
 	go func() {
 		select {
 		case <-done:
 			return
-		case <-x.ctx.Done():
+		case <-ctx.Done():
 		}
-		t := time.NewTimer(x.grace())
+		t := time.NewTimer(grace)
 		defer t.Stop()
 		select {
 		case <-done:
@@ -468,7 +491,7 @@ func (x *execution) cleanupContext() (context.Context, context.CancelFunc) {
 			cancel()
 		}
 	}()
-	return ctx, func() {
+	return cctx, func() {
 		close(done)
 		cancel()
 	}

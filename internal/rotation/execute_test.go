@@ -21,7 +21,7 @@ var (
 	noAnswer     = fault{err: errors.New("i/o timeout"), outcome: rotation.InDoubt} // no answer, not cancelled
 )
 
-// The failure table of the README's rotation section, with a cancellation (SIGTERM) and an
+// The failures of docs/rotation.md, with a cancellation (SIGTERM) and an
 // unanswered request at every step: the end state of IAM and SORACOM once every request
 // still in flight has landed, what the Result says, and what the error says.
 func TestExecute(t *testing.T) {
@@ -50,6 +50,39 @@ func TestExecute(t *testing.T) {
 			sets:  []rotation.Set{awsSet("cs-a", "k1")},
 			named: []string{"cs-a"}, wantKeys: "k1:Inactive new1:Active", wantSets: "cs-a=new1",
 			wantUpdated: []string{"cs-a"}, wantOldKey: rotation.OldKeyDeactivated,
+		},
+		{
+			name: "a set that could not be read may hold the old key: the new key goes everywhere else, the old key stays active, the run fails naming the set",
+			keys: active, sets: append(slices.Clone(twoSetsOnK0), rotation.Set{ID: "odd", Type: rotation.AWSCredentials, Unreadable: "its lastUsedDateTime", Entry: 3}),
+			named: []string{"cs-a"}, wantKeys: "k0:Active new1:Active", wantSets: "cs-a=new1 cs-b=new1 odd= other=AKIAFOREIGN",
+			wantUpdated: []string{"cs-a", "cs-b"}, wantOldKey: rotation.OldKeyStillActive, notResumable: true,
+			wantErr: []string{"credential set odd (its lastUsedDateTime) could not be read", "the old key k0 stays active", "holds the new key"},
+		},
+		{
+			name: "a set whose id and type could not be read is named by its place, and keeps the old key active too",
+			keys: active, sets: append(slices.Clone(twoSetsOnK0), rotation.Set{Unreadable: "its credentialsId, type", Entry: 2}),
+			named: []string{"cs-a"}, old: rotation.Delete, wantKeys: "k0:Active new1:Active", wantSets: "= cs-a=new1 cs-b=new1 other=AKIAFOREIGN",
+			wantUpdated: []string{"cs-a", "cs-b"}, wantOldKey: rotation.OldKeyStillActive, notResumable: true,
+			wantErr: []string{"the credential set at entry 2 of SORACOM's list (its credentialsId, type) could not be read", "stays active"},
+		},
+		{
+			name: "a named set that could not be read is never written",
+			keys: active, sets: []rotation.Set{awsSet("cs-a", "k0"), {ID: "odd", Type: rotation.AWSCredentials, Unreadable: "its credentials.accessKeyId", Entry: 2}},
+			named: []string{"odd"}, wantKeys: "k0:Active new1:Active", wantSets: "cs-a=new1 odd=",
+			wantUpdated: []string{"cs-a"}, wantOldKey: rotation.OldKeyStillActive, notResumable: true,
+			wantErr: []string{"credential set odd (its credentials.accessKeyId) could not be read"},
+		},
+		{
+			name: "a set of another type that could not be read holds no AWS key: the rotation completes",
+			keys: active, sets: append(slices.Clone(twoSetsOnK0), rotation.Set{ID: "p", Type: "psk", Unreadable: "its lastUsedDateTime"}),
+			named: []string{"cs-a"}, wantKeys: "k0:Inactive new1:Active", wantSets: "cs-a=new1 cs-b=new1 other=AKIAFOREIGN p=",
+			wantUpdated: []string{"cs-a", "cs-b"}, wantOldKey: rotation.OldKeyDeactivated,
+		},
+		{
+			name: "only a set that could not be read to write: nothing is created",
+			keys: active, sets: []rotation.Set{{ID: "odd", Type: rotation.AWSCredentials, Unreadable: "its type", Entry: 1}},
+			named: []string{"odd"}, wantKeys: "k0:Active", wantSets: "odd=", wantOldKey: "", wantNoCreate: true,
+			wantErr: []string{"no credential set to update could be read", "credential set odd (its type)", "Nothing was changed"},
 		},
 		{
 			name:  "a user with no key gets one, stored in the named set, which is created",

@@ -60,6 +60,10 @@ type Plan struct {
 	Replace string
 	// Targets are the sets to update, in order: the named ones, then the others.
 	Targets []Target
+	// Unreadable names the sets whose list entry could not be read and that may hold
+	// a key ("credential set x (its lastUsedDateTime)"): they are not written, and
+	// while one may hold the old key, that key stays active.
+	Unreadable []string
 
 	// keyIDs are the user's keys when the plan was made, to tell a key this run created.
 	keyIDs []string
@@ -85,7 +89,16 @@ func (inv Inventory) Plan(named []string) (Plan, error) {
 		return Plan{}, err
 	}
 	p.Targets = append(targets, inv.holdersOf(p.Replace, inv.inactive(), seenIDs(targets))...)
-	if len(p.Targets) == 0 {
+	for _, s := range inv.Sets {
+		if s.mayHoldKey() {
+			p.Unreadable = append(p.Unreadable, s.Name()+" ("+s.Unreadable+")")
+		}
+	}
+	switch {
+	case len(p.Targets) == 0 && len(p.Unreadable) > 0:
+		return Plan{}, &Error{Step: "plan the rotation", Err: fmt.Errorf("no credential set to update could be read: %s could not be read from SORACOM's list", strings.Join(p.Unreadable, ", ")),
+			State: nothingChanged, Next: "Look at those sets in the SORACOM console or API; run again once SORACOM lists them readably.", Resumable: true}
+	case len(p.Targets) == 0:
 		return Plan{}, &Error{Step: "plan the rotation", Err: fmt.Errorf("no credential set to update: none is named and none holds the user's keys"),
 			State: nothingChanged, Next: "Name the credential set to store the key in with credential-id."}
 	}
@@ -135,6 +148,9 @@ func (inv Inventory) named(ids []string) ([]Target, error) {
 			continue
 		}
 		s, ok := inv.set(id)
+		if ok && s.Unreadable != "" {
+			continue // never written: Plan names it among the unreadable sets
+		}
 		if ok && s.Type != AWSCredentials {
 			return nil, &Error{Step: "plan the rotation", Err: fmt.Errorf("credential set %s is of type %s, not %s", id, s.Type, AWSCredentials),
 				State: nothingChanged, Next: "Name an aws-credentials set (or a new id) in credential-id."}

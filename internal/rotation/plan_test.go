@@ -226,6 +226,23 @@ func TestDue(t *testing.T) {
 			wantDue: true, wantReason: "no credential set is named", wantAge: -1,
 		},
 		{
+			name: "due: IAM gives the held key no creation date, so its age is unknown",
+			keys: []rotation.Key{{ID: "k0", Status: rotation.Active}}, sets: []rotation.Set{awsSet("cs", "k0")}, named: []string{"cs"}, after: month,
+			wantDue: true, wantReason: "IAM gives the key …k0 the sets hold no creation date, so its age is unknown: rotating now", wantAge: -1,
+		},
+		{
+			name: "due: IAM gives the held key a creation date in the future, so its age is unknown",
+			keys: []rotation.Key{{ID: "k0", Status: rotation.Active, Created: now.Add(400 * 24 * time.Hour)}}, sets: []rotation.Set{awsSet("cs", "k0")},
+			named: []string{"cs"}, after: month,
+			wantDue: true, wantReason: "a creation date in the future (2027-07-06T00:00:00Z), so its age is unknown", wantAge: -1,
+		},
+		{
+			name: "due: a named set could not be read from the list",
+			keys: []rotation.Key{k("k0", rotation.Active, 2)}, sets: []rotation.Set{awsSet("cs", "k0"), {ID: "odd", Unreadable: "its lastUsedDateTime"}},
+			named: []string{"cs", "odd"}, after: month,
+			wantDue: true, wantReason: "credential set odd could not be read from SORACOM's list (its lastUsedDateTime)", wantAge: 2,
+		},
+		{
 			name: "not due, and another active key no set holds is reported (an interrupted rotation, or old-key: keep)",
 			keys: []rotation.Key{k("k0", rotation.Active, 50), k("k1", rotation.Active, 3)},
 			sets: []rotation.Set{awsSet("cs", "k1")}, named: []string{"cs"}, after: month,

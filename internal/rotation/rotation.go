@@ -2,8 +2,8 @@
 // leaving any consumer on a key that does not work.
 //
 // The algorithm (create the second key, wait until it works, move every set to it,
-// then retire the old key) and what each failure leaves behind are those of the README's
-// rotation section. Every error is an *Error that states the end state and the step a
+// then retire the old key) and what each failure leaves behind are those of
+// docs/rotation.md. Every error is an *Error that states the end state and the step a
 // person should take; every failure leaves either the starting state or a state in
 // which every set holds an active key, and a write whose outcome is unknown is never
 // undone.
@@ -74,6 +74,26 @@ type Set struct {
 	ID          string
 	Type        string // e.g. aws-credentials
 	AccessKeyID string // for aws-credentials sets: the key it holds
+	// Unreadable, when not empty, says what of the set's list entry could not be read
+	// ("its lastUsedDateTime"): nothing else of it is known (ID and Type may be empty),
+	// so it is never written, and it may hold any key. Entry is its place in the list,
+	// from 1, to name it when its id could not be read.
+	Unreadable string
+	Entry      int
+}
+
+// Name is how messages name the set.
+func (s Set) Name() string {
+	if s.ID != "" {
+		return "credential set " + s.ID
+	}
+	return fmt.Sprintf("the credential set at entry %d of SORACOM's list", s.Entry)
+}
+
+// mayHoldKey reports whether the set could not be read and may be an aws-credentials
+// set (its type says so, or could not be read either).
+func (s Set) mayHoldKey() bool {
+	return s.Unreadable != "" && (s.Type == AWSCredentials || s.Type == "")
 }
 
 // Sets is the SORACOM operator's credential sets.

@@ -11,6 +11,8 @@ package runnerview
 import (
 	"io"
 	"strings"
+
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/untrusted"
 )
 
 // Input is one input as the step header lists it.
@@ -106,8 +108,9 @@ func (l *Log) outputs(outs []Output) {
 	}
 }
 
-// summary shows the Markdown as its text: a terminal is no Markdown viewer, and the
-// source is what a person checks when a table looks wrong.
+// summary shows the Markdown as the text github.com would show (untrusted.PlainText):
+// a terminal is no Markdown viewer, and character references such as &#96; are noise
+// there.
 func (l *Log) summary(markdown string) {
 	markdown = strings.TrimRight(markdown, "\n")
 	if strings.TrimSpace(markdown) == "" {
@@ -115,7 +118,7 @@ func (l *Log) summary(markdown string) {
 		return
 	}
 	l.Linef("Job summary:")
-	for _, line := range strings.Split(markdown, "\n") {
+	for _, line := range strings.Split(untrusted.PlainText(markdown), "\n") {
 		l.Linef("  %s", line)
 	}
 }

@@ -165,11 +165,12 @@ Outputs:
   aws-access-key-id  ***
 
 Job summary:
-  ### Sets
+  Sets
+  ====
 
-  | Set | Operation |
-  |---|---|
-  | ` + "`funnel-aws`" + ` | updated |
+  Set         Operation
+  ----------  ---------
+  funnel-aws  updated
 `,
 		},
 		{

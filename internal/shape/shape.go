@@ -1,7 +1,8 @@
-// Package shape holds the shapes of identifiers the action receives from servers
-// (SORACOM, AWS) or inputs and passes on: in outputs, in the log, in later requests.
-// One place, so that a value is checked the same way where it enters (an API answer)
-// and where it leaves (an output).
+// Package shape holds the shapes of SORACOM identifiers (operator, credential set,
+// type, SAM user) and of text the action receives from servers or inputs and passes on:
+// in outputs, in the log, in later requests. One place, so that a value is checked the
+// same way where it enters (an API answer) and where it leaves (an output). AWS
+// identifiers (access key ids, account ids, IAM user names) have theirs in awsid.
 package shape
 
 import (
@@ -9,17 +10,18 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
-
-	"github.com/soracom-credentials-action/soracom-credentials-action/internal/awsid"
 )
 
 var (
 	operatorID     = regexp.MustCompile(`^OP[0-9]{1,30}$`)
 	credentialID   = regexp.MustCompile(`^[A-Za-z0-9._-]{1,100}$`)
 	credentialType = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
-	accountID      = regexp.MustCompile(`^[0-9]{12}$`)
 	days           = regexp.MustCompile(`^[0-9]{1,6}$`)
 	namespace      = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]{0,63}$`)
+	authKeyID      = regexp.MustCompile(`^keyId-[A-Za-z0-9_-]{1,120}$`)
+	secretName     = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,254}$`)
+	ghOwner        = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]{0,98}[A-Za-z0-9])?$`)
+	ghRepo         = regexp.MustCompile(`^[A-Za-z0-9._-]{1,100}$`)
 )
 
 // Descriptions of each shape, for errors that say what was expected.
@@ -27,12 +29,14 @@ const (
 	OperatorIDShape     = "a SORACOM operator id (OP followed by digits)"
 	CredentialIDShape   = "a credential set id (1 to 100 letters, digits, '.', '_' or '-')"
 	CredentialTypeShape = "a credential set type (letters, digits, '-', '_', '.')"
-	AccessKeyIDShape    = "an AWS access key id (AKIA or ASIA, then upper-case letters and digits)"
-	AccountIDShape      = "an AWS account id (12 digits)"
 	DaysShape           = "a number of days"
 	LineShape           = "one line of text without control characters"
 	UserNameShape       = "a SAM user name (one line of at most 100 characters, no control characters)"
 	NamespaceShape      = "a SORACOM name such as SoracomFunnel or InvokeAWSLambdaAction (letters and digits)"
+	AuthKeyIDShape      = "a SORACOM AuthKey id (keyId- followed by letters, digits, '_' or '-')"
+	SecretNameShape     = "a GitHub secret name (letters, digits and underscores, not starting with a digit or GITHUB_)"
+	RepositoryShape     = "a GitHub repository (owner/name)"
+	EnvironmentShape    = "a GitHub environment name (one line of 1 to 255 characters)"
 )
 
 // OperatorID reports whether s is a SORACOM operator id: OP and digits.
@@ -44,13 +48,6 @@ func CredentialID(s string) bool { return credentialID.MatchString(s) }
 // CredentialType reports whether s has the shape of SORACOM's type names
 // ("aws-credentials", "x509").
 func CredentialType(s string) bool { return credentialType.MatchString(s) }
-
-// AccessKeyID reports whether s has the shape of an AWS access key id. The rule is
-// awsid's, the one inputs apply: an id the action may print must be one it would accept.
-func AccessKeyID(s string) bool { return awsid.AccessKeyID(s) }
-
-// AccountID reports whether s is an AWS account id.
-func AccountID(s string) bool { return accountID.MatchString(s) }
 
 // Namespace reports whether s has the shape of a group configuration namespace
 // (SoracomFunnel, SoracomBeam, …) or an event handler action type
@@ -68,3 +65,33 @@ func Line(s string) bool {
 // UserName reports whether s may be a SAM user name: empty (the operator's own AuthKey)
 // or one line of at most 100 characters.
 func UserName(s string) bool { return Line(s) && utf8.RuneCountInString(s) <= 100 }
+
+// AuthKeyID reports whether s is a SORACOM AuthKey id: keyId- and letters, digits, '_'
+// or '-'. Ids from a list or a generate answer go into request paths, the log and the
+// auth-key-id output, so nothing else passes.
+func AuthKeyID(s string) bool { return authKeyID.MatchString(s) }
+
+// SecretName reports whether s is a name GitHub accepts for an Actions secret: letters,
+// digits and underscores, not starting with a digit, and not starting with GITHUB_ (in
+// any case; GitHub reserves the prefix).
+func SecretName(s string) bool {
+	return secretName.MatchString(s) && !strings.HasPrefix(strings.ToUpper(s), "GITHUB_")
+}
+
+// Repository reports whether s is owner/name as GITHUB_REPOSITORY spells it.
+func Repository(s string) bool {
+	owner, name, ok := strings.Cut(s, "/")
+	return ok && GitHubOwner(owner) && ghRepo.MatchString(name) && name != "." && name != ".."
+}
+
+// GitHubOwner reports whether s is a GitHub user or organization name: letters, digits
+// and single hyphens, at most 100 characters (GitHub Enterprise Server allows more
+// than github.com's 39).
+func GitHubOwner(s string) bool { return ghOwner.MatchString(s) }
+
+// EnvironmentName reports whether s may be a GitHub deployment environment's name: one
+// line of 1 to 255 characters (it goes into request paths escaped).
+func EnvironmentName(s string) bool {
+	n := utf8.RuneCountInString(s)
+	return Line(s) && n >= 1 && n <= 255 && strings.TrimSpace(s) == s
+}

@@ -6,19 +6,18 @@ package soracom
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/httpclient"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/parallel"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/retry"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/secret"
 )
 
@@ -167,7 +166,7 @@ func (c *Client) do(ctx context.Context, cl call, h headers) (response, error) {
 		var apiErr *APIError
 		if errors.As(err, &apiErr) {
 			apiErr.Retried = ambiguous
-			return resp, c.retry.classify(apiErr, &ambiguous, &limited)
+			return resp, classify(c.retry, apiErr, &ambiguous, &limited)
 		}
 		// A transport error after the request left may hide an applied write.
 		ambiguous = ambiguous || cl.method != http.MethodGet && mayHaveBeenSent(err)
@@ -180,7 +179,7 @@ func (c *Client) do(ctx context.Context, cl call, h headers) (response, error) {
 	if c.notify != nil {
 		notify = func(err error, wait time.Duration) { c.notify(cl.operation, err, wait) }
 	}
-	resp, err := c.retry.run(ctx, attempt, notify)
+	resp, err := retry.Run(ctx, c.retry, attempt, notify)
 	if err != nil {
 		var apiErr *APIError
 		if errors.As(err, &apiErr) {
@@ -205,9 +204,8 @@ func roundBound(d time.Duration) time.Duration {
 // mayHaveBeenSent is false for errors that show the request never left: the
 // connection could not be made, or the call ended while it waited for the rate limit.
 func mayHaveBeenSent(err error) bool {
-	var op *net.OpError
 	var paced *errPaceCancelled
-	return !(errors.As(err, &op) && op.Op == "dial") && !errors.As(err, &paced)
+	return httpclient.MayHaveBeenSent(err) && !errors.As(err, &paced)
 }
 
 // once sends a single attempt, paced by the rate limit.
@@ -254,8 +252,8 @@ func (c *Client) once(ctx context.Context, cl call, payload []byte, h headers) (
 	if ok {
 		limit = maxAnswer
 	}
-	data, err := readBody(res, limit)
-	if errors.Is(err, errTooLarge) {
+	data, err := httpclient.ReadBody(res, limit, !ok)
+	if errors.Is(err, httpclient.ErrTooLarge) {
 		// An answer, just not one to read: report it as the server's, not as silence.
 		return response{}, &APIError{Operation: cl.operation, Method: cl.method, Path: "/v1" + cl.path,
 			Status: res.StatusCode, Message: errTooLarge.Error()}
@@ -279,33 +277,6 @@ const (
 
 // errTooLarge is a success answer larger than maxAnswer.
 var errTooLarge = errors.New("the answer is larger than 8 MiB")
-
-// readBody reads up to limit bytes of the (decompressed) body. A success answer over the
-// limit is an error, since a cut JSON document means nothing; an error body is cut.
-// Go's transport decompresses gzip it asked for; a server that compresses unasked (or a
-// transport that does not ask) leaves Content-Encoding set, and the body is inflated here.
-func readBody(res *http.Response, limit int64) ([]byte, error) {
-	var r io.Reader = res.Body
-	if strings.EqualFold(strings.TrimSpace(res.Header.Get("Content-Encoding")), "gzip") {
-		zr, err := gzip.NewReader(res.Body)
-		if err != nil {
-			return nil, fmt.Errorf("reading a gzip answer: %w", err)
-		}
-		defer zr.Close()
-		r = zr
-	}
-	data, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > limit {
-		if limit == maxAnswer {
-			return nil, errTooLarge
-		}
-		data = data[:limit]
-	}
-	return data, nil
-}
 
 func decode[T any](cl call, r response) (T, error) {
 	var v T

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/parallel"
-	"github.com/soracom-credentials-action/soracom-credentials-action/internal/shape"
 )
 
 // CredentialSet is a credential set as SORACOM returns it. Secret fields are write-only:
@@ -24,6 +23,15 @@ type CredentialSet struct {
 	CreateDateTime   int64 `json:"createDateTime"`
 	UpdateDateTime   int64 `json:"updateDateTime"`
 	LastUsedDateTime int64 `json:"lastUsedDateTime"`
+
+	// Index is the set's position in the list answer (from 0), to name a set whose id
+	// could not be read.
+	Index int `json:"-"`
+	// Unreadable names the fields of the list entry that could not be read or have not
+	// their shape (FieldID, FieldLastUsedDateTime, …); empty when the entry is whole.
+	// Of such a set only ID and Type are kept, each when it was readable and shaped
+	// (else empty): nothing else an entry that fails a check holds is believed.
+	Unreadable []string `json:"-"`
 }
 
 // UpdatedAt is the time of the last change, or zero when SORACOM gave none or gave one
@@ -97,28 +105,28 @@ func (c Content) body() writeBody {
 	return writeBody{Type: c.Type, Description: c.Description, Credentials: c.Credentials}
 }
 
-// ListCredentials returns every credential set of the operator (the API does not page).
+// ListCredentials returns every credential set of the operator (the API does not page),
+// at most MaxSets. Each entry is read on its own: one that cannot be read, or holds an
+// id, type or key id without its shape, comes back with Unreadable set (see
+// CredentialSet) instead of failing the list, so one odd set does not hide the others.
+// Callers that decide from the whole list check it with Whole.
 func (s *Session) ListCredentials(ctx context.Context) ([]CredentialSet, error) {
 	cl := call{operation: "listCredentials", method: http.MethodGet, path: "/credentials"}
 	resp, err := s.send(ctx, cl)
 	if err != nil {
 		return nil, err
 	}
-	sets, err := decode[[]CredentialSet](cl, resp)
+	return decodeList(cl, resp)
+}
+
+// listWhole is ListCredentials for decisions that rest on every set (which exist, what
+// their descriptions are): a list with an unreadable entry is refused, before any write.
+func (s *Session) listWhole(ctx context.Context) ([]CredentialSet, error) {
+	sets, err := s.ListCredentials(ctx)
 	if err != nil {
 		return nil, err
 	}
-	// Ids and types reach the log, the summary and the results output, and decide
-	// what is written: a list that holds a forged one is refused whole, before any write.
-	for _, c := range sets {
-		if !shape.CredentialID(c.ID) {
-			return nil, newAnswerError(cl, "credentialsId", shape.CredentialIDShape, c.ID)
-		}
-		if !shape.CredentialType(c.Type) {
-			return nil, newAnswerError(cl, "type", shape.CredentialTypeShape, c.Type)
-		}
-	}
-	return sets, nil
+	return sets, Whole(sets)
 }
 
 // CreateCredential creates the set id.
@@ -274,7 +282,7 @@ func (s *Session) storeSteps(ctx context.Context, ids []string, c Content, ifExi
 	if ifExists == Update && !c.KeepDescription {
 		return steps, nil
 	}
-	sets, err := s.ListCredentials(ctx)
+	sets, err := s.listWhole(ctx)
 	if err != nil {
 		return nil, err
 	}

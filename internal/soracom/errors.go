@@ -4,14 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html"
-	"mime"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/httpclient"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/retry"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/untrusted"
 )
 
@@ -54,13 +53,17 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
-// Permission is the SAM permission the operation needs, e.g. "Credential:updateCredential".
+// Permission is the SAM permission the operation needs, e.g. "Credential:updateCredential"
+// or "User:generateUserAuthKey".
 func (e *APIError) Permission() string { return permissionOf(e.Operation) }
 
 func permissionOf(operation string) string {
 	switch operation {
 	case "auth", "logout":
 		return ""
+	case "listUserAuthKeys", "generateUserAuthKey", "deleteUserAuthKey":
+		// The SAM user's own keys: SORACOM files them under the User API.
+		return "User:" + operation
 	}
 	return "Credential:" + operation
 }
@@ -113,7 +116,10 @@ type AnswerError struct {
 	Operation, Method, Path string
 	Field                   string // the JSON field, e.g. "operatorId"
 	Want                    string // the shape it must have
-	Value                   string // as received, cut short
+	Value                   string // as received, cut short; empty for a list entry
+	// Entry is, for a list answer, the position (from 1) of the entry that failed; its
+	// value is not shown, as nothing from a forged entry is.
+	Entry int
 	// Revoked and RevokeErr say, for an auth answer, whether the token it carried was
 	// revoked.
 	Revoked   bool
@@ -126,6 +132,10 @@ func newAnswerError(cl call, field, want, value string) *AnswerError {
 }
 
 func (e *AnswerError) Error() string {
+	if e.Entry > 0 {
+		return fmt.Sprintf("SORACOM %s (%s %s) answered an entry (number %d of the list) whose %s is not %s; nothing was done with the answer",
+			e.Operation, e.Method, e.Path, e.Entry, e.Field, e.Want)
+	}
 	msg := fmt.Sprintf("SORACOM %s (%s %s) answered a %s that is not %s: %s; nothing was done with the answer",
 		e.Operation, e.Method, e.Path, e.Field, e.Want, strconv.QuoteToGraphic(e.Value))
 	switch {
@@ -160,42 +170,12 @@ func newAPIError(cl call, res *http.Response, body []byte, maxWait time.Duration
 	return e
 }
 
-// bodyText is the text of a non-JSON body: an HTML page without its tags, anything else
-// as it came. It is not trimmed, cut or whitespace-collapsed: a body that echoes the
-// request may hold a secret, and only the text as sent can be redacted reliably.
-func bodyText(contentType string, body []byte) string {
-	s := strings.ToValidUTF8(string(body), "\ufffd")
-	if mt, _, _ := mime.ParseMediaType(contentType); mt == "text/html" || strings.HasPrefix(strings.TrimSpace(s), "<") {
-		// Entities decoded too, so an HTML-escaped secret reads as the secret.
-		s = html.UnescapeString(untrusted.StripTags(s))
-	}
-	return strings.TrimSpace(s)
-}
+// bodyText is the text of a non-JSON body (see httpclient.BodyText).
+func bodyText(contentType string, body []byte) string { return httpclient.BodyText(contentType, body) }
 
 // serverWaitOf reads how long the server asked to wait: Retry-After (seconds or an HTTP
 // date) or SORACOM's X-Soracom-Ratelimit-Seconds-Before-Refresh, the longer of the two,
 // capped at max.
 func serverWaitOf(h http.Header, max time.Duration) time.Duration {
-	var wait time.Duration
-	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
-		if n, err := strconv.Atoi(v); err == nil && n >= 0 {
-			wait = time.Duration(n) * time.Second
-		} else if t, err := http.ParseTime(v); err == nil {
-			wait = time.Until(t)
-		}
-	}
-	if v := strings.TrimSpace(h.Get("X-Soracom-Ratelimit-Seconds-Before-Refresh")); v != "" {
-		if f, err := strconv.ParseFloat(v, 64); err == nil && f >= 0 {
-			if d := time.Duration(f * float64(time.Second)); d > wait {
-				wait = d
-			}
-		}
-	}
-	if wait > max {
-		wait = max
-	}
-	if wait < 0 {
-		wait = 0
-	}
-	return wait
+	return retry.HeaderWait(h, max, "X-Soracom-Ratelimit-Seconds-Before-Refresh")
 }

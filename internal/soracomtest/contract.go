@@ -22,6 +22,14 @@ import (
 // purpose; tests skip where it is absent.
 const SpecPathFromRoot = "../shared/soracom-api/soracom-api.en.yaml"
 
+// SpecLinkFromRoot is the path, inside the project, through which the tests read the
+// spec: a symbolic link, committed, to SpecPathFromRoot. go test caches a result with
+// the files the test stat-ed or opened, but only those inside the module: a spec read at
+// SpecPathFromRoot directly could appear, change or vanish and go test would still
+// answer (cached). Read through the link, its state (target found or not, size, time)
+// is part of the cache key, so a new or changed spec re-runs the contract tests.
+const SpecLinkFromRoot = "internal/soracomtest/testdata/soracom-api.en.yaml"
+
 // Contract is the SORACOM API description, ready to check requests and responses
 // against the documented operations. It is read-only after LoadContract and safe for
 // concurrent use; load it once per test binary, the file is large.
@@ -104,8 +112,8 @@ const specSource = "soracom-api.en.yaml from github.com/soracom/soracom-cli (gen
 	".github/workflows/ci.yml downloads the pinned version and checks its SHA-256)"
 
 // FindSpec returns the path of the spec: the file SORACOM_API_SPEC names, else
-// SpecPathFromRoot from the project root, found by walking up from the working
-// directory to go.mod. Where neither applies it returns "" and a reason to skip
+// SpecLinkFromRoot (which leads to SpecPathFromRoot) from the project root, found by
+// walking up from the working directory to go.mod. Where neither applies it returns "" and a reason to skip
 // that says how to get the file. A SORACOM_API_SPEC naming a missing file is not a
 // reason to skip: loading it fails, so a misconfigured CI does not pass silently.
 func FindSpec() (path, skipReason string) {
@@ -126,7 +134,7 @@ func FindSpec() (path, skipReason string) {
 		}
 		dir = parent
 	}
-	path = filepath.Join(dir, filepath.FromSlash(SpecPathFromRoot))
+	path = filepath.Join(dir, filepath.FromSlash(SpecLinkFromRoot))
 	if _, err := os.Stat(path); err != nil {
 		return "", "SORACOM API spec not found: " + SpecEnv + " is not set and there is no " +
 			SpecPathFromRoot + " from the project root; contract checks need it (it is not part of the project): " +

@@ -21,6 +21,11 @@ type CredentialSet struct {
 	Updated     time.Time
 	// LastUsed is zero until a test sets it; nothing in the emulator uses the sets.
 	LastUsed time.Time
+	// Listed, when set, replaces fields of the set's entry in the list answer with
+	// values as they are (a float lastUsedDateTime, a number as type, a forged key id):
+	// a broken or hostile answer, for the tests of what the client makes of it. A nil
+	// value removes the field; the key "" replaces the whole entry.
+	Listed map[string]any
 }
 
 // nonSecretFields lists, per type, the fields of credentials that responses carry.
@@ -208,11 +213,33 @@ func parseSetBody(body []byte) (typ, description string, creds map[string]any, p
 
 func (e *Emulator) listLocked() *response {
 	sets := e.sortedSetsLocked()
-	out := make([]credentialsModel, 0, len(sets))
+	out := make([]any, 0, len(sets))
 	for i := range sets {
-		out = append(out, sets[i].model())
+		out = append(out, sets[i].listed())
 	}
 	return jsonResponse(http.StatusOK, out)
+}
+
+// listed is s's entry in the list answer: its model, with the fields of Listed
+// replaced.
+func (s *CredentialSet) listed() any {
+	if len(s.Listed) == 0 {
+		return s.model()
+	}
+	if whole, ok := s.Listed[""]; ok {
+		return whole
+	}
+	var entry map[string]any
+	b, _ := json.Marshal(s.model())
+	_ = json.Unmarshal(b, &entry)
+	for k, v := range s.Listed {
+		if v == nil {
+			delete(entry, k)
+		} else {
+			entry[k] = v
+		}
+	}
+	return entry
 }
 
 func (e *Emulator) createLocked(id string, body []byte) *response {

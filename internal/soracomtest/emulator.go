@@ -1,7 +1,7 @@
 // Package soracomtest is an in-memory emulator of the part of the SORACOM API that the
-// action uses: authentication, logout, credential sets, and the groups and event
-// handlers that name them. Tests, the local demo and the benchmarks run the action
-// against it; Coverages serves two of them, Japan and global, as two places.
+// action uses: authentication, logout, credential sets, a SAM user's own AuthKeys, and
+// the groups and event handlers that name sets. Tests, the local demo and the benchmarks
+// run the action against it; Coverages serves two of them, Japan and global, as two places.
 //
 // It is written from the API description and the facts in the project's notes, not from
 // the project's client, so that a misreading of the API in the client is not repeated
@@ -100,6 +100,8 @@ type config struct {
 	updateMissing  ErrorAnswer
 	denied         ErrorAnswer
 	errorType      string
+	authKeyMillis  bool
+	authKeyLimit   int
 	latency        time.Duration
 	contract       *Contract
 	headers        []string
@@ -180,6 +182,7 @@ type Emulator struct {
 	budgets    map[string]*budget
 	throttled  int // requests the rate limit answered 429
 	denied     map[string]bool
+	ownKeys    bool // the SAM policy's condition pathVariable('user_name') == samUserName
 	faults     []*faultRule
 	requests   []Request
 	violations []ContractViolation
@@ -190,12 +193,15 @@ type Emulator struct {
 type authKey struct {
 	secret   string
 	userName string
+	created  time.Time
+	lastUsed time.Time
 }
 
 type session struct {
-	token   string
-	expires time.Time
-	expired bool // set by ExpireAllTokens
+	token    string
+	expires  time.Time
+	expired  bool   // set by ExpireAllTokens
+	userName string // the SAM user the AuthKey belongs to; "" for root
 }
 
 // New returns an emulator with no auth keys, credential sets, groups or event handlers.
@@ -257,7 +263,7 @@ func (e *Emulator) AddAuthKey(id, secret string) { e.AddUserAuthKey(DefaultUserN
 func (e *Emulator) AddUserAuthKey(userName, id, secret string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.authKeys[id] = authKey{secret: secret, userName: userName}
+	e.authKeys[id] = authKey{secret: secret, userName: userName, created: e.nowLocked()}
 }
 
 // RemoveAuthKey makes /v1/auth reject the key from now on; sessions already open stay.
@@ -439,6 +445,8 @@ func (e *Emulator) routeLocked(r *http.Request, body []byte) *response {
 			return e.errorResponse(answerMethodNotAllowed)
 		}
 		return e.authorizedLocked(r, PermListEventHandlers, func() *response { return e.listEventHandlersLocked(r.URL.Query()) })
+	case strings.HasPrefix(path, "/v1/operators/"):
+		return e.authKeysLocked(r)
 	case strings.HasPrefix(path, "/v1/credentials/"):
 		id := strings.TrimPrefix(path, "/v1/credentials/")
 		if id == "" || strings.Contains(id, "/") {
@@ -528,7 +536,9 @@ func (e *Emulator) authLocked(body []byte) *response {
 	}
 	apiKey := "api-" + randomHex(16)
 	token := randomHex(48)
-	e.sessions[apiKey] = &session{token: token, expires: e.nowLocked().Add(timeout)}
+	e.sessions[apiKey] = &session{token: token, expires: e.nowLocked().Add(timeout), userName: k.userName}
+	k.lastUsed = e.nowLocked()
+	e.authKeys[req.AuthKeyID] = k
 	return jsonResponse(http.StatusOK, authResponse{
 		APIKey:     apiKey,
 		OperatorID: e.cfg.operatorID,

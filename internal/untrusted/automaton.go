@@ -2,6 +2,7 @@ package untrusted
 
 import (
 	"slices"
+	"unicode/utf8"
 )
 
 // automaton is an Aho-Corasick automaton over bytes: one pass over a text finds, for
@@ -184,17 +185,28 @@ func (a *automaton) step(n int32, b byte) int32 {
 
 // scan reports, for each byte of text that ends an occurrence, the occurrence's length:
 // the longest whole pattern, or with prefixes set, the longest pattern prefix of at
-// least minPrefix bytes if that is longer.
+// least minPrefix bytes if that is longer and not only digits and punctuation (the
+// start of a secret that happens to be a number is in ids and times everywhere).
 func (a *automaton) scan(text string, prefixes bool, found func(end int, length int32)) {
 	n := int32(0)
 	for i := 0; i < len(text); i++ {
 		n = a.step(n, text[i])
 		l := a.match[n]
-		if prefixes && a.reveal[n] >= minPrefix && a.reveal[n] > l {
-			l = a.reveal[n]
+		if r := a.reveal[n]; prefixes && r >= minPrefix && r > l && !numeric(text[i+1-int(r):i+1]) {
+			l = r
 		}
 		if l > 0 {
 			found(i, l)
 		}
 	}
+}
+
+// numeric reports whether s holds no letter and nothing beyond ASCII.
+func numeric(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i] | 0x20; c >= utf8.RuneSelf || 'a' <= c && c <= 'z' {
+			return false
+		}
+	}
+	return true
 }

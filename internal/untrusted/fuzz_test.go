@@ -1,10 +1,16 @@
 package untrusted
 
 import (
+	"encoding/json"
+	"fmt"
+	"html"
+	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/awsid"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/secret"
 )
 
@@ -77,4 +83,115 @@ func FuzzRedact(f *testing.F) {
 			}
 		}
 	})
+}
+
+// echoes are the ways a server may write a secret into its answer.
+var echoes = []func(string) string{
+	func(s string) string { return s },
+	html.EscapeString,
+	func(s string) string { return namedQuotes.Replace(html.EscapeString(s)) },
+	func(s string) string { return references(s, "&#%d;") },
+	func(s string) string { return references(s, "&#x%x;") },
+	url.QueryEscape,
+	url.PathEscape,
+	func(s string) string { return lowerHex.ReplaceAllStringFunc(url.QueryEscape(s), strings.ToLower) },
+	func(s string) string { b, _ := json.Marshal(s); return string(b) },
+	func(s string) string { return strings.ReplaceAll(strconv.Quote(s), "/", `\/`) },
+	Markdown,
+	func(s string) string { return html.EscapeString(html.EscapeString(s)) },
+	func(s string) string { return url.QueryEscape(html.EscapeString(s)) },
+}
+
+// references writes every character of s as a numeric character reference.
+func references(s, format string) string {
+	var b strings.Builder
+	for _, r := range s {
+		fmt.Fprintf(&b, format, r)
+	}
+	return b.String()
+}
+
+// printing are the transformations text goes through between a server and what the
+// action prints: the SORACOM client's reading of an HTML page, JSON decoding, one line,
+// whitespace collapsed, a cut, Markdown escaping, the runner's line handling.
+var printing = []func(s string, cut int) string{
+	func(s string, _ int) string { return s },
+	func(s string, _ int) string { return html.UnescapeString(StripTags(s)) },
+	func(s string, _ int) string { return html.UnescapeString(s) },
+	func(s string, _ int) string { return StripTags(s) },
+	func(s string, _ int) string {
+		var out string
+		if json.Unmarshal([]byte(`"`+s+`"`), &out) != nil {
+			return s
+		}
+		return out
+	},
+	func(s string, _ int) string { return OneLine(s) },
+	func(s string, _ int) string { return strings.Join(strings.Fields(s), " ") },
+	func(s string, cut int) string { return Clip(s, cut) },
+	func(s string, _ int) string { return Markdown(s) },
+	func(s string, _ int) string { return strings.Join(Lines(s), " ") },
+	func(s string, _ int) string { return Markdown(OneLine(html.UnescapeString(StripTags(s)))) },
+}
+
+// FuzzRedactPartsLeavesNoPartOfASecret: a secret of 8 bytes or more, written by a server
+// in any encoding into any text, and that text put through any transformation of the
+// printing path (those that come before the Log redacts), leaves after RedactParts no 8
+// consecutive bytes (that are Telling) of the secret or of its decoded, collapsed or
+// stripped forms, neither as they are nor HTML-decoded as a reader of the summary sees
+// them, nor 8 consecutive bytes of the secret in an encoding.
+func FuzzRedactPartsLeavesNoPartOfASecret(f *testing.F) {
+	f.Add("bad password ", "</p>", "Tr0ub4dor&amp;3&lt;horse", uint8(0), uint8(1), uint16(30))
+	f.Add("<p>", "", `Xk9#<mq&2zP!vL7@wR4$tY8"`, uint8(3), uint8(9), uint16(5))
+	f.Add("echo ", " &amp", "s<b>ecr</b>et&quot;Zq8vW3xK9pL2", uint8(0), uint8(11), uint16(0))
+	f.Add("{\"m\":\"", "\"}", "pa ss  \"w<o>rd\"&more\n", uint8(8), uint8(4), uint16(12))
+	f.Fuzz(func(t *testing.T, before, after, value string, echo, transform uint8, cut uint16) {
+		if len(value) < minPrefix || strings.Contains(value, secret.Redacted) || awsid.AccessKeyID(value) {
+			return
+		}
+		var r Redactor
+		r.Add(value)
+		text := printing[int(transform)%len(printing)](before+echoes[int(echo)%len(echoes)](value)+after, int(cut%400)+1)
+		got := r.RedactParts(text)
+		if part := leakedPart(value, got); part != "" {
+			t.Fatalf("RedactParts(%q) = %q: %q of the secret is left", text, got, part)
+		}
+	})
+}
+
+// leakedPart returns a run of 8 bytes of value (in one of its forms) that text holds.
+func leakedPart(value, text string) string {
+	var forms []string
+	for _, base := range []string{value, html.UnescapeString(value), StripTags(value), html.UnescapeString(StripTags(value))} {
+		forms = append(forms, base, OneLine(base), strings.Join(strings.Fields(base), " "))
+	}
+	for _, form := range forms {
+		if part := partIn(form, text, html.UnescapeString(text)); part != "" {
+			return part
+		}
+	}
+	for _, encode := range []func(string) string{html.EscapeString, url.QueryEscape, url.PathEscape} {
+		for i := 0; i+minPrefix <= len(value); i++ {
+			if part := value[i : i+minPrefix]; Telling(part) && strings.Contains(text, encode(part)) {
+				return encode(part)
+			}
+		}
+	}
+	return ""
+}
+
+// partIn returns a Telling run of 8 bytes of form that one of texts holds.
+func partIn(form string, texts ...string) string {
+	for i := 0; i+minPrefix <= len(form); i++ {
+		part := form[i : i+minPrefix]
+		if !Telling(part) {
+			continue
+		}
+		for _, s := range texts {
+			if strings.Contains(s, part) {
+				return part
+			}
+		}
+	}
+	return ""
 }

@@ -1,6 +1,7 @@
 package untrusted
 
 import (
+	"encoding/binary"
 	"html"
 	"math"
 	"net/url"
@@ -10,11 +11,13 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/awsid"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/secret"
 )
 
-// minPrefix is the shortest start of a secret that counts as a leak: shorter ones occur
-// in ordinary words too often to hide them.
+// minPrefix is the shortest run of a secret that counts as a leak: shorter ones occur
+// in ordinary words too often to hide them. A start of a form, or any run of a decoded
+// form (see decodedForms), this long is hidden.
 const minPrefix = 8
 
 // maxShort is the longest secret matched only as a whole token. A secret of one to three
@@ -22,27 +25,25 @@ const minPrefix = 8
 // every message while protecting nothing.
 const maxShort = 3
 
-// awsKeyID is the shape of an AWS access key id. Such ids are masked to keep the log
-// tidy but are not secret, and the keys of one account share their first characters,
-// so a prefix of one is not a leak of another: the old key id the log names would
-// otherwise be cut short by the new one's mask.
-var awsKeyID = regexp.MustCompile(`^A[KS]IA[A-Z0-9]{12,124}$`)
-
 // Redactor hides secrets in text: every form the action knows of each (see Forms),
-// wherever they occur, overlapping ones included. The zero value is ready to use and
-// hides nothing. It is safe for concurrent use.
+// wherever they occur, overlapping ones included, in the text as it is and as decoding
+// steps read it (see views). The zero value is ready to use and hides nothing. It is
+// safe for concurrent use.
 //
 // Secrets are added as they become known and texts are redacted in between, so the
 // automaton is kept in levels whose sizes roughly double (the "logarithmic method"):
 // an addition builds a small automaton, merged with the last level only when it grows
 // as large, so adding N bytes of secrets costs O(N log N) in all and a redaction scans
-// at most log N automata.
+// at most log N automata. The runs of 8 bytes of the decoded forms are kept in one set.
 type Redactor struct {
 	mu      sync.Mutex
 	seen    map[string]bool
 	pending []string
 	levels  []*automaton
 	short   map[string]bool // secrets of maxShort bytes or fewer
+	// parts holds every run of minPrefix bytes of the decoded forms that is Telling, as
+	// little-endian words.
+	parts map[uint64]struct{}
 }
 
 // Add registers secrets. Empty and all-blank values are ignored: hiding whitespace would
@@ -51,10 +52,11 @@ func (r *Redactor) Add(secrets ...string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.seen == nil {
-		r.seen, r.short = map[string]bool{}, map[string]bool{}
+		r.seen, r.short, r.parts = map[string]bool{}, map[string]bool{}, map[uint64]struct{}{}
 	}
 	for _, s := range secrets {
-		for _, f := range Forms(s) {
+		decoded := decodedForms(s)
+		for _, f := range formsOf(s, decoded) {
 			if r.seen[f] {
 				continue
 			}
@@ -65,8 +67,48 @@ func (r *Redactor) Add(secrets ...string) {
 				r.pending = append(r.pending, f)
 			}
 		}
+		for _, f := range decoded {
+			r.addParts(f)
+		}
 	}
 }
+
+// addParts adds the runs of minPrefix bytes of f. r.mu is held.
+func (r *Redactor) addParts(f string) {
+	if len(f) < minPrefix || awsid.AccessKeyID(f) {
+		return
+	}
+	f = pemArmour.ReplaceAllString(f, "\x00")
+	for i := 0; i+minPrefix <= len(f); i++ {
+		if run := f[i : i+minPrefix]; Telling(run) {
+			r.parts[binary.LittleEndian.Uint64([]byte(run))] = struct{}{}
+		}
+	}
+}
+
+// Telling reports whether a run of a secret says enough of it to be hidden wherever it
+// occurs: it holds an upper-case letter or a character beyond ASCII, or mixes lower
+// case and digits. Runs of lower case or of digits alone (with punctuation) occur in
+// ordinary text: words, numbers, the digits of an operator id, an account id or a time.
+func Telling(run string) bool {
+	var lower, digit bool
+	for i := 0; i < len(run); i++ {
+		c := run[i]
+		switch {
+		case c >= utf8.RuneSelf || 'A' <= c && c <= 'Z':
+			return true
+		case 'a' <= c && c <= 'z':
+			lower = true
+		case '0' <= c && c <= '9':
+			digit = true
+		}
+	}
+	return lower && digit
+}
+
+// pemArmour matches the BEGIN and END lines of a PEM block: the same in every key, so no
+// part of them is a part of a secret.
+var pemArmour = regexp.MustCompile(`-----(?:BEGIN|END) [A-Z0-9 ]+-----`)
 
 // lowerHex finds the percent escapes that some encoders write in lower case.
 var lowerHex = regexp.MustCompile(`%[0-9A-F]{2}`)
@@ -78,26 +120,71 @@ var namedQuotes = strings.NewReplacer("&#34;", "&quot;", "&#39;", "&#x27;")
 // Forms returns the forms of a secret that text from outside may carry: the value, each
 // of its lines (a server may quote one line of a PEM block), its JSON string escapes
 // (with "/" escaped too, as PHP writes it), URL escapes (query with "+" or "%20" for a
-// space and upper- or lower-case hex, path), HTML escapes (numeric and named quotes), the value without what looks like HTML tags
-// (a page echoed it raw and the client stripped the tags), and the value with whitespace runs
-// collapsed to one space (a body snippet normalized by a proxy or by the client), and
-// its Markdown escape (the summary escapes text before it is written).
-// Blank forms are left out.
-func Forms(v string) []string {
+// space and upper- or lower-case hex, path), HTML escapes (numeric and named quotes),
+// its Markdown escape (the summary escapes text before it is written), and its decoded
+// forms (see decodedForms). Blank forms are left out.
+func Forms(v string) []string { return formsOf(v, decodedForms(v)) }
+
+// formsOf is Forms, given the decoded forms.
+func formsOf(v string, decoded []string) []string {
 	if strings.TrimSpace(v) == "" {
 		return nil
 	}
 	query := url.QueryEscape(v)
 	forms := []string{v, query, url.PathEscape(v), html.EscapeString(v),
 		strings.ReplaceAll(query, "+", "%20"), lowerHex.ReplaceAllStringFunc(query, strings.ToLower),
-		namedQuotes.Replace(html.EscapeString(v)),
-		strings.Join(strings.Fields(v), " "), Markdown(v)}
-	if stripped := StripTags(v); stripped != v {
-		forms = append(forms, stripped, strings.Join(strings.Fields(stripped), " "))
-	}
+		namedQuotes.Replace(html.EscapeString(v)), Markdown(v)}
+	forms = append(forms, decoded...)
 	for _, f := range secret.Forms(v) { // lines, and the JSON escapes line by line
 		forms = append(forms, f, strings.ReplaceAll(f, "/", `\/`)) // PHP and others escape "/"
 	}
+	return nonBlankLines(forms)
+}
+
+// decodedForms returns what the steps between a server and the Log make of a secret
+// that a server echoed as it is: the SORACOM client strips the tags of an HTML page and
+// decodes its character references (a secret holding "&lt;" or "<b>" changes), JSON
+// decoding undoes backslash escapes, the AWS SDK decodes XML references, and the Log
+// makes text one line (whitespace runs collapsed, control characters spaced, format
+// characters dropped). Every run of 8 bytes of these forms is hidden wherever it
+// occurs (see Redactor.RedactParts): what a decoding step did to the text around the
+// secret, or a cut, leaves runs of them intact.
+func decodedForms(v string) []string {
+	bases := []string{v}
+	if strings.IndexByte(v, '&') >= 0 {
+		bases = append(bases, html.UnescapeString(v))
+	}
+	if strings.IndexByte(v, '<') >= 0 {
+		bases = append(bases, StripTags(v), html.UnescapeString(StripTags(v)))
+	}
+	if strings.IndexByte(v, '\\') >= 0 {
+		bases = append(bases, unescapeBackslashes(v))
+	}
+	var forms []string
+	for _, base := range bases {
+		forms = append(forms, base)
+		if strings.IndexFunc(base, reshaped) >= 0 {
+			forms = append(forms, strings.Join(strings.Fields(base), " "), OneLine(base))
+		}
+	}
+	return nonBlankLines(forms)
+}
+
+// reshaped reports a character that OneLine or strings.Fields changes or drops.
+func reshaped(r rune) bool {
+	return unicode.IsSpace(r) || unicode.IsControl(r) || hidden(r) || r == utf8.RuneError
+}
+
+// unescapeBackslashes undoes JSON's and Go's backslash escapes in v.
+func unescapeBackslashes(v string) string {
+	if decoded, ok := (view{text: v}).decode(backslashes); ok {
+		return decoded.text
+	}
+	return v
+}
+
+// nonBlankLines returns each form and each of its lines, once, without blank ones.
+func nonBlankLines(forms []string) []string {
 	var out []string
 	seen := map[string]bool{}
 	for _, f := range forms {
@@ -135,17 +222,20 @@ func StripTags(v string) string {
 }
 
 // build turns pending secrets into a level and merges levels of similar size.
-// r.mu is held.
+// r.mu is held. AWS access key ids (awsid's format) are matched whole only: they are
+// masked to keep the log tidy but are not secret, and the keys of one account share
+// their first characters, so a prefix of one is not a leak of another (the old key id
+// the log names would otherwise be cut short by the new one's mask).
 func (r *Redactor) build() {
 	if len(r.pending) == 0 {
 		return
 	}
-	a := newAutomaton(r.pending, awsKeyID.MatchString)
+	a := newAutomaton(r.pending, awsid.AccessKeyID)
 	r.pending = nil
 	for len(r.levels) > 0 && r.levels[len(r.levels)-1].size <= 2*a.size {
 		last := r.levels[len(r.levels)-1]
 		r.levels = r.levels[:len(r.levels)-1]
-		a = newAutomaton(append(last.patterns, a.patterns...), awsKeyID.MatchString)
+		a = newAutomaton(append(last.patterns, a.patterns...), awsid.AccessKeyID)
 	}
 	r.levels = append(r.levels, a)
 }
@@ -153,15 +243,15 @@ func (r *Redactor) build() {
 // Redact replaces every occurrence of a secret's form in s with secret.Redacted.
 func (r *Redactor) Redact(s string) string { return r.redact(s, false) }
 
-// RedactPrefixes does what Redact does and also hides every start of a secret of at
-// least 8 bytes: what is left of a secret that something cut short before it reached
-// here.
-func (r *Redactor) RedactPrefixes(s string) string { return r.redact(s, true) }
+// RedactParts does what Redact does and also hides every start of a form of a secret
+// of at least 8 bytes (what is left of a secret that something cut short) and every
+// run of 8 bytes of a decoded form (see decodedForms), wherever it is.
+func (r *Redactor) RedactParts(s string) string { return r.redact(s, true) }
 
-// Leaks reports whether s holds a secret, or a start of one of at least 8 bytes.
-func (r *Redactor) Leaks(s string) bool { return r.RedactPrefixes(s) != s }
+// Leaks reports whether s holds a secret, or a part of one that RedactParts hides.
+func (r *Redactor) Leaks(s string) bool { return r.RedactParts(s) != s }
 
-func (r *Redactor) redact(s string, prefixes bool) string {
+func (r *Redactor) redact(s string, parts bool) string {
 	if s == "" {
 		return s
 	}
@@ -176,14 +266,37 @@ func (r *Redactor) redact(s string, prefixes bool) string {
 	for i := range from {
 		from[i] = math.MaxInt32
 	}
-	record := func(end int, length int32) {
-		from[end] = min(from[end], int32(end)+1-length)
+	for _, v := range views(s) {
+		record := func(end int, length int32) {
+			lo, hi := v.span(end+1-int(length), end+1)
+			from[hi-1] = min(from[hi-1], int32(lo))
+		}
+		for _, a := range r.levels {
+			a.scan(v.text, parts, record)
+		}
+		r.scanShort(v.text, record)
+		if parts {
+			r.scanParts(v.text, record)
+		}
 	}
-	for _, a := range r.levels {
-		a.scan(s, prefixes, record)
-	}
-	r.scanShort(s, record)
 	return cover(s, from)
+}
+
+// scanParts finds the runs of minPrefix bytes of decoded forms.
+func (r *Redactor) scanParts(s string, found func(end int, length int32)) {
+	if len(r.parts) == 0 {
+		return
+	}
+	var word uint64
+	for i := 0; i < len(s); i++ {
+		word = word>>8 | uint64(s[i])<<56
+		if i < minPrefix-1 {
+			continue
+		}
+		if _, ok := r.parts[word]; ok {
+			found(i, minPrefix)
+		}
+	}
 }
 
 // scanShort finds short secrets standing alone: not touching a letter or a digit.
@@ -228,6 +341,7 @@ func cover(s string, from []int32) string {
 	if !any {
 		return s
 	}
+	widenToRunes(s, covered)
 	var b strings.Builder
 	b.Grow(len(s))
 	for i := 0; i < len(s); i++ {
@@ -241,4 +355,21 @@ func cover(s string, from []int32) string {
 		}
 	}
 	return b.String()
+}
+
+// widenToRunes extends each covered run to whole UTF-8 sequences, so that a redaction
+// never leaves part of a character (invalid UTF-8) behind.
+func widenToRunes(s string, covered []bool) {
+	continuation := func(i int) bool { return s[i]&0xC0 == 0x80 }
+	for i := range covered {
+		if !covered[i] {
+			continue
+		}
+		for j := i; j > 0 && j > i-utf8.UTFMax && continuation(j) && !covered[j-1]; j-- {
+			covered[j-1] = true
+		}
+		for j := i + 1; j < len(s) && j <= i+utf8.UTFMax && continuation(j) && !covered[j]; j++ {
+			covered[j] = true
+		}
+	}
 }

@@ -52,7 +52,7 @@ func TestRedactHidesEveryFormOfASecret(t *testing.T) {
 	}
 }
 
-func TestRedactPrefixesHidesWhatACutLeftOfASecret(t *testing.T) {
+func TestRedactPartsHidesWhatACutLeftOfASecret(t *testing.T) {
 	var r Redactor
 	r.Add(awsSecret, "AKIAIOSFODNN7EXAMPLE")
 	tests := []struct {
@@ -63,14 +63,51 @@ func TestRedactPrefixesHidesWhatACutLeftOfASecret(t *testing.T) {
 		{"7 characters are not a leak", "x " + awsSecret[:7] + " y", "x " + awsSecret[:7] + " y"},
 		{"an AWS key id sharing the start of a masked one is not hidden", "old key AKIAIOSFODNN7OTHER1", "old key AKIAIOSFODNN7OTHER1"},
 		{"the masked key id itself is", "new key AKIAIOSFODNN7EXAMPLE", "new key ***"},
+		{"8 characters from its middle", "x " + awsSecret[10:18] + " y", "x *** y"},
+		{"its end", "…" + awsSecret[25:], "…***"},
+		{"a middle part written as numeric references", "x &#69;&#88;&#65;&#77;&#80;&#76;&#69;&#75; y", "x *** y"},
+		{"a middle part URL-encoded inside a JSON string", `{"q":"NG%2FbPxRf"}`, `{"q":"***"}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := r.RedactPrefixes(tt.in); got != tt.want {
-				t.Errorf("RedactPrefixes(%q) = %q, want %q", tt.in, got, tt.want)
+			if got := r.RedactParts(tt.in); got != tt.want {
+				t.Errorf("RedactParts(%q) = %q, want %q", tt.in, got, tt.want)
 			}
 			if leaks := r.Leaks(tt.in); leaks != (tt.in != tt.want) {
 				t.Errorf("Leaks(%q) = %v", tt.in, leaks)
+			}
+		})
+	}
+}
+
+// What the printing path makes of a secret (the SORACOM client decodes an HTML page's
+// references and strips its tags, JSON decoding undoes escapes) is hidden, and so is
+// every run of 8 bytes of it, however the server wrote it.
+func TestRedactPartsHidesTheDecodedFormsOfASecret(t *testing.T) {
+	tests := []struct {
+		name, secret, in, want string
+	}{
+		{"a password holding references, decoded by the client", "Tr0ub4dor&amp;3&lt;horse", "bad Tr0ub4dor&3<horse!", "bad ***!"},
+		{"its part after a decoded reference", "Tr0ub4dor&amp;3&lt;horse-B4ttery9", "x 3<horse-B4ttery9", "x ***"},
+		{"a password holding tags, stripped and decoded", "s<b>ecr</b>et&quot;Zq8vW3", `password=secret"Zq8vW3.`, "password=***."},
+		{"a password holding a JSON escape, decoded", `Zq8\nvW3xK9pL2`, "Zq8\nvW3xK9pL2", "***"},
+		{"every character a decimal reference", "Xk9#<mq&2zP", "&#88;&#107;&#57;&#35;&#60;&#109;&#113;&#38;&#50;&#122;&#80;", "***"},
+		{"hexadecimal references and raw characters mixed", "Xk9#<mq&2zP", "[Xk9#&#x3c;mq&#X26;2zP]", "[***]"},
+		{"HTML-escaped twice", `a<b>&c"d9Zq`, "&amp;lt;", "&amp;lt;"},
+		{"HTML-escaped twice, whole", `a<b>&c"d9Zq`, "a&amp;lt;b&amp;gt;&amp;amp;c&amp;quot;d9Zq", "***"},
+		{"URL-encoded then JSON-escaped", `pa ss/"w<o>rd`, `"pa+ss%2F%22w%3Co%3Erd"`, `"***"`},
+		{"Go-quoted with a control character", "tab	here-9Zq8vW", `"tab\there-9Zq8vW"`, `"***"`},
+		{"a cut through a multi-byte character leaves valid UTF-8", "pässwört-geheim", "x sswört-ge", "x ***"},
+		{"a run of punctuation alone is not a part", `Zq8!"#$%&'()*+,-./`, `"#$%&'()*+`, `"#$%&'()*+`},
+		{"nor a run of one kind: digits, as in an operator id", "key-0123456789-Zq", "OP0012345678", "OP0012345678"},
+		{"nor a word", "secret-rotation-test-9Zq", "keyId-rotation-test", "keyId-rotation-test"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var r Redactor
+			r.Add(tt.secret)
+			if got := r.RedactParts(tt.in); got != tt.want {
+				t.Errorf("RedactParts(%q) = %q, want %q", tt.in, got, tt.want)
 			}
 		})
 	}

@@ -12,7 +12,7 @@
 # emulator's 127.0.0.1 address is reachable from inside the container.
 #
 # Scenarios: create, update (same id again), a wrong AuthKey (exit 1), an
-# invalid input (exit 1), and the README's `docker run` example. Each asserts the exit code and outputs, and that no
+# invalid input (exit 1), and the `docker run` example of docs/run-anywhere.md. Each asserts the exit code and outputs, and that no
 # secret appears anywhere but in an ::add-mask:: line. The image itself must
 # hold only the binary and the CA bundle (no shell), the binary must be
 # static, and the ENTRYPOINT absolute with no USER.
@@ -318,18 +318,17 @@ check "invalid: an ::error:: line names if-exists" \
 no_secret_leaks invalid "$AUTH_KEY" "$AWS_SECRET_1"
 show_on_failure "$before" invalid
 
-# --- the README's Docker example ----------------------------------------------
-# README "Run it anywhere" shows `docker build` and `docker run --rm -e ...`. It
+# --- the Docker example of docs/run-anywhere.md --------------------------------
+# docs/run-anywhere.md shows `docker build` and `docker run --rm -e ...`. It
 # runs here as written, through a docker shim: `build` is the image built above
 # from the same Dockerfile, `run` starts it with buildah like run_action does.
 # The shim adds two variables the example cannot know: the emulator's endpoint,
 # and verify-aws-key=false (this test reaches no AWS).
-readme_block() { # readme_block INFO prints the code block marked INFO in "Run it anywhere"
+readme_block() { # readme_block INFO prints the code block marked INFO in docs/run-anywhere.md
   awk -v info="$1" '
-    /^## / { in_section = ($0 == "## Run it anywhere") }
-    in_section && $0 == "```" info { in_block = 1; next }
+    $0 == "```" info { in_block = 1; next }
     in_block && $0 == "```" { exit }
-    in_block { print }' README.md
+    in_block { print }' docs/run-anywhere.md
 }
 docker() {
   local envs=(-e "SORACOM_ENDPOINT=$endpoint" -e "INPUT_VERIFY-AWS-KEY=false") image ctr rc=0

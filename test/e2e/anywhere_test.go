@@ -1,6 +1,6 @@
 package e2e
 
-// The README's "Run it anywhere" examples, run as a person would paste them: shell
+// The "Run it anywhere" examples (docs/run-anywhere.md), run as a person would paste them: shell
 // blocks with bash (or sh), the GitLab job's script lines, the cron script, each against
 // the SORACOM emulator and the AWS fakes. The Docker example runs in the container test
 // (test/container/run.sh), which has buildah.
@@ -19,31 +19,23 @@ import (
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracomtest"
 )
 
-const anywhereSection = "## Run it anywhere"
+// anywherePage is the page whose examples these tests run.
+const anywherePage = "docs/run-anywhere.md"
 
 var fence = regexp.MustCompile("(?s)\n```([^\n]*)\n(.*?)\n```")
 
-// readmeBlock returns the body of the one code block of the "Run it anywhere" section
-// whose info string is info (such as "sh binary").
+// readmeBlock returns the body of the one code block of the "Run it anywhere" page whose
+// info string is info (such as "sh binary").
 func readmeBlock(t *testing.T, info string) string {
 	t.Helper()
-	data, err := os.ReadFile(repoFile("README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, section, ok := strings.Cut(string(data), "\n"+anywhereSection+"\n")
-	if !ok {
-		t.Fatalf("README.md has no %q section", anywhereSection)
-	}
-	section, _, _ = strings.Cut(section, "\n## ")
 	var found []string
-	for _, m := range fence.FindAllStringSubmatch(section, -1) {
+	for _, m := range fence.FindAllStringSubmatch(readDoc(t, anywherePage), -1) {
 		if m[1] == info {
 			found = append(found, m[2])
 		}
 	}
 	if len(found) != 1 {
-		t.Fatalf("README's %q section has %d code blocks marked %q, want 1", anywhereSection, len(found), info)
+		t.Fatalf("%s has %d code blocks marked %q, want 1", anywherePage, len(found), info)
 	}
 	return found[0]
 }
@@ -185,17 +177,27 @@ func TestReadmeRunAnywhereGitLabJob(t *testing.T) {
 		t.Fatal(err)
 	}
 	job, ok := doc["rotate-soracom-key"]
-	if !ok || job.Image == "" || len(job.Rules) == 0 || len(job.Script) < 2 {
+	if !ok || job.Image == "" || len(job.Rules) == 0 || len(job.Script) < 3 {
 		t.Fatalf("the GitLab job is not a job with an image, rules and a script: %+v", doc)
 	}
-	// The one line not run here: it downloads the action, which is the binary under test.
-	const install = "go install -tags=noemulator github.com/soracom-credentials-action/soracom-credentials-action@"
-	if !strings.HasPrefix(job.Script[0], install) {
-		t.Fatalf("the job does not start by installing the action: %q", job.Script[0])
+	// The one line not run here: it clones the action from GitHub. This clone stands in
+	// for it; the job builds it and runs what it built.
+	const clone = "git clone --depth 1 --branch v1 https://github.com/soracom-credentials-action/soracom-credentials-action.git action"
+	if job.Script[0] != clone {
+		t.Fatalf("the job does not start by cloning the action: %q", job.Script[0])
+	}
+	project := t.TempDir()
+	root, err := filepath.Abs(repoRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(root, filepath.Join(project, "action")); err != nil {
+		t.Fatal(err)
 	}
 	a := newAnywhere(t)
+	a.vars["CI_PROJECT_DIR"] = project
 	old := a.rotation()
-	a.run(t, "bash", t.TempDir(), "set -euo pipefail\n"+strings.Join(job.Script[1:], "\n"))
+	a.run(t, "bash", project, "set -euo pipefail\n"+strings.Join(job.Script[1:], "\n"))
 	a.rotated(t, old)
 }
 

@@ -19,13 +19,16 @@ import (
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracomtest"
 )
 
+// actionInput is one input of action.yml.
+type actionInput struct {
+	Description string `yaml:"description"`
+	Required    bool   `yaml:"required"`
+	Default     string `yaml:"default"`
+}
+
 // actionMetadata is the part of action.yml the runner uses.
 type actionMetadata struct {
-	Inputs map[string]struct {
-		Description string `yaml:"description"`
-		Required    bool   `yaml:"required"`
-		Default     string `yaml:"default"`
-	} `yaml:"inputs"`
+	Inputs  map[string]actionInput `yaml:"inputs"`
 	Outputs map[string]struct {
 		Description string `yaml:"description"`
 	} `yaml:"outputs"`
@@ -66,12 +69,46 @@ func (r runResult) everything() string {
 type runOpts struct {
 	inputs map[string]string
 	env    map[string]string
-	// noGitHub leaves GITHUB_OUTPUT and GITHUB_STEP_SUMMARY unset, as outside GitHub.
+	// noGitHub leaves GITHUB_OUTPUT and GITHUB_STEP_SUMMARY unset.
 	noGitHub bool
+	// offGitHub runs as a terminal, cron or another CI would: no GITHUB_ACTIONS, no CI,
+	// no output or summary file. Nothing is masked there, so secrets are only checked
+	// not to appear.
+	offGitHub bool
 	// secrets must never appear unmasked.
 	secrets []string
 	// start, when set, is called with the started process before waiting for it.
 	start func(*exec.Cmd)
+}
+
+// runnerEnv is the environment the runner gives the container (or, offGitHub, what a
+// terminal gives the binary): every input with its default filled in, and o.env.
+func runnerEnv(o runOpts, meta actionMetadata, dir, workspace, outFile, summaryFile string) []string {
+	env := []string{
+		"PATH=" + os.Getenv("PATH"), "HOME=" + dir,
+		"GITHUB_WORKSPACE=" + workspace,
+		// Keep the AWS SDK away from this machine's files and metadata service.
+		"AWS_CONFIG_FILE=" + filepath.Join(dir, "no-aws-config"),
+		"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(dir, "no-aws-credentials"),
+		"AWS_EC2_METADATA_DISABLED=true",
+	}
+	if !o.offGitHub {
+		env = append(env, "GITHUB_ACTIONS=true", "CI=true")
+	}
+	if !o.noGitHub && !o.offGitHub {
+		env = append(env, "GITHUB_OUTPUT="+outFile, "GITHUB_STEP_SUMMARY="+summaryFile)
+	}
+	for name, in := range meta.Inputs {
+		v, ok := o.inputs[name]
+		if !ok {
+			v = in.Default
+		}
+		env = append(env, "INPUT_"+strings.ToUpper(name)+"="+v)
+	}
+	for k, v := range o.env {
+		env = append(env, k+"="+v)
+	}
+	return env
 }
 
 // runAction runs the binary as the runner would and checks that no secret leaked.
@@ -89,27 +126,7 @@ func runAction(t *testing.T, o runOpts) runResult {
 		t.Fatal(err)
 	}
 	outFile, summaryFile := filepath.Join(dir, "set_output"), filepath.Join(dir, "step_summary")
-	env := []string{
-		"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "GITHUB_ACTIONS=true", "CI=true",
-		"GITHUB_WORKSPACE=" + workspace,
-		// Keep the AWS SDK away from this machine's files and metadata service.
-		"AWS_CONFIG_FILE=" + filepath.Join(dir, "no-aws-config"),
-		"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(dir, "no-aws-credentials"),
-		"AWS_EC2_METADATA_DISABLED=true",
-	}
-	if !o.noGitHub {
-		env = append(env, "GITHUB_OUTPUT="+outFile, "GITHUB_STEP_SUMMARY="+summaryFile)
-	}
-	for name, in := range meta.Inputs {
-		v, ok := o.inputs[name]
-		if !ok {
-			v = in.Default
-		}
-		env = append(env, "INPUT_"+strings.ToUpper(name)+"="+v)
-	}
-	for k, v := range o.env {
-		env = append(env, k+"="+v)
-	}
+	env := runnerEnv(o, meta, dir, workspace, outFile, summaryFile)
 	cmd := exec.Command(binary)
 	cmd.Env, cmd.Dir = env, workspace
 	var stdout, stderr bytes.Buffer
@@ -141,7 +158,11 @@ func runAction(t *testing.T, o runOpts) runResult {
 			t.Errorf("the run set output %q that action.yml does not declare", name)
 		}
 	}
-	assertNoLeak(t, res, o.secrets)
+	if o.offGitHub {
+		assertNotShown(t, res, o.secrets)
+	} else {
+		assertNoLeak(t, res, o.secrets)
+	}
 	if t.Failed() {
 		t.Logf("stdout:\n%s\nstderr:\n%s\noutputs:\n%s\nsummary:\n%s", res.stdout, res.stderr, res.raw, res.summary)
 	}

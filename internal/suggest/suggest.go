@@ -1,16 +1,18 @@
-package credtypes
+// Package suggest finds the name a user most likely meant: the field, type, input or
+// flag closest to a misspelled one, for a "did you mean …?" in an error.
+package suggest
 
 import (
 	"strings"
 	"unicode"
 )
 
-// closest returns the candidate that name most likely misspells, if any is close
+// Closest returns the candidate that name most likely misspells, if any is close
 // enough to be worth suggesting. Names are compared without case and punctuation, so
 // `access_key_id` finds `accessKeyId` and `azureiot-credentials` finds
 // `azureIoT-credentials`; one name containing the other (`privateKey` for `key`,
 // `pass` for `password`) also counts as close.
-func closest(name string, candidates []string) (string, bool) {
+func Closest(name string, candidates []string) (string, bool) {
 	n := normalize(name)
 	best, bestDist := "", -1
 	for _, c := range candidates {

@@ -1,0 +1,237 @@
+package action_test
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/action"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/ghtest"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/inputs"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracomtest"
+)
+
+const (
+	ghToken    = "github_pat_11ABCDEFG0123456789_rotation"
+	akOldID    = "keyId-authkey-old"
+	akOldKey   = "secret-authkey-old-0123456789"
+	repository = "octo/app"
+)
+
+// akWorld is a SORACOM emulator and a fake GitHub secrets API whose secrets hold the
+// AuthKey the run authenticates with.
+type akWorld struct {
+	soracom *soracomtest.Server
+	gh      *ghtest.Server
+	scope   string // the fake's path of the scope
+	inputs  map[string]string
+}
+
+func newAKWorld(t *testing.T, scopeInput, scopePath string) *akWorld {
+	w := &akWorld{soracom: soracomtest.Start(t), gh: ghtest.Start(t), scope: scopePath}
+	w.soracom.AddAuthKey(akOldID, akOldKey)
+	w.soracom.OwnAuthKeysOnly()
+	w.gh.AddToken(ghToken, ghtest.Access{Read: true, Write: true})
+	w.gh.AddRepos("octo", ghtest.Repo{ID: 11, Name: "app"}, ghtest.Repo{ID: 12, Name: "lib"})
+	past := time.Now().Add(-48 * time.Hour)
+	w.gh.SetSecret(scopePath, "SORACOM_AUTH_KEY", akOldKey, past, "selected", 11, 12)
+	w.gh.SetSecret(scopePath, "SORACOM_AUTH_KEY_ID", akOldID, past, "selected", 11, 12)
+	w.inputs = map[string]string{
+		inputs.CredentialID: "funnel-aws", inputs.AuthKeyID: akOldID, inputs.AuthKey: akOldKey, inputs.Endpoint: w.soracom.URL(),
+		inputs.AWSAccessKeyID: "AKIAIOSFODNN7EXAMPLE", inputs.AWSSecretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+		inputs.VerifyAWSKey: "false", inputs.RotateAuthKey: "true", inputs.GitHubToken: ghToken, inputs.SecretsScope: scopeInput,
+	}
+	return w
+}
+
+func (w *akWorld) run(t *testing.T) outcome {
+	t.Helper()
+	files := prepareRun(t, w.inputs, map[string]string{"GITHUB_API_URL": w.gh.URL, "GITHUB_REPOSITORY": repository})
+	var stdout bytes.Buffer
+	code := action.Run(context.Background(), action.Env{Getenv: os.Getenv, Stdout: &stdout, Retry: quickRetry(), Grace: time.Second})
+	o := files.result(code, stdout.String())
+	w.checkNoLeak(t, o)
+	return o
+}
+
+// checkNoLeak scans everything the run printed or wrote for the AuthKey secrets, the
+// token and every encrypted value sent.
+func (w *akWorld) checkNoLeak(t *testing.T, o outcome) {
+	t.Helper()
+	secrets := []string{akOldKey, ghToken}
+	for _, k := range w.soracom.UserAuthKeys(soracomtest.DefaultUserName) {
+		secrets = append(secrets, k.Secret)
+	}
+	for _, r := range w.gh.Requests() {
+		if v := jsonField(r.Body, "encrypted_value"); v != "" {
+			secrets = append(secrets, v)
+		}
+	}
+	for _, s := range secrets {
+		for where, text := range map[string]string{"stdout": o.stdout, "summary": o.summary, "outputs": o.outputs} {
+			for _, line := range strings.Split(text, "\n") {
+				if strings.Contains(line, s) && !strings.HasPrefix(line, "::add-mask::") {
+					t.Errorf("%s shows a secret unmasked: %q", where, line)
+				}
+			}
+		}
+	}
+}
+
+func jsonField(body []byte, field string) string {
+	_, after, ok := strings.Cut(string(body), `"`+field+`":"`)
+	if !ok {
+		return ""
+	}
+	v, _, _ := strings.Cut(after, `"`)
+	return v
+}
+
+// secretsHold returns the AuthKey both secrets hold, failing when they do not name one
+// AuthKey that exists with that secret.
+func (w *akWorld) secretsHold(t *testing.T) string {
+	t.Helper()
+	key, _ := w.gh.Secret(w.scope, "SORACOM_AUTH_KEY")
+	id, _ := w.gh.Secret(w.scope, "SORACOM_AUTH_KEY_ID")
+	for _, k := range w.soracom.UserAuthKeys(soracomtest.DefaultUserName) {
+		if k.ID == id.Value && k.Secret == key.Value {
+			return k.ID
+		}
+	}
+	t.Fatalf("the secrets (%s, key %d chars) do not form a working AuthKey", id.Value, len(key.Value))
+	return ""
+}
+
+func TestAuthKeyRotationInEachScope(t *testing.T) {
+	for _, sc := range []struct{ input, path string }{
+		{"repository", ghtest.RepoScope("octo", "app")},
+		{"environment:production", ghtest.EnvScope("octo", "app", "production")},
+		{"organization", ghtest.OrgScope("octo")},
+	} {
+		t.Run(sc.input, func(t *testing.T) {
+			w := newAKWorld(t, sc.input, sc.path)
+			checkRotated(t, w, w.run(t), sc.input == "organization")
+		})
+	}
+}
+
+// checkRotated checks a run that rotated: exit 0, only a new key, the outputs, an
+// organization secret's repositories kept, no token left valid.
+func checkRotated(t *testing.T, w *akWorld, o outcome, org bool) {
+	t.Helper()
+	if o.code != 0 {
+		t.Fatalf("exit %d\n%s", o.code, o.stdout)
+	}
+	held := w.secretsHold(t)
+	keys := w.soracom.UserAuthKeys(soracomtest.DefaultUserName)
+	if held == akOldID || len(keys) != 1 {
+		t.Errorf("secrets hold %s, keys %v: want only a new key", held, keys)
+	}
+	for _, want := range []string{"auth-key-rotated<<", "true", "auth-key-id<<", held} {
+		if !strings.Contains(o.outputs, want) {
+			t.Errorf("outputs lack %q:\n%s", want, o.outputs)
+		}
+	}
+	if sec, _ := w.gh.Secret(w.scope, "SORACOM_AUTH_KEY"); org && (sec.Visibility != "selected" || len(sec.Selected) != 2) {
+		t.Errorf("organization secret now %s %v, want selected [11 12] kept", sec.Visibility, sec.Selected)
+	}
+	if n := w.soracom.LiveSessions(); n != 0 {
+		t.Errorf("%d SORACOM tokens left valid", n)
+	}
+}
+
+func TestAuthKeyNotDueChangesNothing(t *testing.T) {
+	w := newAKWorld(t, "repository", ghtest.RepoScope("octo", "app"))
+	w.inputs[inputs.AuthKeyMaxAge] = "90d"
+	o := w.run(t)
+	if o.code != 0 || w.secretsHold(t) != akOldID || !strings.Contains(o.outputs, "auth-key-next-rotation<<") || !strings.Contains(o.stdout, "not rotated") {
+		t.Errorf("exit %d, outputs:\n%s\n%s", o.code, o.outputs, o.stdout)
+	}
+}
+
+// A token that may not read the secrets (the job's GITHUB_TOKEN) is found before any
+// AuthKey is generated, and the error names the permission.
+func TestAuthKeyRotationWithTheJobTokenFailsBeforeGenerating(t *testing.T) {
+	w := newAKWorld(t, "repository", ghtest.RepoScope("octo", "app"))
+	w.gh.AddToken(ghToken, ghtest.Access{})
+	o := w.run(t)
+	msg := errorLine(t, o)
+	for _, want := range []string{"github-token may not read the secrets", `"Secrets: read and write"`, "GITHUB_TOKEN cannot write secrets", "Nothing was changed"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error lacks %q: %s", want, msg)
+		}
+	}
+	if o.code != 1 || w.soracom.CountRequests("POST", "/v1/operators/") != 0 {
+		t.Errorf("exit %d, generate requests %d: want 1 and none", o.code, w.soracom.CountRequests("POST", "/v1/operators/"))
+	}
+}
+
+func TestAuthKeyRotationFailurePoints(t *testing.T) {
+	path := ghtest.RepoScope("octo", "app")
+	tests := []struct {
+		name   string
+		inject func(w *akWorld)
+		hold   string // "old", "new" or "" (not one key: the fix command)
+		want   string
+	}{
+		{"generate denied", func(w *akWorld) { w.soracom.Deny(soracomtest.PermGenerateUserAuthKey) }, "old", "User:generateUserAuthKey"},
+		{"verify fails", func(w *akWorld) {
+			w.soracom.Inject("POST /v1/auth", 1, soracomtest.Fault{})
+			w.soracom.Inject("POST /v1/auth", 6, soracomtest.StatusFault(500))
+		}, "old", "was deleted"},
+		{"public key fails", func(w *akWorld) {
+			w.gh.Inject("GET", path+"/public-key", 10, ghtest.Fault{Status: http.StatusInternalServerError, Message: "boom"})
+		}, "old", "Nothing was changed"},
+		{"first write refused", func(w *akWorld) {
+			w.gh.Inject("PUT", path+"/SORACOM_AUTH_KEY", 1, ghtest.Fault{Status: http.StatusUnprocessableEntity, Message: "no"})
+		}, "old", "Nothing was changed"},
+		{"second write fails: written back", func(w *akWorld) {
+			w.gh.Inject("PUT", path+"/SORACOM_AUTH_KEY_ID", 1, ghtest.Fault{Status: http.StatusUnprocessableEntity, Message: "no"})
+		}, "old", "old values were written back"},
+		{"write-back fails: both kept, the fix command", func(w *akWorld) {
+			w.gh.Inject("PUT", path+"/SORACOM_AUTH_KEY_ID", 1, ghtest.Fault{Status: http.StatusUnprocessableEntity, Message: "no"})
+			w.gh.Inject("PUT", path+"/SORACOM_AUTH_KEY", 1, ghtest.Fault{Hook: func() {}})
+			w.gh.Inject("PUT", path+"/SORACOM_AUTH_KEY", 1, ghtest.Fault{Status: http.StatusUnprocessableEntity, Message: "no"})
+		}, "", "gh secret set SORACOM_AUTH_KEY_ID --body keyId-"},
+		{"old key not deleted: a warning", func(w *akWorld) { w.soracom.Deny(soracomtest.PermDeleteUserAuthKey) }, "new", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newAKWorld(t, "repository", path)
+			tt.inject(w)
+			o := w.run(t)
+			checkAKFailure(t, w, o, tt.hold, tt.want)
+		})
+	}
+}
+
+func checkAKFailure(t *testing.T, w *akWorld, o outcome, hold, want string) {
+	t.Helper()
+	if want == "" {
+		if o.code != 0 || !strings.Contains(o.stdout, "::warning::") || w.secretsHold(t) == akOldID {
+			t.Errorf("exit %d, want 0 with a warning and the new key held\n%s", o.code, o.stdout)
+		}
+		return
+	}
+	msg := errorLine(t, o)
+	if o.code != 1 || !strings.Contains(msg, want) {
+		t.Errorf("exit %d, error %s; want 1 and %q", o.code, msg, want)
+	}
+	switch hold {
+	case "old":
+		if got := w.secretsHold(t); got != akOldID {
+			t.Errorf("secrets hold %s, want the old key", got)
+		}
+		if n := len(w.soracom.UserAuthKeys(soracomtest.DefaultUserName)); n != 1 {
+			t.Errorf("%d AuthKeys left, want the old one only", n)
+		}
+	case "":
+		if n := len(w.soracom.UserAuthKeys(soracomtest.DefaultUserName)); n != 2 {
+			t.Errorf("%d AuthKeys left, want both kept", n)
+		}
+	}
+}

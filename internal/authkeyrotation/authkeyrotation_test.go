@@ -1,0 +1,202 @@
+package authkeyrotation_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/authkeyrotation"
+)
+
+type want struct {
+	outcome authkeyrotation.Outcome
+	err     string // substring of the error; "" for none
+	hold    string // the AuthKey id both secrets hold
+	keys    []string
+	calls   []string // substrings that must appear in the calls, in order
+	warning string
+}
+
+func TestRotation(t *testing.T) {
+	tests := []struct {
+		name   string
+		maxAge time.Duration
+		setup  func(w *world)
+		want   want
+	}{
+		{name: "happy path: generate, verify, recheck, key then id, confirm, delete the old key",
+			want: want{outcome: authkeyrotation.Rotated, hold: "keyId-new1", keys: []string{"keyId-new1"},
+				calls: []string{"prepare", "generate", "verify", "list", "write KEY=secret-new", "write ID=keyId-new1", "confirm KEY", "confirm ID", "delete keyId-old"}}},
+		{name: "not due: nothing generated", maxAge: 200 * 24 * time.Hour,
+			want: want{outcome: authkeyrotation.NotDue, hold: "keyId-old", keys: []string{"keyId-old"}}},
+		{name: "due by age", maxAge: 90 * 24 * time.Hour,
+			want: want{outcome: authkeyrotation.Rotated, hold: "keyId-new1", keys: []string{"keyId-new1"}}},
+		{name: "a token that cannot read the secrets fails before a key is generated",
+			setup: func(w *world) { w.fail["prepare"] = errors.New("403 Resource not accessible by integration") },
+			want:  want{outcome: authkeyrotation.Failed, err: "Nothing was changed", hold: "keyId-old", keys: []string{"keyId-old"}}},
+		{name: "generate refused",
+			setup: func(w *world) { w.fail["generate"] = answered("403") },
+			want:  want{outcome: authkeyrotation.Failed, err: "Nothing was changed", hold: "keyId-old", keys: []string{"keyId-old"}}},
+		{name: "generate unanswered names the key that may exist",
+			setup: func(w *world) { w.fail["generate"] = inDoubt("timeout") },
+			want:  want{outcome: authkeyrotation.Failed, err: "may have generated an AuthKey", hold: "keyId-old", keys: []string{"keyId-old"}}},
+		{name: "verify fails: the new key is deleted",
+			setup: func(w *world) { w.fail["verify"] = errors.New("401") },
+			want:  want{outcome: authkeyrotation.Failed, err: "The new AuthKey keyId-new1 was deleted", hold: "keyId-old", keys: []string{"keyId-old"}}},
+		{name: "first write refused: the new key is deleted, nothing written back",
+			setup: func(w *world) { w.fail["write KEY=secret-new"] = answered("422") },
+			want: want{outcome: authkeyrotation.Failed, err: "Nothing was changed", hold: "keyId-old", keys: []string{"keyId-old"},
+				calls: []string{"write KEY=secret-new", "delete keyId-new1"}}},
+		{name: "first write unanswered: the old value is written back",
+			setup: func(w *world) { w.fail["write KEY=secret-new"] = inDoubt("EOF") },
+			want: want{outcome: authkeyrotation.Failed, err: "old values were written back", hold: "keyId-old", keys: []string{"keyId-old"},
+				calls: []string{"write KEY=secret-new", "write KEY=secret-old", "delete keyId-new1"}}},
+		{name: "second write fails: the key's secret is written back",
+			setup: func(w *world) { w.fail["write ID=keyId-new1"] = answered("500") },
+			want: want{outcome: authkeyrotation.Failed, err: "old values were written back", hold: "keyId-old", keys: []string{"keyId-old"},
+				calls: []string{"write ID=keyId-new1", "write KEY=secret-old", "delete keyId-new1"}}},
+		{name: "write-back fails: both keys kept, the fix command sets the id",
+			setup: func(w *world) {
+				w.fail["write ID=keyId-new1"] = answered("500")
+				w.fail["write KEY=secret-old"] = answered("500")
+			},
+			want: want{outcome: authkeyrotation.Failed, err: "gh secret set ID --body keyId-new1", keys: []string{"keyId-new1", "keyId-old"}}},
+		{name: "confirm shows no change: both written back",
+			setup: func(w *world) { w.fail["confirm KEY"] = errors.New("404") },
+			want: want{outcome: authkeyrotation.Failed, err: "old values were written back", hold: "keyId-old", keys: []string{"keyId-old"},
+				calls: []string{"confirm KEY", "write KEY=secret-old", "write ID=keyId-old", "delete keyId-new1"}}},
+		{name: "old key not deleted: rotated with a warning",
+			setup: func(w *world) { w.fail["delete keyId-old"] = answered("500") },
+			want:  want{outcome: authkeyrotation.Rotated, hold: "keyId-new1", keys: []string{"keyId-new1", "keyId-old"}, warning: "could not be deleted"}},
+		{name: "a newer key at the recheck: stand back, own key deleted",
+			setup: func(w *world) {
+				w.hook["list"] = func() { w.keys["keyId-other"], w.created["keyId-other"] = "secret-other", t0.Add(time.Hour) }
+			},
+			want: want{outcome: authkeyrotation.StoodBack, hold: "keyId-old", keys: []string{"keyId-old", "keyId-other"}}},
+		{name: "a newer key at the start (max age): stand back before generating", maxAge: time.Hour,
+			setup: func(w *world) { w.keys["keyId-other"], w.created["keyId-other"] = "secret-other", t0 },
+			want:  want{outcome: authkeyrotation.StoodBack, hold: "keyId-old", keys: []string{"keyId-old", "keyId-other"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld()
+			if tt.setup != nil {
+				tt.setup(w)
+			}
+			p := plan
+			p.MaxAge = tt.maxAge
+			res, err := authkeyrotation.Run(context.Background(), keys{w}, secrets{w}, p, authkeyrotation.Options{})
+			check(t, w, res, err, tt.want)
+		})
+	}
+}
+
+func check(t *testing.T, w *world, res authkeyrotation.Result, err error, want want) {
+	t.Helper()
+	if res.Outcome != want.outcome {
+		t.Errorf("outcome %s (%s), want %s; err %v", res.Outcome, res.Reason, want.outcome, err)
+	}
+	switch {
+	case want.err == "" && err != nil:
+		t.Errorf("err %v", err)
+	case want.err != "" && (err == nil || !strings.Contains(err.Error(), want.err)):
+		t.Errorf("err %v, want one saying %q", err, want.err)
+	}
+	if res.SecretsHold != want.hold {
+		t.Errorf("SecretsHold %q, want %q", res.SecretsHold, want.hold)
+	}
+	if want.hold != "" && (!w.consistent() || w.secrets["ID"] != want.hold) {
+		t.Errorf("secrets %v do not form the working AuthKey %s (keys %v)", w.secrets, want.hold, w.keys)
+	}
+	if got := keyIDs(w); strings.Join(got, ",") != strings.Join(want.keys, ",") {
+		t.Errorf("AuthKeys left %v, want %v", got, want.keys)
+	}
+	checkCalls(t, w.calls, want.calls)
+	if want.warning != "" && (len(res.Warnings) == 0 || !strings.Contains(res.Warnings[0], want.warning)) {
+		t.Errorf("warnings %v, want one saying %q", res.Warnings, want.warning)
+	}
+}
+
+func checkCalls(t *testing.T, calls, want []string) {
+	t.Helper()
+	i := 0
+	for _, c := range calls {
+		if i < len(want) && c == want[i] {
+			i++
+		}
+	}
+	if i < len(want) {
+		t.Errorf("calls %v, want %v in this order", calls, want)
+	}
+}
+
+func keyIDs(w *world) []string {
+	var ids []string
+	for id := range w.keys {
+		ids = append(ids, id)
+	}
+	sortStrings(ids)
+	return ids
+}
+
+func sortStrings(s []string) {
+	for i := range s {
+		for j := i + 1; j < len(s); j++ {
+			if s[j] < s[i] {
+				s[i], s[j] = s[j], s[i]
+			}
+		}
+	}
+}
+
+// TestCancellationAtEachStepLeavesOneWorkingAuthKey cancels the run as each step starts:
+// whatever the step, the secrets end on one AuthKey that exists.
+func TestCancellationAtEachStepLeavesOneWorkingAuthKey(t *testing.T) {
+	for _, at := range []string{"prepare", "generate", "verify", "list", "write KEY=secret-new", "write ID=keyId-new1", "confirm KEY", "delete keyId-old"} {
+		t.Run(at, func(t *testing.T) {
+			w := newWorld()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			w.hook[at] = cancel
+			res, err := authkeyrotation.Run(ctx, keys{w}, secrets{w}, plan, authkeyrotation.Options{Grace: time.Second})
+			if !w.consistent() {
+				t.Fatalf("secrets %v do not form a working AuthKey (keys %v); outcome %s, err %v", w.secrets, w.keys, res.Outcome, err)
+			}
+			if res.SecretsHold != w.secrets["ID"] {
+				t.Errorf("the result says the secrets hold %q, they hold %q", res.SecretsHold, w.secrets["ID"])
+			}
+			if err != nil && !strings.Contains(err.Error(), "cancelled") {
+				t.Errorf("err %v does not say the job was cancelled", err)
+			}
+		})
+	}
+}
+
+// TestTwoOverlappingRunsEndOnOneWorkingAuthKey interleaves two runs that started with
+// the same AuthKey at every point of the first one: the secrets always end on one
+// AuthKey that exists, and at most one run rotates.
+func TestTwoOverlappingRunsEndOnOneWorkingAuthKey(t *testing.T) {
+	for _, at := range []string{"generate", "verify", "list", "write KEY=secret-new", "write ID=keyId-new1", "confirm ID", "delete keyId-old"} {
+		t.Run("second run starts at "+at, func(t *testing.T) {
+			w := newWorld()
+			var second authkeyrotation.Result
+			var secondErr error
+			w.hook[at] = func() {
+				delete(w.hook, at)
+				second, secondErr = authkeyrotation.Run(context.Background(), keys{w}, secrets{w}, plan, authkeyrotation.Options{})
+			}
+			first, err := authkeyrotation.Run(context.Background(), keys{w}, secrets{w}, plan, authkeyrotation.Options{})
+			if !w.consistent() {
+				t.Fatalf("secrets %v do not form a working AuthKey (keys %v); first %s %v, second %s %v", w.secrets, w.keys, first.Outcome, err, second.Outcome, secondErr)
+			}
+			if first.Outcome == authkeyrotation.Rotated && second.Outcome == authkeyrotation.Rotated {
+				t.Errorf("both runs rotated")
+			}
+			if len(w.keys) != 1 {
+				t.Errorf("AuthKeys left %v, want one", w.keys)
+			}
+		})
+	}
+}

@@ -1,0 +1,150 @@
+package authkeyrotation_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/authkeyrotation"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/rotation"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/secret"
+)
+
+var t0 = time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+
+// world is SORACOM's AuthKeys and the two GitHub secrets, in memory.
+type world struct {
+	mu      sync.Mutex
+	keys    map[string]string // id -> secret
+	created map[string]time.Time
+	secrets map[string]string
+	updated map[string]time.Time
+	clock   time.Time
+	n       int
+	calls   []string
+	// fail makes the named call fail (with the outcome); hook runs as it starts.
+	fail map[string]error
+	hook map[string]func()
+}
+
+func newWorld() *world {
+	w := &world{keys: map[string]string{"keyId-old": "secret-old"}, created: map[string]time.Time{"keyId-old": t0.Add(-100 * 24 * time.Hour)},
+		secrets: map[string]string{"KEY": "secret-old", "ID": "keyId-old"}, updated: map[string]time.Time{"KEY": t0.Add(-time.Hour), "ID": t0.Add(-time.Hour)},
+		clock: t0, fail: map[string]error{}, hook: map[string]func(){}}
+	return w
+}
+
+var plan = authkeyrotation.Plan{Current: authkeyrotation.NewKey{ID: "keyId-old", Secret: secret.New("secret-old")},
+	KeySecret: "KEY", IDSecret: "ID", Now: t0, UserName: "ci"}
+
+func answered(msg string) error {
+	return &rotation.OutcomeError{Outcome: rotation.Answered, Err: errors.New(msg)}
+}
+
+func inDoubt(msg string) error {
+	return &rotation.OutcomeError{Outcome: rotation.InDoubt, Err: errors.New(msg)}
+}
+
+// step records a call and says whether it fails.
+func (w *world) step(name string) error {
+	w.mu.Lock()
+	w.calls = append(w.calls, name)
+	hook, err := w.hook[name], w.fail[name]
+	delete(w.fail, name)
+	w.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
+	return err
+}
+
+type keys struct{ *world }
+
+func (k keys) List(context.Context) ([]authkeyrotation.Key, error) {
+	if err := k.step("list"); err != nil {
+		return nil, err
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	var out []authkeyrotation.Key
+	for id := range k.keys {
+		out = append(out, authkeyrotation.Key{ID: id, Created: k.created[id]})
+	}
+	return out, nil
+}
+
+func (k keys) Generate(context.Context) (authkeyrotation.NewKey, error) {
+	if err := k.step("generate"); err != nil {
+		return authkeyrotation.NewKey{}, err
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.n++
+	id := fmt.Sprintf("keyId-new%d", k.n)
+	k.keys[id], k.created[id] = "secret-new", k.clock.Add(time.Duration(k.n)*time.Second)
+	return authkeyrotation.NewKey{ID: id, Secret: secret.New("secret-new")}, nil
+}
+
+func (k keys) Verify(_ context.Context, key authkeyrotation.NewKey) error { return k.step("verify") }
+
+func (k keys) Delete(_ context.Context, id string) error {
+	if err := k.step("delete " + id); err != nil {
+		return err
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	delete(k.keys, id)
+	return nil
+}
+
+type secrets struct{ *world }
+
+func (s secrets) Prepare(_ context.Context, names []string) (map[string]time.Time, error) {
+	if err := s.step("prepare"); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]time.Time{}
+	for _, n := range names {
+		out[n] = s.updated[n]
+	}
+	return out, nil
+}
+
+func (s secrets) Write(_ context.Context, name string, v secret.Secret) error {
+	err := s.step("write " + name + "=" + v.Reveal())
+	if err != nil && rotation.OutcomeOf(err) == rotation.Answered {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.secrets[name] = v.Reveal() // an answer lost after the write: it landed
+	s.updated[name] = s.clock.Add(time.Minute)
+	return err
+}
+
+func (s secrets) UpdatedAt(_ context.Context, name string) (time.Time, error) {
+	if err := s.step("confirm " + name); err != nil {
+		return time.Time{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.updated[name], nil
+}
+
+func (secrets) SetCommand(name, value string) string {
+	return "gh secret set " + name + " --body " + value
+}
+func (secrets) Where() string { return "repository octo/app" }
+
+// consistent reports whether the two secrets name one AuthKey that exists, with its
+// secret: the workflow can authenticate.
+func (w *world) consistent() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	s, ok := w.keys[w.secrets["ID"]]
+	return ok && s == w.secrets["KEY"]
+}

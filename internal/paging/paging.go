@@ -1,0 +1,69 @@
+// Package paging bounds paged listings (IAM's ListAccessKeys, and any paged call added
+// later: SORACOM groups, event handlers, AuthKeys). A server, or a proxy in front of
+// it, can answer "more pages" forever, with the same marker or a new one each time;
+// a listing through Collect stops at a page cap, at a marker it has seen before and at
+// an item cap, with an error that names the service and the call, so the run ends
+// within its bounds and its memory stays bounded.
+package paging
+
+import (
+	"context"
+	"fmt"
+)
+
+// Limit bounds one paged call.
+type Limit struct {
+	// Service and Call name the call in errors ("IAM", "ListAccessKeys").
+	Service, Call string
+	// MaxPages is the most pages read; MaxItems the most items kept in all.
+	MaxPages, MaxItems int
+}
+
+// Page is one page of a listing: its items, and whether more follow from Next.
+type Page[T any] struct {
+	Items []T
+	More  bool
+	Next  string // the marker (token, last evaluated key) of the next page
+}
+
+// Error is a listing stopped because the server kept answering pages: past the cap, or
+// with a marker it had given before.
+type Error struct {
+	Service, Call string
+	// Reason says which bound stopped it.
+	Reason string
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("%s %s kept answering more pages (%s); the listing was stopped, and nothing was done with it", e.Service, e.Call, e.Reason)
+}
+
+// Collect reads the pages of a listing, from marker "" on, through fetch, and returns
+// every item. It stops with an *Error when the server answers more than MaxPages pages
+// or MaxItems items, or names as next a marker it named before (the first page's ""
+// included): such a listing would never end.
+func Collect[T any](ctx context.Context, l Limit, fetch func(ctx context.Context, marker string) (Page[T], error)) ([]T, error) {
+	var items []T
+	seen := map[string]bool{"": true}
+	marker := ""
+	for pages := 1; ; pages++ {
+		page, err := fetch(ctx, marker)
+		if err != nil {
+			return nil, err
+		}
+		if len(items)+len(page.Items) > l.MaxItems {
+			return nil, &Error{Service: l.Service, Call: l.Call, Reason: fmt.Sprintf("more than %d items", l.MaxItems)}
+		}
+		items = append(items, page.Items...)
+		switch {
+		case !page.More:
+			return items, nil
+		case seen[page.Next]:
+			return nil, &Error{Service: l.Service, Call: l.Call, Reason: fmt.Sprintf("page %d named a next page it had named before", pages)}
+		case pages >= l.MaxPages:
+			return nil, &Error{Service: l.Service, Call: l.Call, Reason: fmt.Sprintf("more than %d pages", l.MaxPages)}
+		}
+		seen[page.Next] = true
+		marker = page.Next
+	}
+}

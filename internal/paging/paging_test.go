@@ -1,0 +1,81 @@
+package paging_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/paging"
+)
+
+var limit = paging.Limit{Service: "IAM", Call: "ListAccessKeys", MaxPages: 5, MaxItems: 20}
+
+// server answers page n (its marker is "m<n>") as next says.
+type server struct {
+	next  func(n int) (more bool, marker string)
+	items int // per page
+	asked []string
+}
+
+func (s *server) fetch(_ context.Context, marker string) (paging.Page[int], error) {
+	s.asked = append(s.asked, marker)
+	n := len(s.asked)
+	more, next := s.next(n)
+	return paging.Page[int]{Items: make([]int, s.items), More: more, Next: next}, nil
+}
+
+func TestCollectEndsEveryListing(t *testing.T) {
+	tests := []struct {
+		name      string
+		next      func(n int) (bool, string)
+		items     int
+		wantItems int
+		wantErr   string
+		wantPages int
+	}{
+		{"one page", func(int) (bool, string) { return false, "" }, 2, 2, "", 1},
+		{"three pages", func(n int) (bool, string) { return n < 3, fmt.Sprint("m", n) }, 2, 6, "", 3},
+		{"the cap's last page may end the listing", func(n int) (bool, string) { return n < 5, fmt.Sprint("m", n) }, 1, 5, "", 5},
+		{"a new marker forever", func(n int) (bool, string) { return true, fmt.Sprint("m", n) }, 1, 0, "more than 5 pages", 5},
+		{"the same marker forever", func(int) (bool, string) { return true, "again" }, 1, 0, "named a next page it had named before", 2},
+		{"more pages without a marker", func(int) (bool, string) { return true, "" }, 1, 0, "named a next page it had named before", 1},
+		{"a marker going back to an earlier page", func(n int) (bool, string) { return true, fmt.Sprint("m", n%2) }, 1, 0, "named a next page it had named before", 3},
+		{"pages too full", func(n int) (bool, string) { return true, fmt.Sprint("m", n) }, 15, 0, "more than 20 items", 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := &server{next: tt.next, items: tt.items}
+			items, err := paging.Collect(context.Background(), limit, s.fetch)
+			if len(s.asked) != tt.wantPages {
+				t.Errorf("asked %d pages (%q), want %d", len(s.asked), s.asked, tt.wantPages)
+			}
+			if tt.wantErr == "" {
+				if err != nil || len(items) != tt.wantItems {
+					t.Fatalf("Collect = %d items, %v; want %d", len(items), err, tt.wantItems)
+				}
+				return
+			}
+			var perr *paging.Error
+			if !errors.As(err, &perr) || !strings.Contains(err.Error(), tt.wantErr) || !strings.HasPrefix(err.Error(), "IAM ListAccessKeys ") {
+				t.Fatalf("Collect = %v, want an error naming IAM ListAccessKeys and %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestCollectStopsAtAFailedPage(t *testing.T) {
+	boom := errors.New("throttled")
+	calls := 0
+	_, err := paging.Collect(context.Background(), limit, func(context.Context, string) (paging.Page[int], error) {
+		calls++
+		if calls == 2 {
+			return paging.Page[int]{}, boom
+		}
+		return paging.Page[int]{Items: []int{1}, More: true, Next: fmt.Sprint(calls)}, nil
+	})
+	if !errors.Is(err, boom) || calls != 2 {
+		t.Fatalf("Collect = %v after %d calls, want the page's error after 2", err, calls)
+	}
+}
