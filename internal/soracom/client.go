@@ -134,6 +134,7 @@ type call struct {
 type response struct {
 	status int
 	body   []byte
+	header http.Header // the answer's headers (a paged list's next key)
 }
 
 // headers adds session headers to a request; nil for /auth.
@@ -262,7 +263,7 @@ func (c *Client) once(ctx context.Context, cl call, payload []byte, h headers) (
 		return response{}, err
 	}
 	if ok {
-		return response{status: res.StatusCode, body: data}, nil
+		return response{status: res.StatusCode, body: data, header: res.Header}, nil
 	}
 	return response{}, newAPIError(cl, res, data, c.retry.MaxServerWait)
 }
