@@ -48,6 +48,9 @@ type Reference struct {
 type Malformed struct {
 	User
 	Reason string
+	// Entry is the place (from 1) of the group or handler in SORACOM's listing, to name
+	// it when its id could not be read; zero when not known.
+	Entry int
 }
 
 // Found is what the JSON of one user holds.
