@@ -175,30 +175,40 @@ func (r *run) sessions(ctx context.Context, lifetime time.Duration) ([]place, fu
 		if err != nil {
 			logoutAll()
 			if len(r.cfg.Coverages) > 1 {
-				err = &coverageError{coverage: c.Name, endpoint: c.Endpoint, err: err,
-					state: "nothing was written on any coverage"}
+				err = &coverageError{coverage: c.Name, endpoint: c.Endpoint, err: err, state: r.nothingDone()}
 			}
 			return nil, func() {}, err
 		}
 		places = append(places, place{coverage: c.Name, endpoint: c.Endpoint, sess: sess})
 		logouts = append(logouts, logout)
 	}
-	if err := sameOperator(places); err != nil {
+	if err := sameOperator(places, r.nothingDone()); err != nil {
 		logoutAll()
 		return nil, func() {}, err
 	}
 	return places, logoutAll, nil
 }
 
+// nothingDone says what a run that stopped before its first change left, by mode.
+func (r *run) nothingDone() string {
+	switch r.cfg.Mode {
+	case inputs.Rotate:
+		return "nothing was changed on any coverage and no access key was created: the old key stays active"
+	case inputs.Audit:
+		return "no coverage was audited"
+	}
+	return "nothing was written on any coverage"
+}
+
 // sameOperator refuses coverages whose AuthKey belongs to different operators: one
 // operator works on both coverages, so two operators mean an endpoint is not the
 // coverage it is said to be.
-func sameOperator(places []place) error {
+func sameOperator(places []place, nothing string) error {
 	for _, p := range places[1:] {
 		if p.sess.OperatorID != places[0].sess.OperatorID {
 			return fmt.Errorf("the AuthKey belongs to operator %s on coverage %s and to operator %s on coverage %s, "+
-				"so the endpoints are not one operator's two coverages; nothing was written (check %s and %s)",
-				places[0].sess.OperatorID, places[0].coverage, p.sess.OperatorID, p.coverage,
+				"so the endpoints are not one operator's two coverages; %s (check %s and %s)",
+				places[0].sess.OperatorID, places[0].coverage, p.sess.OperatorID, p.coverage, nothing,
 				inputs.EndpointEnv(places[0].coverage), inputs.EndpointEnv(p.coverage))
 		}
 	}

@@ -150,7 +150,7 @@ func Read(getenv Getenv, m secret.Masker, now time.Time) (*Config, error) {
 	case Rotate:
 		checkRotation(c, src, &p)
 	case Audit:
-		checkAudit(c, src, &p)
+		checkAudit(src, &p)
 	default:
 		c.Credentials = registration(c, src, now, &p)
 	}
@@ -220,23 +220,13 @@ func checkRotation(c *Config, src *sources, p *problems) {
 	if c.Type != credtypes.AWSCredentials {
 		p.addf("%s stores an access key, which needs %s aws-credentials, not %q", IAMUserName, CredentialType, c.Type)
 	}
-	onlyOneCoverage(c, "a rotation", p)
 	if c.IfExists != soracom.Update {
 		p.addf("%s: %s must be update (every set on the old key has to move to the new one), not %q", IAMUserName, IfExists, c.IfExists)
 	}
 }
 
-// onlyOneCoverage refuses soracom-coverage-type both for a mode that works on one
-// coverage: a registration writes both, a rotation or an audit one at a time.
-func onlyOneCoverage(c *Config, mode string, p *problems) {
-	if c.CoverageType == CoverageBoth {
-		p.addf("%s: %s works on one coverage at a time; run it once with jp and once with g (both registers given credentials only)", CoverageType+" "+CoverageBoth, mode)
-	}
-}
-
 // checkAudit checks what an audit needs: it only reads, so nothing to store.
-func checkAudit(c *Config, src *sources, p *problems) {
-	onlyOneCoverage(c, "a health report", p)
+func checkAudit(src *sources, p *problems) {
 	if conflicts := src.given(); len(conflicts) > 0 {
 		list := strings.Join(conflicts, " and ")
 		p.addf("%s: true reports and changes nothing, so %s must not be set; remove %s, or remove %s to write the sets", AuditInput, list, list, AuditInput)

@@ -154,7 +154,6 @@ func TestReadReportsEveryProblemAtOnce(t *testing.T) {
 		{"plain http to a host that is not loopback", valid(map[string]string{Endpoint: "http://api.soracom.io"}), []string{"plain http"}, false},
 		{"endpoint that is not a URL", valid(map[string]string{Endpoint: "api.soracom.io"}), []string{"is not an http(s) URL"}, false},
 		{"boolean outside YAML 1.2", valid(map[string]string{DryRun: "yes"}), []string{"dry-run must be true or false"}, false},
-		{"rotation on both coverages", valid(map[string]string{IAMUserName: "funnel", AWSAccessKeyID: "", AWSSecretAccessKey: "", CoverageType: "both"}), []string{"soracom-coverage-type both: a rotation works on one coverage at a time"}, true},
 		{"max-parallel of 0", valid(map[string]string{MaxParallel: "0"}), []string{`max-parallel must be a whole number from 1 to 16, not "0"`}, false},
 		{"max-parallel over 16", valid(map[string]string{MaxParallel: "17"}), []string{`max-parallel must be a whole number from 1 to 16, not "17"`}, false},
 		{"max-parallel that is not a number", valid(map[string]string{MaxParallel: "all"}), []string{`max-parallel must be a whole number from 1 to 16, not "all"`}, false},
