@@ -37,6 +37,9 @@ type Report struct {
 	// NotChanged are the sets a failed registration did not get to (or failed on); the
 	// summary lists them, the results output does not.
 	NotChanged []SetRef
+	// UsedBy says, for a rotation, which groups and event handlers use each set it
+	// updates (or plans to), for the summary's Used by column; nil for other modes.
+	UsedBy map[SetRef]string
 }
 
 // SetRef is a credential set on one coverage: the same id on jp and g is two sets.
@@ -248,9 +251,21 @@ func (r *run) writeUnannotated(b *strings.Builder) {
 	b.WriteString("\n")
 }
 
-// writeResults writes the table of sets.
+// writeResults writes the table of sets; a rotation's has a Used by column.
 func (r *run) writeResults(b *strings.Builder, rep *Report) {
-	b.WriteString("| Credential set | Coverage | Type | Operation | Time |\n|---|---|---|---|---|\n")
+	usedBy := func(SetRef) string { return "" }
+	if rep.UsedBy != nil {
+		b.WriteString("| Credential set | Coverage | Type | Operation | Time | Used by |\n|---|---|---|---|---|---|\n")
+		usedBy = func(s SetRef) string {
+			text, ok := rep.UsedBy[s]
+			if !ok {
+				text = "—"
+			}
+			return " " + r.log.Markdown(text) + " |"
+		}
+	} else {
+		b.WriteString("| Credential set | Coverage | Type | Operation | Time |\n|---|---|---|---|---|\n")
+	}
 	for _, res := range rep.Results {
 		op := res.Operation
 		if res.Planned != "" {
@@ -260,10 +275,11 @@ func (r *run) writeResults(b *strings.Builder, rep *Report) {
 		if res.UpdatedAt != "" {
 			at = r.log.Markdown(res.UpdatedAt)
 		}
-		fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", r.log.Code(res.CredentialID), r.log.Markdown(res.Coverage), r.log.Markdown(res.Type), r.log.Markdown(op), at)
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s |%s\n", r.log.Code(res.CredentialID), r.log.Markdown(res.Coverage), r.log.Markdown(res.Type), r.log.Markdown(op), at,
+			usedBy(SetRef{Coverage: res.Coverage, ID: res.CredentialID}))
 	}
 	for _, s := range rep.NotChanged {
-		fmt.Fprintf(b, "| %s | %s | %s | **not changed** (failed) | — |\n", r.log.Code(s.ID), r.log.Markdown(s.Coverage), r.log.Markdown(r.cfg.Type.String()))
+		fmt.Fprintf(b, "| %s | %s | %s | **not changed** (failed) | — |%s\n", r.log.Code(s.ID), r.log.Markdown(s.Coverage), r.log.Markdown(r.cfg.Type.String()), usedBy(s))
 	}
 	b.WriteString("\n")
 }

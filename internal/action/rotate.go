@@ -4,15 +4,16 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/awskeys"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/inputs"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/rotation"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/secret"
-	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracom"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/untrusted"
 )
 
@@ -79,39 +80,41 @@ func (r *run) rotate(ctx context.Context) (*Report, error) {
 	keys := loggedKeys{log: r.log, Keys: iamKeys{iam: awskeys.NewIAM(awsCfg, r.log), user: cfg.IAMUserName,
 		config: awsCfg, budget: r.env.KeyWait, verify: cfg.VerifyAWSKey}}
 
-	// The token must outlive the wait for the new key, which comes between the plan and
-	// the updates.
-	sess, logout, err := r.session(ctx, r.cfg.Coverages[0], rotationTokenLifetime(r.env.Retry, r.env.KeyWait))
+	// The tokens must outlive the wait for the new key, which comes between the plan
+	// and the updates. Every coverage is authenticated before anything changes.
+	places, logout, err := r.sessions(ctx, rotationTokenLifetime(r.env.Retry, r.env.KeyWait))
 	if err != nil {
 		return nil, err
 	}
 	defer logout()
 	// A run that stops before rotating still says rotated: false.
-	rep := &Report{DryRun: cfg.DryRun, OperatorID: sess.OperatorID, Rotation: &RotationReport{}}
-	sets := &credentialSets{log: r.log, sess: sess, description: cfg.Description, ops: map[string]soracom.Operation{}}
+	rep := &Report{DryRun: cfg.DryRun, OperatorID: places[0].sess.OperatorID, Rotation: &RotationReport{}}
+	sets := newCredentialSets(r.log, places, cfg.Description)
+	named := sets.names.all(cfg.CredentialIDs, cfg.Coverages)
 
 	inv, err := rotation.Survey(ctx, keys, sets)
 	if err != nil {
 		return rep, err
 	}
-	due := inv.Due(cfg.CredentialIDs, cfg.RotateAfter, r.env.Now())
+	due := inv.Due(named, cfg.RotateAfter, r.env.Now())
 	sched := newSchedule(due, cfg.RotateAfter, r.env.Now())
 	rep.Rotation.Schedule = sched
 	if !due.Due {
-		return r.notDue(rep, inv, due, sched), nil
+		return r.notDue(rep, sets.names, inv, due, sched), nil
 	}
 	if cfg.RotateAfter > 0 {
 		r.log.Infof("Rotating now: %s", due.Reason)
 	}
-	plan, err := inv.Plan(cfg.CredentialIDs)
+	plan, err := inv.Plan(named)
 	if err != nil {
 		return rep, err
 	}
 	old := cfg.OldKey
 	r.log.Infof("Rotation plan for IAM user %s:\n%s", cfg.IAMUserName, strings.TrimRight(plan.Describe(old), "\n"))
+	rep.UsedBy = r.targetUsage(ctx, places, sets.names, plan.TargetIDs())
 	rep.PreviousAWSAccessKeyID = plan.Replace
 	if cfg.DryRun {
-		r.dryRun(rep, plan, sched)
+		r.dryRun(rep, sets.names, plan, sched)
 		return rep, nil
 	}
 	if !cfg.VerifyAWSKey {
@@ -127,19 +130,17 @@ func (r *run) rotate(ctx context.Context) (*Report, error) {
 	return rep, err
 }
 
-// single is the coverage of a rotation: inputs.Read allows one (soracom-coverage-type
-// both registers only).
-func (r *run) single() string { return r.cfg.Coverages[0].Name }
-
 // dryRun reports the plan as what a real run would do.
-func (r *run) dryRun(rep *Report, plan rotation.Plan, sched schedule) {
+func (r *run) dryRun(rep *Report, names setNames, plan rotation.Plan, sched schedule) {
 	for _, t := range plan.Targets {
 		would := "update"
 		if !t.Exists {
 			would = "create"
 		}
-		rep.addPlanned(r.single(), t.ID, rotation.AWSCredentials, would)
+		coverage, id := names.split(t.ID)
+		rep.addPlanned(coverage, id, rotation.AWSCredentials, would)
 	}
+	r.byCoverage(rep)
 	rep.Rotation = &RotationReport{OldKeyID: plan.Replace, Plan: shortenKeys(plan.Describe(r.cfg.OldKey), plan), Schedule: sched}
 	r.log.Infof("Dry run: nothing was changed in IAM or SORACOM")
 }
@@ -159,20 +160,34 @@ func (r *run) reportRotation(rep *Report, sets *credentialSets, res rotation.Res
 		if !sets.existed[s.ID] {
 			op = "created"
 		}
-		rep.add(r.single(), s.ID, rotation.AWSCredentials, op, s.UpdatedAt)
+		coverage, id := sets.names.split(s.ID)
+		rep.add(coverage, id, rotation.AWSCredentials, op, s.UpdatedAt)
 	}
-	for _, id := range res.InDoubt {
+	for _, name := range res.InDoubt {
 		// The write was sent and may have landed: neither "updated" nor "not changed".
-		rep.add(r.single(), id, rotation.AWSCredentials, "unknown", time.Time{})
+		coverage, id := sets.names.split(name)
+		rep.add(coverage, id, rotation.AWSCredentials, "unknown", time.Time{})
 	}
-	for _, id := range res.NotUpdated {
-		rep.NotChanged = append(rep.NotChanged, SetRef{Coverage: r.single(), ID: id})
+	for _, name := range res.NotUpdated {
+		coverage, id := sets.names.split(name)
+		rep.NotChanged = append(rep.NotChanged, SetRef{Coverage: coverage, ID: id})
 	}
+	r.byCoverage(rep)
 	rep.Rotation = &RotationReport{OldKeyID: res.PreviousKeyID, NewKeyID: res.NewKeyID, OldKeyAction: res.OldKeyAction,
 		DeletedInactiveKey: res.DeletedInactiveKey, Stored: len(res.Updated), InDoubt: res.InDoubt, Failed: err != nil}
 	if err == nil {
 		r.log.Infof("Rotated: %d credential set(s) hold the new key %s; the old key %s was %s", len(res.Updated), secret.ShortID(res.NewKeyID), orNone(res.PreviousKeyID), res.OldKeyAction)
 	}
+}
+
+// byCoverage orders results and unchanged sets coverage by coverage (jp first), each in
+// plan order.
+func (r *run) byCoverage(rep *Report) {
+	rank := func(coverage string) int {
+		return slices.IndexFunc(r.cfg.Coverages, func(c inputs.Coverage) bool { return c.Name == coverage })
+	}
+	slices.SortStableFunc(rep.Results, func(a, b SetResult) int { return rank(a.Coverage) - rank(b.Coverage) })
+	slices.SortStableFunc(rep.NotChanged, func(a, b SetRef) int { return rank(a.Coverage) - rank(b.Coverage) })
 }
 
 // shortenKeys shows the plan's key ids by their last four characters, as the summary

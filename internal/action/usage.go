@@ -135,3 +135,58 @@ func listingFailure(listing string, err error) audit.ListingFailure {
 	}
 	return f
 }
+
+// targetUsage says, for each set a rotation will update (named as setNames names
+// them), which groups and event handlers use it, in the log and for the summary. It
+// never stops the rotation: a listing that fails makes the sets of its coverage
+// "unknown", with why.
+func (r *run) targetUsage(ctx context.Context, places []place, names setNames, targets []string) map[SetRef]string {
+	usages := make([]*audit.Usage, len(places))
+	var wg sync.WaitGroup
+	for i, p := range places {
+		wg.Add(1)
+		go func() { defer wg.Done(); usages[i] = usageOn(ctx, p.sess) }()
+	}
+	wg.Wait()
+	byCoverage := map[string]*audit.Usage{}
+	for i, p := range places {
+		byCoverage[p.coverage] = usages[i]
+	}
+	out := map[SetRef]string{}
+	for _, name := range targets {
+		coverage, id := names.split(name)
+		text := usedByText(byCoverage[coverage], id)
+		out[SetRef{Coverage: coverage, ID: id}] = text
+		r.log.Infof("Credential set %s is used by: %s", name, untrusted.Text(text))
+	}
+	return out
+}
+
+// usedByText names the users of set id in u: "none", the users, or "unknown" and why.
+func usedByText(u *audit.Usage, id string) string {
+	if len(u.Failed) > 0 {
+		var why []string
+		for _, f := range u.Failed {
+			if f.Permission != "" {
+				why = append(why, "SORACOM denied "+f.Permission)
+			} else {
+				why = append(why, "the "+f.Listing+" could not be listed: "+f.Reason)
+			}
+		}
+		return "unknown (" + strings.Join(why, "; ") + ")"
+	}
+	var users []refs.User
+	for _, ref := range u.References {
+		if ref.SetID == id {
+			users = append(users, ref.User)
+		}
+	}
+	text := audit.UsedByText(users)
+	if text == "" {
+		text = "none"
+	}
+	if u.Incomplete {
+		text += " (some groups or event handlers could not be read whole)"
+	}
+	return text
+}

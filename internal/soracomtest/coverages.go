@@ -15,8 +15,9 @@ const (
 // Coverages is SORACOM's two coverages, Japan and global, as two emulators on two
 // sockets: two independent places, each with its own credential sets, groups, event
 // handlers, sessions and rate-limit budgets. The real API does not document whether a
-// set created on one is visible on the other, so the emulator shares nothing; an
-// operator and its AuthKeys work on both, which AddAuthKey mirrors.
+// set created on one is visible on the other, so the emulators share no set; an
+// operator's SAM users and their AuthKeys work on both, so the two share one AuthKey
+// store: a key generated through one coverage authenticates on the other.
 type Coverages struct {
 	JP, G *Server
 }
@@ -32,6 +33,7 @@ func StartTLSCoverages(opts ...Option) (*Coverages, error) {
 }
 
 func startCoverages(start func(...Option) (*Server, error), opts []Option) (*Coverages, error) {
+	opts = append(opts[:len(opts):len(opts)], withAuthKeys(newAuthKeyStore()))
 	jp, err := start(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("coverage jp: %w", err)
@@ -82,8 +84,7 @@ func (c *Coverages) Server(coverage string) *Server {
 	return nil
 }
 
-// AddAuthKey registers an AuthKey of DefaultUserName on both coverages: one operator's
-// key works on either.
+// AddAuthKey registers an AuthKey of DefaultUserName, which works on both coverages.
 func (c *Coverages) AddAuthKey(id, secret string) {
 	c.Each(func(_ string, s *Server) { s.AddAuthKey(id, secret) })
 }

@@ -37,3 +37,33 @@ func TestCoveragesAreTwoPlaces(t *testing.T) {
 		t.Errorf("Server or LiveSessions is wrong")
 	}
 }
+
+// SAM users and their AuthKeys are the operator's: a key generated through one
+// coverage authenticates on the other, and one deleted through either is gone from
+// both. Sets stay where they were written.
+func TestCoveragesShareTheOperatorsAuthKeys(t *testing.T) {
+	c := soracomtest.StartBoth(t)
+	c.AddAuthKey("keyId-test", "secret-test")
+	auth := func(s *soracomtest.Server, id, secret string) (*session, int) {
+		r := mustDo(t, s, nil, "POST", "/v1/auth", map[string]any{"authKeyId": id, "authKey": secret})
+		var a struct{ APIKey, Token, OperatorID string }
+		if r.status == http.StatusOK {
+			r.json(t, &a)
+		}
+		return &session{a.APIKey, a.Token}, r.status
+	}
+	jp, _ := auth(c.JP, "keyId-test", "secret-test")
+	gen := mustDo(t, c.JP, jp, "POST", "/v1/operators/"+soracomtest.DefaultOperatorID+"/users/"+soracomtest.DefaultUserName+"/auth_keys", nil)
+	var key struct{ AuthKeyID, AuthKey string }
+	gen.json(t, &key)
+	if _, status := auth(c.G, key.AuthKeyID, key.AuthKey); status != http.StatusOK {
+		t.Fatalf("a key generated on jp: auth on g %d", status)
+	}
+	mustDo(t, c.JP, jp, "DELETE", "/v1/operators/"+soracomtest.DefaultOperatorID+"/users/"+soracomtest.DefaultUserName+"/auth_keys/"+key.AuthKeyID, nil)
+	if _, status := auth(c.G, key.AuthKeyID, key.AuthKey); status == http.StatusOK {
+		t.Errorf("a key deleted on jp still works on g")
+	}
+	if len(c.G.UserAuthKeys(soracomtest.DefaultUserName)) != 1 {
+		t.Errorf("g's view of the user's keys: %+v", c.G.UserAuthKeys(soracomtest.DefaultUserName))
+	}
+}

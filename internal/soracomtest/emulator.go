@@ -110,6 +110,7 @@ type config struct {
 	rateLimit      int
 	rateWindow     time.Duration
 	server         serverConfig
+	authKeys       *authKeyStore
 }
 
 // WithClock makes the emulator read time from now instead of time.Now. Advance still
@@ -174,7 +175,7 @@ type Emulator struct {
 
 	mu         sync.Mutex
 	offset     time.Duration // added to cfg.now by Advance
-	authKeys   map[string]authKey
+	authKeys   *authKeyStore // shared by the two coverages of a Coverages
 	sessions   map[string]*session // by API key
 	sets       map[string]*CredentialSet
 	groups     map[string]*Group
@@ -225,9 +226,12 @@ func New(opts ...Option) *Emulator {
 	for _, o := range opts {
 		o(&cfg)
 	}
+	if cfg.authKeys == nil {
+		cfg.authKeys = newAuthKeyStore()
+	}
 	return &Emulator{
 		cfg:      cfg,
-		authKeys: map[string]authKey{},
+		authKeys: cfg.authKeys,
 		sessions: map[string]*session{},
 		sets:     map[string]*CredentialSet{},
 		groups:   map[string]*Group{},
@@ -263,14 +267,14 @@ func (e *Emulator) AddAuthKey(id, secret string) { e.AddUserAuthKey(DefaultUserN
 func (e *Emulator) AddUserAuthKey(userName, id, secret string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.authKeys[id] = authKey{secret: secret, userName: userName, created: e.nowLocked()}
+	e.authKeys.put(id, authKey{secret: secret, userName: userName, created: e.nowLocked()})
 }
 
 // RemoveAuthKey makes /v1/auth reject the key from now on; sessions already open stay.
 func (e *Emulator) RemoveAuthKey(id string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	delete(e.authKeys, id)
+	e.authKeys.remove(id)
 }
 
 // ExpireAllTokens makes every session issued so far expired, as if its lifetime had
@@ -530,7 +534,7 @@ func (e *Emulator) authLocked(body []byte) *response {
 		// action never uses them; the emulator treats them as failed logins.
 		return e.errorResponse(answerAuthFailed)
 	}
-	k, ok := e.authKeys[req.AuthKeyID]
+	k, ok := e.authKeys.get(req.AuthKeyID)
 	if !ok || k.secret != req.AuthKey {
 		return e.errorResponse(answerAuthFailed)
 	}
@@ -538,7 +542,7 @@ func (e *Emulator) authLocked(body []byte) *response {
 	token := randomHex(48)
 	e.sessions[apiKey] = &session{token: token, expires: e.nowLocked().Add(timeout), userName: k.userName}
 	k.lastUsed = e.nowLocked()
-	e.authKeys[req.AuthKeyID] = k
+	e.authKeys.put(req.AuthKeyID, k)
 	return jsonResponse(http.StatusOK, authResponse{
 		APIKey:     apiKey,
 		OperatorID: e.cfg.operatorID,

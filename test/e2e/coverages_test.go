@@ -63,7 +63,10 @@ func TestCoverageBothChangesNothingWhenOneCoverageFails(t *testing.T) {
 		breakIt func(c *soracomtest.Coverages, o *runOpts)
 		says    []string
 	}{
-		{"g refuses the AuthKey", func(c *soracomtest.Coverages, _ *runOpts) { c.G.RemoveAuthKey(authKeyID) },
+		{"g refuses the AuthKey", func(c *soracomtest.Coverages, _ *runOpts) {
+			// The AuthKey is the operator's, on both coverages; here g's endpoint says no.
+			c.G.Inject("POST /v1/auth", soracomtest.Always, soracomtest.StatusFault(401))
+		},
 			[]string{"coverage g (http://127.0.0.1:", "SORACOM refused the AuthKey", "nothing was written on any coverage"}},
 		{"jp cannot be reached", func(c *soracomtest.Coverages, _ *runOpts) {
 			_ = c.JP.Close()
