@@ -174,8 +174,8 @@ type Emulator struct {
 	cfg config
 
 	mu         sync.Mutex
-	offset     time.Duration // added to cfg.now by Advance
-	authKeys   *authKeyStore // shared by the two coverages of a Coverages
+	offset     time.Duration       // added to cfg.now by Advance
+	authKeys   *authKeyStore       // shared by the two coverages of a Coverages
 	sessions   map[string]*session // by API key
 	sets       map[string]*CredentialSet
 	groups     map[string]*Group
