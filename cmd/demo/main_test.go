@@ -61,7 +61,7 @@ func TestDemoShowsNoSecretAndNoRunnerProtocol(t *testing.T) {
 func TestDemoPlaysRegistrationAndRotationAsAWorkflowLogShowsThem(t *testing.T) {
 	d, out := playAll(t)
 	for _, want := range []string{
-		"Step 7:",
+		"Step 8:",
 		"Dry run: credential set demo-funnel-aws would be created",
 		"Credential set demo-funnel-aws: created",
 		"Credential set demo-funnel-aws: updated",
@@ -77,12 +77,12 @@ func TestDemoPlaysRegistrationAndRotationAsAWorkflowLogShowsThem(t *testing.T) {
 			t.Errorf("the demo does not show %q", want)
 		}
 	}
-	if n := strings.Count(out, "━━━ Step "); n != 7 {
-		t.Errorf("%d steps, want 7", n)
+	if n := strings.Count(out, "━━━ Step "); n != 8 {
+		t.Errorf("%d steps, want 8", n)
 	}
 	// The next scheduled run finds the new key too young and changes nothing.
 	steps := strings.Split(out, "━━━ Step ")
-	if len(steps) == 8 {
+	if len(steps) == 9 {
 		next, state := steps[6], func(step string) string { _, after, _ := strings.Cut(step, "State afterwards:"); return after }
 		if !regexp.MustCompile(`(?m)^  operation +skipped$`).MatchString(next) || state(next) != state(steps[5]) {
 			t.Errorf("the next scheduled run is not a no-op:\n%s", next)
@@ -119,5 +119,27 @@ func TestHelpSaysWhatTheDemoDoesAndPlaysNothing(t *testing.T) {
 	}
 	if _, done := commandLine(nil, io.Discard, io.Discard); done {
 		t.Error("with no arguments the demo does not play")
+	}
+}
+
+// The nightly health report shows where each set is used and the one group that names a
+// set that does not exist.
+func TestDemoAuditShowsUsedByAndOneDanglingReference(t *testing.T) {
+	_, out := playAll(t)
+	steps := strings.Split(out, "━━━ Step ")
+	report := steps[len(steps)-1]
+	if n := strings.Count(report, "dangling-reference (broken)"); n != 1 {
+		t.Errorf("%d dangling references in the table, want 1:\n%s", n, report)
+	}
+	for _, want := range []string{
+		"Used by", `group "sensors" (7f3c1a52-sensors) in SoracomFunnel`, `event handler "low balance" (e51d-low-balance) in InvokeAWSLambdaAction`,
+		`group "cameras" (0b9e44d1-cameras) names credential set funnel-aws-2023 in SoracomFunnel`, "does not exist",
+	} {
+		if !strings.Contains(report, want) {
+			t.Errorf("the report does not show %q:\n%s", want, report)
+		}
+	}
+	if n := strings.Count(report, "Used by"); n != 1 {
+		t.Errorf("%d Used by columns, want 1", n)
 	}
 }

@@ -107,6 +107,7 @@ func (u *usage) check(rep *Report) {
 		}
 		row.UsageKnown = true
 		row.UsedBy = u.users[setKey{row.Set.Coverage, row.Set.ID}]
+		idleButNamed(row)
 		row.Findings = append(row.Findings, u.setFindings(row.Set, row.UsedBy, us)...)
 	}
 	rep.Rows = append(rep.Rows, u.dangling()...)
@@ -137,6 +138,25 @@ func (u *usage) setFindings(s Set, users []refs.User, us *Usage) []Finding {
 				day(s.LastUsed), Days(u.p.UnusedAfter))})
 	}
 	return out
+}
+
+// idleButNamed rewrites the advice of never-used and unused for a set that groups or
+// handlers name: deleting it would break them, so the question is why SORACOM does not
+// use it.
+func idleButNamed(row *Row) {
+	if len(row.UsedBy) == 0 {
+		return
+	}
+	for i := range row.Findings {
+		f := &row.Findings[i]
+		named := fmt.Sprintf("; %s %s it, so do not delete it: check that the service is enabled there and that devices send data through it",
+			namedUsers(row.UsedBy), plural(len(row.UsedBy), "names", "name"))
+		if f.Check == NeverUsed || f.Check == Unused {
+			// The fact stays ("SORACOM last used this set on …"), the advice changes.
+			fact, _, _ := strings.Cut(f.Message, "; if ")
+			f.Message = fact + named
+		}
+	}
 }
 
 // staticKeyUsers are the Funnel and Funk users of an aws-credentials set.

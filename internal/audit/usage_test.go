@@ -353,3 +353,18 @@ func sortedCopy(s []string) []string {
 	slices.Sort(out)
 	return out
 }
+
+// A set that SORACOM has not used but that a group names is not advised for deletion:
+// the advice asks why the group's service does not use it.
+func TestIdleButNamedSetsAreNotAdvisedForDeletion(t *testing.T) {
+	for _, days := range []int{-1, 200} {
+		rep := runUsage(t, audit.Input{Sets: []audit.Set{on("jp", setUsed("named", days))},
+			Usage: map[string]*audit.Usage{"jp": usageOf(t, []group{{"g-1", "sensors", fmt.Sprintf(funnelOn, "named")}}, nil)}})
+		for _, f := range rep.Findings() {
+			if (f.Check == audit.NeverUsed || f.Check == audit.Unused) && (strings.Contains(f.Message, "delete the set") ||
+				!strings.Contains(f.Message, `group "sensors" (g-1) in SoracomFunnel names it, so do not delete it`)) {
+				t.Errorf("%s: %s", f.Check, f.Message)
+			}
+		}
+	}
+}

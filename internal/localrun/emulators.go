@@ -193,14 +193,17 @@ func awsSide(e *Emulators, r *runSetup) []string {
 }
 
 // auditWorld gives the health report something to look at: a set holding an active key
-// of the fake account.
+// of the fake account, which a group's Funnel uses, on each coverage of the run.
 func auditWorld(e *Emulators, coverageType string) string {
 	k := e.AWS.AddKey(exampleUser, awstest.Active)
 	for _, s := range e.places(coverageType) {
 		s.PutCredentialSet(soracomtest.CredentialSet{ID: "funnel-aws", Type: "aws-credentials",
 			Credentials: map[string]any{"accessKeyId": k.ID, "secretAccessKey": k.Secret}})
+		s.PutGroup(soracomtest.Group{ID: "sensors-group", Tags: map[string]string{"name": "sensors"},
+			Configuration: map[string]map[string]any{"SoracomFunnel": {"enabled": true, "credentials": map[string]any{"$credentialsId": "funnel-aws"},
+				"destination": map[string]any{"provider": "aws", "service": "kinesis", "resourceUrl": "https://kinesis.ap-northeast-1.amazonaws.com/sensors"}}}})
 	}
-	return "set funnel-aws holds an active key of IAM user " + exampleUser + " in the fake account"
+	return "set funnel-aws holds an active key of IAM user " + exampleUser + " in the fake account; group sensors sends to Kinesis with it"
 }
 
 func rotationWorld(e *Emulators, r *runSetup, user string) []string {
