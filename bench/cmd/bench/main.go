@@ -158,7 +158,7 @@ func parseOptions(args []string, progress io.Writer) (options, error) {
 }
 
 // extras are the scenarios only the action runs.
-type extras struct{ rotate, audit, many bool }
+type extras struct{ rotate, audit, many, refs bool }
 
 // measureExtras measures the rotation, the audit and many sets when the scenarios ask
 // for them.
@@ -176,6 +176,11 @@ func (b *bench) measureExtras(ctx context.Context, x extras, rep *report) error 
 	}
 	if x.many {
 		if rep.many, err = b.measureMany(ctx); err != nil {
+			return err
+		}
+	}
+	if x.refs {
+		if rep.refs, err = b.measureReferences(ctx); err != nil {
 			return err
 		}
 	}
@@ -223,7 +228,7 @@ func pick[T any](all []T, list string, name func(T) string) ([]T, error) {
 // which of the action's own scenarios it names; an empty list names them all.
 func chooseScenarios(list string) (s []scenario, x extras, err error) {
 	if list == "" {
-		return allScenarios(), extras{rotate: true, audit: true, many: true}, nil
+		return allScenarios(), extras{rotate: true, audit: true, many: true, refs: true}, nil
 	}
 	var rest []string
 	for _, n := range strings.Split(list, ",") {
@@ -234,6 +239,8 @@ func chooseScenarios(list string) (s []scenario, x extras, err error) {
 			x.audit = true
 		case manyScenario:
 			x.many = true
+		case refsScenario:
+			x.refs = true
 		default:
 			rest = append(rest, n)
 		}

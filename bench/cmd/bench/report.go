@@ -23,6 +23,7 @@ type report struct {
 	rotation *rotationResult // nil when not run
 	audit    *auditResult    // nil when not run
 	many     *manyResult     // nil when not run
+	refs     *refsResult     // nil when not run
 }
 
 type fact struct{ name, value string }
@@ -207,6 +208,9 @@ func writeReport(w io.Writer, r report) error {
 	}
 	if r.many != nil {
 		p.many(r)
+	}
+	if r.refs != nil {
+		p.references(r)
 	}
 	return p.err
 }
