@@ -259,8 +259,8 @@ func (p *printer) references(r report) {
 	p.f("`audit: true` with `soracom-coverage-type: both` over %d `aws-credentials` sets, %d groups (the emulator answers %d a page) and %d event handlers on **each** coverage, "+
 		"with %s added to every request, over TLS; no AWS credentials, so the numbers are the SORACOM side alone. Every set is named by a group or a handler except the last ones, and one group per coverage names a set that does not exist. ",
 		refsSets, refsGroups, refsPage, refsHandlers, ms(refsLatency))
-	p.f("**soracom-cli could not be built here**: the Go module proxy refuses `github.com/soracom/soracom-cli` (403), so its row is a *model*: the requests its source sends for the same listing "+
-		"(`credentials list`, `groups list --fetch-all`, `event-handlers list`, once per coverage: one process, one connection and one `POST /v1/auth` per command, pages one after the other, no logout), "+
+	p.f("**soracom-cli could not be built here**: the Go module proxy refuses `github.com/soracom/soracom-cli` (403), so its row is a *model*: the requests its source sends for the same listing " +
+		"(`credentials list`, `groups list --fetch-all`, `event-handlers list`, once per coverage: one process, one connection and one `POST /v1/auth` per command, pages one after the other, no logout), " +
 		"replayed in the benchmark process. It has no process start and prints no JSON, so it is a lower bound for soracom-cli; matching the references to the sets is then still left to the user (jq).\n\n")
 	p.f("Measured with `%s`", r.command)
 	for _, f := range r.machine {
