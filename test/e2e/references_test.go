@@ -116,7 +116,9 @@ func TestAuditOfBothCoveragesMatchesReferencesPerCoverage(t *testing.T) {
 	o.secrets = []string{authKeySecret}
 	o.env["AWS_EC2_METADATA_DISABLED"] = "true"
 	c.JP.PutCredentialSet(soracomtest.CredentialSet{ID: "funnel-aws", Type: "psk", LastUsed: time.Now(), Credentials: map[string]any{"key": "psk-1"}})
-	c.Each(func(_ string, s *soracomtest.Server) { s.PutGroup(soracomtest.Group{ID: "g-sensors", Configuration: funnelConf("funnel-aws")}) })
+	c.Each(func(_ string, s *soracomtest.Server) {
+		s.PutGroup(soracomtest.Group{ID: "g-sensors", Configuration: funnelConf("funnel-aws")})
+	})
 	r := runAction(t, o)
 	var got []string
 	for _, f := range findingsOf(t, r) {
