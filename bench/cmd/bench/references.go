@@ -111,23 +111,36 @@ func (b *bench) measureReferences(ctx context.Context) (*refsResult, error) {
 	}
 	defer w.cov.Close()
 	res := &refsResult{}
-	for i := range b.opts.runs + 1 {
-		a, err := b.refsActionOnce(ctx, w)
+	act := func() (refsRun, error) { return b.refsActionOnce(ctx, w) }
+	cli := func() (refsRun, error) { return w.cliOnce(ctx) }
+	keep := func(i int, a, c refsRun) { res.keep(b.log, fmt.Sprintf("%d/%d", i, b.opts.runs), a, c) }
+	return res, interleaved(b.opts.runs, act, cli, keep)
+}
+
+// keep records one measured pair and says so on the progress log.
+func (res *refsResult) keep(log io.Writer, run string, a, c refsRun) {
+	res.action, res.cli = append(res.action, a), append(res.cli, c)
+	fmt.Fprintf(log, "bench: run %s references action exit=%d wall=%s requests=%d; soracom-cli model wall=%s requests=%d\n",
+		run, a.exit, a.wall.Round(time.Millisecond), a.requests, c.wall.Round(time.Millisecond), c.requests)
+}
+
+// interleaved runs first and second one after the other, runs times after one warm-up of
+// each, and hands each measured pair to keep, numbered from 1.
+func interleaved[T any](runs int, first, second func() (T, error), keep func(i int, a, b T)) error {
+	for i := range runs + 1 {
+		a, err := first()
 		if err != nil {
-			return nil, err
+			return err
 		}
-		c, err := w.cliOnce(ctx)
+		b, err := second()
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if i == 0 {
-			continue // warm-up
+		if i > 0 { // the first pair warms up
+			keep(i, a, b)
 		}
-		res.action, res.cli = append(res.action, a), append(res.cli, c)
-		fmt.Fprintf(b.log, "bench: run %d/%d references action exit=%d wall=%s requests=%d; soracom-cli model wall=%s requests=%d\n",
-			i, b.opts.runs, a.exit, a.wall.Round(time.Millisecond), a.requests, c.wall.Round(time.Millisecond), c.requests)
 	}
-	return res, nil
+	return nil
 }
 
 // refsActionOnce audits both coverages with the built binary, without AWS credentials:
@@ -241,8 +254,11 @@ func cliCall(ctx context.Context, c *http.Client, method, u string, body []byte,
 	}
 	defer res.Body.Close()
 	data, err := io.ReadAll(res.Body)
-	if err != nil || res.StatusCode >= 300 {
-		return nil, fmt.Errorf("%s %s: %d %v", method, u, res.StatusCode, err)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", method, u, err)
+	}
+	if res.StatusCode >= 300 {
+		return nil, fmt.Errorf("%s %s: %d", method, u, res.StatusCode)
 	}
 	if into != nil {
 		return res.Header, json.Unmarshal(data, into)

@@ -200,6 +200,12 @@ func writeReport(w io.Writer, r report) error {
 		}
 		p.targets(action)
 	}
+	p.extras(r)
+	return p.err
+}
+
+// extras writes the sections of the scenarios only the action runs.
+func (p *printer) extras(r report) {
 	if r.rotation != nil {
 		p.rotation(r)
 	}
@@ -212,7 +218,6 @@ func writeReport(w io.Writer, r report) error {
 	if r.refs != nil {
 		p.references(r)
 	}
-	return p.err
 }
 
 func outcome(s summary) string {
