@@ -2,7 +2,8 @@
 // groups name sets inside their configuration (SoracomFunnel, SoracomFunk,
 // SoracomBeam, …) and event handlers inside their actions (InvokeAWSLambdaAction), by
 // id, under keys whose name ends in credentialsId (credentialsId, $credentialsId,
-// passwordCredentialsId, keyCredentialsId, …), at any depth. This package walks that
+// passwordCredentialsId, keyCredentialsId, …), at any depth, or as a key/value pair
+// ({"key": "credentialsId", "value": id}, the form the configuration API takes). This package walks that
 // JSON and returns the references it holds.
 //
 // The JSON is server text, so every id is checked against the set-id shape before it
@@ -144,6 +145,9 @@ func (w *walker) walk(v any, depth int) {
 			w.cut(ReasonTooDeep)
 			return
 		}
+		if id, ok := pairReference(v); ok {
+			w.reference(id)
+		}
 		for _, k := range sortedKeys(v) {
 			if w.stopped {
 				return
@@ -163,6 +167,18 @@ func (w *walker) walk(v any, depth int) {
 			w.walk(x, depth+1)
 		}
 	}
+}
+
+// pairReference reads a configuration entry in the key/value form that SORACOM's
+// configuration API takes ({"key": "credentialsId", "value": "funnel-aws"}): a key that
+// names a set, with a string value.
+func pairReference(m map[string]any) (string, bool) {
+	key, ok := m["key"].(string)
+	if !ok || !IsReferenceKey(key) {
+		return "", false
+	}
+	id, ok := m["value"].(string)
+	return id, ok
 }
 
 // reference records one id. An empty value names no set (a service switched off
