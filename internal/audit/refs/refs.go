@@ -145,19 +145,7 @@ func (w *walker) walk(v any, depth int) {
 			w.cut(ReasonTooDeep)
 			return
 		}
-		if id, ok := pairReference(v); ok {
-			w.reference(id)
-		}
-		for _, k := range sortedKeys(v) {
-			if w.stopped {
-				return
-			}
-			if s, ok := v[k].(string); ok && IsReferenceKey(k) {
-				w.reference(s)
-				continue
-			}
-			w.walk(v[k], depth+1)
-		}
+		w.object(v, depth)
 	case []any:
 		if depth >= MaxDepth {
 			w.cut(ReasonTooDeep)
@@ -166,6 +154,24 @@ func (w *walker) walk(v any, depth int) {
 		for _, x := range v {
 			w.walk(x, depth+1)
 		}
+	}
+}
+
+// object walks a JSON object: a key/value pair that names a set, each key that names
+// one, and below every other value.
+func (w *walker) object(v map[string]any, depth int) {
+	if id, ok := pairReference(v); ok {
+		w.reference(id)
+	}
+	for _, k := range sortedKeys(v) {
+		if w.stopped {
+			return
+		}
+		if s, ok := v[k].(string); ok && IsReferenceKey(k) {
+			w.reference(s)
+			continue
+		}
+		w.walk(v[k], depth+1)
 	}
 }
 
