@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/action"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/ghtest"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/inputs"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/localrun"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/runnerview"
@@ -20,8 +21,10 @@ const uses = "soracom-credentials-action/soracom-credentials-action@v1"
 // demo is the world the scenes play in: the emulators and a scratch directory for the
 // runner's files.
 type demo struct {
-	w       io.Writer
-	emu     *localrun.Emulators
+	w   io.Writer
+	emu *localrun.Emulators
+	// gh is the fake GitHub secrets API the AuthKey scenes write to.
+	gh      *ghtest.Server
 	dir     string
 	step    int
 	secrets []string // seeded secrets the workflow never sees, kept for the leak test
@@ -33,7 +36,13 @@ func newDemo(w io.Writer, setenv func(k, v string) error) (*demo, error) {
 		return nil, err
 	}
 	d := &demo{w: w, emu: emu}
+	if d.gh, err = ghtest.New(); err != nil {
+		emu.Close()
+		return nil, err
+	}
+	d.gh.AddToken(demoGitHubToken, ghtest.Access{Read: true, Write: true})
 	if d.dir, err = os.MkdirTemp("", "soracom-credentials-action-demo"); err != nil {
+		d.gh.Close()
 		emu.Close()
 		return nil, err
 	}
@@ -47,6 +56,7 @@ func newDemo(w io.Writer, setenv func(k, v string) error) (*demo, error) {
 }
 
 func (d *demo) close() {
+	d.gh.Close()
 	d.emu.Close()
 	_ = os.RemoveAll(d.dir)
 }
@@ -57,6 +67,9 @@ func (d *demo) play(ctx context.Context, s scene) error {
 	fmt.Fprintf(d.w, "\n━━━ Step %d: %s\n", d.step, s.title)
 	if s.before != nil {
 		s.before()
+	}
+	if s.inputs != nil {
+		s.with = s.inputs()
 	}
 	env, files, err := d.runnerEnv(s.with)
 	if err != nil {
@@ -95,6 +108,7 @@ func (d *demo) runnerEnv(with []input) (map[string]string, [2]string, error) {
 	env := map[string]string{
 		"GITHUB_ACTIONS": "true", "CI": "true", "GITHUB_WORKSPACE": workspace,
 		"GITHUB_OUTPUT": files[0], "GITHUB_STEP_SUMMARY": files[1],
+		"GITHUB_REPOSITORY": demoRepository, "GITHUB_API_URL": d.gh.URL,
 	}
 	for k, v := range d.emu.OIDC.Env() {
 		env[k] = v
@@ -126,7 +140,7 @@ func readFile(path string) string {
 }
 
 func (d *demo) epilogue() {
-	fmt.Fprintf(d.w, "\n━━━ Done: %d requests reached the SORACOM emulator and %d the AWS fakes; %d SORACOM API tokens are still alive.\n",
-		len(d.emu.SORACOM.Requests()), len(d.emu.AWS.Requests()), d.emu.SORACOM.LiveSessions())
-	fmt.Fprintln(d.w, "Run it yourself: go run . --emulator --credential-id funnel-aws (add --iam-user-name soracom-funnel for a rotation).")
+	fmt.Fprintf(d.w, "\n━━━ Done: %d requests reached the SORACOM emulator, %d the AWS fakes and %d the fake GitHub API; %d SORACOM API tokens are still alive.\n",
+		len(d.emu.SORACOM.Requests()), len(d.emu.AWS.Requests()), len(d.gh.Requests()), d.emu.SORACOM.LiveSessions())
+	fmt.Fprintln(d.w, "Run it yourself: go run . --emulator --credential-id funnel-aws (add --iam-user-name soracom-funnel for a rotation, --rotate-auth-key true for the AuthKey).")
 }

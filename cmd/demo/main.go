@@ -1,14 +1,18 @@
-// Command demo runs the action end to end against the in-repo SORACOM emulator and AWS
-// fakes on loopback, and shows each run the way a workflow's log shows it on github.com:
-// masks applied, annotations, groups, then the outputs and the job summary. No SORACOM
-// or AWS account is needed. The first run builds it (about two minutes on a fresh
-// machine with two cores, module downloads included); after that it runs in about a second.
+// Command demo runs the action end to end against the in-repo SORACOM emulator, AWS
+// fakes and fake GitHub secrets API on loopback, and shows each run the way a workflow's
+// log shows it on github.com: masks applied, annotations, groups, then the outputs and
+// the job summary. No SORACOM, AWS or GitHub account is needed. The first run builds it
+// (about two minutes on a fresh machine with two cores, module downloads included); after
+// that it runs in a few seconds.
 //
 //	go run ./cmd/demo
 //
 // It registers a key (dry run, create, update, a wrong AuthKey), then rotates an IAM
 // user's key behind two credential sets (a scheduled rotation, the next scheduled run,
-// a rotation that fails halfway) and shows the state each leaves.
+// a rotation that fails halfway), plays the nightly health report (where each set is
+// used, and a group that names a set that does not exist), then rotates the AuthKey
+// itself into the repository's secrets (once, and once failing after the first secret
+// is written), and shows the state each leaves.
 package main
 
 import (
@@ -39,8 +43,11 @@ const usage = `Usage: go run ./cmd/demo
 Plays the action end to end against the in-repo SORACOM emulator and AWS fakes on
 loopback, shown as github.com shows a workflow's log: a registration (dry run,
 create, update, a wrong AuthKey), then a scheduled rotation of IAM user
-soracom-funnel's key behind two credential sets, the next scheduled run, and a
-rotation that fails halfway. No account is needed; nothing leaves the machine.
+soracom-funnel's key behind two credential sets, the next scheduled run, a
+rotation that fails halfway, the nightly health report (where each set is used,
+and a group naming a set that does not exist), then the AuthKey itself rotated
+into a fake GitHub secrets API (once, and once failing after the first secret is
+written). No account is needed; nothing leaves the machine.
 It takes no flags. To run the action yourself against the same emulators:
 
   go run . --emulator --credential-id funnel-aws
@@ -70,7 +77,7 @@ func run(ctx context.Context, w io.Writer, setenv func(k, v string) error) error
 		return err
 	}
 	defer d.close()
-	fmt.Fprintln(w, "The action, run by the demo against the in-repo SORACOM emulator and AWS fakes on loopback.")
+	fmt.Fprintln(w, "The action, run by the demo against the in-repo SORACOM emulator, AWS fakes and fake GitHub secrets API on loopback.")
 	fmt.Fprintln(w, "Each step is shown as github.com shows it: secrets as ***, annotations, outputs, job summary.")
 	for _, s := range d.scenes() {
 		if err := d.play(ctx, s); err != nil {

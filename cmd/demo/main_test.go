@@ -46,6 +46,24 @@ func TestDemoShowsNoSecretAndNoRunnerProtocol(t *testing.T) {
 	for _, k := range d.emu.AWS.Keys(rotatedUser) {
 		secrets = append(secrets, k.Secret)
 	}
+	// The AuthKey scenes: the token, every AuthKey's secret (the new ones included:
+	// the run that deleted one saw it), every encrypted value sent to GitHub.
+	secrets = append(secrets, demoGitHubToken)
+	for _, r := range d.emu.SORACOM.Requests() {
+		if _, v, ok := strings.Cut(string(r.Body), `"authKey":"`); ok {
+			v, _, _ = strings.Cut(v, `"`)
+			secrets = append(secrets, v)
+		}
+	}
+	for _, r := range d.gh.Requests() {
+		if _, v, ok := strings.Cut(string(r.Body), `"encrypted_value":"`); ok {
+			v, _, _ = strings.Cut(v, `"`)
+			secrets = append(secrets, v)
+		}
+	}
+	if n := len(d.gh.Requests()); n == 0 {
+		t.Fatal("the demo sent nothing to the fake GitHub API: the scan below would prove little")
+	}
 	for _, s := range secrets {
 		if strings.Contains(out, s) {
 			t.Errorf("the demo prints a secret in clear: %.6s…", s)
@@ -61,7 +79,7 @@ func TestDemoShowsNoSecretAndNoRunnerProtocol(t *testing.T) {
 func TestDemoPlaysRegistrationAndRotationAsAWorkflowLogShowsThem(t *testing.T) {
 	d, out := playAll(t)
 	for _, want := range []string{
-		"Step 8:",
+		"Step 10:",
 		"Dry run: credential set demo-funnel-aws would be created",
 		"Credential set demo-funnel-aws: created",
 		"Credential set demo-funnel-aws: updated",
@@ -71,18 +89,23 @@ func TestDemoPlaysRegistrationAndRotationAsAWorkflowLogShowsThem(t *testing.T) {
 		"\nOutputs:\n",
 		"\nJob summary:\n  SORACOM credential sets\n  =====",
 		"State afterwards:",
+		"AuthKey rotated: the secrets SORACOM_AUTH_KEY and SORACOM_AUTH_KEY_ID hold the AuthKey keyId-",
+		"    github-token: ***\n",
+		"  auth-key-rotated   true\n",
+		"The old values were written back, and their updated_at confirms it",
+		"SORACOM_AUTH_KEY holds that AuthKey's secret: the next run authenticates",
 		"0 SORACOM API tokens are still alive",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the demo does not show %q", want)
 		}
 	}
-	if n := strings.Count(out, "━━━ Step "); n != 8 {
-		t.Errorf("%d steps, want 8", n)
+	if n := strings.Count(out, "━━━ Step "); n != 10 {
+		t.Fatalf("%d steps, want 10", n)
 	}
 	// The next scheduled run finds the new key too young and changes nothing.
 	steps := strings.Split(out, "━━━ Step ")
-	if len(steps) == 9 {
+	{
 		next, state := steps[6], func(step string) string { _, after, _ := strings.Cut(step, "State afterwards:"); return after }
 		if !regexp.MustCompile(`(?m)^  operation +skipped$`).MatchString(next) || state(next) != state(steps[5]) {
 			t.Errorf("the next scheduled run is not a no-op:\n%s", next)
@@ -100,8 +123,27 @@ func TestDemoPlaysRegistrationAndRotationAsAWorkflowLogShowsThem(t *testing.T) {
 		t.Errorf("both sets hold the same key after a rotation that failed halfway")
 	}
 	wantState := "  set " + funnelSet + " holds " + short(funnel.Credentials["accessKeyId"].(string)) + "\n  set " + harvestSet + " holds " + short(harvest.Credentials["accessKeyId"].(string)) + "\n"
-	if !strings.HasSuffix(strings.Split(out, "\n━━━ Done")[0], wantState) {
-		t.Errorf("the last state shown is not the emulator's:\nwant %q", wantState)
+	if !strings.HasSuffix(steps[7], wantState+"\n") {
+		t.Errorf("the state the failed rotation shows is not the emulator's:\nwant %q", wantState)
+	}
+	checkAuthKeyScenes(t, d, steps[9], steps[10])
+}
+
+// checkAuthKeyScenes checks the AuthKey scenes against the emulators: the rotation
+// leaves one AuthKey, a new one, that the secrets hold; the failed one leaves the same.
+func checkAuthKeyScenes(t *testing.T, d *demo, rotated, failed string) {
+	t.Helper()
+	keys := d.emu.SORACOM.UserAuthKeys(soracomtest.DefaultUserName)
+	id, _ := d.gh.Secret(demoSecrets, idSecretName)
+	key, _ := d.gh.Secret(demoSecrets, keySecretName)
+	if len(keys) != 1 || keys[0].ID == soracomtest.DemoAuthKeyID || keys[0].ID != id.Value || keys[0].Secret != key.Value {
+		t.Fatalf("after the AuthKey scenes: AuthKeys %v, the secrets name %s; want one new AuthKey, in the secrets", keys, id.Value)
+	}
+	if !strings.Contains(rotated, "auth-key-id        "+keys[0].ID+"\n") || !strings.Contains(failed, "auth-key-id        "+keys[0].ID+"\n") {
+		t.Errorf("the AuthKey scenes do not show the AuthKey the secrets hold, %s, as auth-key-id", keys[0].ID)
+	}
+	if !strings.Contains(failed, "\nError: AuthKey rotation failed: could not write the secret SORACOM_AUTH_KEY_ID") {
+		t.Errorf("the failed AuthKey rotation does not say what failed:\n%s", failed)
 	}
 }
 
@@ -122,12 +164,16 @@ func TestHelpSaysWhatTheDemoDoesAndPlaysNothing(t *testing.T) {
 	}
 }
 
-// The nightly health report shows where each set is used and the one group that names a
+// The nightly health report (step 8, before the AuthKey scenes replace the AuthKey it
+// passes) shows where each set is used and the one group that names a
 // set that does not exist.
 func TestDemoAuditShowsUsedByAndOneDanglingReference(t *testing.T) {
 	_, out := playAll(t)
 	steps := strings.Split(out, "━━━ Step ")
-	report := steps[len(steps)-1]
+	if len(steps) < 9 || !strings.HasPrefix(steps[8], "8: The nightly health report") {
+		t.Fatalf("step 8 is not the nightly health report:\n%s", out)
+	}
+	report := steps[8]
 	if n := strings.Count(report, "dangling-reference (broken)"); n != 1 {
 		t.Errorf("%d dangling references in the table, want 1:\n%s", n, report)
 	}

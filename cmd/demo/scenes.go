@@ -30,8 +30,10 @@ type input struct {
 // scene is one run of the action, as one workflow step.
 type scene struct {
 	title string
-	// with are the step's inputs, in the order the workflow lists them.
-	with []input
+	// with are the step's inputs, in the order the workflow lists them; inputs, when set,
+	// gives them as the step starts (from secrets an earlier step changed).
+	with   []input
+	inputs func() []input
 	// before prepares the world (a fault to show a failure); after shows the state.
 	before, after func()
 }
@@ -78,7 +80,7 @@ func with(base []input, changes ...input) []input {
 
 func (d *demo) scenes() []scene {
 	reg := d.registration()
-	return []scene{
+	return append([]scene{
 		{title: "Register a key, dry run: what would change", with: with(reg, input{inputs.DryRun, "true"})},
 		{title: "Register the key: the set is created", with: reg},
 		{title: "Run again with a description: the set is updated", with: with(reg, input{inputs.Description, "Funnel to Kinesis"})},
@@ -91,7 +93,7 @@ func (d *demo) scenes() []scene {
 			before: d.refuseHarvestUpdate, with: d.rotation(), after: d.showState},
 		{title: "The nightly health report: where every set is used, and a group that names a set that does not exist",
 			before: d.seedUsage, with: d.audit(), after: d.showState},
-	}
+	}, d.authKeyScenes()...)
 }
 
 func (d *demo) audit() []input {

@@ -24,7 +24,6 @@ import (
 // secrets keep the old one.
 type heldSession struct {
 	sess   *soracom.Session
-	client *soracom.Client
 	logout func()
 	// verifiers are every coverage's client, the first one's included, in run order.
 	verifiers []coverageClient
@@ -40,7 +39,7 @@ type coverageClient struct {
 // every one proves the new key, and all are revoked at the end.
 func (r *run) hold(coverage string, sess *soracom.Session, client *soracom.Client, logout func()) {
 	if r.held == nil {
-		r.held = &heldSession{sess: sess, client: client, logout: logout}
+		r.held = &heldSession{sess: sess, logout: logout}
 	} else {
 		before := r.held.logout
 		r.held.logout = func() { before(); logout() }
@@ -82,7 +81,7 @@ func (r *run) rotateAuthKey(ctx context.Context, rep *Report) error {
 	if r.env.HTTPClient != nil {
 		opts = append(opts, ghsecrets.WithHTTPClient(r.env.HTTPClient))
 	}
-	secrets := &gitHubSecrets{log: r.log, client: ghsecrets.New(cfg.APIURL, cfg.GitHubToken, r.log, opts...), scope: cfg.Scope}
+	secrets := &gitHubSecrets{log: r.log, client: ghsecrets.New(cfg.APIURL, cfg.GitHubToken, r.log, opts...), scope: cfg.Scope, written: map[string]bool{}}
 	keys := samAuthKeys{log: r.log, sess: r.held.sess, verifiers: r.held.verifiers, several: len(r.cfg.Coverages) > 1}
 	plan := authkeyrotation.Plan{
 		Current:   authkeyrotation.NewKey{ID: r.cfg.AuthKeyID, Secret: r.cfg.AuthKey},

@@ -170,6 +170,42 @@ func TestAuthKeyRotationWithTheJobTokenFailsBeforeGenerating(t *testing.T) {
 	}
 }
 
+// A token GitHub does not know (401), one that may not read the secrets (403), and a
+// scope it cannot see (404) are all found on the public key, before any AuthKey is
+// generated, with an error naming the permission.
+func TestARefusedTokenIsFoundBeforeGenerating(t *testing.T) {
+	tests := []struct {
+		name, scope, path string
+		access            *ghtest.Access // nil: the token is unknown
+		says              []string
+	}{
+		{"401: unknown token", "repository", ghtest.RepoScope("octo", "app"), nil, []string{"401 Unauthorized", `"Secrets: read and write"`}},
+		{"403: the token may not read secrets", "organization", ghtest.OrgScope("octo"), &ghtest.Access{}, []string{"403 Forbidden", `organization permission "Secrets: read and write"`}},
+		{"404: no such environment", "environment:missing", ghtest.EnvScope("octo", "app", "production"), &ghtest.Access{Read: true, Write: true},
+			[]string{"404 Not Found", `"Environments: read and write"`, `no environment "missing"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newAKWorld(t, tt.scope, tt.path)
+			if tt.access == nil {
+				w.inputs[inputs.GitHubToken] = "github_pat_11UNKNOWN0123456789"
+			} else {
+				w.gh.AddToken(ghToken, *tt.access)
+			}
+			o := w.run(t)
+			msg := errorLine(t, o)
+			for _, want := range append(tt.says, "github-token may not read the secrets", "GITHUB_TOKEN cannot write secrets", "Nothing was changed") {
+				if !strings.Contains(msg, want) {
+					t.Errorf("error lacks %q: %s", want, msg)
+				}
+			}
+			if o.code != 1 || w.soracom.CountRequests("POST", "/v1/operators/") != 0 {
+				t.Errorf("exit %d, generate requests %d: want 1 and none", o.code, w.soracom.CountRequests("POST", "/v1/operators/"))
+			}
+		})
+	}
+}
+
 func TestAuthKeyRotationFailurePoints(t *testing.T) {
 	path := ghtest.RepoScope("octo", "app")
 	tests := []struct {
@@ -191,7 +227,7 @@ func TestAuthKeyRotationFailurePoints(t *testing.T) {
 		}, "old", "Nothing was changed"},
 		{"second write fails: written back", func(w *akWorld) {
 			w.gh.Inject("PUT", path+"/SORACOM_AUTH_KEY_ID", 1, ghtest.Fault{Status: http.StatusUnprocessableEntity, Message: "no"})
-		}, "old", "old values were written back"},
+		}, "old", "old values were written back, and their updated_at confirms it"},
 		{"write-back fails: both kept, the fix command", func(w *akWorld) {
 			w.gh.Inject("PUT", path+"/SORACOM_AUTH_KEY_ID", 1, ghtest.Fault{Status: http.StatusUnprocessableEntity, Message: "no"})
 			w.gh.Inject("PUT", path+"/SORACOM_AUTH_KEY", 1, ghtest.Fault{Hook: func() {}})
@@ -290,4 +326,152 @@ func TestAuthKeyRotationOnBothCoveragesKeepsTheOldKeyWhenOneRefusesTheNew(t *tes
 		t.Errorf("keys %v: the new key must be deleted", keys)
 	}
 	says(t, "error", errorLine(t, o), []string{"coverage g"})
+}
+
+// A write-back GitHub answered but whose read-back fails is not confirmed: the run says
+// so, and keeps both AuthKeys, since the secrets might still hold the new one.
+func TestAnUnconfirmedWriteBackKeepsBothAuthKeys(t *testing.T) {
+	path := ghtest.RepoScope("octo", "app")
+	w := newAKWorld(t, "repository", path)
+	w.gh.Inject("PUT", path+"/SORACOM_AUTH_KEY_ID", 1, ghtest.Fault{Status: http.StatusUnprocessableEntity, Message: "no"})
+	w.gh.Inject("PUT", path+"/SORACOM_AUTH_KEY", 1, ghtest.Fault{Hook: func() {}})
+	w.gh.Inject("PUT", path+"/SORACOM_AUTH_KEY", 1, ghtest.Fault{Hook: func() {
+		w.gh.Inject("GET", path, 100, ghtest.Fault{Status: http.StatusServiceUnavailable, Message: "down"})
+	}})
+	o := w.run(t)
+	msg := errorLine(t, o)
+	for _, want := range []string{"written back (GitHub answered success), but the write-back is not confirmed", "both AuthKeys are kept",
+		"SORACOM_AUTH_KEY holds the old AuthKey secret", "once a run has authenticated with them, delete the new AuthKey"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error lacks %q: %s", want, msg)
+		}
+	}
+	if o.code != 1 || w.secretsHold(t) != akOldID || len(w.soracom.UserAuthKeys(soracomtest.DefaultUserName)) != 2 {
+		t.Errorf("exit %d, keys %v: want 1, the secrets on the old key, both kept", o.code, w.soracom.UserAuthKeys(soracomtest.DefaultUserName))
+	}
+	if got := outputValue(o.outputs, "auth-key-id"); got != akOldID {
+		t.Errorf("auth-key-id %q, want %s: GitHub answered that both secrets hold it", got, akOldID)
+	}
+}
+
+// GitHub's error text reaches the log through the same choke point as SORACOM's: a
+// message that echoes the token shows no start of it, one that carries workflow
+// commands starts none, and a huge one does not flood the log.
+func TestHostileGitHubErrorText(t *testing.T) {
+	path := ghtest.RepoScope("octo", "app")
+	for name, msg := range map[string]string{
+		"echoing the token":  "Bad credentials: Bearer " + ghToken,
+		"workflow commands":  "no\n::set-output name=auth-key-id::keyId-evil\n::error::pwned\n##[error]pwned",
+		"a 1 MB message":     strings.Repeat("a", 1<<20),
+		"the token cut in 2": "token " + ghToken[:20] + "\n" + ghToken[20:],
+	} {
+		t.Run(name, func(t *testing.T) {
+			w := newAKWorld(t, "repository", path)
+			w.gh.Inject("GET", path+"/public-key", 100, ghtest.Fault{Status: http.StatusBadRequest, Message: msg})
+			o := w.run(t)
+			if o.code != 1 {
+				t.Fatalf("exit %d, want 1", o.code)
+			}
+			checkInert(t, o)
+		})
+	}
+}
+
+// checkInert checks that a run printed no start of the token, no line the runner would
+// take for a command the action did not mean, and no flood.
+func checkInert(t *testing.T, o outcome) {
+	t.Helper()
+	var shown []string
+	for _, l := range strings.Split(o.stdout+"\n"+o.summary+"\n"+o.outputs, "\n") {
+		if !strings.HasPrefix(l, "::add-mask::") {
+			shown = append(shown, l)
+		}
+	}
+	all := strings.Join(shown, "\n")
+	// The choke point hides every start of a secret of 8 or more bytes.
+	for n := 8; n <= len(ghToken); n++ {
+		if strings.Contains(all, ghToken[:n]) {
+			t.Fatalf("%q of the token was printed", ghToken[:n])
+		}
+	}
+	for _, l := range shown {
+		l = strings.TrimSpace(l)
+		cmd, _, _ := strings.Cut(strings.TrimPrefix(l, "::"), "::")
+		if strings.HasPrefix(l, "::") && cmd != "error" && cmd != "warning" || strings.Contains(l, "##[") {
+			t.Errorf("a line the runner would take for a command the action did not mean: %q", l)
+		}
+	}
+	if strings.Contains(o.outputs, "keyId-evil") || len(o.stdout) > 64<<10 || len(o.summary) > 64<<10 {
+		t.Errorf("outputs %q, log %d bytes, summary %d bytes", o.outputs, len(o.stdout), len(o.summary))
+	}
+}
+
+// Two runs that started with the same AuthKey overlap, through the real clients: the
+// second runs whole while the first's request to GitHub is held, at the start (before
+// the first generates), at its first write, and at its read-back. Whatever the point,
+// one run rotates, the other stands back with a warning, and the secrets end on one
+// AuthKey that exists, the only one left.
+func TestTwoOverlappingAuthKeyRotations(t *testing.T) {
+	path := ghtest.RepoScope("octo", "app")
+	for _, at := range []struct{ name, method, path string }{
+		{"before the first generates", http.MethodGet, path + "/public-key"},
+		{"at the first's first write", http.MethodPut, path + "/SORACOM_AUTH_KEY"},
+		{"at the first's read-back", http.MethodGet, ""},
+	} {
+		t.Run(at.name, func(t *testing.T) {
+			w := newAKWorld(t, "repository", path)
+			var second outcome
+			hook := func() { second = w.runWithEnv(t) }
+			if at.path == "" {
+				// The read-back is the third read of the scope, after the public key and
+				// the list read at once.
+				w.gh.Inject(http.MethodGet, path, 2, ghtest.Fault{Hook: func() {}})
+				w.gh.Inject(http.MethodGet, path, 1, ghtest.Fault{Hook: hook})
+			} else {
+				w.gh.Inject(at.method, at.path, 1, ghtest.Fault{Hook: hook})
+			}
+			first := w.run(t)
+			if w.gh.PendingFaults() != 0 || second.stdout == "" {
+				t.Fatal("the second run never started")
+			}
+			w.checkOneRotated(t, first, second)
+		})
+	}
+}
+
+// checkOneRotated checks two overlapping runs: both exit 0, one rotates, the other
+// warns why it did not, and the secrets hold the only AuthKey left, a new one.
+func (w *akWorld) checkOneRotated(t *testing.T, runs ...outcome) {
+	t.Helper()
+	rotated := 0
+	for _, o := range runs {
+		switch {
+		case o.code != 0:
+			t.Fatalf("exit %d, want 0\n%s", o.code, o.stdout)
+		case outputValue(o.outputs, "auth-key-rotated") == "true":
+			rotated++
+		case !strings.Contains(o.stdout, "::warning::The AuthKey was not rotated: "):
+			t.Errorf("a run that did not rotate does not warn why:\n%s", o.stdout)
+		}
+	}
+	held := w.secretsHold(t)
+	if keys := w.soracom.UserAuthKeys(soracomtest.DefaultUserName); rotated != 1 || held == akOldID || len(keys) != 1 {
+		t.Errorf("%d runs rotated, the secrets hold %s, AuthKeys %v: want one rotation, to the only AuthKey left", rotated, held, keys)
+	}
+}
+
+// runWithEnv runs the action in-process with its own environment (not the process's),
+// so that it can run while another run is under way.
+func (w *akWorld) runWithEnv(t *testing.T) outcome {
+	t.Helper()
+	dir := t.TempDir()
+	files := runFiles{output: dir + "/out", summary: dir + "/summary"}
+	vars := map[string]string{"GITHUB_API_URL": w.gh.URL, "GITHUB_REPOSITORY": repository,
+		"GITHUB_OUTPUT": files.output, "GITHUB_STEP_SUMMARY": files.summary}
+	for k, v := range w.inputs {
+		vars[inputs.EnvName(k)] = v
+	}
+	var stdout bytes.Buffer
+	code := action.Run(context.Background(), action.Env{Getenv: func(k string) string { return vars[k] }, Stdout: &stdout, Retry: quickRetry(), Grace: time.Second})
+	return files.result(code, stdout.String())
 }

@@ -4,10 +4,10 @@
 // run says exactly which secret holds what and the one command that fixes it.
 //
 // The flow: read what writing needs (the secrets' public key and metadata) and, with
-// a maximum age, the SAM user's AuthKeys; generate a new AuthKey; prove it works
-// (authenticate, revoke that token); list the AuthKeys again and stand back if another
-// run is rotating; write the key's secret, then its id; confirm both by their
-// updated_at; only then delete the exact AuthKey the run started with.
+// a maximum age, the SAM user's AuthKeys, all at once; generate a new AuthKey; prove it
+// works (authenticate, revoke that token) while listing the AuthKeys again, and stand
+// back if another run is rotating; write the key's secret, then its id; confirm both by
+// their updated_at; only then delete the exact AuthKey the run started with.
 //
 // What each failure leaves (the docs' failure table says the same):
 //
@@ -23,13 +23,22 @@
 //	                                                            changed, 1
 //	write the key's secret        refused (not applied)         new key deleted, nothing
 //	                                                            changed, 1
-//	write (either), confirm       in doubt, or the second       old values written back, new
-//	                              write failed                  key deleted, 1
-//	write back                    any                           both AuthKeys kept; which
+//	write (either), confirm       the second write refused, or  old values written back and
+//	                              a write not confirmed         confirmed, new key deleted, 1
+//	write (either)                no answer (it may still land) old values written back, both
+//	                                                            AuthKeys kept; what each
+//	                                                            secret holds and the fix, 1
+//	write back                    any, or not confirmed         both AuthKeys kept; which
 //	                                                            secret holds what and the
 //	                                                            command that fixes it, 1
 //	delete the old AuthKey        any                           rotated; a warning names the
 //	                                                            old key to delete, 0
+//
+// Written-back values are confirmed as the new ones are, by updated_at: GitHub gives it
+// in whole seconds, so the write-back waits until a second has passed since the last
+// write and compares with updated_at read just before it. A new AuthKey is deleted only
+// when both secrets are confirmed to hold the old one and no write of the new one can
+// still land.
 //
 // A cancellation (SIGTERM) between steps is a failure at that step; clean-up runs after
 // it within the grace period. The package is pure: it sees SORACOM and GitHub only
@@ -67,6 +76,8 @@ type AuthKeys interface {
 	Generate(ctx context.Context) (NewKey, error)
 	// Verify authenticates with key and revokes the token it got.
 	Verify(ctx context.Context, key NewKey) error
+	// Delete deletes the AuthKey id. A failure should say with a
+	// *rotation.OutcomeError whether the key may be deleted all the same.
 	Delete(ctx context.Context, id string) error
 }
 
@@ -79,8 +90,9 @@ type Secrets interface {
 	// Write stores value in the secret name. A failure should say with a
 	// *rotation.OutcomeError whether the write may have landed.
 	Write(ctx context.Context, name string, value secret.Secret) error
-	// UpdatedAt reads the secret's updated_at back.
-	UpdatedAt(ctx context.Context, name string) (time.Time, error)
+	// UpdatedAt reads the secrets' updated_at back, by name; a secret missing from the
+	// map is an error.
+	UpdatedAt(ctx context.Context, names []string) (map[string]time.Time, error)
 	// SetCommand is the one command a person runs to store value (printable: an
 	// AuthKey id) in the secret name.
 	SetCommand(name, value string) string
@@ -107,6 +119,8 @@ type Plan struct {
 type Options struct {
 	// Grace bounds clean-up once ctx is cancelled; zero means rotation.DefaultGrace.
 	Grace time.Duration
+	// Resolution is that of the secrets' updated_at; zero means a second (GitHub's).
+	Resolution time.Duration
 }
 
 // Outcome is how a run ended.
@@ -147,8 +161,10 @@ type Error struct {
 	Next  string
 }
 
+// Error is three lines (the cause, the end state, what to do), so that a log that caps
+// the length of a line never cuts what the secrets hold or the fix.
 func (e *Error) Error() string {
-	return fmt.Sprintf("AuthKey rotation failed: could not %s: %s. %s %s",
+	return fmt.Sprintf("AuthKey rotation failed: could not %s: %s.\n%s\n%s",
 		e.Step, strings.TrimSuffix(e.Err.Error(), "."), e.State, e.Next)
 }
 
@@ -173,12 +189,13 @@ func Run(ctx context.Context, keys AuthKeys, secrets Secrets, p Plan, opt Option
 	x := &run{ctx: ctx, keys: keys, secrets: secrets, p: p, opt: opt,
 		res: Result{Outcome: Failed, SecretsHold: p.Current.ID}}
 	x.state = map[string]secretState{p.KeySecret: holdsOld, p.IDSecret: holdsOld}
+	x.pending = map[string]bool{}
 	err := x.steps()
 	if err != nil {
 		x.res.Outcome = Failed
 		var e *Error
 		if ctx.Err() != nil && errors.As(err, &e) {
-			e.Next = "The job was cancelled; " + e.Next
+			e.Next = "The job was cancelled. " + e.Next
 		}
 	}
 	return x.res, err
@@ -193,6 +210,9 @@ type run struct {
 	opt     Options
 	res     Result
 	state   map[string]secretState
+	// pending marks a secret whose write of the new value got no answer: it may still
+	// land, after anything the run does later.
+	pending map[string]bool
 	before  map[string]time.Time // updated_at before the run wrote
 }
 
@@ -209,10 +229,7 @@ func (x *run) steps() error {
 	if err != nil {
 		return err
 	}
-	if err := x.verify(key); err != nil {
-		return err
-	}
-	if stood, err := x.recheck(key); err != nil || stood {
+	if stood, err := x.check(key); err != nil || stood {
 		return err
 	}
 	if err := x.write(key); err != nil {
@@ -237,4 +254,16 @@ func (x *run) grace() time.Duration {
 	return rotation.DefaultGrace
 }
 
+func (x *run) resolution() time.Duration {
+	if x.opt.Resolution > 0 {
+		return x.opt.Resolution
+	}
+	return time.Second
+}
+
 func (x *run) unchanged() string { return fmt.Sprintf(nothingChanged, x.p.Current.ID) }
+
+// deleteCommand is the soracom-cli command that deletes the AuthKey id.
+func (x *run) deleteCommand(id string) string {
+	return fmt.Sprintf("soracom users auth-keys delete --user-name %s --auth-key-id %s", x.p.UserName, id)
+}

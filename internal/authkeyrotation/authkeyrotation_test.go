@@ -3,12 +3,16 @@ package authkeyrotation_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/authkeyrotation"
 )
+
+// quick runs with updated_at in milliseconds, so a write-back need not wait a second.
+var quick = authkeyrotation.Options{Resolution: time.Millisecond}
 
 type want struct {
 	outcome authkeyrotation.Outcome
@@ -28,7 +32,7 @@ func TestRotation(t *testing.T) {
 	}{
 		{name: "happy path: generate, verify, recheck, key then id, confirm, delete the old key",
 			want: want{outcome: authkeyrotation.Rotated, hold: "keyId-new1", keys: []string{"keyId-new1"},
-				calls: []string{"prepare", "generate", "verify", "list", "write KEY=secret-new", "write ID=keyId-new1", "confirm KEY", "confirm ID", "delete keyId-old"}}},
+				calls: []string{"prepare", "generate", "verify", "write KEY=secret-new", "write ID=keyId-new1", "confirm KEY,ID", "delete keyId-old"}}},
 		{name: "not due: nothing generated", maxAge: 200 * 24 * time.Hour,
 			want: want{outcome: authkeyrotation.NotDue, hold: "keyId-old", keys: []string{"keyId-old"}}},
 		{name: "due by age", maxAge: 90 * 24 * time.Hour,
@@ -49,27 +53,36 @@ func TestRotation(t *testing.T) {
 			setup: func(w *world) { w.fail["write KEY=secret-new"] = answered("422") },
 			want: want{outcome: authkeyrotation.Failed, err: "Nothing was changed", hold: "keyId-old", keys: []string{"keyId-old"},
 				calls: []string{"write KEY=secret-new", "delete keyId-new1"}}},
-		{name: "first write unanswered: the old value is written back",
+		{name: "first write unanswered: the old value is written back, both keys kept as the write may still land",
 			setup: func(w *world) { w.fail["write KEY=secret-new"] = inDoubt("EOF") },
-			want: want{outcome: authkeyrotation.Failed, err: "old values were written back", hold: "keyId-old", keys: []string{"keyId-old"},
-				calls: []string{"write KEY=secret-new", "write KEY=secret-old", "delete keyId-new1"}}},
-		{name: "second write fails: the key's secret is written back",
+			want: want{outcome: authkeyrotation.Failed, err: "may still land after the write-back, so both AuthKeys are kept", keys: []string{"keyId-new1", "keyId-old"},
+				calls: []string{"write KEY=secret-new", "confirm KEY", "write KEY=secret-old", "confirm KEY"}}},
+		{name: "second write refused: the key's secret is written back and confirmed, the new key deleted",
 			setup: func(w *world) { w.fail["write ID=keyId-new1"] = answered("500") },
-			want: want{outcome: authkeyrotation.Failed, err: "old values were written back", hold: "keyId-old", keys: []string{"keyId-old"},
-				calls: []string{"write ID=keyId-new1", "write KEY=secret-old", "delete keyId-new1"}}},
+			want: want{outcome: authkeyrotation.Failed, err: "old values were written back, and their updated_at confirms it", hold: "keyId-old", keys: []string{"keyId-old"},
+				calls: []string{"write ID=keyId-new1", "confirm KEY", "write KEY=secret-old", "confirm KEY", "delete keyId-new1"}}},
+		{name: "write-back not confirmed: both keys kept, the secrets named as holding the old one",
+			setup: func(w *world) {
+				w.fail["write ID=keyId-new1"] = answered("500")
+				w.hook["write KEY=secret-old"] = func() { w.fail["confirm KEY"] = answered("502") }
+			},
+			want: want{outcome: authkeyrotation.Failed, err: "the write-back is not confirmed", hold: "keyId-old", keys: []string{"keyId-new1", "keyId-old"}}},
 		{name: "write-back fails: both keys kept, the fix command sets the id",
 			setup: func(w *world) {
 				w.fail["write ID=keyId-new1"] = answered("500")
 				w.fail["write KEY=secret-old"] = answered("500")
 			},
 			want: want{outcome: authkeyrotation.Failed, err: "gh secret set ID --body keyId-new1", keys: []string{"keyId-new1", "keyId-old"}}},
-		{name: "confirm shows no change: both written back",
-			setup: func(w *world) { w.fail["confirm KEY"] = errors.New("404") },
+		{name: "confirm fails: both written back",
+			setup: func(w *world) { w.fail["confirm KEY,ID"] = errors.New("404") },
 			want: want{outcome: authkeyrotation.Failed, err: "old values were written back", hold: "keyId-old", keys: []string{"keyId-old"},
-				calls: []string{"confirm KEY", "write KEY=secret-old", "write ID=keyId-old", "delete keyId-new1"}}},
+				calls: []string{"confirm KEY,ID", "write KEY=secret-old", "write ID=keyId-old", "confirm KEY,ID", "delete keyId-new1"}}},
 		{name: "old key not deleted: rotated with a warning",
 			setup: func(w *world) { w.fail["delete keyId-old"] = answered("500") },
 			want:  want{outcome: authkeyrotation.Rotated, hold: "keyId-new1", keys: []string{"keyId-new1", "keyId-old"}, warning: "could not be deleted"}},
+		{name: "old key's deletion unanswered: rotated with a warning that it may be deleted",
+			setup: func(w *world) { w.fail["delete keyId-old"] = inDoubt("EOF") },
+			want:  want{outcome: authkeyrotation.Rotated, hold: "keyId-new1", keys: []string{"keyId-new1", "keyId-old"}, warning: "may be deleted or still active"}},
 		{name: "a newer key at the recheck: stand back, own key deleted",
 			setup: func(w *world) {
 				w.hook["list"] = func() { w.keys["keyId-other"], w.created["keyId-other"] = "secret-other", t0.Add(time.Hour) }
@@ -87,7 +100,7 @@ func TestRotation(t *testing.T) {
 			}
 			p := plan
 			p.MaxAge = tt.maxAge
-			res, err := authkeyrotation.Run(context.Background(), keys{w}, secrets{w}, p, authkeyrotation.Options{})
+			res, err := authkeyrotation.Run(context.Background(), keys{w}, secrets{w}, p, quick)
 			check(t, w, res, err, tt.want)
 		})
 	}
@@ -154,13 +167,13 @@ func sortStrings(s []string) {
 // TestCancellationAtEachStepLeavesOneWorkingAuthKey cancels the run as each step starts:
 // whatever the step, the secrets end on one AuthKey that exists.
 func TestCancellationAtEachStepLeavesOneWorkingAuthKey(t *testing.T) {
-	for _, at := range []string{"prepare", "generate", "verify", "list", "write KEY=secret-new", "write ID=keyId-new1", "confirm KEY", "delete keyId-old"} {
+	for _, at := range []string{"prepare", "generate", "verify", "list", "write KEY=secret-new", "write ID=keyId-new1", "confirm KEY,ID", "delete keyId-old"} {
 		t.Run(at, func(t *testing.T) {
 			w := newWorld()
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			w.hook[at] = cancel
-			res, err := authkeyrotation.Run(ctx, keys{w}, secrets{w}, plan, authkeyrotation.Options{Grace: time.Second})
+			res, err := authkeyrotation.Run(ctx, keys{w}, secrets{w}, plan, authkeyrotation.Options{Grace: time.Second, Resolution: time.Millisecond})
 			if !w.consistent() {
 				t.Fatalf("secrets %v do not form a working AuthKey (keys %v); outcome %s, err %v", w.secrets, w.keys, res.Outcome, err)
 			}
@@ -178,16 +191,16 @@ func TestCancellationAtEachStepLeavesOneWorkingAuthKey(t *testing.T) {
 // the same AuthKey at every point of the first one: the secrets always end on one
 // AuthKey that exists, and at most one run rotates.
 func TestTwoOverlappingRunsEndOnOneWorkingAuthKey(t *testing.T) {
-	for _, at := range []string{"generate", "verify", "list", "write KEY=secret-new", "write ID=keyId-new1", "confirm ID", "delete keyId-old"} {
+	for _, at := range []string{"generate", "verify", "list", "write KEY=secret-new", "write ID=keyId-new1", "confirm KEY,ID", "delete keyId-old"} {
 		t.Run("second run starts at "+at, func(t *testing.T) {
 			w := newWorld()
 			var second authkeyrotation.Result
 			var secondErr error
 			w.hook[at] = func() {
 				delete(w.hook, at)
-				second, secondErr = authkeyrotation.Run(context.Background(), keys{w}, secrets{w}, plan, authkeyrotation.Options{})
+				second, secondErr = authkeyrotation.Run(context.Background(), keys{w}, secrets{w}, plan, quick)
 			}
-			first, err := authkeyrotation.Run(context.Background(), keys{w}, secrets{w}, plan, authkeyrotation.Options{})
+			first, err := authkeyrotation.Run(context.Background(), keys{w}, secrets{w}, plan, quick)
 			if !w.consistent() {
 				t.Fatalf("secrets %v do not form a working AuthKey (keys %v); first %s %v, second %s %v", w.secrets, w.keys, first.Outcome, err, second.Outcome, secondErr)
 			}
@@ -199,4 +212,70 @@ func TestTwoOverlappingRunsEndOnOneWorkingAuthKey(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A write of the new value that got no answer may land after the run wrote the old one
+// back. The new AuthKey is kept then, and the error names what each secret may hold and
+// the fix; applying the fix it names leaves one working AuthKey, whether or not the
+// write landed.
+func TestAWriteThatLandsAfterTheWriteBackNeverLocksOut(t *testing.T) {
+	tests := []struct {
+		name, write string
+		says        []string
+	}{
+		{"the key's secret", "write KEY=secret-new", []string{
+			"KEY holds the old AuthKey secret, unless the unanswered write lands after the write-back",
+			"ID holds the old id keyId-old", "Run the workflow: if it authenticates"}},
+		{"the id", "write ID=keyId-new1", []string{
+			"KEY holds the old AuthKey secret", "ID holds the old id keyId-old, unless the unanswered write lands after the write-back",
+			"To fix, run: gh secret set ID --body keyId-old"}},
+	}
+	for _, tt := range tests {
+		for _, lands := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s, landing %t", tt.name, lands), func(t *testing.T) {
+				w := newWorld()
+				w.fail[tt.write], w.late[tt.write] = inDoubt("context canceled"), true
+				res, err := authkeyrotation.Run(context.Background(), keys{w}, secrets{w}, plan, quick)
+				if lands {
+					w.land()
+				}
+				checkLateLanding(t, w, res, err, tt.says)
+			})
+		}
+	}
+}
+
+func checkLateLanding(t *testing.T, w *world, res authkeyrotation.Result, err error, says []string) {
+	t.Helper()
+	if err == nil || res.SecretsHold != "" || len(w.keys) != 2 {
+		t.Fatalf("err %v, SecretsHold %q, keys %v: want a failure that keeps both AuthKeys", err, res.SecretsHold, w.keys)
+	}
+	for _, s := range says {
+		if !strings.Contains(err.Error(), s) {
+			t.Errorf("error does not say %q:\n%v", s, err)
+		}
+	}
+	applyFix(t, w, err.Error())
+	if !w.consistent() {
+		t.Errorf("after the fix the error names, the secrets %v do not form a working AuthKey (keys %v)", w.secrets, w.keys)
+	}
+}
+
+// applyFix does what the error's fix says: the gh command, picked by whether the
+// secrets authenticate when the fix depends on it.
+func applyFix(t *testing.T, w *world, msg string) {
+	t.Helper()
+	cmd := msg
+	if i := strings.Index(msg, "If it cannot authenticate"); i >= 0 {
+		if w.consistent() {
+			return
+		}
+		cmd = msg[i:]
+	}
+	_, after, ok := strings.Cut(cmd, "gh secret set ID --body ")
+	if !ok {
+		t.Fatalf("no fix command in %q", msg)
+	}
+	id, _, _ := strings.Cut(after, " ")
+	w.secrets["ID"] = strings.TrimRight(id, ",.")
 }

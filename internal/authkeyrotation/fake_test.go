@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -27,12 +28,16 @@ type world struct {
 	// fail makes the named call fail (with the outcome); hook runs as it starts.
 	fail map[string]error
 	hook map[string]func()
+	// late holds back a failed write whose outcome is in doubt until land is called: a
+	// request that lands after the run gave up on it.
+	late   map[string]bool
+	landed []func()
 }
 
 func newWorld() *world {
 	w := &world{keys: map[string]string{"keyId-old": "secret-old"}, created: map[string]time.Time{"keyId-old": t0.Add(-100 * 24 * time.Hour)},
 		secrets: map[string]string{"KEY": "secret-old", "ID": "keyId-old"}, updated: map[string]time.Time{"KEY": t0.Add(-time.Hour), "ID": t0.Add(-time.Hour)},
-		clock: t0, fail: map[string]error{}, hook: map[string]func(){}}
+		clock: t0, fail: map[string]error{}, hook: map[string]func(){}, late: map[string]bool{}}
 	return w
 }
 
@@ -115,24 +120,47 @@ func (s secrets) Prepare(_ context.Context, names []string) (map[string]time.Tim
 }
 
 func (s secrets) Write(_ context.Context, name string, v secret.Secret) error {
-	err := s.step("write " + name + "=" + v.Reveal())
+	call := "write " + name + "=" + v.Reveal()
+	err := s.step(call)
 	if err != nil && rotation.OutcomeOf(err) == rotation.Answered {
 		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.secrets[name] = v.Reveal() // an answer lost after the write: it landed
-	s.updated[name] = s.clock.Add(time.Minute)
+	store := func() {
+		// Every write moves the clock a second: updated_at has whole seconds.
+		s.clock = s.clock.Add(time.Second)
+		s.secrets[name], s.updated[name] = v.Reveal(), s.clock
+	}
+	if err != nil && s.late[call] {
+		s.landed = append(s.landed, store)
+		return err
+	}
+	store() // an answer lost after the write: it landed
 	return err
 }
 
-func (s secrets) UpdatedAt(_ context.Context, name string) (time.Time, error) {
-	if err := s.step("confirm " + name); err != nil {
-		return time.Time{}, err
+// land carries out the writes held back by late.
+func (w *world) land() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, f := range w.landed {
+		f()
+	}
+	w.landed = nil
+}
+
+func (s secrets) UpdatedAt(_ context.Context, names []string) (map[string]time.Time, error) {
+	if err := s.step("confirm " + strings.Join(names, ",")); err != nil {
+		return nil, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.updated[name], nil
+	out := map[string]time.Time{}
+	for _, n := range names {
+		out[n] = s.updated[n]
+	}
+	return out, nil
 }
 
 func (secrets) SetCommand(name, value string) string {

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/rotation"
-	"github.com/soracom-credentials-action/soracom-credentials-action/internal/secret"
 )
 
 // prepare reads, at once, what writing needs and (with a maximum age) the AuthKeys, and
@@ -79,8 +78,8 @@ func (x *run) standBack(keys []Key, own string) string {
 	for _, k := range keys {
 		if k.ID != current.ID && k.ID != own && !k.Created.Before(current.Created) {
 			return fmt.Sprintf("the AuthKey %s, newer than the one in use (%s), exists: another run is rotating, or an earlier run left it behind. "+
-				"If no other run is rotating, delete %s (soracom users auth-keys delete --user-name %s --auth-key-id %s) and the next run rotates",
-				k.ID, current.ID, k.ID, x.p.UserName, k.ID)
+				"If no other run is rotating, delete %s (%s) and the next run rotates",
+				k.ID, current.ID, k.ID, x.deleteCommand(k.ID))
 		}
 	}
 	return ""
@@ -104,92 +103,34 @@ func (x *run) generate() (NewKey, error) {
 	return NewKey{}, &Error{Step: step, Err: err, State: state, Next: runAgain}
 }
 
-func (x *run) verify(key NewKey) error {
-	err := x.ctx.Err()
-	if err == nil {
-		err = x.keys.Verify(x.ctx, key)
-	}
-	if err == nil {
-		return nil
-	}
-	return &Error{Step: "authenticate with the new AuthKey " + key.ID, Err: err, State: x.dropNew(key), Next: runAgain}
-}
-
-// recheck lists the AuthKeys right before the first write and stands back when another
-// run got there first.
-func (x *run) recheck(key NewKey) (stood bool, err error) {
-	step := "list the AuthKeys of SAM user " + x.p.UserName + " before writing"
+// check proves the new key works (authenticate, revoke that token) and, at the same
+// time, lists the AuthKeys again, to stand back when another run got there first. Both
+// come before the first write; the list is read after this run's own key exists, so of
+// two overlapping runs at least one sees the other's key. The verification runs to its
+// end within the grace period even when the job is cancelled: a token it got is then
+// revoked rather than left valid; the next step sees the cancellation.
+func (x *run) check(key NewKey) (stood bool, err error) {
+	verifyStep := "authenticate with the new AuthKey " + key.ID
 	if err := x.ctx.Err(); err != nil {
-		return false, &Error{Step: step, Err: err, State: x.dropNew(key), Next: runAgain}
+		return false, &Error{Step: verifyStep, Err: err, State: x.dropNew(key), Next: runAgain}
 	}
-	keys, err := x.keys.List(x.ctx)
-	if err != nil {
-		return false, &Error{Step: step, Err: err, State: x.dropNew(key), Next: runAgain}
+	var wg sync.WaitGroup
+	var keys []Key
+	var listErr error
+	wg.Go(func() { keys, listErr = x.keys.List(x.ctx) })
+	vctx, cancel := rotation.CleanupContext(x.ctx, x.grace())
+	verifyErr := x.keys.Verify(vctx, key)
+	cancel()
+	wg.Wait()
+	switch {
+	case verifyErr != nil:
+		return false, &Error{Step: verifyStep, Err: verifyErr, State: x.dropNew(key), Next: runAgain}
+	case listErr != nil:
+		return false, &Error{Step: "list the AuthKeys of SAM user " + x.p.UserName + " before writing", Err: listErr, State: x.dropNew(key), Next: runAgain}
 	}
 	if why := x.standBack(keys, key.ID); why != "" {
 		x.res.Outcome, x.res.Reason = StoodBack, why+". "+x.dropNew(key)
 		return true, nil
 	}
 	return false, nil
-}
-
-// dropNew deletes the new AuthKey, which no secret holds, and says the state then.
-func (x *run) dropNew(key NewKey) string {
-	ctx, cancel := rotation.CleanupContext(x.ctx, x.grace())
-	defer cancel()
-	if err := x.keys.Delete(ctx, key.ID); err != nil {
-		return x.unchanged() + fmt.Sprintf(" The new AuthKey %s, which no secret holds, could not be deleted (%v): delete it by hand "+
-			"(soracom users auth-keys delete --user-name %s --auth-key-id %s).", key.ID, err, x.p.UserName, key.ID)
-	}
-	x.res.NewKeyID = ""
-	return x.unchanged() + fmt.Sprintf(" The new AuthKey %s was deleted.", key.ID)
-}
-
-// write stores the new key's secret, then its id, and confirms both.
-func (x *run) write(key NewKey) error {
-	for _, w := range []struct {
-		name  string
-		value secret.Secret
-	}{{x.p.KeySecret, key.Secret}, {x.p.IDSecret, secret.New(key.ID)}} {
-		err := x.ctx.Err()
-		if err == nil {
-			err = x.secrets.Write(x.ctx, w.name, w.value)
-			if err == nil {
-				x.state[w.name] = holdsNew
-				continue
-			}
-			if rotation.OutcomeOf(err) != rotation.NotSent && rotation.OutcomeOf(err) != rotation.Answered {
-				x.state[w.name] = holdsUnknown
-			}
-		}
-		return x.undo(key, "write the secret "+w.name+" ("+x.secrets.Where()+")", err)
-	}
-	return x.confirm(key)
-}
-
-// confirm reads both secrets' updated_at back: each must have moved past what it was
-// before the run wrote.
-func (x *run) confirm(key NewKey) error {
-	for _, name := range []string{x.p.KeySecret, x.p.IDSecret} {
-		at, err := x.secrets.UpdatedAt(x.ctx, name)
-		if err == nil && !at.After(x.before[name]) {
-			err = fmt.Errorf("its updated_at (%s) did not move past %s", at.UTC().Format(time.RFC3339), x.before[name].UTC().Format(time.RFC3339))
-		}
-		if err != nil {
-			x.state[x.p.KeySecret], x.state[x.p.IDSecret] = holdsUnknown, holdsUnknown
-			return x.undo(key, "confirm the write of the secret "+name, err)
-		}
-	}
-	return nil
-}
-
-// deleteOld deletes the exact AuthKey the run started with, once both secrets hold the
-// new one. A failure is a warning: the secrets work either way.
-func (x *run) deleteOld() {
-	ctx, cancel := rotation.CleanupContext(x.ctx, x.grace())
-	defer cancel()
-	if err := x.keys.Delete(ctx, x.p.Current.ID); err != nil {
-		x.res.Warnings = append(x.res.Warnings, fmt.Sprintf("the secrets hold the new AuthKey, but the old AuthKey %s could not be deleted (%v): "+
-			"delete it by hand (soracom users auth-keys delete --user-name %s --auth-key-id %s)", x.p.Current.ID, err, x.p.UserName, x.p.Current.ID))
-	}
 }

@@ -3,8 +3,10 @@ package ghsecrets_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -73,7 +75,8 @@ func checkWrite(t *testing.T, c *ghsecrets.Client, gh *ghtest.Server, scope ghse
 	if err != nil {
 		t.Fatal(err)
 	}
-	meta, err := c.Secret(ctx, scope, "SORACOM_AUTH_KEY")
+	metas, err := c.Secrets(ctx, scope, []string{"SORACOM_AUTH_KEY"})
+	meta := metas["SORACOM_AUTH_KEY"]
 	if err != nil || !meta.UpdatedAt.Equal(seeded) {
 		t.Fatalf("metadata %+v, %v", meta, err)
 	}
@@ -127,8 +130,73 @@ func TestATokenThatCannotReadOrWriteIsRefused(t *testing.T) {
 	if !errors.As(err, &apiErr) || apiErr.Status != http.StatusForbidden || apiErr.InDoubt() {
 		t.Errorf("write with a read-only token: %v, want a 403 that is not in doubt", err)
 	}
-	if _, err := c.Secret(ctx, scope, "MISSING"); !errors.As(err, &apiErr) || apiErr.Status != http.StatusNotFound {
-		t.Errorf("missing secret: %v, want 404", err)
+	if metas, err := c.Secrets(ctx, scope, []string{"MISSING", "K"}); err != nil || len(metas) != 1 || metas["K"].Name != "K" {
+		t.Errorf("a missing secret beside one that exists: %v, %v; want K alone", metas, err)
+	}
+}
+
+// The list of a scope's secrets carries the metadata of both secrets in one request
+// while they are on its first page; further pages are read only while one is missing,
+// and never more than ten.
+func TestSecretsMetadataComesFromTheBoundedList(t *testing.T) {
+	tests := []struct {
+		name     string
+		others   int    // secrets besides the two, named A000… (before) or Z000… (after)
+		prefix   string // of the others
+		requests int
+		err      string
+	}{
+		{"both on the first page: one request", 3, "A", 1, ""},
+		{"behind 150 others: two pages", 150, "A", 2, ""},
+		{"150 others after them: one request", 150, "Z", 1, ""},
+		{"behind 1,050 others: refused after ten pages", 1050, "A", 10, "more than 10 pages"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			gh := ghtest.Start(t)
+			gh.AddToken(token, ghtest.Access{Read: true})
+			path := ghtest.OrgScope("octo")
+			for i := range tt.others {
+				gh.SetSecret(path, fmt.Sprintf("%s%04d", tt.prefix, i), "v", seeded, "all")
+			}
+			gh.SetSecret(path, "SORACOM_AUTH_KEY", "k", seeded, "private")
+			gh.SetSecret(path, "SORACOM_AUTH_KEY_ID", "i", seeded.Add(time.Hour), "selected", 7)
+			scope, _ := ghsecrets.ParseScope("organization", "octo/app")
+			got, err := client(gh.URL, nil).Secrets(context.Background(), scope, []string{"soracom_auth_key", "SORACOM_AUTH_KEY_ID"})
+			if n := len(gh.Requests()); n != tt.requests {
+				t.Errorf("%d requests, want %d", n, tt.requests)
+			}
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Errorf("err %v, want one saying %q", err, tt.err)
+				}
+				return
+			}
+			key, id := got["soracom_auth_key"], got["SORACOM_AUTH_KEY_ID"]
+			if err != nil || key.Visibility != "private" || !id.UpdatedAt.Equal(seeded.Add(time.Hour)) || id.Visibility != "selected" {
+				t.Errorf("got %+v, %v", got, err)
+			}
+		})
+	}
+}
+
+// A list entry for a wanted secret without a readable updated_at, or an organization
+// secret with an unknown visibility, is refused: nothing could be confirmed with it.
+func TestAnUnreadableListEntryIsRefused(t *testing.T) {
+	for name, entry := range map[string]string{
+		"no updated_at":      `{"name":"K","created_at":"2026-01-01T00:00:00Z"}`,
+		"unknown visibility": `{"name":"K","updated_at":"2026-01-01T00:00:00Z","visibility":"public"}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				_, _ = w.Write([]byte(`{"total_count":1,"secrets":[` + entry + `]}`))
+			}))
+			defer srv.Close()
+			scope, _ := ghsecrets.ParseScope("organization", "octo/app")
+			if got, err := client(srv.URL, nil).Secrets(context.Background(), scope, []string{"K"}); err == nil {
+				t.Errorf("got %+v, want an error", got)
+			}
+		})
 	}
 }
 
@@ -146,6 +214,45 @@ func TestRateLimitsAreWaitedOut(t *testing.T) {
 		if _, err := client(gh.URL, nil).PublicKey(context.Background(), scope); err != nil {
 			t.Errorf("%d %s: %v, want a retry past it", f.Status, f.Message, err)
 		}
+	}
+}
+
+// The wait before retrying a rate-limited call is the one GitHub names: until
+// x-ratelimit-reset for a primary limit, Retry-After, and a minute (capped) for a
+// secondary limit that names none. A 403 that is no rate limit is not retried.
+func TestRateLimitWaitsAreTheOnesGitHubNames(t *testing.T) {
+	reset := time.Now().Add(time.Hour).Unix()
+	tests := []struct {
+		name  string
+		fault ghtest.Fault
+		want  time.Duration // the wait before the retry; 0: no retry
+	}{
+		{"primary limit: until x-ratelimit-reset", ghtest.Fault{Status: http.StatusForbidden, Message: "API rate limit exceeded",
+			Header: http.Header{"X-Ratelimit-Remaining": {"0"}, "X-Ratelimit-Reset": {strconv.FormatInt(reset, 10)}}}, 40 * time.Millisecond},
+		{"429 with Retry-After", ghtest.Fault{Status: http.StatusTooManyRequests, Header: http.Header{"Retry-After": {"1"}}}, time.Second},
+		{"secondary limit naming no wait: a minute, capped", ghtest.Fault{Status: http.StatusForbidden, Message: "You have exceeded a secondary rate limit"}, 1500 * time.Millisecond},
+		{"403 that is no rate limit", ghtest.Fault{Status: http.StatusForbidden, Message: "Resource not accessible by integration"}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			gh := ghtest.Start(t)
+			gh.AddToken(token, ghtest.Access{Read: true})
+			gh.Inject("GET", ghtest.RepoScope("octo", "app")+"/public-key", 1, tt.fault)
+			p := quick()
+			p.MaxServerWait = 1500 * time.Millisecond
+			var waits []time.Duration
+			c := ghsecrets.New(gh.URL, secret.New(token), &masks{}, ghsecrets.WithRetry(p),
+				ghsecrets.WithClock(func() time.Time { return time.Unix(reset, 0).Add(-40 * time.Millisecond) }),
+				ghsecrets.WithRetryNotify(func(_ string, _ error, wait time.Duration) { waits = append(waits, wait) }))
+			scope, _ := ghsecrets.ParseScope("repository", "octo/app")
+			_, err := c.PublicKey(context.Background(), scope)
+			switch {
+			case tt.want == 0 && (err == nil || len(waits) != 0):
+				t.Errorf("err %v, waits %v; want a refusal, not retried", err, waits)
+			case tt.want != 0 && (err != nil || len(waits) != 1 || waits[0] != tt.want):
+				t.Errorf("err %v, waits %v; want one retry after %s", err, waits, tt.want)
+			}
+		})
 	}
 }
 
@@ -200,5 +307,26 @@ func TestParseScope(t *testing.T) {
 		case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
 			t.Errorf("ParseScope(%q, %q) error %v, want one about %s", tt.in, tt.repo, err, tt.err)
 		}
+	}
+}
+
+// An organization secret's selected repositories are read page by page, every one kept,
+// so that writing it keeps them all.
+func TestSelectedRepositoriesAreReadPageByPage(t *testing.T) {
+	gh := ghtest.Start(t)
+	gh.AddToken(token, ghtest.Access{Read: true})
+	var ids []int64
+	for i := range 150 {
+		gh.AddRepos("octo", ghtest.Repo{ID: int64(1000 + i), Name: fmt.Sprintf("repo-%03d", i)})
+		ids = append(ids, int64(1000+i))
+	}
+	gh.SetSecret(ghtest.OrgScope("octo"), "K", "v", seeded, "selected", ids...)
+	scope, _ := ghsecrets.ParseScope("organization", "octo/app")
+	access, err := client(gh.URL, nil).Access(context.Background(), scope, ghsecrets.Secret{Name: "K", Visibility: "selected"})
+	if err != nil || len(access.SelectedRepositoryIDs) != 150 || access.SelectedRepositoryIDs[149] != 1149 || access.SelectedRepositoryNames[0] != "repo-000" {
+		t.Fatalf("access %+v, %v; want the 150 repositories", access, err)
+	}
+	if n := len(gh.Requests()); n != 2 {
+		t.Errorf("%d requests, want 2 pages", n)
 	}
 }

@@ -82,7 +82,7 @@ func (s Scope) path() string {
 	return repo + "/actions/secrets"
 }
 
-// operation is GitHub's name of an operation on the scope's secrets ("get",
+// operation is GitHub's name of an operation on the scope's secrets ("list",
 // "public-key", "create-or-update", "list-selected-repos"), for errors.
 func (s Scope) operation(what string) string {
 	kind := map[Kind]string{Repository: "repo", Environment: "environment", Organization: "org"}[s.Kind]
@@ -91,6 +91,8 @@ func (s Scope) operation(what string) string {
 		return "actions/get-" + kind + "-public-key"
 	case "list-selected-repos":
 		return "actions/list-selected-repos-for-org-secret"
+	case "list":
+		return "actions/list-" + kind + "-secrets"
 	}
 	return "actions/" + what + "-" + kind + "-secret"
 }

@@ -9,11 +9,14 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/crypto/nacl/box"
 
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/paging"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/secret"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/shape"
 )
@@ -83,72 +86,123 @@ type secretAnswer struct {
 	Visibility string `json:"visibility"`
 }
 
-// Secret returns the metadata of the secret name. A secret that does not exist is an
-// *APIError with Status 404.
-func (c *Client) Secret(ctx context.Context, s Scope, name string) (Secret, error) {
-	cl := call{operation: s.operation("get"), method: http.MethodGet, path: s.path() + "/" + url.PathEscape(name)}
-	body, err := c.do(ctx, cl)
+type listAnswer struct {
+	TotalCount int            `json:"total_count"`
+	Secrets    []secretAnswer `json:"secrets"`
+}
+
+// Secrets returns the metadata of the secrets named, by name as asked (GitHub compares
+// secret names without regard to case); a secret that does not exist is absent from the
+// map. It reads the scope's list of secrets, which carries every secret's metadata: one
+// request for all of them while they are on the first page of 100, and at most
+// maxPages pages through internal/paging (GitHub holds at most 100 secrets in a
+// repository or an environment and 1,000 in an organization).
+func (c *Client) Secrets(ctx context.Context, s Scope, names []string) (map[string]Secret, error) {
+	found := map[string]Secret{}
+	seen := 0
+	limit := paging.Limit{Service: "GitHub", Call: s.operation("list"), MaxPages: maxPages, MaxItems: len(names)}
+	_, err := paging.Collect(ctx, limit, func(ctx context.Context, marker string) (paging.Page[Secret], error) {
+		page := 1
+		if marker != "" {
+			page, _ = strconv.Atoi(marker)
+		}
+		cl := call{operation: s.operation("list"), method: http.MethodGet,
+			path: s.path() + "?per_page=" + strconv.Itoa(perPage) + "&page=" + strconv.Itoa(page)}
+		body, err := c.do(ctx, cl)
+		if err != nil {
+			return paging.Page[Secret]{}, err
+		}
+		a, err := decode[listAnswer](cl, body)
+		if err != nil {
+			return paging.Page[Secret]{}, err
+		}
+		matched, err := collect(cl, s, a.Secrets, names, found)
+		seen += len(a.Secrets)
+		more := len(found) < len(names) && seen < a.TotalCount && len(a.Secrets) > 0
+		return paging.Page[Secret]{Items: matched, More: more, Next: strconv.Itoa(page + 1)}, err
+	})
 	if err != nil {
-		return Secret{}, err
+		return nil, err
 	}
-	a, err := decode[secretAnswer](cl, body)
-	if err != nil {
-		return Secret{}, err
+	return found, nil
+}
+
+// collect checks the entries of one page that are among names, adds them to found and
+// returns them.
+func collect(cl call, s Scope, page []secretAnswer, names []string, found map[string]Secret) ([]Secret, error) {
+	var matched []Secret
+	for _, a := range page {
+		i := slices.IndexFunc(names, func(n string) bool { return strings.EqualFold(n, a.Name) })
+		if i < 0 {
+			continue
+		}
+		updated, uerr := time.Parse(time.RFC3339, a.UpdatedAt)
+		created, _ := time.Parse(time.RFC3339, a.CreatedAt)
+		switch {
+		case uerr != nil:
+			return nil, fmt.Errorf("GitHub %s (%s %s) answered no readable updated_at for %s, which confirms a write", cl.operation, cl.method, cl.path, names[i])
+		case s.Kind == Organization && !validVisibility(a.Visibility):
+			return nil, fmt.Errorf("GitHub %s (%s %s) answered a visibility for %s that is not all, private or selected", cl.operation, cl.method, cl.path, names[i])
+		}
+		sec := Secret{Name: names[i], CreatedAt: created.UTC(), UpdatedAt: updated.UTC(), Visibility: a.Visibility}
+		found[names[i]], matched = sec, append(matched, sec)
 	}
-	updated, uerr := time.Parse(time.RFC3339, a.UpdatedAt)
-	created, _ := time.Parse(time.RFC3339, a.CreatedAt)
-	switch {
-	case uerr != nil:
-		return Secret{}, fmt.Errorf("GitHub %s (%s %s) answered no readable updated_at, which confirms a write", cl.operation, cl.method, cl.path)
-	case s.Kind == Organization && !validVisibility(a.Visibility):
-		return Secret{}, fmt.Errorf("GitHub %s (%s %s) answered a visibility that is not all, private or selected", cl.operation, cl.method, cl.path)
-	}
-	return Secret{Name: name, CreatedAt: created.UTC(), UpdatedAt: updated.UTC(), Visibility: a.Visibility}, nil
+	return matched, nil
 }
 
 func validVisibility(v string) bool {
 	return v == VisibilityAll || v == VisibilityPrivate || v == VisibilitySelected
 }
 
-// Bounds of the selected-repositories list: 100 a page (GitHub's most), 10 pages.
+// Bounds of the lists (secrets, selected repositories): 100 a page (GitHub's most), 10
+// pages.
 const (
 	perPage  = 100
 	maxPages = 10
 )
 
 // SelectedRepositories returns the repositories an organization secret with selected
-// visibility reaches, read page by page up to a bound.
+// visibility reaches, read page by page through internal/paging, up to a bound.
 func (c *Client) SelectedRepositories(ctx context.Context, s Scope, name string) (ids []int64, names []string, err error) {
-	for page := 1; ; page++ {
+	type repo struct {
+		ID   int64  `json:"id"`
+		Name string `json:"name"`
+	}
+	limit := paging.Limit{Service: "GitHub", Call: s.operation("list-selected-repos"), MaxPages: maxPages, MaxItems: maxPages * perPage}
+	read := 0
+	repos, err := paging.Collect(ctx, limit, func(ctx context.Context, marker string) (paging.Page[repo], error) {
+		page := 1
+		if marker != "" {
+			page, _ = strconv.Atoi(marker)
+		}
 		cl := call{operation: s.operation("list-selected-repos"), method: http.MethodGet,
 			path: s.path() + "/" + url.PathEscape(name) + "/repositories?per_page=" + strconv.Itoa(perPage) + "&page=" + strconv.Itoa(page)}
 		body, err := c.do(ctx, cl)
 		if err != nil {
-			return nil, nil, err
+			return paging.Page[repo]{}, err
 		}
 		a, err := decode[struct {
-			TotalCount   int `json:"total_count"`
-			Repositories []struct {
-				ID   int64  `json:"id"`
-				Name string `json:"name"`
-			} `json:"repositories"`
+			TotalCount   int    `json:"total_count"`
+			Repositories []repo `json:"repositories"`
 		}](cl, body)
 		if err != nil {
-			return nil, nil, err
+			return paging.Page[repo]{}, err
 		}
 		for _, r := range a.Repositories {
 			if r.ID <= 0 || !shape.Repository(s.Owner+"/"+r.Name) {
-				return nil, nil, fmt.Errorf("GitHub %s answered a repository that is not an id and a name; the secret's repositories are unknown", cl.operation)
+				return paging.Page[repo]{}, fmt.Errorf("GitHub %s answered a repository that is not an id and a name; the secret's repositories are unknown", cl.operation)
 			}
-			ids, names = append(ids, r.ID), append(names, r.Name)
 		}
-		switch {
-		case len(ids) >= a.TotalCount || len(a.Repositories) == 0:
-			return ids, names, nil
-		case page == maxPages:
-			return nil, nil, fmt.Errorf("organization secret %s reaches more than %d repositories, more than this action reads", name, maxPages*perPage)
-		}
+		read += len(a.Repositories)
+		return paging.Page[repo]{Items: a.Repositories, More: read < a.TotalCount && len(a.Repositories) > 0, Next: strconv.Itoa(page + 1)}, nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("organization secret %s: its selected repositories: %w", name, err)
 	}
+	for _, r := range repos {
+		ids, names = append(ids, r.ID), append(names, r.Name)
+	}
+	return ids, names, nil
 }
 
 // Access reads which repositories an organization secret reaches, so that a write

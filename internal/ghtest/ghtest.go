@@ -1,7 +1,8 @@
 // Package ghtest is an in-memory fake of GitHub's REST API for Actions secrets, for
 // tests, the demo and the local runner's --emulator: a repository's, an environment's
-// and an organization's public key, a secret's metadata, writing a secret, and an
-// organization secret's selected repositories.
+// and an organization's public key, the list of their secrets' metadata (paged), a
+// secret's metadata, writing a secret, and an organization secret's selected
+// repositories.
 //
 // It is written from GitHub's REST documentation, not from the project's client. It
 // holds a real Curve25519 key pair and opens every written value with

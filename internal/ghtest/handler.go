@@ -5,8 +5,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"maps"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -78,6 +80,8 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, body []byte) {
 		return
 	}
 	switch {
+	case rest == "" && r.Method == http.MethodGet:
+		s.listLocked(w, r, scope)
 	case rest == "public-key" && r.Method == http.MethodGet:
 		writeJSON(w, http.StatusOK, map[string]string{"key_id": s.keyID, "key": base64.StdEncoding.EncodeToString(s.pub[:])})
 	case strings.HasSuffix(rest, "/repositories") && r.Method == http.MethodGet && strings.HasPrefix(scope, "/orgs/"):
@@ -95,13 +99,14 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, body []byte) {
 	}
 }
 
-// splitLocked splits a path into the scope (…/secrets) and what follows it.
+// splitLocked splits a path into the scope (…/secrets) and what follows it ("" for the
+// scope's list).
 func (s *Server) splitLocked(path string) (scope, rest string, ok bool) {
-	i := strings.Index(path, "/secrets/")
+	i := strings.Index(path+"/", "/secrets/")
 	if i < 0 {
 		return "", "", false
 	}
-	scope, rest = path[:i+len("/secrets")], path[i+len("/secrets/"):]
+	scope, rest = path[:i+len("/secrets")], strings.TrimPrefix(path[i+len("/secrets"):], "/")
 	parts := strings.Split(scope, "/")
 	switch {
 	case len(parts) == 6 && parts[1] == "repos" && parts[4] == "actions",
@@ -123,6 +128,22 @@ func (s *Server) getLocked(w http.ResponseWriter, scope, name string) {
 		message(w, http.StatusNotFound, "Not Found")
 		return
 	}
+	writeJSON(w, http.StatusOK, metadata(scope, name, sec))
+}
+
+// listLocked answers a page of the scope's secrets, in the order of their names.
+func (s *Server) listLocked(w http.ResponseWriter, r *http.Request, scope string) {
+	names := slices.Sorted(maps.Keys(s.secrets[scope]))
+	all := make([]map[string]any, len(names))
+	for i, name := range names {
+		all[i] = metadata(scope, name, s.secrets[scope][name])
+	}
+	from, to := pageOf(r, len(all), 30)
+	writeJSON(w, http.StatusOK, map[string]any{"total_count": len(all), "secrets": append([]map[string]any{}, all[from:to]...)})
+}
+
+// metadata is a secret as GitHub shows it: never its value; updated_at in whole seconds.
+func metadata(scope, name string, sec *Secret) map[string]any {
 	a := map[string]any{"name": name, "created_at": sec.Created.UTC().Format("2006-01-02T15:04:05Z"),
 		"updated_at": sec.Updated.UTC().Format("2006-01-02T15:04:05Z")}
 	if strings.HasPrefix(scope, "/orgs/") {
@@ -131,7 +152,19 @@ func (s *Server) getLocked(w http.ResponseWriter, scope, name string) {
 			a["selected_repositories_url"] = "https://api.github.com" + scope + "/" + name + "/repositories"
 		}
 	}
-	writeJSON(w, http.StatusOK, a)
+	return a
+}
+
+// pageOf is the range of n items the request's per_page (GitHub's default def, at most
+// 100) and page ask for.
+func pageOf(r *http.Request, n, def int) (from, to int) {
+	perPage, err := strconv.Atoi(r.URL.Query().Get("per_page"))
+	if err != nil {
+		perPage = def
+	}
+	page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+	perPage, page = max(min(perPage, 100), 1), max(page, 1)
+	return min((page-1)*perPage, n), min(page*perPage, n)
 }
 
 type putRequest struct {
@@ -211,10 +244,7 @@ func (s *Server) selectedLocked(w http.ResponseWriter, r *http.Request, scope, n
 			}
 		}
 	}
-	perPage, _ := strconv.Atoi(r.URL.Query().Get("per_page"))
-	page, _ := strconv.Atoi(r.URL.Query().Get("page"))
-	perPage, page = max(min(perPage, 100), 1), max(page, 1)
-	from, to := min((page-1)*perPage, len(all)), min(page*perPage, len(all))
+	from, to := pageOf(r, len(all), 30)
 	writeJSON(w, http.StatusOK, map[string]any{"total_count": len(all), "repositories": append([]map[string]any{}, all[from:to]...)})
 }
 

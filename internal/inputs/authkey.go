@@ -1,6 +1,7 @@
 package inputs
 
 import (
+	"net/url"
 	"strings"
 	"time"
 
@@ -75,6 +76,12 @@ func gitHubAPIURL(getenv Getenv, p *problems) string {
 	before := len(*p)
 	checkURL("GITHUB_API_URL", v, p)
 	if len(*p) > before {
+		return ""
+	}
+	// The request paths are appended to it: a query or fragment would swallow them, and
+	// user info would be a second credential beside the token.
+	if u, _ := url.Parse(v); u.RawQuery != "" || u.Fragment != "" || u.ForceQuery || u.User != nil {
+		p.addf("GITHUB_API_URL %q must be a plain base URL, without query, fragment or user info (e.g. %s)", u.Scheme+"://"+u.Host, urlExample("GITHUB_API_URL"))
 		return ""
 	}
 	return strings.TrimRight(v, "/")

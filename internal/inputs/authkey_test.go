@@ -70,3 +70,29 @@ func TestAuthKeyInputsWithoutRotateAuthKeyAreRefused(t *testing.T) {
 		t.Errorf("err %v", err)
 	}
 }
+
+// The token goes to GITHUB_API_URL and nowhere else: https unless loopback, and a
+// plain base URL that the request paths extend.
+func TestGitHubAPIURL(t *testing.T) {
+	tests := []struct{ url, want, err string }{
+		{"", ghsecrets.DefaultAPIURL, ""},
+		{"https://ghes.example.com/api/v3/", "https://ghes.example.com/api/v3", ""},
+		{"http://127.0.0.1:8080", "http://127.0.0.1:8080", ""},
+		{"http://github.example.com/api/v3", "", "plain http"},
+		{"ftp://github.example.com", "", "not an http(s) URL"},
+		{"https://ghes.example.com/api/v3?x=1", "", "without query, fragment or user info"},
+		{"https://ghes.example.com/api/v3#@evil.example", "", "without query, fragment or user info"},
+		{"https://user:pass@ghes.example.com/api/v3", "", "without query, fragment or user info"},
+	}
+	for _, tt := range tests {
+		c, err := inputs.Read(authKeyEnv(map[string]string{"GITHUB_API_URL": tt.url}), secret.MaskFunc(func(string) {}), time.Now())
+		switch {
+		case tt.err == "" && (err != nil || c.AuthKeyRotation.APIURL != tt.want):
+			t.Errorf("GITHUB_API_URL %q: %v, %v; want %s", tt.url, c, err, tt.want)
+		case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
+			t.Errorf("GITHUB_API_URL %q: %v; want an error saying %q", tt.url, err, tt.err)
+		case tt.err != "" && strings.Contains(err.Error(), "pass"):
+			t.Errorf("GITHUB_API_URL %q: the error shows the user info: %v", tt.url, err)
+		}
+	}
+}

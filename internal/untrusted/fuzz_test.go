@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/awsid"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/secret"
@@ -146,7 +147,8 @@ func FuzzRedactPartsLeavesNoPartOfASecret(f *testing.F) {
 	f.Add("echo ", " &amp", "s<b>ecr</b>et&quot;Zq8vW3xK9pL2", uint8(0), uint8(11), uint16(0))
 	f.Add("{\"m\":\"", "\"}", "pa ss  \"w<o>rd\"&more\n", uint8(8), uint8(4), uint16(12))
 	f.Fuzz(func(t *testing.T, before, after, value string, echo, transform uint8, cut uint16) {
-		if len(value) < minPrefix || strings.Contains(value, secret.Redacted) || awsid.AccessKeyID(value) {
+		// A secret is valid UTF-8: inputs refuse any other, and JSON answers decode to it.
+		if len(value) < minPrefix || !utf8.ValidString(value) || strings.Contains(value, secret.Redacted) || awsid.AccessKeyID(value) {
 			return
 		}
 		var r Redactor

@@ -11,6 +11,7 @@ import (
 
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/ghtest"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracomtest"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/tripwire"
 )
 
 const githubToken = "github_pat_11E2E0123456789abcdefrotation"
@@ -86,4 +87,47 @@ func TestAFailedSecretWriteLeavesTheOldAuthKeyWorking(t *testing.T) {
 	}
 	checkOutputs(t, r, map[string]string{"auth-key-rotated": "false", "auth-key-id": authKeyID})
 	assertNoLeak(t, r, secretsOf(s, gh))
+}
+
+// SIGTERM to the built binary while the write of the key's secret is in flight, the
+// request landing only after the action gave up and wrote the old value back: the run
+// ends within the runner's grace period with both AuthKeys kept, says the secrets may
+// be split, and the fix it names makes them one working AuthKey again.
+func TestSIGTERMDuringTheAuthKeyWriteNeverLocksTheWorkflowOut(t *testing.T) {
+	s, gh, o := authKeyWorld(t)
+	sig := &signaller{}
+	wire := tripwire.New(t, gh.URL, tripwire.Late, tripwire.Request(http.MethodPut, "/repos/octo/app/actions/secrets/SORACOM_AUTH_KEY"), sig.fire)
+	o.env["GITHUB_API_URL"] = wire.URL
+	o.start = sig.attach
+	r := runAction(t, o)
+	ended := time.Now()
+	wire.Release()
+	if !wire.Wait(15 * time.Second) {
+		t.Fatal("the write to cut never came")
+	}
+	assertNoLeak(t, r, secretsOf(s, gh))
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1", r.code)
+	}
+	if took := sig.since(ended); took > runnerGrace {
+		t.Errorf("the run ended %s after SIGTERM; the runner kills it after %s", took, runnerGrace)
+	}
+	msg := oneError(t, r)
+	checkContains(t, "the error", msg, "cancelled", "may still land after the write-back", "both AuthKeys are kept", "If it cannot authenticate")
+	keys := s.UserAuthKeys(soracomtest.DefaultUserName)
+	if len(keys) != 2 {
+		t.Fatalf("AuthKeys %v, want both kept", keys)
+	}
+	// The write landed after the write-back: the key's secret is the new one, the id the
+	// old one. The fix the error names for a run that cannot authenticate sets the id.
+	_, fix, _ := strings.Cut(msg, "If it cannot authenticate")
+	_, after, ok := strings.Cut(fix, "gh secret set SORACOM_AUTH_KEY_ID --body ")
+	id, _, _ := strings.Cut(after, " ")
+	key, _ := gh.Secret(ghtest.RepoScope("octo", "app"), "SORACOM_AUTH_KEY")
+	for _, k := range keys {
+		if ok && k.ID == id && k.Secret == key.Value {
+			return
+		}
+	}
+	t.Errorf("after the fix the error names (id %q), the secrets do not form a working AuthKey", id)
 }

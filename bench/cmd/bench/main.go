@@ -157,30 +157,32 @@ func parseOptions(args []string, progress io.Writer) (options, error) {
 	return o, nil
 }
 
-// extras are the scenarios only the action runs.
-type extras struct{ rotate, audit, many, refs bool }
-
-// measureExtras measures the rotation, the audit and many sets when the scenarios ask
-// for them.
-func (b *bench) measureExtras(ctx context.Context, x extras, rep *report) error {
+// measureExtras measures the rotation, the audit, many sets, where sets are used and
+// the AuthKey rotation when the scenarios name them, into rep.
+func (b *bench) measureExtras(ctx context.Context, extras map[string]bool, rep *report) error {
 	var err error
-	if x.rotate {
+	if extras[rotationScenario] {
 		if rep.rotation, err = b.measureRotation(ctx); err != nil {
 			return err
 		}
 	}
-	if x.audit {
+	if extras[auditScenario] {
 		if rep.audit, err = b.measureAudit(ctx); err != nil {
 			return err
 		}
 	}
-	if x.many {
+	if extras[manyScenario] {
 		if rep.many, err = b.measureMany(ctx); err != nil {
 			return err
 		}
 	}
-	if x.refs {
+	if extras[refsScenario] {
 		if rep.refs, err = b.measureReferences(ctx); err != nil {
+			return err
+		}
+	}
+	if extras[authKeyScenario] {
+		if rep.authKey, err = b.measureAuthKey(ctx); err != nil {
 			return err
 		}
 	}
@@ -224,32 +226,34 @@ func pick[T any](all []T, list string, name func(T) string) ([]T, error) {
 	return out, nil
 }
 
-// chooseScenarios returns the registration scenarios a -scenarios list names, and
-// which of the action's own scenarios it names; an empty list names them all.
-func chooseScenarios(list string) (s []scenario, x extras, err error) {
+// extraScenarios are the scenarios that only the action runs, each with its own
+// section of the report.
+var extraScenarios = []string{rotationScenario, auditScenario, manyScenario, refsScenario, authKeyScenario}
+
+// chooseScenarios returns the registration scenarios a -scenarios list names, and which
+// of the extra scenarios it names; an empty list names them all.
+func chooseScenarios(list string) (s []scenario, extras map[string]bool, err error) {
+	extras = map[string]bool{}
 	if list == "" {
-		return allScenarios(), extras{rotate: true, audit: true, many: true, refs: true}, nil
+		for _, n := range extraScenarios {
+			extras[n] = true
+		}
+		return allScenarios(), extras, nil
 	}
 	var rest []string
 	for _, n := range strings.Split(list, ",") {
-		switch n = strings.TrimSpace(n); n {
-		case rotationScenario:
-			x.rotate = true
-		case auditScenario:
-			x.audit = true
-		case manyScenario:
-			x.many = true
-		case refsScenario:
-			x.refs = true
-		default:
+		n = strings.TrimSpace(n)
+		if slices.Contains(extraScenarios, n) {
+			extras[n] = true
+		} else {
 			rest = append(rest, n)
 		}
 	}
 	if len(rest) == 0 {
-		return nil, x, nil
+		return nil, extras, nil
 	}
 	s, err = pick(allScenarios(), strings.Join(rest, ","), func(s scenario) string { return s.name })
-	return s, x, err
+	return s, extras, err
 }
 
 // buildAction builds the action's binary to out, from the working tree or, with rev,

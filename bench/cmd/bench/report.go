@@ -24,6 +24,7 @@ type report struct {
 	audit    *auditResult    // nil when not run
 	many     *manyResult     // nil when not run
 	refs     *refsResult     // nil when not run
+	authKey  *authKeyResult  // nil when not run
 }
 
 type fact struct{ name, value string }
@@ -217,6 +218,9 @@ func (p *printer) extras(r report) {
 	}
 	if r.refs != nil {
 		p.references(r)
+	}
+	if r.authKey != nil {
+		p.authKey(r)
 	}
 }
 

@@ -59,5 +59,5 @@ func scenarioNames() []string {
 	for _, s := range allScenarios() {
 		names = append(names, s.name)
 	}
-	return append(names, rotationScenario, auditScenario, manyScenario, refsScenario)
+	return append(names, extraScenarios...)
 }
