@@ -9,9 +9,10 @@
 //
 // It registers a key (dry run, create, update, a wrong AuthKey), then rotates an IAM
 // user's key behind two credential sets (a scheduled rotation, the next scheduled run,
-// a rotation that fails halfway), then rotates the AuthKey itself into the repository's
-// secrets (once, and once failing after the first secret is written), and shows the
-// state each leaves.
+// a rotation that fails halfway), plays the nightly health report (where each set is
+// used, and a group that names a set that does not exist), then rotates the AuthKey
+// itself into the repository's secrets (once, and once failing after the first secret
+// is written), and shows the state each leaves.
 package main
 
 import (
@@ -42,8 +43,11 @@ const usage = `Usage: go run ./cmd/demo
 Plays the action end to end against the in-repo SORACOM emulator and AWS fakes on
 loopback, shown as github.com shows a workflow's log: a registration (dry run,
 create, update, a wrong AuthKey), then a scheduled rotation of IAM user
-soracom-funnel's key behind two credential sets, the next scheduled run, and a
-rotation that fails halfway. No account is needed; nothing leaves the machine.
+soracom-funnel's key behind two credential sets, the next scheduled run, a
+rotation that fails halfway, the nightly health report (where each set is used,
+and a group naming a set that does not exist), then the AuthKey itself rotated
+into a fake GitHub secrets API (once, and once failing after the first secret is
+written). No account is needed; nothing leaves the machine.
 It takes no flags. To run the action yourself against the same emulators:
 
   go run . --emulator --credential-id funnel-aws

@@ -79,7 +79,7 @@ func TestDemoShowsNoSecretAndNoRunnerProtocol(t *testing.T) {
 func TestDemoPlaysRegistrationAndRotationAsAWorkflowLogShowsThem(t *testing.T) {
 	d, out := playAll(t)
 	for _, want := range []string{
-		"Step 7:",
+		"Step 10:",
 		"Dry run: credential set demo-funnel-aws would be created",
 		"Credential set demo-funnel-aws: created",
 		"Credential set demo-funnel-aws: updated",
@@ -100,8 +100,8 @@ func TestDemoPlaysRegistrationAndRotationAsAWorkflowLogShowsThem(t *testing.T) {
 			t.Errorf("the demo does not show %q", want)
 		}
 	}
-	if n := strings.Count(out, "━━━ Step "); n != 9 {
-		t.Fatalf("%d steps, want 9", n)
+	if n := strings.Count(out, "━━━ Step "); n != 10 {
+		t.Fatalf("%d steps, want 10", n)
 	}
 	// The next scheduled run finds the new key too young and changes nothing.
 	steps := strings.Split(out, "━━━ Step ")
@@ -126,7 +126,7 @@ func TestDemoPlaysRegistrationAndRotationAsAWorkflowLogShowsThem(t *testing.T) {
 	if !strings.HasSuffix(steps[7], wantState+"\n") {
 		t.Errorf("the state the failed rotation shows is not the emulator's:\nwant %q", wantState)
 	}
-	checkAuthKeyScenes(t, d, steps[8], steps[9])
+	checkAuthKeyScenes(t, d, steps[9], steps[10])
 }
 
 // checkAuthKeyScenes checks the AuthKey scenes against the emulators: the rotation
@@ -161,5 +161,31 @@ func TestHelpSaysWhatTheDemoDoesAndPlaysNothing(t *testing.T) {
 	}
 	if _, done := commandLine(nil, io.Discard, io.Discard); done {
 		t.Error("with no arguments the demo does not play")
+	}
+}
+
+// The nightly health report (step 8, before the AuthKey scenes replace the AuthKey it
+// passes) shows where each set is used and the one group that names a
+// set that does not exist.
+func TestDemoAuditShowsUsedByAndOneDanglingReference(t *testing.T) {
+	_, out := playAll(t)
+	steps := strings.Split(out, "━━━ Step ")
+	if len(steps) < 9 || !strings.HasPrefix(steps[8], "8: The nightly health report") {
+		t.Fatalf("step 8 is not the nightly health report:\n%s", out)
+	}
+	report := steps[8]
+	if n := strings.Count(report, "dangling-reference (broken)"); n != 1 {
+		t.Errorf("%d dangling references in the table, want 1:\n%s", n, report)
+	}
+	for _, want := range []string{
+		"Used by", `group "sensors" (7f3c1a52-sensors) in SoracomFunnel`, `event handler "low balance" (e51d-low-balance) in InvokeAWSLambdaAction`,
+		`group "cameras" (0b9e44d1-cameras) names credential set funnel-aws-2023 in SoracomFunnel`, "does not exist",
+	} {
+		if !strings.Contains(report, want) {
+			t.Errorf("the report does not show %q:\n%s", want, report)
+		}
+	}
+	if n := strings.Count(report, "Used by"); n != 1 {
+		t.Errorf("%d Used by columns, want 1", n)
 	}
 }

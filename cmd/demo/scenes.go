@@ -15,6 +15,7 @@ const (
 	rotatedUser   = "soracom-funnel"
 	funnelSet     = "funnel-aws"
 	harvestSet    = "harvest-aws"
+	danglingSet   = "funnel-aws-2023"
 	rotatorRole   = "arn:aws:iam::123456789012:role/soracom-key-rotator"
 	// exampleKeyID and exampleSecret are AWS's documentation example key.
 	exampleKeyID  = "AKIAIOSFODNN7EXAMPLE"
@@ -90,7 +91,35 @@ func (d *demo) scenes() []scene {
 			with: d.rotation(input{inputs.RotateAfter, "12h"}), after: d.showState},
 		{title: "A rotation that fails halfway: SORACOM refuses to update " + harvestSet,
 			before: d.refuseHarvestUpdate, with: d.rotation(), after: d.showState},
+		{title: "The nightly health report: where every set is used, and a group that names a set that does not exist",
+			before: d.seedUsage, with: d.audit(), after: d.showState},
 	}, d.authKeyScenes()...)
+}
+
+func (d *demo) audit() []input {
+	return []input{
+		{inputs.AuditInput, "true"},
+		{inputs.AuthKeyID, soracomtest.DemoAuthKeyID},
+		{inputs.AuthKey, soracomtest.DemoAuthKey},
+		{inputs.Endpoint, d.emu.SORACOM.URL()},
+	}
+}
+
+// seedUsage gives the operator what uses its sets: a group whose Funnel sends to
+// Kinesis with funnel-aws, an event handler whose Lambda action signs with harvest-aws,
+// and a group whose Funnel still names a set deleted long ago.
+func (d *demo) seedUsage() {
+	d.emu.SORACOM.PutGroup(soracomtest.Group{ID: "7f3c1a52-sensors", Tags: map[string]string{"name": "sensors"},
+		Configuration: map[string]map[string]any{"SoracomFunnel": {"enabled": true, "credentials": map[string]any{"$credentialsId": funnelSet},
+			"destination": map[string]any{"provider": "aws", "service": "kinesis", "resourceUrl": "https://kinesis.ap-northeast-1.amazonaws.com/sensors"}}}})
+	d.emu.SORACOM.PutGroup(soracomtest.Group{ID: "0b9e44d1-cameras", Tags: map[string]string{"name": "cameras"},
+		Configuration: map[string]map[string]any{"SoracomFunnel": {"enabled": true, "credentials": map[string]any{"$credentialsId": danglingSet},
+			"destination": map[string]any{"provider": "aws", "service": "firehose", "resourceUrl": "https://firehose.ap-northeast-1.amazonaws.com/cameras"}}}})
+	d.emu.SORACOM.PutEventHandler(soracomtest.EventHandler{ID: "e51d-low-balance", Name: "low balance", Actions: []soracomtest.Action{
+		{Type: "InvokeAWSLambdaAction", Properties: map[string]any{"credentialsId": harvestSet, "endpoint": "https://lambda.ap-northeast-1.amazonaws.com",
+			"functionName": "notify", "parameter1": "low balance"}}}})
+	fmt.Fprintf(d.w, "Group sensors sends to Kinesis with %s; event handler \"low balance\" calls Lambda with %s; group cameras still names %s, which was deleted.\n",
+		funnelSet, harvestSet, danglingSet)
 }
 
 // seedRotation gives the IAM user a key created a day ago, held by two sets, and a role

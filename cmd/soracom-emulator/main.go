@@ -2,9 +2,11 @@
 // the local demo: point the action's endpoint at the URL it prints and register
 // credential sets without a SORACOM account.
 //
-// It prints the base URL (without /v1) as the first line on stdout, then serves until
-// SIGINT or SIGTERM. It listens on loopback unless -addr says otherwise, because it
-// accepts the demo auth key from anyone who can reach it.
+// It serves both coverages, as two emulators that share nothing: Japan (jp) on -addr
+// and global (g) on -g-addr. It prints the jp base URL (without /v1) as the first line
+// on stdout and the g base URL as the second, then serves until SIGINT or SIGTERM. It
+// listens on loopback unless told otherwise, because it accepts the demo auth key from
+// anyone who can reach it.
 package main
 
 import (
@@ -57,7 +59,9 @@ func (l *listFlag) Set(v string) error {
 
 // settings are the command line's.
 type settings struct {
-	addr, keyID, key, caOut string
+	addr, gAddr, keyID, key string
+	caOut                   string
+	rateLimit               int
 	useTLS, logRequests     bool
 	certHosts               listFlag
 	latency, connLatency    time.Duration
@@ -71,12 +75,14 @@ func parseFlags(args []string, stdout, stderr io.Writer) (settings, error) {
 	fs := flag.NewFlagSet("soracom-emulator", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {}
-	fs.StringVar(&s.addr, "addr", soracomtest.DefaultAddr, "address to listen on")
+	fs.StringVar(&s.addr, "addr", soracomtest.DefaultAddr, "address to listen on for the jp coverage")
+	fs.StringVar(&s.gAddr, "g-addr", "", "address to listen on for the g coverage (default: the host of -addr, a free port)")
+	fs.IntVar(&s.rateLimit, "rate-limit", soracomtest.DefaultRateLimit, "requests allowed per API per minute on each coverage (0: no limit and no rate-limit headers)")
 	fs.StringVar(&s.keyID, "auth-key-id", soracomtest.DemoAuthKeyID, "auth key ID to accept")
 	fs.StringVar(&s.key, "auth-key", soracomtest.DemoAuthKey, "auth key to accept")
 	fs.BoolVar(&s.useTLS, "tls", false, "serve HTTPS with a certificate from a fresh CA")
 	fs.Var(&s.certHosts, "cert-host", "extra host name or IP for the TLS certificate (repeatable, or comma-separated)")
-	fs.StringVar(&s.caOut, "ca-out", "", "file to write the CA certificate (PEM) to, with -tls")
+	fs.StringVar(&s.caOut, "ca-out", "", "file to write the CA certificates (PEM, one per coverage) to, with -tls")
 	fs.DurationVar(&s.latency, "latency", 0, "delay before answering each request")
 	fs.DurationVar(&s.connLatency, "conn-latency", 0, "delay for each new connection")
 	fs.BoolVar(&s.logRequests, "log", false, "print each request to stderr, secrets redacted")
@@ -84,7 +90,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (settings, error) {
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		fmt.Fprintln(stdout, "Usage: soracom-emulator [flags]    (from a clone: go run ./cmd/soracom-emulator [flags])\n\n"+
-			"Serves the SORACOM API emulator and prints its base URL; stops on Ctrl-C.\n\nFlags:")
+			"Serves the SORACOM API emulator for both coverages and prints the jp base URL, then the g one; stops on Ctrl-C.\n\nFlags:")
 		fs.SetOutput(stdout)
 		fs.PrintDefaults()
 		return s, err
@@ -133,37 +139,67 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if host, _, err := net.SplitHostPort(s.addr); err == nil {
-		if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-			fmt.Fprintf(stderr, "soracom-emulator: warning: %s is not a loopback address; anyone who can reach it can use the demo auth key\n", s.addr)
+	for _, addr := range []string{s.addr, s.gAddr} {
+		if host, _, err := net.SplitHostPort(addr); err == nil {
+			if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+				fmt.Fprintf(stderr, "soracom-emulator: warning: %s is not a loopback address; anyone who can reach it can use the demo auth key\n", addr)
+			}
 		}
 	}
-	srv, err := startEmulator(s, stderr)
+	cov, err := startCoverages(s, stderr)
 	if err != nil {
 		return err
 	}
-	if _, err := fmt.Fprintln(stdout, srv.URL()); err != nil {
-		_ = srv.Close()
+	if _, err := fmt.Fprintf(stdout, "%s\n%s\n", cov.JP.URL(), cov.G.URL()); err != nil {
+		_ = cov.Close()
 		return err
 	}
 
 	<-ctx.Done()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	return srv.Shutdown(shutdownCtx)
+	return errors.Join(cov.JP.Shutdown(shutdownCtx), cov.G.Shutdown(shutdownCtx))
 }
 
-// startEmulator starts the emulator as s says, with its AuthKey and CA file in place.
-func startEmulator(s settings, stderr io.Writer) (*soracomtest.Server, error) {
+// startCoverages starts an emulator per coverage as s says, with the AuthKey on both
+// and the CA file in place.
+func startCoverages(s settings, stderr io.Writer) (*soracomtest.Coverages, error) {
+	jp, err := startEmulator(s, s.addr, soracomtest.CoverageJP, stderr)
+	if err != nil {
+		return nil, err
+	}
+	gAddr := s.gAddr
+	if host, _, err := net.SplitHostPort(s.addr); gAddr == "" && err == nil {
+		gAddr = net.JoinHostPort(host, "0")
+	}
+	g, err := startEmulator(s, gAddr, soracomtest.CoverageG, stderr)
+	if err != nil {
+		_ = jp.Close()
+		return nil, err
+	}
+	cov := &soracomtest.Coverages{JP: jp, G: g}
+	cov.AddAuthKey(s.keyID, s.key)
+	if s.caOut != "" {
+		if err := os.WriteFile(s.caOut, append(jp.CACertPEM(), g.CACertPEM()...), 0o644); err != nil {
+			_ = cov.Close()
+			return nil, fmt.Errorf("write CA certificates: %w", err)
+		}
+	}
+	return cov, nil
+}
+
+// startEmulator starts one coverage's emulator on addr.
+func startEmulator(s settings, addr, coverage string, stderr io.Writer) (*soracomtest.Server, error) {
 	opts := []soracomtest.Option{
-		soracomtest.WithAddr(s.addr),
+		soracomtest.WithAddr(addr),
 		soracomtest.WithLatency(s.latency),
 		soracomtest.WithConnLatency(s.connLatency),
 		soracomtest.WithCertHosts(s.certHosts...),
+		soracomtest.WithRateLimit(s.rateLimit),
 	}
 	if s.logRequests {
 		opts = append(opts, soracomtest.WithRequestObserver(func(r soracomtest.Request) {
-			fmt.Fprintln(stderr, describe(r))
+			fmt.Fprintln(stderr, coverage+" "+describe(r))
 		}))
 	}
 	start := soracomtest.StartServer
@@ -172,14 +208,7 @@ func startEmulator(s settings, stderr io.Writer) (*soracomtest.Server, error) {
 	}
 	srv, err := start(opts...)
 	if err != nil {
-		return nil, err
-	}
-	srv.AddAuthKey(s.keyID, s.key)
-	if s.caOut != "" {
-		if err := os.WriteFile(s.caOut, srv.CACertPEM(), 0o644); err != nil {
-			_ = srv.Close()
-			return nil, fmt.Errorf("write CA certificate: %w", err)
-		}
+		return nil, fmt.Errorf("coverage %s: %w", coverage, err)
 	}
 	return srv, nil
 }

@@ -37,8 +37,16 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// serve runs the command until the test ends and returns the URL it printed.
+// serve runs the command until the test ends and returns the jp URL it printed first.
 func serve(t *testing.T, args ...string) (url string, stderr *syncBuffer) {
+	t.Helper()
+	urls, stderr := serveBoth(t, args...)
+	return urls[0], stderr
+}
+
+// serveBoth runs the command until the test ends and returns the URLs it printed: jp,
+// then g.
+func serveBoth(t *testing.T, args ...string) (urls [2]string, stderr *syncBuffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
@@ -59,21 +67,22 @@ func serve(t *testing.T, args ...string) (url string, stderr *syncBuffer) {
 			t.Error("run did not stop after cancellation")
 		}
 	})
-	line, err := bufio.NewReader(pr).ReadString('\n')
-	if err != nil {
-		t.Fatalf("no URL printed: %v (stderr: %s)", err, stderr)
+	rd := bufio.NewReader(pr)
+	for i := range urls {
+		line, err := rd.ReadString('\n')
+		if err != nil {
+			t.Fatalf("no URL %d printed: %v (stderr: %s)", i+1, err, stderr)
+		}
+		urls[i] = strings.TrimSpace(line)
 	}
-	go func() { _, _ = io.Copy(io.Discard, pr) }()
-	return strings.TrimSpace(line), stderr
+	go func() { _, _ = io.Copy(io.Discard, rd) }()
+	return urls, stderr
 }
 
-func post(t *testing.T, c *http.Client, url, body string, header ...string) int {
+func post(t *testing.T, c *http.Client, url, body string) int {
 	t.Helper()
 	req, _ := http.NewRequest("POST", url, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
 	resp, err := c.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -104,9 +113,30 @@ func TestServesOnLoopbackAndLogsWithoutSecrets(t *testing.T) {
 	}
 }
 
+func TestServesBothCoveragesAsTwoPlaces(t *testing.T) {
+	urls, stderr := serveBoth(t, "-log", "-rate-limit", "1")
+	if urls[0] == urls[1] || !strings.HasPrefix(urls[1], "http://127.0.0.1:") {
+		t.Fatalf("printed %q, want two loopback base URLs", urls)
+	}
+	c := &http.Client{}
+	for _, url := range urls {
+		if st := post(t, c, url+"/v1/auth", `{"authKeyId":"keyId-demo","authKey":"secret-demo"}`); st != 200 {
+			t.Errorf("demo key at %s: %d", url, st)
+		}
+	}
+	// -rate-limit 1: a second auth within the minute is over the budget of that coverage.
+	if st := post(t, c, urls[1]+"/v1/auth", `{"authKeyId":"keyId-demo","authKey":"secret-demo"}`); st != 429 {
+		t.Errorf("second auth at g: %d, want 429", st)
+	}
+	out := stderr.String()
+	if !strings.Contains(out, "jp ") || !strings.Contains(out, "g ") {
+		t.Errorf("log does not say which coverage answered:\n%s", out)
+	}
+}
+
 func TestTLSWritesTheCA(t *testing.T) {
 	caFile := filepath.Join(t.TempDir(), "ca.pem")
-	url, _ := serve(t, "-tls", "-cert-host", "emulator.test", "-ca-out", caFile, "-auth-key-id", "k", "-auth-key", "s")
+	urls, _ := serveBoth(t, "-tls", "-cert-host", "emulator.test", "-ca-out", caFile, "-auth-key-id", "k", "-auth-key", "s")
 	pem, err := os.ReadFile(caFile)
 	if err != nil {
 		t.Fatal(err)
@@ -116,8 +146,10 @@ func TestTLSWritesTheCA(t *testing.T) {
 		t.Fatalf("%s holds no certificate", caFile)
 	}
 	c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
-	if st := post(t, c, url+"/v1/auth", `{"authKeyId":"k","authKey":"s"}`); st != 200 {
-		t.Errorf("auth over TLS: %d", st)
+	for _, url := range urls {
+		if st := post(t, c, url+"/v1/auth", `{"authKeyId":"k","authKey":"s"}`); st != 200 {
+			t.Errorf("auth over TLS at %s: %d", url, st)
+		}
 	}
 }
 

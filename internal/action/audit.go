@@ -31,24 +31,34 @@ type AuditReport struct {
 	LeftOut int
 }
 
-// audit lists the sets and checks each; it changes nothing in SORACOM or AWS.
+// audit lists the sets, groups and event handlers of every coverage and checks each
+// set; it changes nothing in SORACOM or AWS.
 func (r *run) audit(ctx context.Context) (*Report, error) {
 	keys, noKeys, iamFailure := r.auditKeys(ctx)
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
-	sess, logout, err := r.session(ctx, soracom.MinTokenLifetime)
+	places, logout, err := r.sessions(ctx, soracom.MinTokenLifetime)
 	if err != nil {
 		return nil, err
 	}
 	defer logout()
-	rep := &Report{OperatorID: sess.OperatorID}
-	all, err := sess.ListCredentials(ctx)
-	if err != nil {
-		return rep, fmt.Errorf("listing the credential sets to audit: %w", err)
+	rep := &Report{OperatorID: places[0].sess.OperatorID}
+	listed := listEverywhere(ctx, places)
+	if err := r.listingsFailed(ctx, listed); err != nil {
+		return rep, err
 	}
-	sets, missing := r.auditedSets(all)
-	in := audit.Input{Sets: sets, All: toAuditSets(all), NoKeys: noKeys}
+	in := audit.Input{NoKeys: noKeys, Usage: map[string]*audit.Usage{}, Named: r.cfg.CredentialIDs, Scope: r.cfg.CoverageType}
+	var missing []error
+	for _, l := range listed {
+		sets, absent := r.auditedSets(l.coverage, l.sets)
+		in.Sets = append(in.Sets, sets...)
+		in.All = append(in.All, toAuditSets(l.coverage, l.sets)...)
+		in.Usage[l.coverage] = l.usage
+		if len(absent) > 0 {
+			missing = append(missing, r.onCoverage(l.coverage, missingSets(absent, l.sets)))
+		}
+	}
 	if keys != nil {
 		in.Keys = keys
 	}
@@ -59,13 +69,33 @@ func (r *run) audit(ctx context.Context) (*Report, error) {
 		return rep, err
 	}
 	rep.AWSAccountID = res.Account
-	rep.Audit = &AuditReport{Report: res, Sets: len(sets), IAMFailure: (iamFailure || keys != nil) && res.IAMSkipped != ""}
+	rep.Audit = &AuditReport{Report: res, Sets: len(in.Sets), IAMFailure: (iamFailure || keys != nil) && res.IAMSkipped != ""}
 	rep.Audit.Fails = failsOn(res, cfg.FailOn)
 	r.annotate(rep.Audit)
-	if len(missing) > 0 {
-		return rep, missingSets(missing, all)
+	return rep, errors.Join(missing...)
+}
+
+// listingsFailed is the error of a coverage whose sets could not be listed: the audit
+// needs them. (Groups and event handlers that cannot be listed are findings instead.)
+func (r *run) listingsFailed(ctx context.Context, listed []listedCoverage) error {
+	if err := ctx.Err(); err != nil {
+		return err
 	}
-	return rep, nil
+	var errs []error
+	for _, l := range listed {
+		if l.setsErr != nil {
+			errs = append(errs, r.onCoverage(l.coverage, fmt.Errorf("listing the credential sets to audit: %w", l.setsErr)))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// onCoverage names the coverage in an error of a run on several.
+func (r *run) onCoverage(coverage string, err error) error {
+	if len(r.cfg.Coverages) < 2 {
+		return err
+	}
+	return fmt.Errorf("coverage %s: %w", coverage, err)
 }
 
 // missingSets is the error for named sets the list does not hold. A set whose id could
@@ -100,15 +130,15 @@ func (r *run) auditKeys(ctx context.Context) (keys audit.Keys, reason string, fa
 	return nil, "the AWS credentials could not be used: " + describe(err), true
 }
 
-// auditedSets picks the sets credential-id names (every set when it is empty), and the
-// ids that name no set.
-func (r *run) auditedSets(all []soracom.CredentialSet) (sets []audit.Set, missing []string) {
+// auditedSets picks the sets of one coverage that credential-id names (every set when
+// it is empty), and the ids that name no set there.
+func (r *run) auditedSets(coverage string, all []soracom.CredentialSet) (sets []audit.Set, missing []string) {
 	ids := r.cfg.CredentialIDs
 	for _, s := range all {
 		// A set whose id could not be read may be any of the named ones: its
 		// malformed-set finding is always reported.
 		if len(ids) == 0 || slices.Contains(ids, s.ID) || s.ID == "" {
-			sets = append(sets, toAuditSet(s))
+			sets = append(sets, toAuditSet(coverage, s))
 		}
 	}
 	for _, id := range ids {
@@ -119,19 +149,19 @@ func (r *run) auditedSets(all []soracom.CredentialSet) (sets []audit.Set, missin
 	return sets, missing
 }
 
-func toAuditSets(all []soracom.CredentialSet) []audit.Set {
+func toAuditSets(coverage string, all []soracom.CredentialSet) []audit.Set {
 	out := make([]audit.Set, len(all))
 	for i, s := range all {
-		out[i] = toAuditSet(s)
+		out[i] = toAuditSet(coverage, s)
 	}
 	return out
 }
 
-func toAuditSet(s soracom.CredentialSet) audit.Set {
+func toAuditSet(coverage string, s soracom.CredentialSet) audit.Set {
 	if len(s.Unreadable) > 0 {
-		return audit.Set{ID: s.ID, Type: s.Type, Entry: s.Index + 1, Unreadable: s.Unreadable}
+		return audit.Set{ID: s.ID, Type: s.Type, Coverage: coverage, Entry: s.Index + 1, Unreadable: s.Unreadable}
 	}
-	set := audit.Set{ID: s.ID, Type: s.Type, LastUsed: s.LastUsedAt(), Entry: s.Index + 1}
+	set := audit.Set{ID: s.ID, Type: s.Type, Coverage: coverage, LastUsed: s.LastUsedAt(), Entry: s.Index + 1}
 	switch s.Type {
 	case audit.AWSCredentials:
 		set.AccessKeyID = s.Field("accessKeyId")
@@ -190,23 +220,10 @@ func (r *run) annotate(a *AuditReport) {
 		r.log.Warningf("%s", untrusted.OneLine(note))
 	}
 	for _, row := range a.Rows {
-		var broken []string
-		for _, f := range row.Findings {
-			msg := subject(f) + ": " + untrusted.OneLine(f.Message)
-			switch {
-			case f.Severity == audit.Broken:
-				broken = append(broken, untrusted.OneLine(f.Message))
-			case f.Severity == audit.Warning:
-				r.log.Warningf("%s", msg)
-			case f.Severity == audit.Unknown && !slices.Contains(a.Denied, f.Permission):
-				r.log.Noticef("%s", msg)
-			default:
-				r.log.Infof("%s (%s)", msg, f.Check)
-			}
-		}
-		if len(broken) > 0 {
-			r.log.Errorf("%s is broken: %s", subject(row.Findings[0]), strings.Join(broken, "; "))
-		}
+		r.annotateRow(row, a.Denied)
+	}
+	for _, f := range a.General {
+		r.annotateFinding(r.generalSubject(f), f, a.Denied)
 	}
 	r.log.Infof("Health report: %d set(s) audited; %s", a.Sets, counts(a.Report))
 	if a.Fails {
@@ -214,16 +231,65 @@ func (r *run) annotate(a *AuditReport) {
 	}
 }
 
+// annotateRow writes a row's findings: one error for a broken set, its broken findings
+// joined; a line of its own for each other finding, and for each reference to a set
+// that does not exist.
+func (r *run) annotateRow(row audit.Row, denied []string) {
+	var broken []string
+	for _, f := range row.Findings {
+		switch {
+		case row.Missing:
+			r.annotateFinding("Dangling reference", f, denied)
+		case f.Severity == audit.Broken:
+			broken = append(broken, untrusted.OneLine(f.Message))
+		default:
+			r.annotateFinding(r.subject(f), f, denied)
+		}
+	}
+	if len(broken) > 0 {
+		r.log.Errorf("%s is broken: %s", r.subject(row.Findings[0]), strings.Join(broken, "; "))
+	}
+}
+
+// annotateFinding writes one finding: a warning as a warning, an unknown as a notice
+// (unless a denied permission, stated once, explains it), the rest as log lines.
+func (r *run) annotateFinding(subject string, f audit.Finding, denied []string) {
+	msg := subject + ": " + untrusted.OneLine(f.Message)
+	switch {
+	case f.Severity == audit.Broken:
+		r.log.Errorf("%s", msg)
+	case f.Severity == audit.Warning:
+		r.log.Warningf("%s", msg)
+	case f.Severity == audit.Unknown && !slices.Contains(denied, f.Permission):
+		r.log.Noticef("%s", msg)
+	default:
+		r.log.Infof("%s (%s)", msg, f.Check)
+	}
+}
+
 // subject names what a finding is about: its set (by its place in the list when its id
-// could not be read), or for an orphan key the key.
-func subject(f audit.Finding) string {
+// could not be read), or for an orphan key the key; with several coverages, where.
+func (r *run) subject(f audit.Finding) string {
+	where := ""
+	if len(r.cfg.Coverages) > 1 && f.Coverage != "" {
+		where = " on coverage " + f.Coverage
+	}
 	switch {
 	case f.Check == audit.OrphanKey:
 		return fmt.Sprintf("Access key %s of IAM user %s", audit.Last4(f.AccessKeyID), untrusted.OneLine(f.UserName))
 	case f.CredentialID == "":
-		return fmt.Sprintf("The credential set at entry %d of SORACOM's list", f.Entry)
+		return fmt.Sprintf("The credential set at entry %d of SORACOM's list%s", f.Entry, where)
 	}
-	return "Credential set " + untrusted.OneLine(f.CredentialID)
+	return "Credential set " + untrusted.OneLine(f.CredentialID) + where
+}
+
+// generalSubject names what a finding about no one set is about.
+func (r *run) generalSubject(f audit.Finding) string {
+	s := "Groups and event handlers"
+	if len(r.cfg.Coverages) > 1 {
+		s += " on coverage " + f.Coverage
+	}
+	return s
 }
 
 func deniedMessage(perms []string, account string) string {

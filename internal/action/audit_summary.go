@@ -30,6 +30,7 @@ func (r *run) auditSummary(rep *Report) string {
 	for _, note := range a.Notes {
 		fmt.Fprintf(&b, "> [!WARNING]\n%s\n\n", r.log.MarkdownBlock(note, "> "))
 	}
+	r.writeGeneral(&b, a.General)
 	if len(a.Rows) == 0 {
 		b.WriteString("No credential set to audit: the operator has none")
 		if len(r.cfg.CredentialIDs) > 0 {
@@ -39,8 +40,8 @@ func (r *run) auditSummary(rep *Report) string {
 		return b.String()
 	}
 	r.writeLimits(&b, a)
-	b.WriteString("| Set | Type | Key | IAM user | Key status | Key age | Last used in AWS | Last used by SORACOM | Findings |\n")
-	b.WriteString("|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| Set | Coverage | Type | Used by | Key | IAM user | Key status | Key age | Last used in AWS | Last used by SORACOM | Findings |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|\n")
 	now := r.env.Now()
 	for _, row := range a.Rows {
 		fmt.Fprintf(&b, "| %s |\n", strings.Join(r.rowCells(row, now), " | "))
@@ -115,7 +116,52 @@ func (r *run) rowCells(row audit.Row, now time.Time) []string {
 	if len(findings) == 0 {
 		findings = []string{"ok"}
 	}
-	return []string{set, r.log.Markdown(row.Set.Type), key, user, status, age, awsUse, soracomUse, strings.Join(findings, ", ")}
+	typ := r.log.Markdown(row.Set.Type)
+	if row.Missing {
+		typ, soracomUse = "**does not exist**", "—"
+	}
+	return []string{set, r.log.Markdown(orDash(row.Set.Coverage)), typ, r.usedByCell(row), key, user, status, age, awsUse, soracomUse, strings.Join(findings, ", ")}
+}
+
+// usedByCell names the groups and event handlers that use a set: "unknown" when they
+// could not be listed, "none" when none names it.
+func (r *run) usedByCell(row audit.Row) string {
+	switch {
+	case row.Orphan() || len(row.Set.Unreadable) > 0:
+		return "—"
+	case !row.UsageKnown:
+		return "unknown"
+	case len(row.UsedBy) == 0:
+		return "none"
+	}
+	return r.log.Markdown(audit.UsedByText(row.UsedBy))
+}
+
+// maxGeneralShown is how many findings about no one set the summary shows; the
+// findings output holds them all (within its bound).
+const maxGeneralShown = 10
+
+// writeGeneral writes the findings about no one set (a listing that could not be read,
+// a group that could not be read whole) before the table.
+func (r *run) writeGeneral(b *strings.Builder, general []audit.Finding) {
+	for i, f := range general {
+		if i == maxGeneralShown {
+			fmt.Fprintf(b, "> [!NOTE]\n> … and %d more findings about groups and event handlers (see the findings output and the log)\n\n", len(general)-i)
+			return
+		}
+		kind := "WARNING"
+		if f.Severity == audit.Unknown {
+			kind = "NOTE"
+		}
+		fmt.Fprintf(b, "> [!%s]\n%s\n\n", kind, r.log.MarkdownBlock(r.generalSubject(f)+" ("+f.Check+"): "+f.Message, "> "))
+	}
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
 }
 
 func (r *run) lastUseCell(k *audit.KeyFacts) string {

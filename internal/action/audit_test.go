@@ -154,7 +154,7 @@ func TestAuditReportsEveryCheckAgainstTheFakes(t *testing.T) {
 
 	o := w.run(t)
 	want := []string{"a-good shared-key", "b-old key-old", "c-inactive key-inactive", "d-gone key-missing", "e-foreign foreign-account",
-		"f-session session-key", "g-shared shared-key", "h-unused never-used"}
+		"f-session session-key", "g-shared shared-key", "h-unused never-used", "h-unused unreferenced"}
 	if got := o.checks(); !slices.Equal(got, want) {
 		t.Errorf("findings = %q\nwant %q\n%s", got, want, o.stdout)
 	}

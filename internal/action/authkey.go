@@ -15,10 +15,36 @@ import (
 // heldSession is the SORACOM session a run keeps open past its mode when it rotates its
 // AuthKey: the rotation lists, generates and deletes the user's keys with it, and only
 // then is its token revoked.
+//
+// With coverage both the AuthKey is still one key of one SAM user: SAM is the
+// operator's, and the operator is the same on both coverages (the run refuses
+// endpoints whose AuthKey belongs to two). So the key is rotated once, through the
+// first coverage's session (jp), and the new key is proved on every coverage of the
+// run before any secret is written: a key that one endpoint refuses is deleted and the
+// secrets keep the old one.
 type heldSession struct {
 	sess   *soracom.Session
-	client *soracom.Client
 	logout func()
+	// verifiers are every coverage's client, the first one's included, in run order.
+	verifiers []coverageClient
+}
+
+// coverageClient is the client of one coverage, for proving the new AuthKey there.
+type coverageClient struct {
+	coverage string
+	client   *soracom.Client
+}
+
+// hold keeps a coverage's session open for the AuthKey rotation: the first one rotates,
+// every one proves the new key, and all are revoked at the end.
+func (r *run) hold(coverage string, sess *soracom.Session, client *soracom.Client, logout func()) {
+	if r.held == nil {
+		r.held = &heldSession{sess: sess, logout: logout}
+	} else {
+		before := r.held.logout
+		r.held.logout = func() { before(); logout() }
+	}
+	r.held.verifiers = append(r.held.verifiers, coverageClient{coverage: coverage, client: client})
 }
 
 // authKeyTokenLifetime is what the held session's token must outlive beyond the mode's:
@@ -56,7 +82,7 @@ func (r *run) rotateAuthKey(ctx context.Context, rep *Report) error {
 		opts = append(opts, ghsecrets.WithHTTPClient(r.env.HTTPClient))
 	}
 	secrets := &gitHubSecrets{log: r.log, client: ghsecrets.New(cfg.APIURL, cfg.GitHubToken, r.log, opts...), scope: cfg.Scope, written: map[string]bool{}}
-	keys := samAuthKeys{log: r.log, sess: r.held.sess, client: r.held.client}
+	keys := samAuthKeys{log: r.log, sess: r.held.sess, verifiers: r.held.verifiers, several: len(r.cfg.Coverages) > 1}
 	plan := authkeyrotation.Plan{
 		Current:   authkeyrotation.NewKey{ID: r.cfg.AuthKeyID, Secret: r.cfg.AuthKey},
 		KeySecret: cfg.KeySecret, IDSecret: cfg.IDSecret, MaxAge: cfg.MaxAge,

@@ -18,9 +18,12 @@ import (
 
 // samAuthKeys is the SAM user's AuthKeys as the AuthKey rotation sees them.
 type samAuthKeys struct {
-	log    *Log
-	sess   *soracom.Session
-	client *soracom.Client // for the new key's own authentication
+	log  *Log
+	sess *soracom.Session
+	// verifiers are the clients of every coverage of the run: the new key must work on
+	// each before a secret holds it.
+	verifiers []coverageClient
+	several   bool // the run is on several coverages: name each in the log
 }
 
 func (k samAuthKeys) List(ctx context.Context) ([]authkeyrotation.Key, error) {
@@ -44,20 +47,63 @@ func (k samAuthKeys) Generate(ctx context.Context) (authkeyrotation.NewKey, erro
 	return authkeyrotation.NewKey{ID: key.ID, Secret: key.Secret}, nil
 }
 
-// Verify authenticates with the new key and revokes the token at once. A token that
-// could not be revoked is a warning: it expires in three minutes.
+// Verify authenticates with the new key on every coverage of the run, all at once, and
+// revokes each token as soon as it is got. A coverage that refuses the key fails the
+// verification, naming it, so the rotation deletes the new key and the secrets keep the
+// old one. The rotation gives ctx the grace period on cancellation: each login then
+// runs to its end and its token is revoked, rather than left valid. A token that could
+// not be revoked is a warning: it expires in three minutes.
 func (k samAuthKeys) Verify(ctx context.Context, key authkeyrotation.NewKey) error {
-	sess, err := k.client.Auth(ctx, soracom.AuthKey{ID: key.ID, Secret: key.Secret}, soracom.MinTokenLifetime)
+	errs := make([]error, len(k.verifiers))
+	revoked := make([]bool, len(k.verifiers))
+	var wg sync.WaitGroup
+	for i, v := range k.verifiers {
+		wg.Go(func() { revoked[i], errs[i] = k.verifyOn(ctx, v, key) })
+	}
+	wg.Wait()
+	// The log reads in run order, whichever coverage answered first.
+	for i, v := range k.verifiers {
+		switch {
+		case errs[i] != nil:
+		case revoked[i]:
+			k.log.Infof("The new AuthKey %s works%s (authenticated with it, token revoked)", key.ID, k.on(v))
+		default:
+			k.log.Infof("The new AuthKey %s works%s (authenticated with it)", key.ID, k.on(v))
+		}
+	}
+	for i, v := range k.verifiers {
+		if errs[i] != nil && k.several {
+			return fmt.Errorf("coverage %s: %w", v.coverage, errs[i])
+		}
+		if errs[i] != nil {
+			return errs[i]
+		}
+	}
+	return nil
+}
+
+// verifyOn authenticates with key on one coverage and revokes the token it got, whether
+// or not ctx has ended since (the logout has its own bound).
+func (k samAuthKeys) verifyOn(ctx context.Context, v coverageClient, key authkeyrotation.NewKey) (revoked bool, err error) {
+	sess, err := v.client.Auth(ctx, soracom.AuthKey{ID: key.ID, Secret: key.Secret}, soracom.MinTokenLifetime)
 	if err != nil {
-		return err
+		return false, err
 	}
 	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), logoutTimeout)
 	defer cancel()
 	if err := sess.Logout(lctx); err != nil {
-		k.log.Warningf("could not revoke the token of the new AuthKey's test login (it expires within %s): %s", soracom.MinTokenLifetime, describe(err))
+		k.log.Warningf("could not revoke the token of the new AuthKey's test login%s (it expires within %s): %s", k.on(v), soracom.MinTokenLifetime, describe(err))
+		return false, nil
 	}
-	k.log.Infof("The new AuthKey %s works (authenticated with it, token revoked)", key.ID)
-	return nil
+	return true, nil
+}
+
+// on names the coverage in the log when the run has several.
+func (k samAuthKeys) on(v coverageClient) string {
+	if k.several {
+		return " on coverage " + v.coverage
+	}
+	return ""
 }
 
 func (k samAuthKeys) Delete(ctx context.Context, id string) error {

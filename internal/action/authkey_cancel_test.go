@@ -253,3 +253,30 @@ func outputValue(outputs, name string) string {
 	}
 	return lines[1]
 }
+
+// SIGTERM while the new AuthKey is proved on both coverages at once, the cut on either
+// coverage's login (the request lost): the other coverage's login runs to its end and
+// its token is revoked, the one cut fails once the grace period is spent, and so the
+// new key is deleted, the secrets keep the old one and no token is left valid on
+// either coverage.
+func TestAuthKeyRotationOnBothCoveragesCancelledWhileProvingTheNewKey(t *testing.T) {
+	for _, cut := range []string{soracomtest.CoverageJP, soracomtest.CoverageG} {
+		t.Run("cut on "+cut, func(t *testing.T) {
+			w, c := bothAKWorld(t)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			wire := tripwire.New(t, c.Server(cut).URL(), tripwire.Never, newKeyAuth, cancel)
+			t.Setenv("SORACOM_ENDPOINT_"+strings.ToUpper(cut), wire.URL)
+			o := w.runCancellable(t, ctx, map[string]string{}, wire)
+			if o.code != 1 {
+				t.Fatalf("exit %d, want 1\n%s", o.code, o.stdout)
+			}
+			text := errorLine(t, o)
+			says(t, "the error", text, []string{"cancelled", "authenticate with the new AuthKey", "coverage " + cut, "Nothing was changed", "was deleted"})
+			w.checkCancelledEnd(t, o, 1, "old", "old", text)
+			if n := c.LiveSessions(); n != 0 {
+				t.Errorf("%d SORACOM tokens left valid on the two coverages", n)
+			}
+		})
+	}
+}

@@ -272,6 +272,62 @@ func checkAKFailure(t *testing.T, w *akWorld, o outcome, hold, want string) {
 	}
 }
 
+// bothAKWorld is akWorld on both coverages. The AuthKey is the SAM user's, and SAM is
+// the operator's: one key authenticates on both coverages (the emulators share their
+// AuthKeys as SORACOM does).
+func bothAKWorld(t *testing.T) (*akWorld, *soracomtest.Coverages) {
+	t.Helper()
+	w := newAKWorld(t, "repository", ghtest.RepoScope("octo", "app"))
+	c := soracomtest.StartBoth(t)
+	c.AddAuthKey(akOldID, akOldKey)
+	c.JP.OwnAuthKeysOnly()
+	c.G.OwnAuthKeysOnly()
+	w.soracom = c.JP
+	delete(w.inputs, inputs.Endpoint)
+	w.inputs[inputs.CoverageType] = "both"
+	t.Setenv("SORACOM_ENDPOINT_JP", c.JP.URL())
+	t.Setenv("SORACOM_ENDPOINT_G", c.G.URL())
+	return w, c
+}
+
+// With both coverages the AuthKey is rotated once (through jp: one generate, one
+// delete) and the new key is proved on each coverage before a secret holds it.
+func TestAuthKeyRotationOnBothCoveragesRotatesOnceAndProvesTheKeyOnEach(t *testing.T) {
+	w, c := bothAKWorld(t)
+	o := w.run(t)
+	checkRotated(t, w, o, false)
+	keysPath := "/v1/operators/" + soracomtest.DefaultOperatorID + "/users/" + soracomtest.DefaultUserName + "/auth_keys"
+	if gen, del := c.JP.CountRequests(http.MethodPost, keysPath), c.JP.CountRequests(http.MethodDelete, keysPath); gen != 1 || del != 1 {
+		t.Errorf("jp: %d generates and %d deletes, want one of each", gen, del)
+	}
+	if n := c.G.CountRequests(http.MethodPost, keysPath) + c.G.CountRequests(http.MethodDelete, keysPath); n != 0 {
+		t.Errorf("g: %d AuthKey writes, want none: the key is rotated once", n)
+	}
+	says(t, "log", o.stdout, []string{"works on coverage jp", "works on coverage g"})
+	if n := c.LiveSessions(); n != 0 {
+		t.Errorf("%d tokens left valid", n)
+	}
+}
+
+// A coverage that refuses the new AuthKey fails the rotation before any secret is
+// written: the new key is deleted, the secrets keep the old one, which still works.
+func TestAuthKeyRotationOnBothCoveragesKeepsTheOldKeyWhenOneRefusesTheNew(t *testing.T) {
+	w, c := bothAKWorld(t)
+	c.G.Inject("POST /v1/auth", 1, soracomtest.Fault{}) // the run's own login passes
+	c.G.Inject("POST /v1/auth", soracomtest.Always, soracomtest.StatusFault(http.StatusUnauthorized))
+	o := w.run(t)
+	if o.code != 1 {
+		t.Fatalf("exit %d\n%s", o.code, o.stdout)
+	}
+	if held := w.secretsHold(t); held != akOldID {
+		t.Errorf("the secrets hold %s, want the old key", held)
+	}
+	if keys := c.JP.UserAuthKeys(soracomtest.DefaultUserName); len(keys) != 1 || keys[0].ID != akOldID {
+		t.Errorf("keys %v: the new key must be deleted", keys)
+	}
+	says(t, "error", errorLine(t, o), []string{"coverage g"})
+}
+
 // A write-back GitHub answered but whose read-back fails is not confirmed: the run says
 // so, and keeps both AuthKeys, since the secrets might still hold the new one.
 func TestAnUnconfirmedWriteBackKeepsBothAuthKeys(t *testing.T) {

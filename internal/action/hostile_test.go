@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -250,7 +251,9 @@ func TestUnansweredWriteIsReportedUnknown(t *testing.T) {
 				seedSet(s, id, "aws-credentials")
 			}
 			s.Inject("PUT /v1/credentials/set-2", soracomtest.Always, tt.fault)
-			o, results := registerRun(t, s, map[string]string{inputs.CredentialID: "set-1\nset-2\nset-3"})
+			// One write at a time, so that set-3 is certainly not written once set-2
+			// failed; with more in flight it may be (see the parallel test below).
+			o, results := registerRun(t, s, map[string]string{inputs.CredentialID: "set-1\nset-2\nset-3", inputs.MaxParallel: "1"})
 			if o.code != 1 {
 				t.Fatalf("exit %d\n%s", o.code, o.stdout)
 			}
@@ -259,6 +262,51 @@ func TestUnansweredWriteIsReportedUnknown(t *testing.T) {
 				t.Errorf("%d sessions left alive", n)
 			}
 		})
+	}
+}
+
+// With writes in parallel a failure does not stop the writes already in flight: the
+// results still come in input order, and each set is reported as what it holds.
+func TestParallelWritesReportWhatEachSetHolds(t *testing.T) {
+	s := soracomtest.Start(t, soracomtest.WithLatency(10*time.Millisecond))
+	s.AddAuthKey(authKeyID, authKey)
+	ids := []string{"set-1", "set-2", "set-3", "set-4", "set-5", "set-6", "set-7", "set-8"}
+	for _, id := range ids {
+		seedSet(s, id, "aws-credentials")
+	}
+	s.Inject("PUT /v1/credentials/set-2", soracomtest.Always, soracomtest.DropAfterHandling())
+	o, results := registerRun(t, s, map[string]string{inputs.CredentialID: strings.Join(ids, "\n"), inputs.MaxParallel: "3"})
+	if o.code != 1 {
+		t.Fatalf("exit %d\n%s", o.code, o.stdout)
+	}
+	var order []string
+	for _, r := range results {
+		order = append(order, r.CredentialID)
+		checkReportedAsHeld(t, s, r.CredentialID, r.Operation)
+	}
+	if !slices.IsSorted(order) || !slices.Contains(order, "set-2") {
+		t.Errorf("results %v: want input order, set-2 among them", order)
+	}
+	for _, id := range ids {
+		if !slices.Contains(order, id) {
+			checkReportedAsHeld(t, s, id, "not changed")
+			if !strings.Contains(o.summary, "| `"+id+"` | aws-credentials | **not changed**") {
+				t.Errorf("the summary does not say %s was not changed:\n%s", id, o.summary)
+			}
+		}
+	}
+}
+
+// checkReportedAsHeld checks that what a run reported of a set is what it holds: the
+// new key when updated, the stored one when not changed, either when unknown.
+func checkReportedAsHeld(t *testing.T, s *soracomtest.Server, id, op string) {
+	t.Helper()
+	set, _ := s.CredentialSet(id)
+	written := set.Credentials["accessKeyId"] == "AKIAIOSFODNN7EXAMPLE"
+	switch {
+	case op == "unknown":
+	case op == "updated" && !written, op == "not changed" && written, op != "updated" && op != "not changed":
+		t.Errorf("%s reported %s, written %v", id, op, written)
 	}
 }
 

@@ -196,6 +196,8 @@ func TestOutputsRefuseValuesOfTheWrongShape(t *testing.T) {
 		{"results with a time far out of range", "results", `[{"credentialId":"a","updatedAt":"-283457-03-21T15:00:59Z"}]`, false},
 		{"results that are not JSON", "results", `[{`, false},
 		{"results with a stored type that is not a type", "results", `[{"credentialId":"a","type":"psk<img src=x>"}]`, false},
+		{"results on both coverages", "results", `[{"credentialId":"a","coverage":"jp"},{"credentialId":"a","coverage":"g"}]`, true},
+		{"results with a coverage that is not one", "results", `[{"credentialId":"a","coverage":"eu"}]`, false},
 		{"any value with a control character", "operation", "created\r", false},
 		{"any value with invalid UTF-8", "credential-id", "a\xff", false},
 	}

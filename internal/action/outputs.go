@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/awsid"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/shape"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracom"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/untrusted"
 )
 
@@ -127,6 +129,8 @@ func checkResults(value string) error {
 				err = checkTime("results ("+k+")", s, minYear, maxYear)
 			case k == "type" && !shape.CredentialType(s):
 				err = outputError("results (type)", s, shape.CredentialTypeShape)
+			case k == "coverage" && !slices.Contains(soracom.CoverageTypes(), s):
+				err = outputError("results (coverage)", s, "a coverage ("+strings.Join(soracom.CoverageTypes(), " or ")+")")
 			}
 			if err != nil {
 				return err

@@ -14,7 +14,8 @@ import (
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/untrusted"
 )
 
-// register stores the given credentials in every named set.
+// register stores the given credentials in every named set, on every coverage of the
+// run, one coverage after the other.
 func (r *run) register(ctx context.Context) (*Report, error) {
 	cfg := r.cfg
 	if cfg.Credentials.Fields == nil {
@@ -29,16 +30,19 @@ func (r *run) register(ctx context.Context) (*Report, error) {
 		}
 	}
 
-	sess, logout, err := r.session(ctx, soracom.MinTokenLifetime)
+	places, logout, err := r.sessions(ctx, soracom.MinTokenLifetime)
 	if err != nil {
 		return nil, err
 	}
 	defer logout()
-	rep.OperatorID = sess.OperatorID
+	rep.OperatorID = places[0].sess.OperatorID
 
 	r.log.Infof("Content: %s", describeContent(cfg, r.log.Quote))
 	if cfg.DryRun {
-		return rep, r.plan(ctx, sess, rep)
+		return rep, r.planAll(ctx, places, rep)
+	}
+	if err := r.refuseExisting(ctx, places); err != nil {
+		return rep, err
 	}
 	content := soracom.Content{Type: cfg.Type.String(), Credentials: soracom.Fields(cfg.Credentials.Fields)}
 	if cfg.Description != nil {
@@ -48,41 +52,112 @@ func (r *run) register(ctx context.Context) (*Report, error) {
 		// the console); a new set gets none.
 		content.KeepDescription = true
 	}
-	stored, err := sess.StoreAll(ctx, cfg.CredentialIDs, content, cfg.IfExists)
+	for i, p := range places {
+		if err := r.registerAt(ctx, p, content, rep, keyID); err != nil {
+			return rep, r.stoppedAt(err, places[i:], rep)
+		}
+	}
+	return rep, nil
+}
+
+// stoppedAt is a registration that failed on the first of places: the coverages after
+// it were not written.
+func (r *run) stoppedAt(err error, places []place, rep *Report) error {
+	if len(r.cfg.Coverages) < 2 {
+		return err
+	}
+	state := "the other coverages are as reported"
+	if rest := places[1:]; len(rest) > 0 {
+		var names []string
+		for _, p := range rest {
+			names = append(names, p.coverage)
+			for _, id := range r.cfg.CredentialIDs {
+				rep.NotChanged = append(rep.NotChanged, SetRef{Coverage: p.coverage, ID: id})
+			}
+		}
+		state = "nothing was written on " + strings.Join(names, " and ")
+	}
+	return &coverageError{coverage: places[0].coverage, endpoint: places[0].endpoint, err: err, state: state}
+}
+
+// registerAt stores the credentials in every named set on one coverage.
+func (r *run) registerAt(ctx context.Context, p place, content soracom.Content, rep *Report, keyID string) error {
+	cfg := r.cfg
+	stored, err := p.sess.StoreAll(ctx, cfg.CredentialIDs, content, cfg.IfExists, func(s soracom.Stored, err error) {
+		if err == nil {
+			r.log.Infof("Credential set %s%s: %s", s.ID, r.on(p.coverage), s.Operation)
+		}
+	})
 	for _, s := range stored {
 		typ := cfg.Type.String()
 		if s.Operation == soracom.Skipped && s.Set.Type != "" {
 			// A skipped set keeps what it holds: report its type, not the requested one.
 			typ = s.Set.Type
 		}
-		rep.add(s.ID, typ, string(s.Operation), s.Set.UpdatedAt())
-		r.log.Infof("Credential set %s: %s", s.ID, s.Operation)
+		rep.add(p.coverage, s.ID, typ, string(s.Operation), s.Set.UpdatedAt())
 		if s.Operation != soracom.Skipped && cfg.Type == credtypes.AWSCredentials {
 			// The output names the key a set now holds: only once one does.
 			rep.AWSAccessKeyID = keyID
 		}
 	}
-	if err != nil {
-		var unknown []string
-		if id := r.failedOn(stored); id != "" && soracom.WriteInDoubt(err) {
-			// The write was sent and its answer never came: it may have landed.
-			unknown = []string{id}
-			rep.add(id, cfg.Type.String(), "unknown", time.Time{})
-			err = fmt.Errorf("%w; whether credential set %s was changed is unknown (the write was sent, and no answer says whether it was applied): run again to be sure", err, id)
-		}
-		rep.NotChanged = r.untouched(stored, unknown)
-		return rep, r.partial(err, stored, unknown)
+	if err == nil {
+		return nil
 	}
-	return rep, nil
+	unknown := inDoubt(err)
+	for _, id := range unknown {
+		// The write was sent and its answer never came: it may have landed.
+		rep.add(p.coverage, id, cfg.Type.String(), "unknown", time.Time{})
+	}
+	rep.inOrder(p.coverage, cfg.CredentialIDs)
+	if len(unknown) > 0 {
+		err = fmt.Errorf("%w; whether credential set %s was changed is unknown (the write was sent, and no answer says whether it was applied): run again to be sure", err, strings.Join(unknown, ", "))
+	}
+	for _, id := range r.untouched(stored, unknown) {
+		rep.NotChanged = append(rep.NotChanged, SetRef{Coverage: p.coverage, ID: id})
+	}
+	return r.partial(err, stored, unknown)
 }
 
-// failedOn returns the set a failed StoreAll stopped at: it stores in order, so the
-// first set it did not report.
-func (r *run) failedOn(stored []soracom.Stored) string {
-	if rest := r.untouched(stored, nil); len(rest) > 0 {
-		return rest[0]
+// refuseExisting makes if-exists: fail change nothing on any coverage when a set exists
+// on one: each coverage's StoreAll checks only its own, and the first coverage would be
+// written before the second's check.
+func (r *run) refuseExisting(ctx context.Context, places []place) error {
+	if r.cfg.IfExists != soracom.Fail || len(places) < 2 {
+		return nil
 	}
-	return ""
+	var exist []string
+	for _, p := range places {
+		sets, err := p.sess.ListCredentials(ctx)
+		if err != nil {
+			return &coverageError{coverage: p.coverage, endpoint: p.endpoint, err: err, state: "nothing was written on any coverage"}
+		}
+		for _, id := range r.cfg.CredentialIDs {
+			if _, ok := soracom.Find(sets, id); ok {
+				exist = append(exist, id+" on "+p.coverage)
+			}
+		}
+	}
+	if len(exist) > 0 {
+		return fmt.Errorf("credential set %s %w and if-exists is fail; nothing was changed on any coverage. Use if-exists: update to replace it, or skip to leave it",
+			strings.Join(exist, ", "), soracom.ErrExists)
+	}
+	return nil
+}
+
+// inDoubt returns the sets a failed StoreAll may have written all the same: the
+// write was sent and no answer says whether it was applied.
+func inDoubt(err error) []string {
+	var se *soracom.StoreError
+	if !errors.As(err, &se) {
+		return nil
+	}
+	var ids []string
+	for _, f := range se.Failed {
+		if soracom.WriteInDoubt(f.Err) {
+			ids = append(ids, f.ID)
+		}
+	}
+	return ids
 }
 
 // partial says, for a run with several sets, which ones were changed before the failure.
@@ -130,9 +205,23 @@ func (r *run) untouched(stored []soracom.Stored, unknown []string) []string {
 	return ids
 }
 
-// plan reports what a run would do, from one list of the sets.
-func (r *run) plan(ctx context.Context, sess *soracom.Session, rep *Report) error {
-	sets, err := sess.ListCredentials(ctx)
+// planAll reports what a run would do on every coverage.
+func (r *run) planAll(ctx context.Context, places []place, rep *Report) error {
+	var errs []error
+	for _, p := range places {
+		if err := r.plan(ctx, p, rep); err != nil {
+			if len(places) > 1 {
+				err = fmt.Errorf("coverage %s: %w", p.coverage, err)
+			}
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// plan reports what a run would do on one coverage, from one list of its sets.
+func (r *run) plan(ctx context.Context, p place, rep *Report) error {
+	sets, err := p.sess.ListCredentials(ctx)
 	if err == nil {
 		err = soracom.Whole(sets) // the plan says what exists: every entry must be read
 	}
@@ -147,32 +236,34 @@ func (r *run) plan(ctx context.Context, sess *soracom.Session, rep *Report) erro
 	}
 	for _, id := range r.cfg.CredentialIDs {
 		set, exists := soracom.Find(sets, id)
-		would := "create"
-		if exists {
-			switch r.cfg.IfExists {
-			case soracom.Update:
-				would = "update"
-			case soracom.Skip:
-				would = "skip"
-			case soracom.Fail:
-				would = "fail"
-			}
-		}
-		if len(conflicts) > 0 && !exists {
-			// if-exists: fail writes nothing when any set exists, this one included.
-			would = "none"
-		}
-		line := fmt.Sprintf("Dry run: credential set %s would be %s", id, pastTense(would))
+		would := r.would(exists, len(conflicts) > 0)
+		line := fmt.Sprintf("Dry run: credential set %s%s would be %s", id, r.on(p.coverage), pastTense(would))
 		if exists && set.Type != r.cfg.Type.String() {
 			line += fmt.Sprintf(" (its type changes from %s to %s)", r.log.Quote(set.Type), r.cfg.Type)
 		}
 		r.log.Infof("%s", line)
-		rep.addPlanned(id, r.cfg.Type.String(), would)
+		rep.addPlanned(p.coverage, id, r.cfg.Type.String(), would)
 	}
 	if len(conflicts) > 0 {
 		return fmt.Errorf("dry run: credential set %s %w and if-exists is fail; a real run would change nothing", strings.Join(conflicts, ", "), soracom.ErrExists)
 	}
 	return nil
+}
+
+// would is what a real run would do to a set: create, update, skip, fail, or none
+// (if-exists: fail writes nothing when any set exists, a missing one included).
+func (r *run) would(exists, conflicts bool) string {
+	switch {
+	case !exists && conflicts:
+		return "none"
+	case !exists:
+		return "create"
+	case r.cfg.IfExists == soracom.Update:
+		return "update"
+	case r.cfg.IfExists == soracom.Skip:
+		return "skip"
+	}
+	return "fail"
 }
 
 func pastTense(verb string) string {

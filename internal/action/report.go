@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -35,30 +36,54 @@ type Report struct {
 	Failure string
 	// NotChanged are the sets a failed registration did not get to (or failed on); the
 	// summary lists them, the results output does not.
-	NotChanged []string
+	NotChanged []SetRef
+	// UsedBy says, for a rotation, which groups and event handlers use each set it
+	// updates (or plans to), for the summary's Used by column; nil for other modes.
+	UsedBy map[SetRef]string
+}
+
+// SetRef is a credential set on one coverage: the same id on jp and g is two sets.
+type SetRef struct {
+	Coverage string
+	ID       string
 }
 
 // SetResult is one element of the results output.
 type SetResult struct {
 	CredentialID string `json:"credentialId"`
-	Type         string `json:"type"`
-	Operation    string `json:"operation"`
-	UpdatedAt    string `json:"updatedAt,omitempty"`
+	// Coverage is where the set is: jp or g.
+	Coverage  string `json:"coverage"`
+	Type      string `json:"type"`
+	Operation string `json:"operation"`
+	UpdatedAt string `json:"updatedAt,omitempty"`
 	// Planned is, in a dry run, what a real run would do: create, update, skip, fail
 	// or none.
 	Planned string `json:"planned,omitempty"`
 }
 
-func (r *Report) add(id, typ, op string, at time.Time) {
-	res := SetResult{CredentialID: id, Type: typ, Operation: op}
+func (r *Report) add(coverage, id, typ, op string, at time.Time) {
+	res := SetResult{CredentialID: id, Coverage: coverage, Type: typ, Operation: op}
 	if !at.IsZero() {
 		res.UpdatedAt = at.UTC().Format(time.RFC3339)
 	}
 	r.Results = append(r.Results, res)
 }
 
-func (r *Report) addPlanned(id, typ, would string) {
-	r.Results = append(r.Results, SetResult{CredentialID: id, Type: typ, Operation: "planned", Planned: would})
+func (r *Report) addPlanned(coverage, id, typ, would string) {
+	r.Results = append(r.Results, SetResult{CredentialID: id, Coverage: coverage, Type: typ, Operation: "planned", Planned: would})
+}
+
+// inOrder sorts the results of one coverage as ids lists them: writes run in
+// parallel, and a set in doubt is known only at the end, but results read in input
+// order, coverage by coverage.
+func (r *Report) inOrder(coverage string, ids []string) {
+	first := slices.IndexFunc(r.Results, func(s SetResult) bool { return s.Coverage == coverage })
+	if first < 0 {
+		return
+	}
+	slices.SortStableFunc(r.Results[first:], func(a, b SetResult) int {
+		return slices.Index(ids, a.CredentialID) - slices.Index(ids, b.CredentialID)
+	})
 }
 
 // Operation is the operation output: the one operation of every set, or mixed.
@@ -226,9 +251,21 @@ func (r *run) writeUnannotated(b *strings.Builder) {
 	b.WriteString("\n")
 }
 
-// writeResults writes the table of sets.
+// writeResults writes the table of sets; a rotation's has a Used by column.
 func (r *run) writeResults(b *strings.Builder, rep *Report) {
-	b.WriteString("| Credential set | Type | Operation | Time |\n|---|---|---|---|\n")
+	usedBy := func(SetRef) string { return "" }
+	if rep.UsedBy != nil {
+		b.WriteString("| Credential set | Coverage | Type | Operation | Time | Used by |\n|---|---|---|---|---|---|\n")
+		usedBy = func(s SetRef) string {
+			text, ok := rep.UsedBy[s]
+			if !ok {
+				text = "—"
+			}
+			return " " + r.log.Markdown(text) + " |"
+		}
+	} else {
+		b.WriteString("| Credential set | Coverage | Type | Operation | Time |\n|---|---|---|---|---|\n")
+	}
 	for _, res := range rep.Results {
 		op := res.Operation
 		if res.Planned != "" {
@@ -238,10 +275,11 @@ func (r *run) writeResults(b *strings.Builder, rep *Report) {
 		if res.UpdatedAt != "" {
 			at = r.log.Markdown(res.UpdatedAt)
 		}
-		fmt.Fprintf(b, "| %s | %s | %s | %s |\n", r.log.Code(res.CredentialID), r.log.Markdown(res.Type), r.log.Markdown(op), at)
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s |%s\n", r.log.Code(res.CredentialID), r.log.Markdown(res.Coverage), r.log.Markdown(res.Type), r.log.Markdown(op), at,
+			usedBy(SetRef{Coverage: res.Coverage, ID: res.CredentialID}))
 	}
-	for _, id := range rep.NotChanged {
-		fmt.Fprintf(b, "| %s | %s | **not changed** (failed) | — |\n", r.log.Code(id), r.log.Markdown(r.cfg.Type.String()))
+	for _, s := range rep.NotChanged {
+		fmt.Fprintf(b, "| %s | %s | %s | **not changed** (failed) | — |%s\n", r.log.Code(s.ID), r.log.Markdown(s.Coverage), r.log.Markdown(r.cfg.Type.String()), usedBy(s))
 	}
 	b.WriteString("\n")
 }

@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/awskeys"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/inputs"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/rotation"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/secret"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/untrusted"
@@ -78,46 +80,49 @@ func (r *run) rotate(ctx context.Context) (*Report, error) {
 	keys := loggedKeys{log: r.log, Keys: iamKeys{iam: awskeys.NewIAM(awsCfg, r.log), user: cfg.IAMUserName,
 		config: awsCfg, budget: r.env.KeyWait, verify: cfg.VerifyAWSKey}}
 
-	// The token must outlive the wait for the new key, which comes between the plan and
-	// the updates.
-	sess, logout, err := r.session(ctx, rotationTokenLifetime(r.env.Retry, r.env.KeyWait))
+	// The tokens must outlive the wait for the new key, which comes between the plan
+	// and the updates. Every coverage is authenticated before anything changes.
+	places, logout, err := r.sessions(ctx, rotationTokenLifetime(r.env.Retry, r.env.KeyWait))
 	if err != nil {
 		return nil, err
 	}
 	defer logout()
 	// A run that stops before rotating still says rotated: false.
-	rep := &Report{DryRun: cfg.DryRun, OperatorID: sess.OperatorID, Rotation: &RotationReport{}}
-	sets := &credentialSets{log: r.log, sess: sess, description: cfg.Description}
+	rep := &Report{DryRun: cfg.DryRun, OperatorID: places[0].sess.OperatorID, Rotation: &RotationReport{}}
+	sets := newCredentialSets(r.log, places, cfg.Description)
+	named := sets.names.all(cfg.CredentialIDs, cfg.Coverages)
 
 	inv, err := rotation.Survey(ctx, keys, sets)
 	if err != nil {
 		return rep, err
 	}
-	due := inv.Due(cfg.CredentialIDs, cfg.RotateAfter, r.env.Now())
+	due := inv.Due(named, cfg.RotateAfter, r.env.Now())
 	sched := newSchedule(due, cfg.RotateAfter, r.env.Now())
 	rep.Rotation.Schedule = sched
 	if !due.Due {
-		return r.notDue(rep, inv, due, sched), nil
+		return r.notDue(rep, sets.names, inv, due, sched), nil
 	}
 	if cfg.RotateAfter > 0 {
 		r.log.Infof("Rotating now: %s", due.Reason)
 	}
-	plan, err := inv.Plan(cfg.CredentialIDs)
+	plan, err := inv.Plan(named)
 	if err != nil {
 		return rep, err
 	}
 	old := cfg.OldKey
 	r.log.Infof("Rotation plan for IAM user %s:\n%s", cfg.IAMUserName, strings.TrimRight(plan.Describe(old), "\n"))
+	rep.UsedBy = r.targetUsage(ctx, places, sets.names, plan.TargetIDs())
 	rep.PreviousAWSAccessKeyID = plan.Replace
 	if cfg.DryRun {
-		r.dryRun(rep, plan, sched)
+		r.dryRun(rep, sets.names, plan, sched)
 		// A dry run fails where the real run is bound to.
 		return rep, plan.DryRunError()
 	}
 	if !cfg.VerifyAWSKey {
 		r.log.Warningf("verify-aws-key is false: the new key is stored without waiting until AWS accepts it, so consumers may fail for a few seconds")
 	}
-	res, err := rotation.Execute(ctx, keys, sets, plan, rotation.Options{OldKey: old, Grace: r.env.Grace})
+	res, err := rotation.Execute(ctx, keys, sets, plan, rotation.Options{OldKey: old, Grace: r.env.Grace,
+		Parallel: cfg.MaxParallel, Stored: sets.logStored})
 	r.reportRotation(rep, sets, res, err)
 	if res.Rotated() {
 		sched.rotatedTo(res.NewKeyCreated)
@@ -127,14 +132,16 @@ func (r *run) rotate(ctx context.Context) (*Report, error) {
 }
 
 // dryRun reports the plan as what a real run would do.
-func (r *run) dryRun(rep *Report, plan rotation.Plan, sched schedule) {
+func (r *run) dryRun(rep *Report, names setNames, plan rotation.Plan, sched schedule) {
 	for _, t := range plan.Targets {
 		would := "update"
 		if !t.Exists {
 			would = "create"
 		}
-		rep.addPlanned(t.ID, rotation.AWSCredentials, would)
+		coverage, id := names.split(t.ID)
+		rep.addPlanned(coverage, id, rotation.AWSCredentials, would)
 	}
+	r.byCoverage(rep)
 	rep.Rotation = &RotationReport{OldKeyID: plan.Replace, Plan: shortenKeys(plan.Describe(r.cfg.OldKey), plan), Schedule: sched}
 	r.log.Infof("Dry run: nothing was changed in IAM or SORACOM")
 }
@@ -154,18 +161,34 @@ func (r *run) reportRotation(rep *Report, sets *credentialSets, res rotation.Res
 		if !sets.existed[s.ID] {
 			op = "created"
 		}
-		rep.add(s.ID, rotation.AWSCredentials, op, s.UpdatedAt)
+		coverage, id := sets.names.split(s.ID)
+		rep.add(coverage, id, rotation.AWSCredentials, op, s.UpdatedAt)
 	}
-	for _, id := range res.InDoubt {
+	for _, name := range res.InDoubt {
 		// The write was sent and may have landed: neither "updated" nor "not changed".
-		rep.add(id, rotation.AWSCredentials, "unknown", time.Time{})
+		coverage, id := sets.names.split(name)
+		rep.add(coverage, id, rotation.AWSCredentials, "unknown", time.Time{})
 	}
-	rep.NotChanged = append(rep.NotChanged, res.NotUpdated...)
+	for _, name := range res.NotUpdated {
+		coverage, id := sets.names.split(name)
+		rep.NotChanged = append(rep.NotChanged, SetRef{Coverage: coverage, ID: id})
+	}
+	r.byCoverage(rep)
 	rep.Rotation = &RotationReport{OldKeyID: res.PreviousKeyID, NewKeyID: res.NewKeyID, OldKeyAction: res.OldKeyAction,
 		DeletedInactiveKey: res.DeletedInactiveKey, Stored: len(res.Updated), InDoubt: res.InDoubt, Failed: err != nil}
 	if err == nil {
 		r.log.Infof("Rotated: %d credential set(s) hold the new key %s; the old key %s was %s", len(res.Updated), secret.ShortID(res.NewKeyID), orNone(res.PreviousKeyID), res.OldKeyAction)
 	}
+}
+
+// byCoverage orders results and unchanged sets coverage by coverage (jp first), each in
+// plan order.
+func (r *run) byCoverage(rep *Report) {
+	rank := func(coverage string) int {
+		return slices.IndexFunc(r.cfg.Coverages, func(c inputs.Coverage) bool { return c.Name == coverage })
+	}
+	slices.SortStableFunc(rep.Results, func(a, b SetResult) int { return rank(a.Coverage) - rank(b.Coverage) })
+	slices.SortStableFunc(rep.NotChanged, func(a, b SetRef) int { return rank(a.Coverage) - rank(b.Coverage) })
 }
 
 // shortenKeys shows the plan's key ids by their last four characters, as the summary

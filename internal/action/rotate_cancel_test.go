@@ -67,14 +67,14 @@ func TestRotationCancelledAtEachStep(t *testing.T) {
 			keys: "old:Active new:Active", funnel: "new", harvest: "old",
 			errSays: []string{"cancelled", "store the new key in credential set funnel-aws", "in doubt: credential set funnel-aws",
 				"still on the old key", "harvest-aws", "The new key was not deleted", "Until then the next run changes nothing"},
-			outSays: []string{`"credentialId":"funnel-aws","type":"aws-credentials","operation":"unknown"`, "aws-access-key-id<<"},
+			outSays: []string{`"credentialId":"funnel-aws","coverage":"jp","type":"aws-credentials","operation":"unknown"`, "aws-access-key-id<<"},
 			sumSays: []string{"unknown", "funnel-aws", "both keys stay active"},
 		},
 		{
 			name: "while a later write is in flight, and it lands: the earlier set is on the new key, the later one unknown", service: "soracom", match: tripwire.Request(http.MethodPut, "/v1/credentials/harvest-aws"), land: tripwire.Late,
 			keys: "old:Active new:Active", funnel: "new", harvest: "new",
 			errSays: []string{"cancelled", "on the new key", ": funnel-aws; in doubt: credential set harvest-aws"},
-			outSays: []string{`"credentialId":"funnel-aws","type":"aws-credentials","operation":"updated"`, `"credentialId":"harvest-aws","type":"aws-credentials","operation":"unknown"`},
+			outSays: []string{`"credentialId":"funnel-aws","coverage":"jp","type":"aws-credentials","operation":"updated"`, `"credentialId":"harvest-aws","coverage":"jp","type":"aws-credentials","operation":"unknown"`},
 			sumSays: []string{"unknown"},
 		},
 		{

@@ -72,7 +72,7 @@ func (s schedule) writeNotDue(w io.Writer) {
 
 // notDue reports a run whose key is not due: every target set is skipped, nothing
 // changed.
-func (r *run) notDue(rep *Report, inv rotation.Inventory, due rotation.Schedule, sched schedule) *Report {
+func (r *run) notDue(rep *Report, names setNames, inv rotation.Inventory, due rotation.Schedule, sched schedule) *Report {
 	r.log.Infof("Not due: %s. Nothing was changed.", due.Reason)
 	for _, s := range inv.Sets {
 		if s.Unreadable != "" && (s.Type == rotation.AWSCredentials || s.Type == "") {
@@ -84,8 +84,9 @@ func (r *run) notDue(rep *Report, inv rotation.Inventory, due rotation.Schedule,
 		r.log.Warningf("IAM user %s also has the active access key %s, which no credential set holds (left by an interrupted rotation?): "+
 			"deactivate it if nothing else uses it", r.cfg.IAMUserName, untrusted.Text(due.OtherActive))
 	}
-	for _, id := range inv.DueTargets(r.cfg.CredentialIDs) {
-		rep.add(id, rotation.AWSCredentials, "skipped", time.Time{})
+	for _, name := range inv.DueTargets(names.all(r.cfg.CredentialIDs, r.cfg.Coverages)) {
+		coverage, id := names.split(name)
+		rep.add(coverage, id, rotation.AWSCredentials, "skipped", time.Time{})
 	}
 	rep.AWSAccessKeyID = due.HeldKey
 	rep.Rotation = &RotationReport{Schedule: sched}

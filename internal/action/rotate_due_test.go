@@ -73,7 +73,7 @@ func TestRotationNotDueChangesNothingAndMakesOnlyTheReadingCalls(t *testing.T) {
 		}
 	}
 	for _, id := range []string{"funnel-aws", "harvest-aws"} {
-		if !strings.Contains(output(o, "results"), `{"credentialId":"`+id+`","type":"aws-credentials","operation":"skipped"}`) {
+		if !strings.Contains(output(o, "results"), `{"credentialId":"`+id+`","coverage":"jp","type":"aws-credentials","operation":"skipped"}`) {
 			t.Errorf("results do not skip %s: %s", id, output(o, "results"))
 		}
 	}

@@ -3,13 +3,16 @@ package action
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/awskeys"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/inputs"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/rotation"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/secret"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracom"
@@ -101,19 +104,46 @@ func (k loggedKeys) WaitUntilWorks(ctx context.Context, key rotation.NewKey) (ro
 	return id, err
 }
 
-// credentialSets is the operator's credential sets as the rotation sees them.
+// credentialSets is the operator's credential sets as the rotation sees them: those of
+// every coverage of the run, as one list whose names say where each set is (see
+// setNames), so that the rotation moves every set holding the old key on either
+// coverage and retires the key only once all of them hold the new one.
 type credentialSets struct {
 	log         *Log
-	sess        *soracom.Session
+	places      []place
+	names       setNames
 	description *string // nil keeps each set's description
-	// listed are the sets as the plan saw them; existed says which ids were there.
+	// listed are the sets as the plan saw them, by name; existed says which were there.
 	listed  map[string]soracom.CredentialSet
 	existed map[string]bool
+	// ops is what each write did (created or updated); writes run in parallel.
+	mu       sync.Mutex
+	ops      map[string]soracom.Operation
+	newKeyID string
 }
 
+func newCredentialSets(log *Log, places []place, description *string) *credentialSets {
+	return &credentialSets{log: log, places: places, names: setNames{several: len(places) > 1, first: places[0].coverage},
+		description: description, ops: map[string]soracom.Operation{}}
+}
+
+// List lists the sets of every coverage at once, jp's first in the result.
 func (c *credentialSets) List(ctx context.Context) ([]rotation.Set, error) {
-	all, err := c.sess.ListCredentials(ctx)
-	if err != nil {
+	lists := make([][]soracom.CredentialSet, len(c.places))
+	errs := make([]error, len(c.places))
+	var wg sync.WaitGroup
+	for i, p := range c.places {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			lists[i], errs[i] = p.sess.ListCredentials(ctx)
+			if errs[i] != nil && c.names.several {
+				errs[i] = fmt.Errorf("coverage %s: %w", p.coverage, errs[i])
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
 	// The first list is the plan's: it says which sets existed before the rotation.
@@ -122,20 +152,48 @@ func (c *credentialSets) List(ctx context.Context) ([]rotation.Set, error) {
 	if first {
 		c.listed, c.existed = map[string]soracom.CredentialSet{}, map[string]bool{}
 	}
+	var out []rotation.Set
+	for i, all := range lists {
+		out = append(out, c.rotationSets(c.places[i].coverage, all, first)...)
+	}
+	return out, nil
+}
+
+// rotationSets turns one coverage's list into the rotation's sets.
+func (c *credentialSets) rotationSets(coverage string, all []soracom.CredentialSet, first bool) []rotation.Set {
 	out := make([]rotation.Set, 0, len(all))
 	for _, s := range all {
-		if first && s.ID != "" {
-			c.listed[s.ID], c.existed[s.ID] = s, true
+		name := ""
+		if s.ID != "" {
+			name = c.names.name(coverage, s.ID)
+		}
+		if first && name != "" {
+			c.listed[name], c.existed[name] = s, true
 		}
 		if len(s.Unreadable) > 0 {
 			// Nothing of the entry is believed but its id and type: the rotation never
 			// writes it and keeps the old key while it may hold it.
-			out = append(out, rotation.Set{ID: s.ID, Type: s.Type, Entry: s.Index + 1, Unreadable: "its " + strings.Join(s.Unreadable, ", ")})
+			what := "its " + strings.Join(s.Unreadable, ", ")
+			if c.names.several {
+				what += ", on coverage " + coverage
+			}
+			out = append(out, rotation.Set{ID: name, Type: s.Type, Entry: s.Index + 1, Unreadable: what})
 			continue
 		}
-		out = append(out, rotation.Set{ID: s.ID, Type: s.Type, AccessKeyID: s.Field("accessKeyId"), Entry: s.Index + 1})
+		out = append(out, rotation.Set{ID: name, Type: s.Type, AccessKeyID: s.Field("accessKeyId"), Entry: s.Index + 1})
 	}
-	return out, nil
+	return out
+}
+
+// session is the session of the coverage a set's name says.
+func (c *credentialSets) session(name string) (*soracom.Session, string) {
+	coverage, id := c.names.split(name)
+	for _, p := range c.places {
+		if p.coverage == coverage {
+			return p.sess, id
+		}
+	}
+	return c.places[0].sess, id
 }
 
 // Store writes the new key into a set. A set's description is kept unless the
@@ -148,12 +206,24 @@ func (c *credentialSets) Store(ctx context.Context, id string, key rotation.NewK
 	content := soracom.Content{Type: rotation.AWSCredentials, Description: desc, Credentials: soracom.Fields{
 		"accessKeyId": key.ID, "secretAccessKey": key.Secret.Reveal(),
 	}}
-	stored, err := c.sess.StoreAll(ctx, []string{id}, content, soracom.Update)
+	sess, setID := c.session(id)
+	stored, err := sess.StoreAll(ctx, []string{setID}, content, soracom.Update, nil)
 	if err != nil {
 		return time.Time{}, &rotation.OutcomeError{Outcome: soracomOutcome(err), Err: err}
 	}
-	c.log.Infof("Credential set %s: %s with the new key %s", id, stored[0].Operation, secret.ShortID(key.ID))
+	c.mu.Lock()
+	c.ops[id], c.newKeyID = stored[0].Operation, key.ID
+	c.mu.Unlock()
 	return stored[0].Set.UpdatedAt(), nil
+}
+
+// logStored says in the log that a set took the new key; the rotation calls it in plan
+// order, whatever order the writes in parallel end in.
+func (c *credentialSets) logStored(id string) {
+	c.mu.Lock()
+	op, keyID := c.ops[id], c.newKeyID
+	c.mu.Unlock()
+	c.log.Infof("Credential set %s: %s with the new key %s", id, op, secret.ShortID(keyID))
 }
 
 // soracomOutcome tells whether a failed write may still land. It may when SORACOM did
@@ -178,4 +248,41 @@ func soracomOutcome(err error) rotation.Outcome {
 		return rotation.InDoubt
 	}
 	return rotation.Answered
+}
+
+// setNames is how the rotation names sets on several coverages: "funnel-aws on g". A
+// set id never holds a space, so a name splits back into its coverage and id without
+// doubt; the rotation's messages then say where each set is. On one coverage a set's
+// name is its id.
+type setNames struct {
+	several bool
+	first   string // the coverage of a run on one
+}
+
+func (n setNames) name(coverage, id string) string {
+	if !n.several {
+		return id
+	}
+	return id + " on " + coverage
+}
+
+func (n setNames) split(name string) (coverage, id string) {
+	if id, coverage, ok := strings.Cut(name, " on "); ok && n.several {
+		return coverage, id
+	}
+	return n.first, name
+}
+
+// all names ids on every coverage: the sets credential-id names, on each.
+func (n setNames) all(ids []string, coverages []inputs.Coverage) []string {
+	if !n.several {
+		return ids
+	}
+	var out []string
+	for _, c := range coverages {
+		for _, id := range ids {
+			out = append(out, n.name(c.Name, id))
+		}
+	}
+	return out
 }

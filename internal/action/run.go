@@ -150,21 +150,112 @@ func (r *run) do(ctx context.Context) (*Report, error) {
 	return r.afterMode(ctx, rep, err)
 }
 
-// session authenticates to SORACOM and returns a function that logs out. The logout runs
-// on its own short deadline, detached from ctx, so a cancelled job still revokes its token.
-func (r *run) session(ctx context.Context, lifetime time.Duration) (*soracom.Session, func(), error) {
+// place is one coverage of the run, authenticated.
+type place struct {
+	coverage string
+	endpoint string
+	sess     *soracom.Session
+}
+
+// sessions authenticates at every coverage of the run, before anything is written:
+// when one cannot be reached or refuses the AuthKey, the run stops there, says which,
+// and has changed nothing on any coverage. It returns a function that logs out of
+// each; the logouts run on their own short deadline, detached from ctx, so a cancelled
+// job still revokes its tokens.
+func (r *run) sessions(ctx context.Context, lifetime time.Duration) ([]place, func(), error) {
+	var places []place
+	var logouts []func()
+	logoutAll := func() {
+		for _, l := range logouts {
+			l()
+		}
+	}
+	for _, c := range r.cfg.Coverages {
+		sess, logout, err := r.session(ctx, c, lifetime)
+		if err != nil {
+			logoutAll()
+			if len(r.cfg.Coverages) > 1 {
+				err = &coverageError{coverage: c.Name, endpoint: c.Endpoint, err: err, state: r.nothingDone()}
+			}
+			return nil, func() {}, err
+		}
+		places = append(places, place{coverage: c.Name, endpoint: c.Endpoint, sess: sess})
+		logouts = append(logouts, logout)
+	}
+	if err := sameOperator(places, r.nothingDone()); err != nil {
+		logoutAll()
+		return nil, func() {}, err
+	}
+	return places, logoutAll, nil
+}
+
+// nothingDone says what a run that stopped before its first change left, by mode.
+func (r *run) nothingDone() string {
+	switch r.cfg.Mode {
+	case inputs.Rotate:
+		return "nothing was changed on any coverage and no access key was created: the old key stays active"
+	case inputs.Audit:
+		return "no coverage was audited"
+	}
+	return "nothing was written on any coverage"
+}
+
+// sameOperator refuses coverages whose AuthKey belongs to different operators: one
+// operator works on both coverages, so two operators mean an endpoint is not the
+// coverage it is said to be.
+func sameOperator(places []place, nothing string) error {
+	for _, p := range places[1:] {
+		if p.sess.OperatorID != places[0].sess.OperatorID {
+			return fmt.Errorf("the AuthKey belongs to operator %s on coverage %s and to operator %s on coverage %s, "+
+				"so the endpoints are not one operator's two coverages; %s (check %s and %s)",
+				places[0].sess.OperatorID, places[0].coverage, p.sess.OperatorID, p.coverage, nothing,
+				inputs.EndpointEnv(places[0].coverage), inputs.EndpointEnv(p.coverage))
+		}
+	}
+	return nil
+}
+
+// coverageError is a failure on one coverage of several: it names the coverage and
+// says what the run left on the others.
+type coverageError struct {
+	coverage, endpoint string
+	err                error
+	state              string
+}
+
+func (e *coverageError) Error() string {
+	return fmt.Sprintf("coverage %s (%s): %v; %s", e.coverage, e.endpoint, e.err, e.state)
+}
+
+func (e *coverageError) Unwrap() error { return e.err }
+
+// on says where a set is in log lines: nothing for a run on one coverage.
+func (r *run) on(coverage string) string {
+	if len(r.cfg.Coverages) < 2 {
+		return ""
+	}
+	return " on " + coverage
+}
+
+// session authenticates at one coverage and returns a function that logs out.
+func (r *run) session(ctx context.Context, c inputs.Coverage, lifetime time.Duration) (*soracom.Session, func(), error) {
 	opts := []soracom.Option{soracom.WithRetry(r.env.Retry), soracom.WithClock(r.env.Now),
+		soracom.WithParallel(r.cfg.MaxParallel),
 		soracom.WithRetryNotify(func(op string, err error, wait time.Duration) {
-			r.log.Infof("SORACOM %s failed (%s); retrying in %s", op, untrusted.Text(unwrapPermanent(err).Error()), wait.Round(time.Millisecond))
+			r.log.Infof("SORACOM %s%s failed (%s); retrying in %s", op, r.on(c.Name), untrusted.Text(unwrapPermanent(err).Error()), wait.Round(time.Millisecond))
+		}),
+		soracom.WithPaceNotify(func(op string, remaining, limit int, wait time.Duration) {
+			r.log.Infof("SORACOM rate limit%s: %d of %d %s calls left this minute; waiting %s for the refresh rather than meeting a 429",
+				r.on(c.Name), remaining, limit, op, wait.Round(100*time.Millisecond))
 		})}
 	if r.env.HTTPClient != nil {
 		opts = append(opts, soracom.WithHTTPClient(r.env.HTTPClient))
 	}
-	client := soracom.New(r.cfg.Endpoint, r.log, opts...)
+	client := soracom.New(c.Endpoint, r.log, opts...)
 	if r.cfg.AuthKeyRotation.Enabled {
 		lifetime += authKeyTokenLifetime(r.env.Retry)
 	}
-	r.log.Infof("Authenticating to %s as %s", r.cfg.Endpoint, r.cfg.AuthKeyID)
+	r.log.Infof("Authenticating to %s as %s%s", c.Endpoint, r.cfg.AuthKeyID, r.coverageNote(c.Name))
 	sess, err := client.Auth(ctx, soracom.AuthKey{ID: r.cfg.AuthKeyID, Secret: r.cfg.AuthKey}, lifetime)
 	if err != nil {
 		return nil, func() {}, refusedAuthKey(r.cfg.AuthKeyID, err)
@@ -181,14 +272,22 @@ func (r *run) session(ctx context.Context, lifetime time.Duration) (*soracom.Ses
 			r.logoutFailed(sess, err)
 			return
 		}
-		r.log.Infof("Revoked the SORACOM API token")
+		r.log.Infof("Revoked the SORACOM API token%s", r.on(c.Name))
 	}
 	if r.cfg.AuthKeyRotation.Enabled {
 		// Revoked after the AuthKey rotation, which needs the session (see afterMode).
-		r.held = &heldSession{sess: sess, client: client, logout: logout}
+		r.hold(c.Name, sess, client, logout)
 		return sess, func() {}, nil
 	}
 	return sess, logout, nil
+}
+
+// coverageNote names the coverage in the authentication line of a run on several.
+func (r *run) coverageNote(coverage string) string {
+	if len(r.cfg.Coverages) < 2 {
+		return ""
+	}
+	return " (coverage " + coverage + ")"
 }
 
 // logoutFailed reports a logout that failed. A redirect is the API answering with a
@@ -201,7 +300,7 @@ func (r *run) logoutFailed(sess *soracom.Session, err error) {
 		expires.UTC().Format("15:04:05 MST"), lifetime.Round(time.Second))
 	var apiErr *soracom.APIError
 	if errors.As(err, &apiErr) && apiErr.Redirected() {
-		r.logoutErr = fmt.Errorf("could not revoke the SORACOM API token, so %s: %w", alive, err)
+		r.logoutErr = errors.Join(r.logoutErr, fmt.Errorf("could not revoke the SORACOM API token, so %s: %w", alive, err))
 		return
 	}
 	r.log.Warningf("could not revoke the SORACOM API token, so %s: %s", alive, describe(err))

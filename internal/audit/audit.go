@@ -14,6 +14,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/audit/refs"
 )
 
 // Severity says how bad a finding is.
@@ -67,6 +69,12 @@ const (
 	ForeignAccount  = "foreign-account"
 	SharedKey       = "shared-key"
 	OrphanKey       = "orphan-key"
+	// Where sets are used (groups and event handlers).
+	DanglingReference  = "dangling-reference"
+	Unreferenced       = "unreferenced"
+	StaticKey          = "static-key"
+	ReferencesUnknown  = "references-unknown"
+	MalformedReference = "malformed-reference"
 )
 
 // The credential set types the checks look into.
@@ -86,6 +94,8 @@ const (
 type Set struct {
 	ID   string
 	Type string
+	// Coverage is where the set is (jp or g): the same id on both is two sets.
+	Coverage string
 	// AccessKeyID is the key an aws-credentials set holds.
 	AccessKeyID string
 	// Certificate is an x509 set's certificate (PEM: the device's, maybe followed by
@@ -122,10 +132,13 @@ func (s Set) mayHoldAWSKey() bool {
 // Finding is one thing a check found about a set (or, for orphan-key, about a key no
 // set holds). It is an element of the findings output.
 type Finding struct {
-	CredentialID string   `json:"credentialId"`
-	Type         string   `json:"type"`
-	Check        string   `json:"check"`
-	Severity     Severity `json:"severity"`
+	CredentialID string `json:"credentialId"`
+	// Coverage is where the set is (jp or g); for a finding about no one coverage (an
+	// orphan key) the coverages audited, "both" for two.
+	Coverage string   `json:"coverage"`
+	Type     string   `json:"type"`
+	Check    string   `json:"check"`
+	Severity Severity `json:"severity"`
 	// Message says what is wrong and what to do about it.
 	Message     string `json:"message"`
 	AccessKeyID string `json:"accessKeyId,omitempty"`
@@ -144,6 +157,12 @@ type Finding struct {
 	// read (never their values); Entry is the set's position in the list, from 1.
 	Field string `json:"field,omitempty"`
 	Entry int    `json:"entry,omitempty"`
+	// UsedBy are the groups and event handlers that name the set (at most MaxUsedBy;
+	// UsedByMore counts the rest); for a dangling reference, the one naming the
+	// missing set. Empty when none does or when that could not be read (the
+	// references-unknown finding says so).
+	UsedBy     []refs.User `json:"usedBy"`
+	UsedByMore int         `json:"usedByMore,omitempty"`
 }
 
 // KeyFacts is what IAM said about the key a set holds, for the report's table.
@@ -174,6 +193,11 @@ type Row struct {
 	Set      Set
 	Key      *KeyFacts
 	Findings []Finding
+	// UsedBy are the groups and event handlers naming the set, when UsageKnown.
+	UsedBy     []refs.User
+	UsageKnown bool
+	// Missing is true for a set that references name but that does not exist.
+	Missing bool
 }
 
 // Orphan reports whether the row is an orphan key's rather than a set's.
@@ -203,6 +227,9 @@ type Report struct {
 	Denied []string
 	// Notes are facts the table cannot show (a check that could not run).
 	Notes []string
+	// General are findings about no one set: a listing of groups or event handlers
+	// that could not be read, a group that could not be read whole.
+	General []Finding
 }
 
 // Findings returns every finding, worst first.
@@ -211,6 +238,7 @@ func (r *Report) Findings() []Finding {
 	for _, row := range r.Rows {
 		out = append(out, row.Findings...)
 	}
+	out = append(out, r.General...)
 	slices.SortStableFunc(out, func(a, b Finding) int { return b.Severity.Rank() - a.Severity.Rank() })
 	return out
 }
@@ -218,11 +246,9 @@ func (r *Report) Findings() []Finding {
 // Count returns how many findings have severity s.
 func (r *Report) Count(s Severity) int {
 	n := 0
-	for _, row := range r.Rows {
-		for _, f := range row.Findings {
-			if f.Severity == s {
-				n++
-			}
+	for _, f := range r.Findings() {
+		if f.Severity == s {
+			n++
 		}
 	}
 	return n
@@ -230,8 +256,8 @@ func (r *Report) Count(s Severity) int {
 
 // Reaches reports whether any finding is at least as bad as s.
 func (r *Report) Reaches(s Severity) bool {
-	for _, row := range r.Rows {
-		if row.Worst().Rank() >= s.Rank() && row.Worst() != "" {
+	for _, f := range r.Findings() {
+		if f.Severity.Rank() >= s.Rank() {
 			return true
 		}
 	}
@@ -259,7 +285,7 @@ func sortRows(rows []Row) {
 			}
 			return -1
 		}
-		if d := strings.Compare(a.Set.ID+"\x00"+keyID(a), b.Set.ID+"\x00"+keyID(b)); d != 0 {
+		if d := strings.Compare(a.Set.ID+"\x00"+a.Set.Coverage+"\x00"+keyID(a), b.Set.ID+"\x00"+b.Set.Coverage+"\x00"+keyID(b)); d != 0 {
 			return d
 		}
 		return a.Set.Entry - b.Set.Entry

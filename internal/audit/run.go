@@ -54,6 +54,15 @@ type Input struct {
 	// Keys reads AWS; nil skips the IAM checks, for the reason in NoKeys.
 	Keys   Keys
 	NoKeys string
+	// Usage is, by coverage, what the groups and event handlers say about the sets;
+	// nil skips the reference checks (and every row's usage is unknown).
+	Usage map[string]*Usage
+	// Named are the ids credential-id names: a dangling reference is reported for
+	// these only. Empty: the audit covers every set, and every dangling reference.
+	Named []string
+	// Scope is the coverage of findings about no one coverage (an orphan key): the
+	// coverage audited, or "both".
+	Scope string
 }
 
 // Run audits the sets. It changes nothing anywhere. It fails only when ctx ends; every
@@ -63,9 +72,10 @@ func Run(ctx context.Context, in Input, p Policy) (*Report, error) {
 		p.Concurrency = DefaultConcurrency
 	}
 	holders := map[string][]string{}
+	several := severalCoverages(in.All)
 	for _, s := range in.All {
 		if s.Type == AWSCredentials && s.AccessKeyID != "" && len(s.Unreadable) == 0 {
-			holders[s.AccessKeyID] = append(holders[s.AccessKeyID], s.ID)
+			holders[s.AccessKeyID] = append(holders[s.AccessKeyID], s.label(several))
 		}
 	}
 	rep := &Report{}
@@ -74,7 +84,7 @@ func Run(ctx context.Context, in Input, p Policy) (*Report, error) {
 			rep.Rows = append(rep.Rows, Row{Set: s, Findings: []Finding{malformed(s)}})
 			continue
 		}
-		row := Row{Set: s, Findings: setFindings(s, holders, p)}
+		row := Row{Set: s, Findings: setFindings(s, s.label(several), holders, p)}
 		if s.Type == AWSCredentials && s.AccessKeyID != "" {
 			row.Key = &KeyFacts{ID: s.AccessKeyID, Status: StatusUnknown}
 			if isTemporary(s.AccessKeyID) {
@@ -91,8 +101,29 @@ func Run(ctx context.Context, in Input, p Policy) (*Report, error) {
 	} else if err := checkKeys(ctx, in, p, holders, rep, unreadableHolders(in.All)); err != nil {
 		return nil, err
 	}
+	newUsage(in, p).check(rep)
+	fillUsedBy(rep, in.Scope)
 	sortRows(rep.Rows)
 	return rep, nil
+}
+
+// severalCoverages reports whether the sets are on more than one coverage: messages
+// then name each set's coverage.
+func severalCoverages(all []Set) bool {
+	for _, s := range all {
+		if s.Coverage != all[0].Coverage {
+			return true
+		}
+	}
+	return false
+}
+
+// label names a set among others: its id, and its coverage when there are several.
+func (s Set) label(several bool) string {
+	if several && s.Coverage != "" {
+		return s.ID + " (" + s.Coverage + ")"
+	}
+	return s.ID
 }
 
 // reads are the answers AWS gave, by key id and user.

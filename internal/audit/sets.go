@@ -35,7 +35,7 @@ const DefaultConcurrency = 8
 // setFindings runs the checks that need nothing but SORACOM's list: session keys,
 // certificates, use by SORACOM, and keys held by several sets (among all of the
 // operator's sets, audited or not).
-func setFindings(s Set, holders map[string][]string, p Policy) []Finding {
+func setFindings(s Set, label string, holders map[string][]string, p Policy) []Finding {
 	var out []Finding
 	add := func(f Finding) {
 		f.CredentialID, f.Type = s.ID, s.Type
@@ -50,7 +50,7 @@ func setFindings(s Set, holders map[string][]string, p Policy) []Finding {
 		if held := holders[s.AccessKeyID]; len(held) > 1 {
 			add(Finding{Check: SharedKey, Severity: Info, AccessKeyID: s.AccessKeyID,
 				Message: fmt.Sprintf("access key %s is held by %d sets (this one and %s); a rotation with this action moves them together",
-					Last4(s.AccessKeyID), len(held), othersNamed(s.ID, held))})
+					Last4(s.AccessKeyID), len(held), othersNamed(label, held))})
 		}
 	}
 	if s.Type == X509 {

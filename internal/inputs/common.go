@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/awsid"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/parallel"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/rotation"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/shape"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracom"
@@ -23,13 +24,14 @@ var commonInputs = []struct {
 	{AuthKeyID, parseAuthKeyID},
 	{CoverageType, func(c *Config, v string, p *problems) {
 		c.CoverageType = v
-		if _, ok := soracom.Endpoint(v); !ok {
-			p.addf("%s must be %s, not %q", CoverageType, alternatives(soracom.CoverageTypes()), v)
+		if coverageNames(v) == nil {
+			p.addf("%s must be %s, not %q", CoverageType, alternatives(append(soracom.CoverageTypes(), CoverageBoth)), v)
 		}
 	}},
 	{IfExists, func(c *Config, v string, p *problems) {
 		c.IfExists = enum(IfExists, v, []soracom.IfExists{soracom.Update, soracom.Skip, soracom.Fail}, p)
 	}},
+	{MaxParallel, parseMaxParallel},
 	{DryRun, func(c *Config, v string, p *problems) { c.DryRun = boolean(DryRun, v, p) }},
 	{VerifyAWSKey, func(c *Config, v string, p *problems) { c.VerifyAWSKey = boolean(VerifyAWSKey, v, p) }},
 	{IAMUserName, func(c *Config, v string, p *problems) {
@@ -102,6 +104,14 @@ func parseAuthKeyID(c *Config, v string, p *problems) {
 	case !strings.HasPrefix(v, "keyId-"):
 		p.addf("%s must start with \"keyId-\" (it is the AuthKey id, not the secret)", AuthKeyID)
 	}
+}
+
+func parseMaxParallel(c *Config, v string, p *problems) {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < parallel.MinLimit || n > parallel.MaxLimit {
+		p.addf("%s must be a whole number from %d to %d, not %q", MaxParallel, parallel.MinLimit, parallel.MaxLimit, v)
+	}
+	c.MaxParallel = n
 }
 
 func parseRoleDuration(c *Config, v string, p *problems) {

@@ -12,13 +12,86 @@ import (
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracom"
 )
 
-// endpoint resolves the API base URL: the input, else SORACOM_ENDPOINT (as soracom-cli),
-// else the coverage type's production endpoint.
-func endpoint(v string, getenv Getenv, coverage string, p *problems) string {
-	source := Endpoint
-	if v == "" {
-		v, source = strings.TrimSpace(getenv("SORACOM_ENDPOINT")), "SORACOM_ENDPOINT"
+// CoverageBoth is the soracom-coverage-type that names both coverages.
+const CoverageBoth = "both"
+
+// Coverage is one SORACOM coverage the run works on, and where its API is.
+type Coverage struct {
+	// Name is jp or g.
+	Name string
+	// Endpoint is the API base URL without /v1.
+	Endpoint string
+}
+
+// EndpointEnv names the environment variable that points one coverage somewhere else
+// (SORACOM_ENDPOINT_JP, SORACOM_ENDPOINT_G): with soracom-coverage-type both, the one
+// endpoint of soracom-endpoint or SORACOM_ENDPOINT cannot serve two coverages.
+func EndpointEnv(coverage string) string { return envEndpoint + "_" + strings.ToUpper(coverage) }
+
+// envEndpoint is soracom-cli's variable for a custom endpoint.
+const envEndpoint = "SORACOM_ENDPOINT"
+
+// coverageNames lists the coverages a soracom-coverage-type names, nil for a value that
+// names none (reported by its parser).
+func coverageNames(coverageType string) []string {
+	if coverageType == CoverageBoth {
+		return soracom.CoverageTypes()
 	}
+	if _, ok := soracom.Endpoint(coverageType); ok {
+		return []string{coverageType}
+	}
+	return nil
+}
+
+// coverages resolves where each coverage is reached: the soracom-endpoint input, else
+// the coverage's own variable (SORACOM_ENDPOINT_JP, …), else SORACOM_ENDPOINT (as
+// soracom-cli), else the coverage's production endpoint. With both coverages the input
+// and SORACOM_ENDPOINT name one endpoint for two places, so they are refused unless
+// each coverage has its own variable.
+func coverages(input string, getenv Getenv, coverageType string, p *problems) []Coverage {
+	names := coverageNames(coverageType)
+	general := strings.TrimSpace(getenv(envEndpoint))
+	if names == nil {
+		// The coverage type is reported apart; the endpoint is still checked, so that
+		// every problem shows at once.
+		if v, source := input, Endpoint; v != "" {
+			endpoint(v, source, "", p)
+		} else if general != "" {
+			endpoint(general, envEndpoint, "", p)
+		}
+		return nil
+	}
+	var out []Coverage
+	var custom []string
+	for _, name := range names {
+		v, source := input, Endpoint
+		if v == "" {
+			v, source = strings.TrimSpace(getenv(EndpointEnv(name))), EndpointEnv(name)
+		}
+		if v == "" {
+			v, source = general, envEndpoint
+		}
+		if len(names) > 1 && source != EndpointEnv(name) && v != "" {
+			p.addf("%s names one endpoint, and %s %s works on two: leave %s empty and set %s and %s (or neither, for the production endpoints)",
+				source, CoverageType, CoverageBoth, source, EndpointEnv(soracom.CoverageTypes()[0]), EndpointEnv(soracom.CoverageTypes()[1]))
+			return nil
+		}
+		u := endpoint(v, source, name, p)
+		if v != "" {
+			custom = append(custom, u)
+		}
+		out = append(out, Coverage{Name: name, Endpoint: u})
+	}
+	if len(custom) == 2 && custom[0] == custom[1] {
+		p.addf("%s and %s name the same endpoint %s; with %s %s they must be the two coverages' own",
+			EndpointEnv(names[0]), EndpointEnv(names[1]), custom[0], CoverageType, CoverageBoth)
+	}
+	return out
+}
+
+// endpoint checks one custom base URL v from source; an empty v is the coverage's
+// production endpoint.
+func endpoint(v, source, coverage string, p *problems) string {
 	if v == "" {
 		u, _ := soracom.Endpoint(coverage)
 		return u

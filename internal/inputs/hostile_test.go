@@ -10,13 +10,15 @@ import (
 
 const roleARN = "arn:aws:iam::123456789012:role/rotator"
 
-func TestReadRefusesPlainHTTPToEveryEndpointTheModeUses(t *testing.T) {
-	withEnv := func(vars map[string]string, extra map[string]string) map[string]string {
-		for k, v := range extra {
-			vars[k] = v
-		}
-		return vars
+// withEnv adds environment variables to the variables of a run.
+func withEnv(vars map[string]string, extra map[string]string) map[string]string {
+	for k, v := range extra {
+		vars[k] = v
 	}
+	return vars
+}
+
+func TestReadRefusesPlainHTTPToEveryEndpointTheModeUses(t *testing.T) {
 	const remote = "http://sts.example.com:8080/path?x=secret-query"
 	tests := []struct {
 		name string

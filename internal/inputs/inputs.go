@@ -45,15 +45,18 @@ type Config struct {
 	Type          credtypes.Type
 	// Description is nil to keep a set's stored description; otherwise it is written
 	// (an empty string clears it; the input value "-" asks for that).
-	Description  *string
-	AuthKeyID    string
-	AuthKey      secret.Secret
+	Description *string
+	AuthKeyID   string
+	AuthKey     secret.Secret
+	// CoverageType is jp, g or both.
 	CoverageType string
-	// Endpoint is the SORACOM API base URL without /v1.
-	Endpoint string
+	// Coverages are the coverages the run works on, jp first, each with its API base URL.
+	Coverages []Coverage
 	// Credentials is what Register stores (zero in the other modes).
 	Credentials credtypes.Credentials
 	IfExists    soracom.IfExists
+	// MaxParallel bounds the writes in flight on each coverage.
+	MaxParallel int
 	DryRun      bool
 	AWS         AWS
 	// IAMUserName is the user whose key Rotate replaces (and whose keys Audit checks).
@@ -138,7 +141,7 @@ func Read(getenv Getenv, m secret.Masker, now time.Time) (*Config, error) {
 	for _, in := range commonInputs {
 		in.parse(c, e.value(in.name), &p)
 	}
-	c.Endpoint = endpoint(e.value(Endpoint), getenv, c.CoverageType, &p)
+	c.Coverages = coverages(e.value(Endpoint), getenv, c.CoverageType, &p)
 	c.Mode = decideMode(e, c, &p)
 	checkDependents(e, c, &p)
 	checkOtherEndpoints(getenv, c, &p)
@@ -186,7 +189,7 @@ var dependents = []struct {
 		"%[1]s applies to a rotation, which " + IAMUserName + " starts: set " + IAMUserName + ", or remove %[1]s"},
 	{[]string{MaxKeyAge, UnusedAfter, ExpiryWarning, FailOnInput}, func(c *Config) bool { return c.Mode == Audit },
 		"%[1]s applies to a health report, which " + AuditInput + ": true starts: set " + AuditInput + ": true, or remove %[1]s"},
-	{[]string{Description, IfExists, DryRun, VerifyAWSKey}, func(c *Config) bool { return c.Mode != Audit },
+	{[]string{Description, IfExists, MaxParallel, DryRun, VerifyAWSKey}, func(c *Config) bool { return c.Mode != Audit },
 		"%[1]s applies when sets are written, and " + AuditInput + ": true writes nothing: remove %[1]s, or remove " + AuditInput + " to write the sets"},
 	{[]string{RoleToAssume}, func(c *Config) bool { return c.Mode != Register },
 		"%[1]s is used to rotate a key or audit the sets: set " + IAMUserName + " (or " + AuditInput + ": true) too, or remove %[1]s to register given credentials"},

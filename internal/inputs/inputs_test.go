@@ -24,7 +24,7 @@ const (
 // test, so no hidden dependency on the environment can creep in.
 func env(t *testing.T, vars map[string]string) Getenv {
 	t.Helper()
-	allowed := map[string]bool{"SORACOM_ENDPOINT": true, "GITHUB_WORKSPACE": true, "ACTIONS_ID_TOKEN_REQUEST_URL": true}
+	allowed := map[string]bool{"SORACOM_ENDPOINT": true, "SORACOM_ENDPOINT_JP": true, "SORACOM_ENDPOINT_G": true, "GITHUB_WORKSPACE": true, "ACTIONS_ID_TOKEN_REQUEST_URL": true}
 	for _, v := range awsendpoints.Variables("STS", "IAM") {
 		allowed[v] = true
 	}
@@ -101,11 +101,11 @@ func TestReadValidRegistration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Mode != Register || cfg.Type != "aws-credentials" || cfg.CoverageType != "jp" || cfg.IfExists != soracom.Update || cfg.DryRun || !cfg.VerifyAWSKey {
+	if cfg.Mode != Register || cfg.Type != "aws-credentials" || cfg.CoverageType != "jp" || cfg.IfExists != soracom.Update || cfg.MaxParallel != 4 || cfg.DryRun || !cfg.VerifyAWSKey {
 		t.Errorf("defaults not applied: %+v", cfg)
 	}
-	if cfg.Endpoint != "https://api.soracom.io" {
-		t.Errorf("Endpoint = %q", cfg.Endpoint)
+	if len(cfg.Coverages) != 1 || cfg.Coverages[0] != (Coverage{"jp", "https://api.soracom.io"}) {
+		t.Errorf("Coverages = %v", cfg.Coverages)
 	}
 	if got := cfg.Credentials.Fields["accessKeyId"]; got != testAWSKeyID {
 		t.Errorf("accessKeyId = %v", got)
@@ -140,7 +140,7 @@ func TestReadReportsEveryProblemAtOnce(t *testing.T) {
 		notMode bool
 	}{
 		{"missing required inputs are all named", map[string]string{}, []string{"credential-id is required", "soracom-auth-key-id is required", "soracom-auth-key is required", "nothing to store"}, false},
-		{"unknown coverage type", valid(map[string]string{CoverageType: "us"}), []string{"soracom-coverage-type must be jp or g"}, false},
+		{"unknown coverage type", valid(map[string]string{CoverageType: "us"}), []string{"soracom-coverage-type must be jp, g or both"}, false},
 		{"unknown if-exists", valid(map[string]string{IfExists: "replace"}), []string{"if-exists must be update, skip or fail"}, false},
 		{"aws-credentials without the secret", valid(map[string]string{AWSSecretAccessKey: ""}), []string{"aws-secret-access-key is required"}, false},
 		{"aws-credentials without the key id", valid(map[string]string{AWSAccessKeyID: ""}), []string{"aws-access-key-id is required"}, false},
@@ -154,6 +154,9 @@ func TestReadReportsEveryProblemAtOnce(t *testing.T) {
 		{"plain http to a host that is not loopback", valid(map[string]string{Endpoint: "http://api.soracom.io"}), []string{"plain http"}, false},
 		{"endpoint that is not a URL", valid(map[string]string{Endpoint: "api.soracom.io"}), []string{"is not an http(s) URL"}, false},
 		{"boolean outside YAML 1.2", valid(map[string]string{DryRun: "yes"}), []string{"dry-run must be true or false"}, false},
+		{"max-parallel of 0", valid(map[string]string{MaxParallel: "0"}), []string{`max-parallel must be a whole number from 1 to 16, not "0"`}, false},
+		{"max-parallel over 16", valid(map[string]string{MaxParallel: "17"}), []string{`max-parallel must be a whole number from 1 to 16, not "17"`}, false},
+		{"max-parallel that is not a number", valid(map[string]string{MaxParallel: "all"}), []string{`max-parallel must be a whole number from 1 to 16, not "all"`}, false},
 		{"auth key id that is not one", valid(map[string]string{AuthKeyID: "secret-abc"}), []string{`must start with "keyId-"`}, false},
 		{"role without a user to rotate", valid(map[string]string{RoleToAssume: "arn:aws:iam::123456789012:role/r"}), []string{"role-to-assume is used to rotate"}, false},
 		{"rotation together with given keys", valid(map[string]string{IAMUserName: "funnel"}), []string{"iam-user-name rotates", "must not be set"}, true},
@@ -279,29 +282,69 @@ func TestReadBooleansAcceptYAML12Forms(t *testing.T) {
 
 func TestReadEndpoint(t *testing.T) {
 	tests := []struct {
-		name, input, envVar, coverage, want string
+		name, input, coverage string
+		env                   map[string]string
+		want                  string // coverage=endpoint ...
 	}{
-		{"jp production by default", "", "", "", "https://api.soracom.io"},
-		{"g production for coverage g", "", "", "g", "https://g.api.soracom.io"},
-		{"SORACOM_ENDPOINT when the input is empty", "", "https://api-sandbox.soracom.io", "", "https://api-sandbox.soracom.io"},
-		{"the input wins over SORACOM_ENDPOINT", "https://proxy.example.com/soracom", "https://api-sandbox.soracom.io", "", "https://proxy.example.com/soracom"},
-		{"a trailing /v1 is dropped", "https://g.api-sandbox.soracom.io/v1/", "", "", "https://g.api-sandbox.soracom.io"},
-		{"plain http to 127.0.0.1 is allowed", "http://127.0.0.1:8080", "", "", "http://127.0.0.1:8080"},
-		{"plain http to localhost is allowed", "http://localhost:8080", "", "", "http://localhost:8080"},
-		{"plain http to ::1 is allowed", "http://[::1]:8080", "", "", "http://[::1]:8080"},
+		{"jp production by default", "", "", nil, "jp=https://api.soracom.io"},
+		{"g production for coverage g", "", "g", nil, "g=https://g.api.soracom.io"},
+		{"both production endpoints for both", "", "both", nil, "jp=https://api.soracom.io g=https://g.api.soracom.io"},
+		{"SORACOM_ENDPOINT when the input is empty", "", "", map[string]string{"SORACOM_ENDPOINT": "https://api-sandbox.soracom.io"}, "jp=https://api-sandbox.soracom.io"},
+		{"the input wins over SORACOM_ENDPOINT", "https://proxy.example.com/soracom", "", map[string]string{"SORACOM_ENDPOINT": "https://api-sandbox.soracom.io"}, "jp=https://proxy.example.com/soracom"},
+		{"a coverage's own variable wins over SORACOM_ENDPOINT", "", "g", map[string]string{"SORACOM_ENDPOINT": "https://api-sandbox.soracom.io", "SORACOM_ENDPOINT_G": "https://g.api-sandbox.soracom.io"}, "g=https://g.api-sandbox.soracom.io"},
+		{"the other coverage's variable does not apply", "", "jp", map[string]string{"SORACOM_ENDPOINT_G": "https://g.api-sandbox.soracom.io"}, "jp=https://api.soracom.io"},
+		{"both with a variable each", "", "both", map[string]string{"SORACOM_ENDPOINT_JP": "http://127.0.0.1:1", "SORACOM_ENDPOINT_G": "http://127.0.0.1:2"}, "jp=http://127.0.0.1:1 g=http://127.0.0.1:2"},
+		{"both with a variable each ignore SORACOM_ENDPOINT", "", "both", map[string]string{"SORACOM_ENDPOINT": "https://x.example", "SORACOM_ENDPOINT_JP": "https://api-sandbox.soracom.io", "SORACOM_ENDPOINT_G": "https://g.api-sandbox.soracom.io"}, "jp=https://api-sandbox.soracom.io g=https://g.api-sandbox.soracom.io"},
+		{"both with one variable: the other coverage is production", "", "both", map[string]string{"SORACOM_ENDPOINT_JP": "https://proxy.example.com"}, "jp=https://proxy.example.com g=https://g.api.soracom.io"},
+		{"a trailing /v1 is dropped", "https://g.api-sandbox.soracom.io/v1/", "", nil, "jp=https://g.api-sandbox.soracom.io"},
+		{"plain http to 127.0.0.1 is allowed", "http://127.0.0.1:8080", "", nil, "jp=http://127.0.0.1:8080"},
+		{"plain http to localhost is allowed", "http://localhost:8080", "", nil, "jp=http://localhost:8080"},
+		{"plain http to ::1 is allowed", "http://[::1]:8080", "", nil, "jp=http://[::1]:8080"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			vars := valid(map[string]string{Endpoint: tt.input, CoverageType: tt.coverage})
-			if tt.envVar != "" {
-				vars["SORACOM_ENDPOINT"] = tt.envVar
-			}
+			vars := withEnv(valid(map[string]string{Endpoint: tt.input, CoverageType: tt.coverage}), tt.env)
 			cfg, err := Read(env(t, vars), &masks{}, time.Now())
 			if err != nil {
 				t.Fatal(err)
 			}
-			if cfg.Endpoint != tt.want {
-				t.Errorf("Endpoint = %q, want %q", cfg.Endpoint, tt.want)
+			var got []string
+			for _, c := range cfg.Coverages {
+				got = append(got, c.Name+"="+c.Endpoint)
+			}
+			if strings.Join(got, " ") != tt.want {
+				t.Errorf("coverages %q, want %q", strings.Join(got, " "), tt.want)
+			}
+		})
+	}
+}
+
+func TestReadRefusesOneEndpointForBothCoverages(t *testing.T) {
+	tests := []struct {
+		name  string
+		input string
+		env   map[string]string
+		want  string
+	}{
+		{"soracom-endpoint", "https://proxy.example.com", nil,
+			"soracom-endpoint names one endpoint, and soracom-coverage-type both works on two: leave soracom-endpoint empty and set SORACOM_ENDPOINT_JP and SORACOM_ENDPOINT_G"},
+		{"soracom-endpoint, even with a variable each", "https://proxy.example.com", map[string]string{"SORACOM_ENDPOINT_JP": "https://a.example", "SORACOM_ENDPOINT_G": "https://b.example"},
+			"soracom-endpoint names one endpoint"},
+		{"SORACOM_ENDPOINT", "", map[string]string{"SORACOM_ENDPOINT": "https://api-sandbox.soracom.io"},
+			"SORACOM_ENDPOINT names one endpoint, and soracom-coverage-type both works on two"},
+		{"SORACOM_ENDPOINT with a variable for jp only", "", map[string]string{"SORACOM_ENDPOINT": "https://api-sandbox.soracom.io", "SORACOM_ENDPOINT_JP": "https://a.example"},
+			"SORACOM_ENDPOINT names one endpoint"},
+		{"the same endpoint twice", "", map[string]string{"SORACOM_ENDPOINT_JP": "https://a.example/", "SORACOM_ENDPOINT_G": "https://a.example"},
+			"SORACOM_ENDPOINT_JP and SORACOM_ENDPOINT_G name the same endpoint https://a.example"},
+		{"plain http in a coverage's variable", "", map[string]string{"SORACOM_ENDPOINT_G": "http://10.0.0.1"},
+			`SORACOM_ENDPOINT_G "http://10.0.0.1" uses plain http`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			vars := withEnv(valid(map[string]string{Endpoint: tt.input, CoverageType: "both", DryRun: "maybe"}), tt.env)
+			_, err := Read(env(t, vars), &masks{}, time.Now())
+			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "dry-run must be true or false") {
+				t.Errorf("error %v; want it to say %q, with the other problems", err, tt.want)
 			}
 		})
 	}

@@ -70,7 +70,7 @@ func TestReadModeProblems(t *testing.T) {
 		{"audit refuses keys to store", auditVars(map[string]string{AWSAccessKeyID: testAWSKeyID, AWSSecretAccessKey: testAWSSecret}), []string{"audit: true reports and changes nothing", "aws-access-key-id/aws-secret-access-key must not be set"}},
 		{"audit refuses credentials", auditVars(map[string]string{Credentials: `{"key":"v"}`}), []string{"credentials must not be set"}},
 		{"audit refuses a description", auditVars(map[string]string{Description: "x"}), []string{"description applies when sets are written, and audit: true writes nothing"}},
-		{"audit refuses write settings", auditVars(map[string]string{IfExists: "skip", DryRun: "true", VerifyAWSKey: "false"}), []string{"if-exists applies when sets are written", "dry-run applies", "verify-aws-key applies"}},
+		{"audit refuses write settings", auditVars(map[string]string{IfExists: "skip", DryRun: "true", VerifyAWSKey: "false", MaxParallel: "8"}), []string{"if-exists applies when sets are written", "dry-run applies", "verify-aws-key applies", "max-parallel applies"}},
 		{"audit refuses rotation settings", auditVars(map[string]string{OldKey: "delete", RotateAfter: "30d"}), []string{"old-key applies to a rotation", "rotate-after applies to a rotation"}},
 		{"audit that is not a boolean", auditVars(map[string]string{AuditInput: "yes"}), []string{"audit must be true or false"}},
 		{"fail-on outside the enum", auditVars(map[string]string{FailOnInput: "error"}), []string{`fail-on must be broken, warning or never, not "error"`}},
@@ -269,4 +269,22 @@ func TestReadCredentialsFileWithoutAWorkspaceIsConfinedToTheCurrentDirectory(t *
 	}
 	_, err := read("../up.json")
 	wantProblems(t, err, `credentials-file: "../up.json" is outside the workspace (the current directory)`)
+}
+
+// Every mode works on both coverages: a registration writes both, a rotation moves the
+// sets of both, an audit covers both.
+func TestEveryModeTakesBothCoverages(t *testing.T) {
+	for name, vars := range map[string]map[string]string{
+		"registration": valid(map[string]string{CoverageType: "both"}),
+		"rotation":     rotationVars(map[string]string{CoverageType: "both"}),
+		"audit":        auditVars(map[string]string{CoverageType: "both"}),
+	} {
+		cfg, err := Read(env(t, vars), &masks{}, time.Now())
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(cfg.Coverages) != 2 || cfg.Coverages[0].Name != "jp" || cfg.Coverages[1].Name != "g" {
+			t.Errorf("%s: coverages %+v", name, cfg.Coverages)
+		}
+	}
 }

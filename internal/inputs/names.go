@@ -24,6 +24,7 @@ const (
 	Credentials         = "credentials"
 	CredentialsFile     = "credentials-file"
 	IfExists            = "if-exists"
+	MaxParallel         = "max-parallel"
 	DryRun              = "dry-run"
 	RoleToAssume        = "role-to-assume"
 	AWSRegion           = "aws-region"
@@ -78,6 +79,7 @@ var specs = []Spec{
 	{Name: Credentials, Secret: true},
 	{Name: CredentialsFile},
 	{Name: IfExists, Default: "update"},
+	{Name: MaxParallel, Default: "4"},
 	{Name: DryRun, Default: "false"},
 	{Name: RoleToAssume},
 	{Name: AWSRegion, Default: "us-east-1"},

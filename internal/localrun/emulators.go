@@ -20,10 +20,13 @@ const adminUser = "local-admin"
 // audits: the name README and the demo use.
 const exampleUser = "soracom-funnel"
 
-// Emulators are the in-repo SORACOM emulator and the AWS fakes (STS, IAM and GitHub's
-// OIDC token endpoint), serving on loopback for as long as a program needs them.
+// Emulators are the in-repo SORACOM emulator, both coverages of it, and the AWS fakes
+// (STS, IAM and GitHub's OIDC token endpoint), serving on loopback for as long as a
+// program needs them.
 type Emulators struct {
+	// SORACOM is the jp coverage, the default; Global is the g coverage.
 	SORACOM *soracomtest.Server
+	Global  *soracomtest.Server
 	AWS     *awstest.Account
 	OIDC    *awstest.OIDC
 	// Admin is a key of the fake account that may manage IAM: the ambient credentials
@@ -32,23 +35,39 @@ type Emulators struct {
 	scope *scope
 }
 
-// StartEmulators starts them, with the demo AuthKey registered.
+// StartEmulators starts them, with the demo AuthKey registered on both coverages.
 func StartEmulators() (*Emulators, error) {
-	srv, err := soracomtest.StartServer()
+	cov, err := soracomtest.StartCoverages()
 	if err != nil {
 		return nil, fmt.Errorf("starting the SORACOM emulator: %w", err)
 	}
-	srv.AddAuthKey(soracomtest.DemoAuthKeyID, soracomtest.DemoAuthKey)
+	cov.AddAuthKey(soracomtest.DemoAuthKeyID, soracomtest.DemoAuthKey)
 	sc := &scope{}
-	e := &Emulators{SORACOM: srv, AWS: awstest.NewAccount(sc), OIDC: awstest.NewOIDC(sc), scope: sc}
+	e := &Emulators{SORACOM: cov.JP, Global: cov.G, AWS: awstest.NewAccount(sc), OIDC: awstest.NewOIDC(sc), scope: sc}
 	e.Admin = e.AWS.AddKey(adminUser, awstest.Active)
 	return e, nil
 }
 
 // Close stops every server.
 func (e *Emulators) Close() {
-	_ = e.SORACOM.Close()
+	_ = e.coverages().Close()
 	e.scope.close()
+}
+
+func (e *Emulators) coverages() *soracomtest.Coverages {
+	return &soracomtest.Coverages{JP: e.SORACOM, G: e.Global}
+}
+
+// places are the emulators of the coverages a soracom-coverage-type names: where the
+// run's sets are seeded.
+func (e *Emulators) places(coverageType string) []*soracomtest.Server {
+	switch coverageType {
+	case soracomtest.CoverageG:
+		return []*soracomtest.Server{e.Global}
+	case inputs.CoverageBoth:
+		return []*soracomtest.Server{e.SORACOM, e.Global}
+	}
+	return []*soracomtest.Server{e.SORACOM}
 }
 
 // AWSEnv are the variables that point the AWS SDK at the fakes, with the admin key as
@@ -105,8 +124,12 @@ func withEmulators(r *runSetup) (stop func(), notes []string, err error) {
 			return nil, nil, fmt.Errorf("pointing the AWS SDK at the fakes: %w", err)
 		}
 	}
-	r.vars[inputs.EnvName(inputs.Endpoint)] = e.SORACOM.URL()
-	notes = append(notes, "SORACOM emulator at "+e.SORACOM.URL()+"; AWS STS and IAM fakes on loopback: nothing leaves this machine")
+	// Each coverage by its own variable, so jp, g and both all work; an endpoint given on
+	// the command line would still win (and be refused with both).
+	r.vars[inputs.EndpointEnv(soracomtest.CoverageJP)] = e.SORACOM.URL()
+	r.vars[inputs.EndpointEnv(soracomtest.CoverageG)] = e.Global.URL()
+	notes = append(notes, "SORACOM emulator at "+e.SORACOM.URL()+" (jp) and "+e.Global.URL()+
+		" (g); AWS STS and IAM fakes on loopback: nothing leaves this machine")
 	notes = append(notes, authKey(e, r))
 	stop = e.Close
 	if r.value(inputs.RotateAuthKey) == "true" {
@@ -119,7 +142,7 @@ func withEmulators(r *runSetup) (stop func(), notes []string, err error) {
 		notes = append(notes, ghNotes...)
 	}
 	if r.value(inputs.AuditInput) == "true" {
-		return stop, append(notes, auditWorld(e)), nil
+		return stop, append(notes, auditWorld(e, r.value(inputs.CoverageType))), nil
 	}
 	if _, ok := r.given(inputs.DryRun); !ok {
 		r.vars[inputs.EnvName(inputs.DryRun)] = "true"
@@ -134,7 +157,7 @@ func authKey(e *Emulators, r *runSetup) string {
 	id, idOK := r.given(inputs.AuthKeyID)
 	key, keyOK := r.given(inputs.AuthKey)
 	if idOK && keyOK {
-		e.SORACOM.AddAuthKey(id, key)
+		e.coverages().AddAuthKey(id, key)
 		return "the emulator accepts the AuthKey given"
 	}
 	r.vars[inputs.EnvName(inputs.AuthKeyID)] = soracomtest.DemoAuthKeyID
@@ -170,12 +193,17 @@ func awsSide(e *Emulators, r *runSetup) []string {
 }
 
 // auditWorld gives the health report something to look at: a set holding an active key
-// of the fake account.
-func auditWorld(e *Emulators) string {
+// of the fake account, which a group's Funnel uses, on each coverage of the run.
+func auditWorld(e *Emulators, coverageType string) string {
 	k := e.AWS.AddKey(exampleUser, awstest.Active)
-	e.SORACOM.PutCredentialSet(soracomtest.CredentialSet{ID: "funnel-aws", Type: "aws-credentials",
-		Credentials: map[string]any{"accessKeyId": k.ID, "secretAccessKey": k.Secret}})
-	return "set funnel-aws holds an active key of IAM user " + exampleUser + " in the fake account"
+	for _, s := range e.places(coverageType) {
+		s.PutCredentialSet(soracomtest.CredentialSet{ID: "funnel-aws", Type: "aws-credentials",
+			Credentials: map[string]any{"accessKeyId": k.ID, "secretAccessKey": k.Secret}})
+		s.PutGroup(soracomtest.Group{ID: "sensors-group", Tags: map[string]string{"name": "sensors"},
+			Configuration: map[string]map[string]any{"SoracomFunnel": {"enabled": true, "credentials": map[string]any{"$credentialsId": "funnel-aws"},
+				"destination": map[string]any{"provider": "aws", "service": "kinesis", "resourceUrl": "https://kinesis.ap-northeast-1.amazonaws.com/sensors"}}}})
+	}
+	return "set funnel-aws holds an active key of IAM user " + exampleUser + " in the fake account; group sensors sends to Kinesis with it"
 }
 
 func rotationWorld(e *Emulators, r *runSetup, user string) []string {
@@ -183,11 +211,14 @@ func rotationWorld(e *Emulators, r *runSetup, user string) []string {
 	ids, _ := r.given(inputs.CredentialID)
 	var names []string
 	for _, id := range strings.Split(ids, "\n") {
-		if id = strings.TrimSpace(id); id != "" {
-			e.SORACOM.PutCredentialSet(soracomtest.CredentialSet{ID: id, Type: "aws-credentials",
-				Credentials: map[string]any{"accessKeyId": old.ID, "secretAccessKey": old.Secret}})
-			names = append(names, id)
+		if id = strings.TrimSpace(id); id == "" {
+			continue
 		}
+		for _, s := range e.places(r.value(inputs.CoverageType)) {
+			s.PutCredentialSet(soracomtest.CredentialSet{ID: id, Type: "aws-credentials",
+				Credentials: map[string]any{"accessKeyId": old.ID, "secretAccessKey": old.Secret}})
+		}
+		names = append(names, id)
 	}
 	notes := []string{fmt.Sprintf("IAM user %s has one active key, held by set %s", user, strings.Join(names, ", "))}
 	if role, ok := r.given(inputs.RoleToAssume); ok {

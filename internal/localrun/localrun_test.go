@@ -262,6 +262,15 @@ func TestEmulatorAcceptsTheAuthKeyGiven(t *testing.T) {
 	}
 }
 
+func TestEmulatorServesBothCoverages(t *testing.T) {
+	code, out, errOut := run(t, nil, false, "--emulator", "--view=github", "--credential-id", "funnel-aws",
+		"--soracom-coverage-type", "both", "--dry-run=false")
+	if code != 0 || !strings.Contains(errOut, "(jp) and http://127.0.0.1:") ||
+		!strings.Contains(out, "Credential set funnel-aws on jp: created") || !strings.Contains(out, "Credential set funnel-aws on g: created") {
+		t.Errorf("exit %d; want the set created on both coverages\n%s\n%s", code, out, errOut)
+	}
+}
+
 // registrationEnv is what GitHub's runner would set for a registration against srv.
 func registrationEnv(srv *soracomtest.Server) map[string]string {
 	srv.AddAuthKey("keyId-local", "secret-Gh6Wn3Qx9Ls2Kv7Pd4Tb")

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/parallel"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/secret"
 )
 
@@ -29,6 +30,12 @@ type Options struct {
 	Grace time.Duration
 	// PollEvery is how often the keys are listed while watching; zero means 250 ms.
 	PollEvery time.Duration
+	// Parallel bounds the sets written at once (after the first, written alone); zero
+	// means parallel.DefaultLimit.
+	Parallel int
+	// Stored, if set, is told of each set that took the new key, in plan order
+	// whatever order the writes end in, so a log written from it reads in order.
+	Stored func(id string)
 }
 
 // SetResult is a credential set that now holds the new key.
@@ -244,52 +251,115 @@ func (x *execution) waitUntilWorks(key NewKey) error {
 		Next: "Run the workflow again; if it keeps failing, check that STS is reachable from the runner.", Resumable: x.res.NewKeyDeleted}
 }
 
-// storeAll stores the new key in every planned set, in order, and stops at the first
-// failure or at a cancellation.
+// storeAll stores the new key in every planned set and stops at the first failure or
+// at a cancellation. The first set is written alone: if it fails, no set holds the new
+// key and it can be deleted. The rest are written opt.Parallel at a time; after a
+// failure no further write starts, and the writes in flight finish.
 func (x *execution) storeAll(key NewKey) error {
-	for _, t := range x.p.Targets {
-		if err := x.ctx.Err(); err != nil {
-			return x.storeFailed(key, t, err, NotSent)
+	targets := x.p.Targets
+	for len(targets) > 0 {
+		n := len(targets)
+		if len(x.res.Updated) == 0 {
+			n = 1
 		}
-		at, err := x.sets.Store(x.ctx, t.ID, key)
-		if err == nil {
-			x.res.stored(t.ID, at)
-			continue
+		if failures := x.storeBatch(key, targets[:n]); len(failures) > 0 {
+			return x.storeFailed(key, failures)
 		}
-		outcome := OutcomeOf(err)
-		if outcome != NotSent {
-			// A failed write may have reached SORACOM (a lost answer, a cancelled job),
-			// so SORACOM is asked which sets hold the new key before anything is
-			// decided: rolling back a key that a set holds would break it.
-			onNew, known := x.holders(key.ID)
-			switch {
-			case known && onNew[t.ID]:
-				x.res.stored(t.ID, time.Time{})
-				continue // the write went through; only its answer was lost
-			case !known:
-				outcome = InDoubt
-			}
-		}
-		return x.storeFailed(key, t, err, outcome)
+		targets = targets[n:]
 	}
 	x.res.NotUpdated = nil
 	return nil
 }
 
-// storeFailed decides what a failed write leaves: the new key is deleted only when no
-// set holds it and no write that might still land was sent.
-func (x *execution) storeFailed(key NewKey, t Target, err error, outcome Outcome) error {
-	step := "store the new key in credential set " + t.ID
-	if outcome == InDoubt {
-		x.res.InDoubt = append(x.res.InDoubt, t.ID)
-		x.res.NotUpdated = without(x.res.NotUpdated, t.ID)
+// storeFailure is a set the new key could not be stored in.
+type storeFailure struct {
+	t       Target
+	err     error
+	outcome Outcome
+}
+
+// storeBatch stores the new key in targets, up to opt.Parallel at a time, and returns
+// the sets it failed on, in order; a set whose failed write SORACOM shows on the new
+// key counts as stored.
+func (x *execution) storeBatch(key NewKey, targets []Target) []storeFailure {
+	at := make([]time.Time, len(targets))
+	errs := make([]error, len(targets))
+	var failures []storeFailure
+	step := func(ctx context.Context, i int) bool {
+		at[i], errs[i] = x.sets.Store(ctx, targets[i].ID, key)
+		return errs[i] == nil
 	}
-	if outcome != InDoubt && len(x.res.Updated) == 0 {
+	done := func(i int, started bool) {
+		switch {
+		case !started && len(failures) == 0:
+			// Cancelled between writes: the first set not written says so.
+			failures = append(failures, storeFailure{targets[i], x.ctx.Err(), NotSent})
+		case !started:
+		case errs[i] == nil:
+			x.res.stored(targets[i].ID, at[i])
+			if x.opt.Stored != nil {
+				x.opt.Stored(targets[i].ID)
+			}
+		default:
+			failures = append(failures, storeFailure{targets[i], errs[i], OutcomeOf(errs[i])})
+		}
+	}
+	parallel.Run(x.ctx, len(targets), x.parallel(), step, done)
+	return x.resolve(key, failures)
+}
+
+// resolve asks SORACOM, once, what failed writes that may have reached it did (a lost
+// answer, a cancelled job) before anything is decided: rolling back a key that a set
+// holds would break it. A set on the new key counts as stored; when the list fails,
+// every such write is in doubt.
+func (x *execution) resolve(key NewKey, failures []storeFailure) []storeFailure {
+	if !slices.ContainsFunc(failures, func(f storeFailure) bool { return f.outcome != NotSent }) {
+		return failures
+	}
+	onNew, known := x.holders(key.ID)
+	var left []storeFailure
+	for _, f := range failures {
+		switch {
+		case f.outcome == NotSent:
+		case known && onNew[f.t.ID]:
+			x.res.stored(f.t.ID, time.Time{})
+			continue // the write went through; only its answer was lost
+		case !known:
+			f.outcome = InDoubt
+		}
+		left = append(left, f)
+	}
+	// Stored in the order the plan lists them, whatever order the answers came in.
+	slices.SortStableFunc(x.res.Updated, func(a, b SetResult) int {
+		return x.p.index(a.ID) - x.p.index(b.ID)
+	})
+	return left
+}
+
+// storeFailed decides what failed writes leave: the new key is deleted only when no
+// set holds it and no write that might still land was sent.
+func (x *execution) storeFailed(key NewKey, failures []storeFailure) error {
+	first := failures[0]
+	step := "store the new key in credential set " + first.t.ID
+	if n := len(failures) - 1; n > 0 {
+		ids := make([]string, n)
+		for i, f := range failures[1:] {
+			ids[i] = f.t.ID
+		}
+		step += fmt.Sprintf(" (and in %s, written at the same time)", strings.Join(ids, ", "))
+	}
+	for _, f := range failures {
+		if f.outcome == InDoubt {
+			x.res.InDoubt = append(x.res.InDoubt, f.t.ID)
+			x.res.NotUpdated = without(x.res.NotUpdated, f.t.ID)
+		}
+	}
+	if len(x.res.InDoubt) == 0 && len(x.res.Updated) == 0 {
 		state := x.rollback(key)
-		return &Error{Step: step, Err: err, State: state,
+		return &Error{Step: step, Err: first.err, State: state,
 			Next: "Fix the cause (SORACOM credentials and permissions, the set id), then run the workflow again.", Resumable: x.res.NewKeyDeleted}
 	}
-	return &Error{Step: step, Err: err, State: x.splitState(key), Next: x.finishByHand()}
+	return &Error{Step: step, Err: first.err, State: x.splitState(key), Next: x.finishByHand()}
 }
 
 func (x *execution) retire(key NewKey) error {
@@ -457,6 +527,13 @@ func (x *execution) grace() time.Duration {
 		return x.opt.Grace
 	}
 	return DefaultGrace
+}
+
+func (x *execution) parallel() int {
+	if x.opt.Parallel > 0 {
+		return x.opt.Parallel
+	}
+	return parallel.DefaultLimit
 }
 
 func (x *execution) pollEvery() time.Duration {

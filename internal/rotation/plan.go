@@ -222,6 +222,11 @@ func seenIDs(targets []Target) map[string]bool {
 	return seen
 }
 
+// index returns where id is among the targets, -1 when it is not one.
+func (p Plan) index(id string) int {
+	return slices.IndexFunc(p.Targets, func(t Target) bool { return t.ID == id })
+}
+
 // TargetIDs returns the ids of the sets to update, in order.
 func (p Plan) TargetIDs() []string {
 	ids := make([]string, len(p.Targets))

@@ -17,6 +17,8 @@ var (
 	credentialID   = regexp.MustCompile(`^[A-Za-z0-9._-]{1,100}$`)
 	credentialType = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
 	days           = regexp.MustCompile(`^[0-9]{1,6}$`)
+	namespace      = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]{0,63}$`)
+	resourceID     = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`)
 	authKeyID      = regexp.MustCompile(`^keyId-[A-Za-z0-9_-]{1,120}$`)
 	secretName     = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,254}$`)
 	ghOwner        = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]{0,98}[A-Za-z0-9])?$`)
@@ -31,6 +33,10 @@ const (
 	DaysShape           = "a number of days"
 	LineShape           = "one line of text without control characters"
 	UserNameShape       = "a SAM user name (one line of at most 100 characters, no control characters)"
+	NamespaceShape      = "a SORACOM name such as SoracomFunnel or InvokeAWSLambdaAction (letters and digits)"
+	GroupIDShape        = "a SORACOM group id (1 to 100 letters, digits, '.', '_' or '-', starting with a letter or digit)"
+	EventHandlerIDShape = "a SORACOM event handler id (1 to 100 letters, digits, '.', '_' or '-', starting with a letter or digit)"
+	NameShape           = "a name of one line of at most 200 characters without control characters"
 	AuthKeyIDShape      = "a SORACOM AuthKey id (keyId- followed by letters, digits, '_' or '-')"
 	SecretNameShape     = "a GitHub secret name (letters, digits and underscores, not starting with a digit or GITHUB_)"
 	RepositoryShape     = "a GitHub repository (owner/name)"
@@ -46,6 +52,24 @@ func CredentialID(s string) bool { return credentialID.MatchString(s) }
 // CredentialType reports whether s has the shape of SORACOM's type names
 // ("aws-credentials", "x509").
 func CredentialType(s string) bool { return credentialType.MatchString(s) }
+
+// Namespace reports whether s has the shape of a group configuration namespace
+// (SoracomFunnel, SoracomBeam, …) or an event handler action type
+// (InvokeAWSLambdaAction): a letter, then letters and digits.
+func Namespace(s string) bool { return namespace.MatchString(s) }
+
+// GroupID reports whether s may be a SORACOM group id. SORACOM does not document the
+// format (its ids are UUIDs); the shape admits any plain id and nothing that could
+// change a request path, a log line or a Markdown table.
+func GroupID(s string) bool { return resourceID.MatchString(s) }
+
+// EventHandlerID reports whether s may be a SORACOM event handler id (see GroupID).
+func EventHandlerID(s string) bool { return resourceID.MatchString(s) }
+
+// Name reports whether s may be the name of a group (its name tag) or an event
+// handler: empty, or one line of at most 200 characters. Names are free text; the
+// bound keeps a forged one from filling a log line or a table cell.
+func Name(s string) bool { return Line(s) && utf8.RuneCountInString(s) <= 200 }
 
 // Days reports whether s is a whole number of days.
 func Days(s string) bool { return days.MatchString(s) }

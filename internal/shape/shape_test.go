@@ -1,6 +1,7 @@
 package shape_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/shape"
@@ -31,6 +32,22 @@ func TestShapes(t *testing.T) {
 		{"user name with a line break", shape.UserName, "ci\n::error::x", false},
 		{"user name with invalid UTF-8", shape.UserName, "ci\xff", false},
 		{"line with a NEL", shape.Line, "a\u0085b", false},
+		{"namespace", shape.Namespace, "SoracomFunnel", true},
+		{"action type", shape.Namespace, "InvokeAWSLambdaAction", true},
+		{"namespace with markdown", shape.Namespace, "Soracom`x`", false},
+		{"namespace with a line break", shape.Namespace, "Soracom\n::error::x", false},
+		{"empty namespace", shape.Namespace, "", false},
+		{"group id (a UUID)", shape.GroupID, "12345678-abcd-9012-efab-345678901234", true},
+		{"group id as a path", shape.GroupID, "../groups", false},
+		{"group id with markdown", shape.GroupID, "g|`x`", false},
+		{"empty group id", shape.GroupID, "", false},
+		{"event handler id", shape.EventHandlerID, "handler-1", true},
+		{"event handler id with a line break", shape.EventHandlerID, "h\n::error::x", false},
+		{"event handler id of 101 characters", shape.EventHandlerID, strings.Repeat("h", 101), false},
+		{"group name", shape.Name, "sensors (Funnel → Kinesis)", true},
+		{"empty name", shape.Name, "", true},
+		{"name with a line break", shape.Name, "a\n::error::x", false},
+		{"name of 201 characters", shape.Name, strings.Repeat("n", 201), false},
 		{"AuthKey id", shape.AuthKeyID, "keyId-0123456789abcdefABCDEF_-x", true},
 		{"AuthKey id without its prefix", shape.AuthKeyID, "0123456789abcdef", false},
 		{"AuthKey id as a path", shape.AuthKeyID, "keyId-../../x", false},

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/httpclient"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/parallel"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/retry"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/secret"
 )
@@ -53,6 +54,11 @@ type Client struct {
 	masker  secret.Masker
 	now     func() time.Time
 	notify  func(operation string, err error, wait time.Duration)
+	pace    *pacer
+	// parallel bounds the writes StoreAll has in flight.
+	parallel int
+	// paceNotify is told when a call waits for the rate limit to refresh.
+	paceNotify func(operation string, remaining, limit int, wait time.Duration)
 }
 
 // Option configures a Client.
@@ -73,30 +79,45 @@ func WithRetryNotify(notify func(operation string, err error, wait time.Duration
 	return func(c *Client) { c.notify = notify }
 }
 
-// WithClock sets the clock used for token expiry (tests).
+// WithParallel bounds how many writes StoreAll has in flight at once (at least 1;
+// default parallel.DefaultLimit).
+func WithParallel(n int) Option { return func(c *Client) { c.parallel = max(n, 1) } }
+
+// WithPaceNotify calls notify when calls wait for SORACOM's rate limit to refresh
+// (once per API and minute), with what the last answer said was left of the budget.
+func WithPaceNotify(notify func(operation string, remaining, limit int, wait time.Duration)) Option {
+	return func(c *Client) { c.paceNotify = notify }
+}
+
+// WithClock sets the clock used for token expiry (tests). Pacing by the rate limit
+// waits in real time, so it reads the real clock.
 func WithClock(now func() time.Time) Option { return func(c *Client) { c.now = now } }
 
 // New returns a client for baseURL (the API URL without /v1) that masks the API key and
 // token it receives through m.
 func New(baseURL string, m secret.Masker, opts ...Option) *Client {
 	c := &Client{
-		baseURL: strings.TrimRight(baseURL, "/"),
-		http:    defaultHTTPClient(),
-		retry:   DefaultRetry(),
-		masker:  m,
-		now:     time.Now,
+		baseURL:  strings.TrimRight(baseURL, "/"),
+		http:     defaultHTTPClient(),
+		retry:    DefaultRetry(),
+		masker:   m,
+		now:      time.Now,
+		parallel: parallel.DefaultLimit,
 	}
 	for _, o := range opts {
 		o(c)
 	}
+	c.pace = newPacer(time.Now, c.retry.MaxServerWait)
+	c.pace.notify = c.paceNotify
 	return c
 }
 
-// defaultHTTPClient keeps one connection alive for the whole run: every call goes to the
-// same host, so after the first TLS handshake the rest reuse it.
+// defaultHTTPClient keeps its connections alive for the whole run: every call goes to
+// the same host, so after the first TLS handshakes the rest reuse them (one per write in
+// flight, see parallel.MaxLimit).
 func defaultHTTPClient() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConnsPerHost = 2
+	t.MaxIdleConnsPerHost = 16
 	t.ForceAttemptHTTP2 = true
 	return httpclient.NoRedirects(&http.Client{Transport: t})
 }
@@ -113,6 +134,7 @@ type call struct {
 type response struct {
 	status int
 	body   []byte
+	header http.Header // the answer's headers (a paged list's next key)
 }
 
 // headers adds session headers to a request; nil for /auth.
@@ -148,7 +170,7 @@ func (c *Client) do(ctx context.Context, cl call, h headers) (response, error) {
 			return resp, classify(c.retry, apiErr, &ambiguous, &limited)
 		}
 		// A transport error after the request left may hide an applied write.
-		ambiguous = ambiguous || cl.method != http.MethodGet && httpclient.MayHaveBeenSent(err)
+		ambiguous = ambiguous || cl.method != http.MethodGet && mayHaveBeenSent(err)
 		if ctx.Err() != nil {
 			return resp, permanent(err)
 		}
@@ -180,8 +202,21 @@ func roundBound(d time.Duration) time.Duration {
 	return d.Round(10 * time.Millisecond)
 }
 
-// once sends a single attempt.
+// mayHaveBeenSent is false for errors that show the request never left: the
+// connection could not be made, or the call ended while it waited for the rate limit.
+func mayHaveBeenSent(err error) bool {
+	var paced *errPaceCancelled
+	return httpclient.MayHaveBeenSent(err) && !errors.As(err, &paced)
+}
+
+// once sends a single attempt, paced by the rate limit.
 func (c *Client) once(ctx context.Context, cl call, payload []byte, h headers) (response, error) {
+	release, err := c.pace.acquire(ctx, cl.operation)
+	if err != nil {
+		return response{}, permanent(err)
+	}
+	var answer http.Header
+	defer func() { release(answer) }()
 	actx, cancel := context.WithTimeout(ctx, c.retry.AttemptTimeout)
 	defer cancel()
 	var body io.Reader
@@ -206,6 +241,7 @@ func (c *Client) once(ctx context.Context, cl call, payload []byte, h headers) (
 		return response{}, err
 	}
 	defer res.Body.Close()
+	answer = res.Header
 	if redirect := httpclient.Redirect(res); redirect != nil {
 		// Never followed: the request carries the AuthKey or the token. Logout still
 		// goes to the original endpoint, as every call does.
@@ -227,7 +263,7 @@ func (c *Client) once(ctx context.Context, cl call, payload []byte, h headers) (
 		return response{}, err
 	}
 	if ok {
-		return response{status: res.StatusCode, body: data}, nil
+		return response{status: res.StatusCode, body: data, header: res.Header}, nil
 	}
 	return response{}, newAPIError(cl, res, data, c.retry.MaxServerWait)
 }

@@ -171,7 +171,7 @@ func TestStoreIsCorrectWhateverTheUndocumentedStatuses(t *testing.T) {
 					}
 					sess := login(t, s, nil)
 					s.Reset()
-					stored, err := sess.StoreAll(context.Background(), []string{"set-1"}, content, tc.ifExists)
+					stored, err := sess.StoreAll(context.Background(), []string{"set-1"}, content, tc.ifExists, nil)
 					tc.checkResult(t, stored, err)
 					tc.checkRequests(t, s)
 					tc.checkSet(t, s)
@@ -226,7 +226,7 @@ func TestStoreWithFailWritesNothingWhenAnyOfSeveralSetsExists(t *testing.T) {
 	s := emulator(t)
 	seed(s, "b")
 	sess := login(t, s, nil)
-	_, err := sess.StoreAll(context.Background(), []string{"a", "b", "c"}, content, soracom.Fail)
+	_, err := sess.StoreAll(context.Background(), []string{"a", "b", "c"}, content, soracom.Fail, nil)
 	if !errors.Is(err, soracom.ErrExists) || !strings.Contains(err.Error(), "b") {
 		t.Fatalf("err = %v", err)
 	}
@@ -242,7 +242,7 @@ func TestStoreReportsTheRealRejection(t *testing.T) {
 	seed(s, "set-1")
 	sess := login(t, s, nil)
 	s.Inject("PUT /v1/credentials/*", 1, soracomtest.Fault{Status: 400, Header: http.Header{"Content-Type": {"application/json"}}, Body: `{"code":"CRD0001","message":"invalid accessKeyId"}`})
-	_, err := sess.StoreAll(context.Background(), []string{"set-1"}, content, soracom.Update)
+	_, err := sess.StoreAll(context.Background(), []string{"set-1"}, content, soracom.Update, nil)
 	var apiErr *soracom.APIError
 	if !errors.As(err, &apiErr) || apiErr.Code != "CRD0001" || apiErr.Operation != "updateCredential" {
 		t.Fatalf("err = %v, want the update's rejection", err)
@@ -259,7 +259,7 @@ func TestStoreSurvivesALostCreateResponse(t *testing.T) {
 				s := emulator(t, soracomtest.WithCreateConflictAnswer(soracomtest.ErrorAnswer{Status: conflict, Code: "SEM0026", Message: "exists"}))
 				sess := login(t, s, nil)
 				s.Inject("POST /v1/credentials/*", 1, soracomtest.DropAfterHandling())
-				stored, err := sess.StoreAll(context.Background(), []string{"set-1"}, content, ifExists)
+				stored, err := sess.StoreAll(context.Background(), []string{"set-1"}, content, ifExists, nil)
 				if err != nil {
 					t.Fatalf("a create whose response was lost ended as a failure: %v", err)
 				}
@@ -303,7 +303,7 @@ func TestRetries(t *testing.T) {
 			s.Reset()
 			s.Inject("PUT /v1/credentials/*", tt.times, tt.fault)
 			start := time.Now()
-			stored, err := sess.StoreAll(context.Background(), []string{"set-1"}, content, soracom.Update)
+			stored, err := sess.StoreAll(context.Background(), []string{"set-1"}, content, soracom.Update, nil)
 			elapsed := time.Since(start)
 			if tt.wantOK != (err == nil) {
 				t.Fatalf("err = %v", err)
@@ -331,7 +331,7 @@ func TestServerWaitIsCappedAndBoundedByTheDeadline(t *testing.T) {
 	r.Deadline = 500 * time.Millisecond
 	sess := login(t, s, nil, soracom.WithRetry(r))
 	s.Inject("PUT /v1/credentials/*", soracomtest.Always, soracomtest.TooManyRequests(30, false))
-	_, err := sess.StoreAll(context.Background(), []string{"set-1"}, content, soracom.Update)
+	_, err := sess.StoreAll(context.Background(), []string{"set-1"}, content, soracom.Update, nil)
 	var apiErr *soracom.APIError
 	if !errors.As(err, &apiErr) || apiErr.Status != 429 {
 		t.Fatalf("err = %v, want the 429", err)
@@ -349,7 +349,7 @@ func TestDeniedOperationNamesTheSAMPermission(t *testing.T) {
 			if perm == "Credential:listCredentials" {
 				ifExists = soracom.Skip
 			}
-			_, err := sess.StoreAll(context.Background(), []string{"set-1"}, content, ifExists)
+			_, err := sess.StoreAll(context.Background(), []string{"set-1"}, content, ifExists, nil)
 			var apiErr *soracom.APIError
 			if !errors.As(err, &apiErr) || apiErr.Status != 403 {
 				t.Fatalf("err = %v", err)
@@ -368,7 +368,7 @@ func TestRevokedTokenIsReplacedOnce(t *testing.T) {
 	sess := login(t, s, m)
 	s.ExpireAllTokens()
 	s.Reset()
-	if _, err := sess.StoreAll(context.Background(), []string{"set-1"}, content, soracom.Update); err != nil {
+	if _, err := sess.StoreAll(context.Background(), []string{"set-1"}, content, soracom.Update, nil); err != nil {
 		t.Fatal(err)
 	}
 	if got := strings.Join(trips(s), ", "); got != "PUT /v1/credentials/set-1, POST /v1/auth, POST /v1/auth/logout, PUT /v1/credentials/set-1" {
@@ -386,7 +386,7 @@ func TestSpurious401LeavesNoTokenAlive(t *testing.T) {
 	seed(s, "set-1")
 	sess := login(t, s, nil)
 	s.Inject("PUT /v1/credentials/*", 1, soracomtest.StatusFault(401))
-	if _, err := sess.StoreAll(context.Background(), []string{"set-1"}, content, soracom.Update); err != nil {
+	if _, err := sess.StoreAll(context.Background(), []string{"set-1"}, content, soracom.Update, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := sess.Logout(context.Background()); err != nil {
@@ -411,7 +411,7 @@ func TestTokenNearExpiryIsRenewedAndTheOldOneRevoked(t *testing.T) {
 	mu.Unlock()
 	s.Advance(soracom.MinTokenLifetime - time.Second)
 	s.Reset()
-	if _, err := sess.StoreAll(context.Background(), []string{"set-1"}, content, soracom.Update); err != nil {
+	if _, err := sess.StoreAll(context.Background(), []string{"set-1"}, content, soracom.Update, nil); err != nil {
 		t.Fatal(err)
 	}
 	if got := strings.Join(trips(s), ", "); got != "POST /v1/auth, POST /v1/auth/logout, PUT /v1/credentials/set-1" {
@@ -432,7 +432,7 @@ func TestCancelledContextStopsRetrying(t *testing.T) {
 	s.Inject("PUT /v1/credentials/*", soracomtest.Always, soracomtest.StatusFault(503))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
 	defer cancel()
-	_, err := sess.StoreAll(ctx, []string{"set-1"}, content, soracom.Update)
+	_, err := sess.StoreAll(ctx, []string{"set-1"}, content, soracom.Update, nil)
 	if err == nil {
 		t.Fatal("no error")
 	}
@@ -442,7 +442,7 @@ func TestErrorsNeverShowTheSecrets(t *testing.T) {
 	s := emulator(t)
 	sess := login(t, s, nil)
 	s.Inject("PUT /v1/credentials/*", soracomtest.Always, soracomtest.StatusFault(500))
-	_, err := sess.StoreAll(context.Background(), []string{"set-1"}, content, soracom.Update)
+	_, err := sess.StoreAll(context.Background(), []string{"set-1"}, content, soracom.Update, nil)
 	if err == nil {
 		t.Fatal("no error")
 	}
@@ -460,7 +460,7 @@ func TestTokenExpiredAnsweredWith400IsNotMistakenForBadFields(t *testing.T) {
 	seed(s, "set-1")
 	sess := login(t, s, nil)
 	s.ExpireAllTokens()
-	stored, err := sess.StoreAll(context.Background(), []string{"set-1"}, content, soracom.Update)
+	stored, err := sess.StoreAll(context.Background(), []string{"set-1"}, content, soracom.Update, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/parallel"
 )
 
 // CredentialSet is a credential set as SORACOM returns it. Secret fields are write-only:
@@ -175,9 +177,54 @@ type Stored struct {
 	Operation Operation
 }
 
+// StoreError is a StoreAll that failed on one set or more: each with its error, in
+// input order. Sets neither stored nor failed were not written at all.
+type StoreError struct {
+	Failed []Failure
+}
+
+// Failure is one set StoreAll failed to store.
+type Failure struct {
+	ID  string
+	Err error
+}
+
+func (e *StoreError) Error() string {
+	msg := fmt.Sprintf("credential set %s: %v", e.Failed[0].ID, e.Failed[0].Err)
+	if n := len(e.Failed) - 1; n > 0 {
+		ids := make([]string, n)
+		for i, f := range e.Failed[1:] {
+			ids[i] = f.ID
+		}
+		msg += fmt.Sprintf(" (and %d more in flight failed: %s)", n, strings.Join(ids, ", "))
+	}
+	return msg
+}
+
+// Unwrap returns every set's error, so errors.As finds the first of a kind.
+func (e *StoreError) Unwrap() []error {
+	errs := make([]error, len(e.Failed))
+	for i, f := range e.Failed {
+		errs[i] = f.Err
+	}
+	return errs
+}
+
+// storeStep is what StoreAll does for one set: write content (upsert, or create only
+// when the set is known to be missing), or nothing when it is kept as it is.
+type storeStep struct {
+	id      string
+	content Content
+	create  bool           // the set is known to be missing
+	keep    *CredentialSet // the set exists and is skipped
+}
+
 // StoreAll creates every set of ids with content c, or handles existing ones as ifExists
-// says, in as few round trips as correctness allows. It returns what it stored before
-// an error too, so the caller can report exactly which sets changed.
+// says, in as few round trips as correctness allows, with up to the client's parallel
+// limit of writes in flight. It returns what it stored, in input order, also on error,
+// so the caller can report exactly which sets changed; each (Stored, nil) or failure is
+// also passed to each as it is known, in input order (each may be nil). After a failure
+// no further write starts; the writes in flight finish. A failure is a *StoreError.
 //
 // SORACOM does not document what a POST on an existing id or a PUT on a missing id
 // answers (400, 404 or 409 are all plausible, and 400 also means "bad fields"), so no
@@ -187,74 +234,89 @@ type Stored struct {
 // With Update, the common case (the set exists) costs one PUT; a missing set costs a PUT
 // and a POST. With Skip and Fail one list comes first, since the answer depends on
 // existence anyway; with Fail nothing is written when any set exists.
-func (s *Session) StoreAll(ctx context.Context, ids []string, c Content, ifExists IfExists) ([]Stored, error) {
-	var done []Stored
-	if ifExists == Update && c.KeepDescription {
-		return s.updateKeepingDescriptions(ctx, ids, c)
+func (s *Session) StoreAll(ctx context.Context, ids []string, c Content, ifExists IfExists, each func(Stored, error)) ([]Stored, error) {
+	steps, err := s.storeSteps(ctx, ids, c, ifExists)
+	if err != nil {
+		return nil, err
 	}
-	if ifExists == Update {
-		for _, id := range ids {
-			set, op, err := s.upsert(ctx, id, c)
-			if err != nil {
-				return done, fmt.Errorf("credential set %s: %w", id, err)
-			}
-			done = append(done, Stored{ID: id, Set: set, Operation: op})
+	stored := make([]Stored, len(steps))
+	errs := make([]error, len(steps))
+	var done []Stored
+	var failed []Failure
+	step := func(ctx context.Context, i int) bool {
+		stored[i], errs[i] = s.storeOne(ctx, steps[i])
+		return errs[i] == nil
+	}
+	report := func(i int, started bool) {
+		switch {
+		case !started:
+			return
+		case errs[i] != nil:
+			failed = append(failed, Failure{ID: steps[i].id, Err: errs[i]})
+		default:
+			done = append(done, stored[i])
 		}
-		return done, nil
+		if each != nil {
+			each(stored[i], errs[i])
+		}
+	}
+	parallel.Run(ctx, len(steps), s.c.parallel, step, report)
+	if len(failed) > 0 {
+		return done, &StoreError{Failed: failed}
+	}
+	if len(done) < len(steps) {
+		// Cancelled before every write started.
+		return done, &StoreError{Failed: []Failure{{ID: steps[len(done)].id, Err: &NetworkError{
+			Operation: "store", Method: http.MethodPut, Path: "/v1/credentials/" + steps[len(done)].id, Err: ctx.Err()}}}}
+	}
+	return done, nil
+}
+
+// storeSteps decides what StoreAll does for each set, from one list where existence
+// or stored descriptions matter.
+func (s *Session) storeSteps(ctx context.Context, ids []string, c Content, ifExists IfExists) ([]storeStep, error) {
+	steps := make([]storeStep, len(ids))
+	for i, id := range ids {
+		steps[i] = storeStep{id: id, content: c}
+	}
+	if ifExists == Update && !c.KeepDescription {
+		return steps, nil
 	}
 	sets, err := s.listWhole(ctx)
 	if err != nil {
 		return nil, err
 	}
 	var exist []string
-	for _, id := range ids {
-		if _, ok := Find(sets, id); ok {
+	for i, id := range ids {
+		existing, ok := Find(sets, id)
+		switch {
+		case !ok:
+			steps[i].create = true
+		case ifExists == Update:
+			// An empty description input keeps what the set holds.
+			steps[i].content.Description = existing.Description
+		default:
+			steps[i].keep = &existing
 			exist = append(exist, id)
 		}
 	}
 	if ifExists == Fail && len(exist) > 0 {
 		return nil, fmt.Errorf("credential set %s %w and if-exists is fail; nothing was changed. Use if-exists: update to replace it, or skip to leave it", strings.Join(exist, ", "), ErrExists)
 	}
-	for _, id := range ids {
-		if set, ok := Find(sets, id); ok {
-			done = append(done, Stored{ID: id, Set: set, Operation: Skipped})
-			continue
-		}
-		set, err := s.create(ctx, id, c)
-		if err != nil {
-			return done, fmt.Errorf("credential set %s: %w", id, err)
-		}
-		done = append(done, Stored{ID: id, Set: set, Operation: Created})
-	}
-	return done, nil
+	return steps, nil
 }
 
-// updateKeepingDescriptions is StoreAll with Update for content that keeps each set's
-// description: one list tells the descriptions and which sets exist, so an existing set
-// costs a PUT and a missing one a POST.
-func (s *Session) updateKeepingDescriptions(ctx context.Context, ids []string, c Content) ([]Stored, error) {
-	sets, err := s.listWhole(ctx)
-	if err != nil {
-		return nil, err
+// storeOne carries out one step.
+func (s *Session) storeOne(ctx context.Context, st storeStep) (Stored, error) {
+	switch {
+	case st.keep != nil:
+		return Stored{ID: st.id, Set: *st.keep, Operation: Skipped}, nil
+	case st.create:
+		set, err := s.create(ctx, st.id, st.content)
+		return Stored{ID: st.id, Set: set, Operation: Created}, err
 	}
-	var done []Stored
-	for _, id := range ids {
-		var set CredentialSet
-		op := Created
-		existing, ok := Find(sets, id)
-		if ok {
-			own := c
-			own.Description = existing.Description
-			set, op, err = s.upsert(ctx, id, own)
-		} else {
-			set, err = s.create(ctx, id, c)
-		}
-		if err != nil {
-			return done, fmt.Errorf("credential set %s: %w", id, err)
-		}
-		done = append(done, Stored{ID: id, Set: set, Operation: op})
-	}
-	return done, nil
+	set, op, err := s.upsert(ctx, st.id, st.content)
+	return Stored{ID: st.id, Set: set, Operation: op}, err
 }
 
 // create posts a new set. When the POST is rejected after an attempt whose answer was

@@ -64,6 +64,10 @@ func permissionOf(operation string) string {
 	case "listUserAuthKeys", "generateUserAuthKey", "deleteUserAuthKey":
 		// The SAM user's own keys: SORACOM files them under the User API.
 		return "User:" + operation
+	case "listGroups":
+		return "Group:" + operation
+	case "listEventHandlers":
+		return "EventHandler:" + operation
 	}
 	return "Credential:" + operation
 }

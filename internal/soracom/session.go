@@ -36,6 +36,10 @@ type Session struct {
 	// UserName is the SAM user's name, empty for the operator's root AuthKey.
 	UserName string
 
+	// renewing serializes renewals, so calls in parallel that find the token stale
+	// renew it once.
+	renewing sync.Mutex
+
 	mu      sync.Mutex
 	apiKey  secret.Secret
 	token   secret.Secret
@@ -131,13 +135,21 @@ func checkIdentity(cl call, ar authResponse) error {
 }
 
 func (s *Session) headers() headers {
+	h, _ := s.current()
+	return h
+}
+
+// current returns the session headers and which token they carry (tokenCount), read
+// together, so a caller whose token is rejected can tell whether another call has
+// renewed it meanwhile.
+func (s *Session) current() (headers, int) {
 	s.mu.Lock()
-	apiKey, token := s.apiKey, s.token
+	apiKey, token, n := s.apiKey, s.token, s.tokens
 	s.mu.Unlock()
 	return func(h http.Header) {
 		h.Set("X-Soracom-API-Key", apiKey.Reveal())
 		h.Set("X-Soracom-Token", token.Reveal())
-	}
+	}, n
 }
 
 // TokenExpiry returns when the current token expires and the lifetime it was issued
@@ -164,27 +176,41 @@ func (s *Session) tokenCount() int {
 // send runs an authenticated call. It renews a token that would expire during the call,
 // and re-authenticates once when the token is rejected (revoked or expired early): a 401,
 // or a 400 to a GET, which has no input that could be invalid (the spec says SORACOM
-// may answer an expired token with a 400).
+// may answer an expired token with a 400). Calls run in parallel share one token: the
+// first to find it stale renews it, the others use the new one.
 func (s *Session) send(ctx context.Context, cl call) (response, error) {
 	s.mu.Lock()
 	renew := s.c.now().Add(s.renewMargin()).After(s.expires)
+	seen := s.tokens
 	s.mu.Unlock()
 	if renew {
-		if err := s.renew(ctx); err != nil {
+		if err := s.renewFrom(ctx, seen); err != nil {
 			return response{}, err
 		}
 	}
-	resp, err := s.c.do(ctx, cl, s.headers())
+	h, seen := s.current()
+	resp, err := s.c.do(ctx, cl, h)
 	var apiErr *APIError
 	if errors.As(err, &apiErr) && (apiErr.Status == http.StatusUnauthorized || apiErr.Status == http.StatusBadRequest && cl.method == http.MethodGet) {
 		// renew also revokes the rejected token: a 401 from a proxy, or a 400 that
 		// was not about the token, would otherwise leave it alive.
-		if rerr := s.renew(ctx); rerr != nil {
+		if rerr := s.renewFrom(ctx, seen); rerr != nil {
 			return response{}, rerr
 		}
 		resp, err = s.c.do(ctx, cl, s.headers())
 	}
 	return resp, err
+}
+
+// renewFrom renews the token if it is still the seen-th one: a call in parallel may
+// have renewed it already.
+func (s *Session) renewFrom(ctx context.Context, seen int) error {
+	s.renewing.Lock()
+	defer s.renewing.Unlock()
+	if s.tokenCount() != seen {
+		return nil
+	}
+	return s.renew(ctx)
 }
 
 // renew authenticates again and revokes the old token, so no live token is left behind.

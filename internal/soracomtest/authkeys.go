@@ -1,10 +1,12 @@
 package soracomtest
 
 import (
+	"maps"
 	"net/http"
 	"net/url"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -53,7 +55,7 @@ func (e *Emulator) UserAuthKeys(userName string) []AuthKeyInfo {
 
 func (e *Emulator) userKeysLocked(userName string) []AuthKeyInfo {
 	var out []AuthKeyInfo
-	for id, k := range e.authKeys {
+	for id, k := range e.authKeys.all() {
 		if k.userName == userName {
 			out = append(out, AuthKeyInfo{ID: id, Secret: k.secret, UserName: k.userName, Created: k.created, LastUsed: k.lastUsed})
 		}
@@ -72,10 +74,10 @@ func (e *Emulator) userKeysLocked(userName string) []AuthKeyInfo {
 func (e *Emulator) SetAuthKeyCreated(id string, t time.Time) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	k, ok := e.authKeys[id]
+	k, ok := e.authKeys.get(id)
 	if ok {
 		k.created = t
-		e.authKeys[id] = k
+		e.authKeys.put(id, k)
 	}
 	return ok
 }
@@ -172,18 +174,18 @@ func (e *Emulator) generateAuthKeyLocked(user string) *response {
 	}
 	id := "keyId-" + randomHex(16)
 	secret := "secret-" + randomHex(32)
-	e.authKeys[id] = authKey{secret: secret, userName: user, created: e.nowLocked()}
+	e.authKeys.put(id, authKey{secret: secret, userName: user, created: e.nowLocked()})
 	return jsonResponse(http.StatusOK, map[string]string{"authKeyId": id, "authKey": secret})
 }
 
 func (e *Emulator) deleteAuthKeyLocked(user, id string) *response {
-	k, ok := e.authKeys[id]
+	k, ok := e.authKeys.get(id)
 	if !ok || k.userName != user {
 		return e.errorResponse(answerNotFound)
 	}
 	// Sessions opened with the key stay, as with RemoveAuthKey: SORACOM does not say
 	// that deleting a key revokes its tokens.
-	delete(e.authKeys, id)
+	e.authKeys.remove(id)
 	return &response{status: http.StatusNoContent, header: http.Header{}}
 }
 
@@ -193,7 +195,7 @@ func (e *Emulator) userExistsLocked(user string) bool {
 	if user == "" {
 		return false
 	}
-	for _, k := range e.authKeys {
+	for _, k := range e.authKeys.all() {
 		if k.userName == user {
 			return true
 		}
@@ -212,3 +214,43 @@ func unescape(s string) string {
 	}
 	return s
 }
+
+// authKeyStore holds the AuthKeys an emulator accepts. SAM users and their AuthKeys are
+// the operator's, valid on both coverages, so the two emulators of a Coverages share
+// one store (while each keeps its own sets, groups and sessions). It has its own lock,
+// taken inside an emulator's.
+type authKeyStore struct {
+	mu   sync.Mutex
+	keys map[string]authKey
+}
+
+func newAuthKeyStore() *authKeyStore { return &authKeyStore{keys: map[string]authKey{}} }
+
+func (s *authKeyStore) get(id string) (authKey, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k, ok := s.keys[id]
+	return k, ok
+}
+
+func (s *authKeyStore) put(id string, k authKey) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.keys[id] = k
+}
+
+func (s *authKeyStore) remove(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.keys, id)
+}
+
+// all returns a copy of every key by id.
+func (s *authKeyStore) all() map[string]authKey {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.keys)
+}
+
+// withAuthKeys makes an emulator use store for its AuthKeys (see authKeyStore).
+func withAuthKeys(store *authKeyStore) Option { return func(c *config) { c.authKeys = store } }

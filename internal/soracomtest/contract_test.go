@@ -75,8 +75,9 @@ func (ck contractCheck) validate(t *testing.T, c *soracomtest.Contract) error {
 // TestEmulatorFitsTheSpec drives every operation, successes and errors, through an
 // emulator that checks each request and response against the spec.
 func TestEmulatorFitsTheSpec(t *testing.T) {
-	s := soracomtest.Start(t, soracomtest.WithContract(requireContract(t)))
+	s := soracomtest.Start(t, soracomtest.WithContract(requireContract(t)), soracomtest.WithGroupPageSize(1))
 	s.AddAuthKey("keyId-test", "secret-test")
+	putReferences(s)
 	mustDo(t, s, nil, "POST", "/v1/auth", map[string]any{"authKeyId": "keyId-test", "authKey": "wrong"})
 	r := mustDo(t, s, nil, "POST", "/v1/auth", map[string]any{"authKeyId": "keyId-test", "authKey": "secret-test", "tokenTimeoutSeconds": 3600})
 	var a struct{ APIKey, Token string }
@@ -96,6 +97,11 @@ func TestEmulatorFitsTheSpec(t *testing.T) {
 		{"PUT", "/v1/credentials/aws", awsBody("AKIA2", "s2"), 200},
 		{"PUT", "/v1/credentials/missing", awsBody("AKIA2", "s2"), 400},
 		{"GET", "/v1/credentials", nil, 200},
+		{"GET", "/v1/groups?limit=10", nil, 200},
+		{"GET", "/v1/groups?limit=10&last_evaluated_key=group-1", nil, 200},
+		{"GET", "/v1/groups?limit=0", nil, 400},
+		{"GET", "/v1/event_handlers", nil, 200},
+		{"GET", "/v1/event_handlers?target=group", nil, 200},
 		{"DELETE", "/v1/credentials/x509", nil, 204},
 		{"DELETE", "/v1/credentials/x509", nil, 404},
 		{"POST", "/v1/auth/logout", nil, 204},
@@ -108,13 +114,32 @@ func TestEmulatorFitsTheSpec(t *testing.T) {
 	}
 	s.Inject("GET /v1/credentials", 1, soracomtest.TooManyRequests(10, true))
 	mustDo(t, s, sess, "GET", "/v1/credentials", nil)
+	s.Deny(soracomtest.PermListGroups)
+	mustDo(t, s, sess, "GET", "/v1/groups", nil)
 
 	for _, v := range s.ContractViolations() {
 		t.Errorf("contract violation: %s", v)
 	}
-	if n := s.CountRequests("", "/v1/"); n != len(steps)+3 {
-		t.Errorf("%d requests logged, want %d", n, len(steps)+3)
+	if n := s.CountRequests("", "/v1/"); n != len(steps)+4 {
+		t.Errorf("%d requests logged, want %d", n, len(steps)+4)
 	}
+}
+
+// putReferences stores groups and event handlers that name credential sets in the
+// shapes SORACOM documents, so that their answers are checked against the spec.
+func putReferences(s *soracomtest.Server) {
+	s.PutGroup(soracomtest.Group{ID: "group-1", Tags: map[string]string{"name": "sensors"}, Configuration: map[string]map[string]any{
+		"SoracomFunnel": {"enabled": true, "credentials": map[string]any{"$credentialsId": "funnel-aws"},
+			"destination": map[string]any{"provider": "aws", "service": "kinesis", "resourceUrl": "https://kinesis.example"}},
+		"SoracomBeam": {"mqtt://beam.soracom.io:1883": map[string]any{"enabled": true, "clientCerts": map[string]any{"default": map[string]any{"$credentialsId": "beam-x509"}}}},
+	}})
+	s.PutGroup(soracomtest.Group{ID: "group-2", Configuration: map[string]map[string]any{
+		"SoracomFunk":    {"enabled": true, "credentialsId": "funk-aws"},
+		"SoracomHarvest": {"enabled": true},
+	}})
+	s.PutEventHandler(soracomtest.EventHandler{ID: "handler-1", Name: "to lambda", TargetGroupID: "group-1", Actions: []soracomtest.Action{
+		{Type: "InvokeAWSLambdaAction", Properties: map[string]any{"credentialsId": "lambda-aws", "endpoint": "https://lambda.ap-northeast-1.amazonaws.com", "functionName": "f"}},
+	}})
 }
 
 func TestContractFlagsWhatDoesNotFit(t *testing.T) {
@@ -143,6 +168,12 @@ func TestContractFlagsWhatDoesNotFit(t *testing.T) {
 		{name: "an undocumented 429 is allowed", method: "PUT", path: "/v1/credentials/x", header: auth, body: aws, status: 429, respHeader: map[string]string{"Content-Type": "text/html"}, respBody: "<html>"},
 		{name: "an undocumented 409 is allowed", method: "POST", path: "/v1/credentials/x", header: auth, body: aws, status: 409, respHeader: jsonCT, respBody: `{"code":"X","message":"m"}`},
 		{name: "the documented 400 of update allows any body", method: "PUT", path: "/v1/credentials/x", header: auth, body: aws, status: 400, respHeader: map[string]string{"Content-Type": "text/plain"}, respBody: `{"code":"X","message":"m"}`},
+		{name: "a page of groups fits", method: "GET", path: "/v1/groups?limit=50&last_evaluated_key=g1", header: auth, status: 200, respHeader: jsonCT,
+			respBody: `[{"groupId":"g2","operatorId":"OP1","tags":{"name":"n"},"configuration":{"SoracomFunnel":{"credentials":{"$credentialsId":"c"}}},"createdTime":1,"lastModifiedTime":1}]`},
+		{name: "a namespace that is not an object does not fit", method: "GET", path: "/v1/groups", header: auth, status: 200, respHeader: jsonCT,
+			respBody: `[{"groupId":"g2","configuration":{"SoracomFunnel":"c"}}]`, wantErr: "SoracomFunnel"},
+		{name: "an event handler without handlerId does not fit", method: "GET", path: "/v1/event_handlers", header: auth, status: 200, respHeader: jsonCT,
+			respBody: `[{"name":"n","status":"active","ruleConfig":{"type":"SimExpiredRule","properties":{"inactiveTimeoutDateConst":"NEVER"}},"actionConfigList":[]}]`, wantErr: "handlerId"},
 		{name: "an auth response fits", method: "POST", path: "/v1/auth", header: jsonCT, body: `{"authKeyId":"k","authKey":"s"}`, status: 200, respHeader: jsonCT, respBody: `{"apiKey":"a","operatorId":"OP1","token":"t"}`},
 	}
 	for _, ck := range checks {

@@ -1,6 +1,7 @@
 // Package soracomtest is an in-memory emulator of the part of the SORACOM API that the
-// action uses: authentication, logout, credential sets and a SAM user's own AuthKeys.
-// Tests, the local demo and the benchmarks run the action against it.
+// action uses: authentication, logout, credential sets, a SAM user's own AuthKeys, and
+// the groups and event handlers that name sets. Tests, the local demo and the benchmarks
+// run the action against it; Coverages serves two of them, Japan and global, as two places.
 //
 // It is written from the API description and the facts in the project's notes, not from
 // the project's client, so that a misreading of the API in the client is not repeated
@@ -10,7 +11,8 @@
 //
 // Beyond the API itself it offers what tests need: scripted faults (rate limits, 5xx,
 // non-JSON bodies, dropped connections, lost responses, slow answers), latency, a request
-// log, a view of the stored secrets, and contract checking against the OpenAPI spec.
+// log, a view of the stored secrets, a per-minute rate limit with SORACOM's headers, and
+// contract checking against the OpenAPI spec.
 package soracomtest
 
 import (
@@ -23,6 +25,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -103,7 +106,11 @@ type config struct {
 	contract       *Contract
 	headers        []string
 	observe        func(Request)
+	groupPage      int
+	rateLimit      int
+	rateWindow     time.Duration
 	server         serverConfig
+	authKeys       *authKeyStore
 }
 
 // WithClock makes the emulator read time from now instead of time.Now. Advance still
@@ -167,15 +174,21 @@ type Emulator struct {
 	cfg config
 
 	mu         sync.Mutex
-	offset     time.Duration // added to cfg.now by Advance
-	authKeys   map[string]authKey
+	offset     time.Duration       // added to cfg.now by Advance
+	authKeys   *authKeyStore       // shared by the two coverages of a Coverages
 	sessions   map[string]*session // by API key
 	sets       map[string]*CredentialSet
+	groups     map[string]*Group
+	handlers   map[string]*EventHandler
+	budgets    map[string]*budget
+	throttled  int // requests the rate limit answered 429
 	denied     map[string]bool
 	ownKeys    bool // the SAM policy's condition pathVariable('user_name') == samUserName
 	faults     []*faultRule
 	requests   []Request
 	violations []ContractViolation
+
+	inFlight, mostInFlight atomic.Int64
 }
 
 type authKey struct {
@@ -192,7 +205,7 @@ type session struct {
 	userName string // the SAM user the AuthKey belongs to; "" for root
 }
 
-// New returns an emulator with no auth keys and no credential sets.
+// New returns an emulator with no auth keys, credential sets, groups or event handlers.
 func New(opts ...Option) *Emulator {
 	cfg := config{
 		now:            time.Now,
@@ -202,6 +215,9 @@ func New(opts ...Option) *Emulator {
 		updateMissing:  answerUpdateMissing,
 		denied:         answerDenied,
 		errorType:      "application/json",
+		groupPage:      DefaultGroupPageSize,
+		rateLimit:      DefaultRateLimit,
+		rateWindow:     RateLimitWindow,
 		headers: []string{
 			"X-Soracom-API-Key", "X-Soracom-Token", "X-Soracom-Lang",
 			"Content-Type", "Accept", "User-Agent",
@@ -210,11 +226,17 @@ func New(opts ...Option) *Emulator {
 	for _, o := range opts {
 		o(&cfg)
 	}
+	if cfg.authKeys == nil {
+		cfg.authKeys = newAuthKeyStore()
+	}
 	return &Emulator{
 		cfg:      cfg,
-		authKeys: map[string]authKey{},
+		authKeys: cfg.authKeys,
 		sessions: map[string]*session{},
 		sets:     map[string]*CredentialSet{},
+		groups:   map[string]*Group{},
+		handlers: map[string]*EventHandler{},
+		budgets:  map[string]*budget{},
 		denied:   map[string]bool{},
 	}
 }
@@ -245,14 +267,14 @@ func (e *Emulator) AddAuthKey(id, secret string) { e.AddUserAuthKey(DefaultUserN
 func (e *Emulator) AddUserAuthKey(userName, id, secret string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.authKeys[id] = authKey{secret: secret, userName: userName, created: e.nowLocked()}
+	e.authKeys.put(id, authKey{secret: secret, userName: userName, created: e.nowLocked()})
 }
 
 // RemoveAuthKey makes /v1/auth reject the key from now on; sessions already open stay.
 func (e *Emulator) RemoveAuthKey(id string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	delete(e.authKeys, id)
+	e.authKeys.remove(id)
 }
 
 // ExpireAllTokens makes every session issued so far expired, as if its lifetime had
@@ -288,6 +310,20 @@ func (e *Emulator) Deny(permission string) {
 	e.denied[permission] = true
 }
 
+// raiseTo sets a to n if n is larger.
+func raiseTo(a *atomic.Int64, n int64) {
+	for {
+		m := a.Load()
+		if n <= m || a.CompareAndSwap(m, n) {
+			return
+		}
+	}
+}
+
+// MostInFlight returns the most requests the emulator has served at once: a client's
+// parallelism as the server sees it.
+func (e *Emulator) MostInFlight() int { return int(e.mostInFlight.Load()) }
+
 // Allow undoes Deny.
 func (e *Emulator) Allow(permission string) {
 	e.mu.Lock()
@@ -298,6 +334,9 @@ func (e *Emulator) Allow(permission string) {
 // ServeHTTP answers a request as the SORACOM API would, unless a fault scripted with
 // Inject says otherwise, and records it in the request log.
 func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	n := e.inFlight.Add(1)
+	defer e.inFlight.Add(-1)
+	raiseTo(&e.mostInFlight, n)
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes))
 	if err != nil {
 		// The client went away mid-body; there is nobody to answer.
@@ -354,12 +393,28 @@ func (e *Emulator) errorResponse(a ErrorAnswer) *response {
 	return &response{status: a.Status, header: http.Header{"Content-Type": {e.cfg.errorType}}, body: b}
 }
 
-// handle routes a request to its operation. It holds the lock for the whole operation,
-// so each request sees and leaves a consistent state.
+// handle charges a request to its rate-limit budget and routes it to its operation. It
+// holds the lock for the whole operation, so each request sees and leaves a consistent
+// state.
 func (e *Emulator) handle(r *http.Request, body []byte) *response {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	limit, within := e.spendLocked(e.budgetKeyLocked(r))
+	var resp *response
+	if within {
+		resp = e.routeLocked(r, body)
+	} else {
+		e.throttled++
+		resp = e.errorResponse(answerRateLimited)
+	}
+	for k, v := range limit {
+		resp.header[k] = v
+	}
+	return resp
+}
 
+// routeLocked runs the operation a request names.
+func (e *Emulator) routeLocked(r *http.Request, body []byte) *response {
 	path := r.URL.Path
 	switch {
 	case path == "/v1/auth":
@@ -384,6 +439,16 @@ func (e *Emulator) handle(r *http.Request, body []byte) *response {
 			return e.errorResponse(answerMethodNotAllowed)
 		}
 		return e.authorizedLocked(r, PermListCredentials, e.listLocked)
+	case path == "/v1/groups":
+		if r.Method != http.MethodGet {
+			return e.errorResponse(answerMethodNotAllowed)
+		}
+		return e.authorizedLocked(r, PermListGroups, func() *response { return e.listGroupsLocked(r.URL.Query()) })
+	case path == "/v1/event_handlers":
+		if r.Method != http.MethodGet {
+			return e.errorResponse(answerMethodNotAllowed)
+		}
+		return e.authorizedLocked(r, PermListEventHandlers, func() *response { return e.listEventHandlersLocked(r.URL.Query()) })
 	case strings.HasPrefix(path, "/v1/operators/"):
 		return e.authKeysLocked(r)
 	case strings.HasPrefix(path, "/v1/credentials/"):
@@ -469,7 +534,7 @@ func (e *Emulator) authLocked(body []byte) *response {
 		// action never uses them; the emulator treats them as failed logins.
 		return e.errorResponse(answerAuthFailed)
 	}
-	k, ok := e.authKeys[req.AuthKeyID]
+	k, ok := e.authKeys.get(req.AuthKeyID)
 	if !ok || k.secret != req.AuthKey {
 		return e.errorResponse(answerAuthFailed)
 	}
@@ -477,7 +542,7 @@ func (e *Emulator) authLocked(body []byte) *response {
 	token := randomHex(48)
 	e.sessions[apiKey] = &session{token: token, expires: e.nowLocked().Add(timeout), userName: k.userName}
 	k.lastUsed = e.nowLocked()
-	e.authKeys[req.AuthKeyID] = k
+	e.authKeys.put(req.AuthKeyID, k)
 	return jsonResponse(http.StatusOK, authResponse{
 		APIKey:     apiKey,
 		OperatorID: e.cfg.operatorID,

@@ -466,6 +466,8 @@ func TestDeny(t *testing.T) {
 		{soracomtest.PermCreateCredential, "POST", "/v1/credentials/new", awsBody("A", "S"), 201},
 		{soracomtest.PermUpdateCredential, "PUT", "/v1/credentials/old", awsBody("A", "S"), 200},
 		{soracomtest.PermDeleteCredential, "DELETE", "/v1/credentials/old", nil, 204},
+		{soracomtest.PermListGroups, "GET", "/v1/groups", nil, 200},
+		{soracomtest.PermListEventHandlers, "GET", "/v1/event_handlers", nil, 200},
 	}
 	for _, denied := range ops {
 		t.Run("denying "+denied.permission+" fails only that operation", func(t *testing.T) {

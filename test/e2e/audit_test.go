@@ -62,8 +62,10 @@ func TestAuditReportsTheHealthOfEverySetAndChangesNothing(t *testing.T) {
 		"funk-aws key-missing broken", "funnel-aws shared-key info", "harvest-aws shared-key info",
 		"harvest-old key-inactive broken", "other-aws key-missing broken", "temp-aws session-key broken",
 	}
-	// funnel-aws, harvest-aws and other-aws were never used by SORACOM.
-	want = append(want, "funnel-aws never-used warning", "harvest-aws never-used warning", "other-aws never-used warning")
+	// funnel-aws, harvest-aws and other-aws were never used by SORACOM, and no group or
+	// event handler names them.
+	want = append(want, "funnel-aws never-used warning", "harvest-aws never-used warning", "other-aws never-used warning",
+		"funnel-aws unreferenced info", "harvest-aws unreferenced info", "other-aws unreferenced info")
 	slices.Sort(want)
 	if got := checksOf(findingsOf(t, r)); !slices.Equal(got, want) {
 		t.Errorf("findings:\n got %q\nwant %q", got, want)
@@ -80,7 +82,7 @@ func TestAuditReportsTheHealthOfEverySetAndChangesNothing(t *testing.T) {
 	if n := len(annotations(r, "warning")); n != 3 {
 		t.Errorf("%d ::warning:: annotations, want one per warning", n)
 	}
-	if !strings.Contains(r.summary, "| Set | Type | Key | IAM user | Key status | Key age | Last used in AWS | Last used by SORACOM | Findings |") {
+	if !strings.Contains(r.summary, "| Set | Coverage | Type | Used by | Key | IAM user | Key status | Key age | Last used in AWS | Last used by SORACOM | Findings |") {
 		t.Errorf("summary lacks the health table:\n%s", r.summary)
 	}
 	if !slices.EqualFunc(before, w.soracom.CredentialSets(), func(a, b soracomtest.CredentialSet) bool {

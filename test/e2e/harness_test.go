@@ -280,6 +280,7 @@ func requestLine(s *soracomtest.Server) string {
 
 type result struct {
 	CredentialID string `json:"credentialId"`
+	Coverage     string `json:"coverage"`
 	Type         string `json:"type"`
 	Operation    string `json:"operation"`
 	UpdatedAt    string `json:"updatedAt"`

@@ -61,7 +61,7 @@ func TestOffGitHubTheSummaryIsPlainText(t *testing.T) {
 			t.Errorf("stdout does not show %q:\n%s", want, r.stdout)
 		}
 	}
-	if !regexp.MustCompile(`(?m)^Credential set +Type +Operation +Time$`).MatchString(r.stdout) {
+	if !regexp.MustCompile(`(?m)^Credential set +Coverage +Type +Operation +Time$`).MatchString(r.stdout) {
 		t.Errorf("the summary's table is not columns of text:\n%s", r.stdout)
 	}
 }

@@ -6,8 +6,10 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -34,7 +36,7 @@ func TestCreatesAMissingSet(t *testing.T) {
 	if got := requestLine(s); got != "POST /v1/auth, PUT /v1/credentials/funnel-aws, POST /v1/credentials/funnel-aws, POST /v1/auth/logout" {
 		t.Errorf("round trips: %s", got)
 	}
-	if !strings.Contains(r.summary, "| `funnel-aws` | aws-credentials | created |") || !strings.Contains(r.summary, "…0001") {
+	if !strings.Contains(r.summary, "| `funnel-aws` | jp | aws-credentials | created |") || !strings.Contains(r.summary, "…0001") {
 		t.Errorf("summary lacks the set row or the key's last four characters:\n%s", r.summary)
 	}
 	if strings.Contains(r.summary, awsKeyID) {
@@ -111,7 +113,7 @@ func TestOutputsAndResultsFields(t *testing.T) {
 	}
 	checkResultFields(t, r, "created", "skipped", "created")
 	// summary table: every set, type, operation, time
-	checkContains(t, "summary", r.summary, "| `a` | aws-credentials |", "| `b` | aws-credentials |", "| `c` | aws-credentials |")
+	checkContains(t, "summary", r.summary, "| `a` | jp | aws-credentials |", "| `b` | jp | aws-credentials |", "| `c` | jp | aws-credentials |")
 	if strings.Contains(r.summary, awsSecret) || strings.Contains(r.summary, authKeySecret) {
 		t.Errorf("summary has a secret")
 	}
@@ -130,7 +132,7 @@ func checkResultFields(t *testing.T, r runResult, wantOps ...string) {
 		t.Fatalf("results %v", raw)
 	}
 	for i, x := range raw {
-		for _, f := range []string{"credentialId", "type", "operation", "updatedAt"} {
+		for _, f := range []string{"credentialId", "coverage", "type", "operation", "updatedAt"} {
 			if _, ok := x[f]; !ok {
 				t.Errorf("results[%d] lacks %s: %v", i, f, x)
 			}
@@ -261,7 +263,7 @@ func TestPartialFailureSaysWhichSetsChanged(t *testing.T) {
 	if rs := results(t, r); len(rs) != 1 || rs[0].CredentialID != "a" || r.outputs["operation"] != "updated" {
 		t.Errorf("results = %+v, operation %q", rs, r.outputs["operation"])
 	}
-	for _, row := range []string{"| `a` | aws-credentials | updated |", "| `b` | aws-credentials | **not changed** (failed) |", "| `c` |"} {
+	for _, row := range []string{"| `a` | jp | aws-credentials | updated |", "| `b` | jp | aws-credentials | **not changed** (failed) |", "| `c` |"} {
 		if !strings.Contains(r.summary, row) {
 			t.Errorf("summary lacks %q:\n%s", row, r.summary)
 		}
@@ -390,4 +392,32 @@ func TestRegistrationVerifiesTheGivenKey(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Many sets are written a few at a time (max-parallel), and within SORACOM's rate
+// limit: the action reads the X-Soracom-Ratelimit-* headers and waits for the refresh
+// before a 429 would come. The emulator's window is a second here, a minute at SORACOM.
+func TestManySetsAreWrittenWithinTheRateLimit(t *testing.T) {
+	ids := make([]string, 30)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("set-%02d", i)
+	}
+	s, in := registration(t, map[string]string{"credential-id": strings.Join(ids, "\n"), "max-parallel": "3"},
+		soracomtest.WithRateLimit(10), soracomtest.WithRateLimitWindow(time.Second), soracomtest.WithLatency(5*time.Millisecond))
+	r := runAction(t, runOpts{inputs: in, secrets: inputSecrets})
+	mustSucceed(t, r)
+	if n := s.RateLimited(); n != 0 {
+		t.Errorf("%d requests met the rate limit, want none", n)
+	}
+	if m := s.MostInFlight(); m > 3 {
+		t.Errorf("%d requests in flight at once, over max-parallel 3", m)
+	}
+	var order []string
+	for _, res := range results(t, r) {
+		order = append(order, res.CredentialID)
+	}
+	if !slices.Equal(order, ids) || len(s.CredentialSets()) != 30 {
+		t.Errorf("results %v, %d sets stored; want all 30 in input order", order, len(s.CredentialSets()))
+	}
+	checkContains(t, "log", r.stdout, "SORACOM rate limit: ", " of 10 updateCredential calls left this minute; waiting", "rather than meeting a 429")
 }

@@ -104,23 +104,15 @@ func (b *bench) measureAudit(ctx context.Context) (*auditResult, error) {
 	}
 	defer w.srv.Close()
 	res := &auditResult{}
-	for i := range b.opts.runs + 1 {
-		a, err := b.auditOnce(ctx, w)
-		if err != nil {
-			return nil, err
-		}
-		s, err := w.sequentialOnce(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if i == 0 {
-			continue // warm-up
-		}
-		res.action, res.sequential = append(res.action, a), append(res.sequential, s)
-		fmt.Fprintf(b.log, "bench: run %d/%d audit action exit=%d wall=%s aws=%d; sequential wall=%s aws=%d\n",
-			i, b.opts.runs, a.exit, a.wall.Round(time.Millisecond), a.aws, s.wall.Round(time.Millisecond), s.aws)
-	}
-	return res, nil
+	err = interleaved(b.opts.runs,
+		func() (auditRun, error) { return b.auditOnce(ctx, w) },
+		func() (auditRun, error) { return w.sequentialOnce(ctx) },
+		func(i int, a, s auditRun) {
+			res.action, res.sequential = append(res.action, a), append(res.sequential, s)
+			fmt.Fprintf(b.log, "bench: run %d/%d audit action exit=%d wall=%s aws=%d; sequential wall=%s aws=%d\n",
+				i, b.opts.runs, a.exit, a.wall.Round(time.Millisecond), a.aws, s.wall.Round(time.Millisecond), s.aws)
+		})
+	return res, err
 }
 
 // auditOnce runs the built binary as the runner would.

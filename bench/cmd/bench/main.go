@@ -157,8 +157,8 @@ func parseOptions(args []string, progress io.Writer) (options, error) {
 	return o, nil
 }
 
-// measureExtras measures the rotation, the audit and the AuthKey rotation when the
-// scenarios name them, into rep.
+// measureExtras measures the rotation, the audit, many sets, where sets are used and
+// the AuthKey rotation when the scenarios name them, into rep.
 func (b *bench) measureExtras(ctx context.Context, extras map[string]bool, rep *report) error {
 	var err error
 	if extras[rotationScenario] {
@@ -168,6 +168,16 @@ func (b *bench) measureExtras(ctx context.Context, extras map[string]bool, rep *
 	}
 	if extras[auditScenario] {
 		if rep.audit, err = b.measureAudit(ctx); err != nil {
+			return err
+		}
+	}
+	if extras[manyScenario] {
+		if rep.many, err = b.measureMany(ctx); err != nil {
+			return err
+		}
+	}
+	if extras[refsScenario] {
+		if rep.refs, err = b.measureReferences(ctx); err != nil {
 			return err
 		}
 	}
@@ -218,7 +228,7 @@ func pick[T any](all []T, list string, name func(T) string) ([]T, error) {
 
 // extraScenarios are the scenarios that only the action runs, each with its own
 // section of the report.
-var extraScenarios = []string{rotationScenario, auditScenario, authKeyScenario}
+var extraScenarios = []string{rotationScenario, auditScenario, manyScenario, refsScenario, authKeyScenario}
 
 // chooseScenarios returns the registration scenarios a -scenarios list names, and which
 // of the extra scenarios it names; an empty list names them all.

@@ -22,6 +22,8 @@ type report struct {
 	results  []*result
 	rotation *rotationResult // nil when not run
 	audit    *auditResult    // nil when not run
+	many     *manyResult     // nil when not run
+	refs     *refsResult     // nil when not run
 	authKey  *authKeyResult  // nil when not run
 }
 
@@ -199,16 +201,27 @@ func writeReport(w io.Writer, r report) error {
 		}
 		p.targets(action)
 	}
+	p.extras(r)
+	return p.err
+}
+
+// extras writes the sections of the scenarios only the action runs.
+func (p *printer) extras(r report) {
 	if r.rotation != nil {
 		p.rotation(r)
 	}
 	if r.audit != nil {
 		p.audit(r)
 	}
+	if r.many != nil {
+		p.many(r)
+	}
+	if r.refs != nil {
+		p.references(r)
+	}
 	if r.authKey != nil {
 		p.authKey(r)
 	}
-	return p.err
 }
 
 func outcome(s summary) string {
