@@ -15,7 +15,10 @@ import (
 	"time"
 
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/action"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/awstest"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/ghtest"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/inputs"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracom"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracomtest"
 )
 
@@ -83,6 +86,14 @@ func TestEveryListOfAnAuthKeyRotationIsBounded(t *testing.T) {
 				return w.gh.URL
 			},
 			"a list of at most 100 AuthKeys"},
+		{"SORACOM's list of AuthKeys names the same next key every page", "repository", ghtest.RepoScope("octo", "app"),
+			func(w *akWorld) string {
+				w.soracom.Inject("GET /v1/operators/*/users/*/auth_keys", soracomtest.Always, soracomtest.Fault{Status: http.StatusOK,
+					Header: http.Header{"Content-Type": {"application/json"}, "X-Soracom-Next-Key": {"keyId-other"}},
+					Body:   `[{"authKeyId":"keyId-other","createDateTime":1722480500}]`})
+				return w.gh.URL
+			},
+			"SORACOM listUserAuthKeys (GET /v1/operators/{operator_id}/users/{user_name}/auth_keys) kept answering more pages"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -147,4 +158,102 @@ func TestASORACOMListLongerThanTheActionReadsChangesNothing(t *testing.T) {
 			t.Errorf("set written %v, live sessions %d: want nothing changed and the token revoked", ok, s.LiveSessions())
 		}
 	})
+}
+
+// The spec calls the credential set list unpaged; should SORACOM page it all the same
+// (x-soracom-next-key, as it pages groups), a rotation reads every page: a set that
+// holds the old key on the second page is moved to the new key like the others, and
+// the old key is retired only then.
+func TestRotationReadsEveryPageOfTheSetList(t *testing.T) {
+	w := newWorld(t, soracomtest.WithCredentialPageSize(2))
+	// Sorted by id: funnel-aws, harvest-aws | other-aws, zz-late-aws.
+	w.soracom.PutCredentialSet(soracomtest.CredentialSet{ID: "zz-late-aws", Type: "aws-credentials",
+		Credentials: map[string]any{"accessKeyId": w.old.ID, "secretAccessKey": "secret-of-old"}})
+	o := w.run(t, 5*time.Second)
+	if o.code != 0 {
+		t.Fatalf("exit %d\n%s", o.code, o.stdout)
+	}
+	names := map[string]string{w.old.ID: "old"}
+	keys, funnel, harvest := w.endState(t, names)
+	late := names[w.setKey(t, "zz-late-aws")]
+	if keys != "old:Inactive new:Active" || funnel != "new" || harvest != "new" || late != "new" {
+		t.Errorf("keys %s, funnel-aws %s, harvest-aws %s, zz-late-aws %s: want the old key retired and every set on the new one", keys, funnel, harvest, late)
+	}
+	if n := w.soracom.CountRequests(http.MethodGet, "/v1/credentials"); n < 2 {
+		t.Errorf("%d list calls: the second page was not read", n)
+	}
+}
+
+// A set list that never ends (the same next key again, a new one every page) stops the
+// run with an error naming SORACOM and the call, before anything is changed: the
+// rotation keeps the old key and creates none, the audit reports nothing as if the
+// list were whole, a registration that must know which sets exist writes nothing; the
+// SORACOM token is revoked.
+func TestAnEndlessSetListChangesNothing(t *testing.T) {
+	page := func(next string) soracomtest.Fault {
+		return soracomtest.Fault{Status: http.StatusOK, Header: http.Header{"Content-Type": {"application/json"}, "X-Soracom-Next-Key": {next}},
+			Body: `[{"credentialsId":"funnel-aws","type":"aws-credentials","credentials":{"accessKeyId":"AKIAIOSFODNN7EXAMPLE"}}]`}
+	}
+	endless := map[string]struct {
+		inject func(s *soracomtest.Server)
+		says   string
+	}{
+		"the same next key every page": {func(s *soracomtest.Server) { s.Inject("GET /v1/credentials", soracomtest.Always, page("k")) },
+			"named a next page it had named before"},
+		"a new next key every page": {func(s *soracomtest.Server) {
+			for i := range soracom.MaxSetPages + 1 {
+				s.Inject("GET /v1/credentials", 1, page(fmt.Sprintf("k%d", i)))
+			}
+		}, fmt.Sprintf("more than %d pages", soracom.MaxSetPages)},
+	}
+	for name, tt := range endless {
+		t.Run("rotation: "+name, func(t *testing.T) { checkEndlessSetsRotation(t, tt.inject, tt.says) })
+		t.Run("audit: "+name, func(t *testing.T) { checkEndlessSetsAudit(t, tt.inject) })
+		t.Run("registration (if-exists skip): "+name, func(t *testing.T) { checkEndlessSetsRegistration(t, tt.inject) })
+	}
+}
+
+// endlessSets is what the error of an endless set list says.
+const endlessSets = "SORACOM listCredentials (GET /v1/credentials) kept answering more pages"
+
+// checkEndlessSetsRotation rotates against a set list that inject makes endless: the
+// error names the call and says says; the old key stays alone and active.
+func checkEndlessSetsRotation(t *testing.T, inject func(*soracomtest.Server), says string) {
+	t.Helper()
+	w := newWorld(t)
+	inject(w.soracom)
+	o := w.run(t, 5*time.Second)
+	if msg := errorLine(t, o); o.code != 1 || !strings.Contains(msg, endlessSets) || !strings.Contains(msg, says) {
+		t.Errorf("exit %d, error %q", o.code, msg)
+	}
+	if keys := w.acct.Keys(user); len(keys) != 1 || keys[0].Status != awstest.Active || w.soracom.LiveSessions() != 0 {
+		t.Errorf("keys %+v, live sessions %d: want the old key alone and active, the token revoked", keys, w.soracom.LiveSessions())
+	}
+}
+
+// checkEndlessSetsAudit audits against an endless set list: the run fails naming it.
+func checkEndlessSetsAudit(t *testing.T, inject func(*soracomtest.Server)) {
+	t.Helper()
+	w := newAuditWorld(t)
+	inject(w.soracom)
+	o := w.run(t)
+	if msg := errorLine(t, o.outcome); o.code != 1 || !strings.Contains(msg, endlessSets) || w.soracom.LiveSessions() != 0 {
+		t.Errorf("exit %d, error %q, live sessions %d", o.code, msg, w.soracom.LiveSessions())
+	}
+}
+
+// checkEndlessSetsRegistration registers (if-exists skip, so the list decides) against
+// an endless set list: nothing is written.
+func checkEndlessSetsRegistration(t *testing.T, inject func(*soracomtest.Server)) {
+	t.Helper()
+	s := soracomtest.Start(t)
+	s.AddAuthKey(authKeyID, authKey)
+	inject(s)
+	o, _ := registerRun(t, s, map[string]string{inputs.IfExists: "skip"})
+	if msg := errorLine(t, o); o.code != 1 || !strings.Contains(msg, endlessSets) {
+		t.Errorf("exit %d, error %q", o.code, msg)
+	}
+	if _, ok := s.CredentialSet("set-1"); ok || s.LiveSessions() != 0 {
+		t.Errorf("set written %v, live sessions %d: want nothing changed and the token revoked", ok, s.LiveSessions())
+	}
 }

@@ -36,9 +36,9 @@ type world struct {
 }
 
 // newWorld: the user has one active key, held by funnel-aws (named) and harvest-aws
-// (not named); other-aws holds an unrelated key.
-func newWorld(t *testing.T) *world {
-	w := &world{acct: awstest.NewAccount(t), oidc: awstest.NewOIDC(t), soracom: soracomtest.Start(t)}
+// (not named); other-aws holds an unrelated key. opts configure the SORACOM emulator.
+func newWorld(t *testing.T, opts ...soracomtest.Option) *world {
+	w := &world{acct: awstest.NewAccount(t), oidc: awstest.NewOIDC(t), soracom: soracomtest.Start(t, opts...)}
 	w.acct.AddRole(role, awstest.Trust{Issuer: w.oidc, Audience: "sts.amazonaws.com", Subject: "repo:owner/repo:*"})
 	w.old = w.acct.AddKey(user, awstest.Active)
 	w.soracom.AddAuthKey(authKeyID, authKey)

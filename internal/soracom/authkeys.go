@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/paging"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/secret"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/shape"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/untrusted"
@@ -28,8 +29,12 @@ type UserAuthKey struct {
 var ErrRootAuthKey = errors.New("the AuthKey in use is the operator's root AuthKey, not a SAM user's: only a SAM user's AuthKey can be rotated")
 
 // maxAuthKeys bounds the list of a user's AuthKeys; SORACOM documents no limit, and a
-// user with more is not one this action manages.
-const maxAuthKeys = 100
+// user with more is not one this action manages. maxAuthKeyPages bounds its pages,
+// should SORACOM ever page it (see pagePath).
+const (
+	maxAuthKeys     = 100
+	maxAuthKeyPages = 10
+)
 
 type authKeyAnswer struct {
 	AuthKeyID        string `json:"authKeyId"`
@@ -55,17 +60,28 @@ func (s *Session) userPath() (string, error) {
 }
 
 // ListUserAuthKeys returns the AuthKeys of the session's SAM user. Every id is checked
-// against its shape: the ids decide which key is deleted.
+// against its shape: the ids decide which key is deleted. The spec says the list is
+// not paged; a next key is followed all the same, within bounds (see pagePath).
 func (s *Session) ListUserAuthKeys(ctx context.Context) ([]UserAuthKey, error) {
 	path, err := s.userPath()
 	if err != nil {
 		return nil, err
 	}
-	cl := call{operation: "listUserAuthKeys", method: http.MethodGet, path: path}
-	resp, err := s.send(ctx, cl)
-	if err != nil {
-		return nil, err
-	}
+	lim := paging.Limit{Service: "SORACOM", Call: "listUserAuthKeys (GET /v1/operators/{operator_id}/users/{user_name}/auth_keys)",
+		MaxPages: maxAuthKeyPages, MaxItems: maxAuthKeys}
+	return paging.Collect(ctx, lim, func(ctx context.Context, marker string) (paging.Page[UserAuthKey], error) {
+		cl := call{operation: "listUserAuthKeys", method: http.MethodGet, path: pagePath(path, marker)}
+		resp, next, err := s.sendPage(ctx, cl)
+		if err != nil {
+			return paging.Page[UserAuthKey]{}, err
+		}
+		keys, err := readAuthKeys(cl, resp)
+		return paging.Page[UserAuthKey]{Items: keys, More: next != "", Next: next}, err
+	})
+}
+
+// readAuthKeys reads one answer of the AuthKey list, each id checked against its shape.
+func readAuthKeys(cl call, resp response) ([]UserAuthKey, error) {
 	list, err := decode[[]authKeyAnswer](cl, resp)
 	if err != nil {
 		return nil, err

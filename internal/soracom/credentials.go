@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/paging"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/parallel"
 )
 
@@ -105,18 +106,30 @@ func (c Content) body() writeBody {
 	return writeBody{Type: c.Type, Description: c.Description, Credentials: c.Credentials}
 }
 
-// ListCredentials returns every credential set of the operator (the API does not page),
-// at most MaxSets. Each entry is read on its own: one that cannot be read, or holds an
-// id, type or key id without its shape, comes back with Unreadable set (see
-// CredentialSet) instead of failing the list, so one odd set does not hide the others.
-// Callers that decide from the whole list check it with Whole.
+// ListCredentials returns every credential set of the operator, at most MaxSets. The
+// spec says the list is not paged; should an answer name a next key all the same, it is
+// followed through paging.Collect (at most MaxSetPages pages, a repeated key stops),
+// never taken for the whole list (see pagePath). Each entry is read on its own: one
+// that cannot be read, or holds an id, type or key id without its shape, comes back
+// with Unreadable set (see CredentialSet) instead of failing the list, so one odd set
+// does not hide the others. Callers that decide from the whole list check it with
+// Whole.
 func (s *Session) ListCredentials(ctx context.Context) ([]CredentialSet, error) {
-	cl := call{operation: "listCredentials", method: http.MethodGet, path: "/credentials"}
-	resp, err := s.send(ctx, cl)
-	if err != nil {
-		return nil, err
-	}
-	return decodeList(cl, resp)
+	lim := paging.Limit{Service: "SORACOM", Call: "listCredentials (GET /v1/credentials)", MaxPages: MaxSetPages, MaxItems: MaxSets}
+	var read int
+	return paging.Collect(ctx, lim, func(ctx context.Context, marker string) (paging.Page[CredentialSet], error) {
+		cl := call{operation: "listCredentials", method: http.MethodGet, path: pagePath("/credentials", marker)}
+		resp, next, err := s.sendPage(ctx, cl)
+		if err != nil {
+			return paging.Page[CredentialSet]{}, err
+		}
+		sets, err := decodeList(cl, resp, read)
+		if err != nil {
+			return paging.Page[CredentialSet]{}, err
+		}
+		read += len(sets)
+		return paging.Page[CredentialSet]{Items: sets, More: next != "", Next: next}, nil
+	})
 }
 
 // listWhole is ListCredentials for decisions that rest on every set (which exist, what

@@ -13,10 +13,13 @@ import (
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/shape"
 )
 
-// MaxSets is the most credential sets a list answer may hold. The answer is bounded in
-// bytes too (8 MiB); this bounds the work and memory per entry, far above what an
-// operator keeps.
+// MaxSets is the most credential sets a list may hold, in one answer and over all its
+// pages. An answer is bounded in bytes too (8 MiB); this bounds the work and memory per
+// entry, far above what an operator keeps.
 const MaxSets = 10000
+
+// MaxSetPages bounds the pages of the list, should SORACOM ever page it (see pagePath).
+const MaxSetPages = 100
 
 // The fields of a list entry, as Unreadable names them.
 const (
@@ -63,8 +66,9 @@ type listEntry struct {
 
 // decodeList reads a list answer entry by entry: the array must be well-formed JSON of
 // at most MaxSets entries, but an entry that is not what SORACOM sends only marks that
-// set Unreadable (see readEntry).
-func decodeList(cl call, r response) ([]CredentialSet, error) {
+// set Unreadable (see readEntry). first is the index of its first entry in the whole
+// list (the entries of the pages before it).
+func decodeList(cl call, r response, first int) ([]CredentialSet, error) {
 	dec := json.NewDecoder(bytes.NewReader(r.body))
 	bad := func(err error) error {
 		return fmt.Errorf("%s: SORACOM answered %d with a body that is not a JSON array of credential sets: %w", cl.operation, r.status, err)
@@ -88,7 +92,7 @@ func decodeList(cl call, r response) ([]CredentialSet, error) {
 		if err := dec.Decode(&raw); err != nil {
 			return nil, bad(err)
 		}
-		sets = append(sets, readEntry(len(sets), raw))
+		sets = append(sets, readEntry(first+len(sets), raw))
 	}
 	if _, err := dec.Token(); err != nil {
 		return nil, bad(err)

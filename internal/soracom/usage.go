@@ -64,8 +64,6 @@ const (
 	// SORACOM does not page today; a next key is followed all the same, within bounds.
 	MaxEventHandlers     = 10000
 	MaxEventHandlerPages = 100
-	// maxNextKey bounds the next key a page names; it goes back in a query string.
-	maxNextKey = 1024
 )
 
 // ListGroups returns every group of the operator, page by page (limit and
@@ -77,11 +75,8 @@ func (s *Session) ListGroups(ctx context.Context) ([]Group, error) {
 	lim := paging.Limit{Service: "SORACOM", Call: "listGroups (GET /v1/groups)", MaxPages: MaxGroupPages, MaxItems: MaxGroups}
 	var index int
 	return paging.Collect(ctx, lim, func(ctx context.Context, marker string) (paging.Page[Group], error) {
-		q := url.Values{"limit": {strconv.Itoa(GroupsPerPage)}}
-		if marker != "" {
-			q.Set("last_evaluated_key", marker)
-		}
-		cl := call{operation: "listGroups", method: http.MethodGet, path: "/groups?" + q.Encode()}
+		path := pagePath("/groups?"+url.Values{"limit": {strconv.Itoa(GroupsPerPage)}}.Encode(), marker)
+		cl := call{operation: "listGroups", method: http.MethodGet, path: path}
 		raw, next, err := s.listPage(ctx, cl, "groups")
 		if err != nil {
 			return paging.Page[Group]{}, err
@@ -102,11 +97,7 @@ func (s *Session) ListEventHandlers(ctx context.Context) ([]EventHandler, error)
 	lim := paging.Limit{Service: "SORACOM", Call: "listEventHandlers (GET /v1/event_handlers)", MaxPages: MaxEventHandlerPages, MaxItems: MaxEventHandlers}
 	var index int
 	return paging.Collect(ctx, lim, func(ctx context.Context, marker string) (paging.Page[EventHandler], error) {
-		path := "/event_handlers"
-		if marker != "" {
-			path += "?" + url.Values{"last_evaluated_key": {marker}}.Encode()
-		}
-		cl := call{operation: "listEventHandlers", method: http.MethodGet, path: path}
+		cl := call{operation: "listEventHandlers", method: http.MethodGet, path: pagePath("/event_handlers", marker)}
 		raw, next, err := s.listPage(ctx, cl, "event handlers")
 		if err != nil {
 			return paging.Page[EventHandler]{}, err
@@ -121,16 +112,11 @@ func (s *Session) ListEventHandlers(ctx context.Context) ([]EventHandler, error)
 }
 
 // listPage sends one page's call and returns its entries, raw, and the next key ("" on
-// the last page). The page must be a JSON array; the next key one line of bounded
-// length, as it goes back into a query string.
+// the last page; see sendPage). The page must be a JSON array.
 func (s *Session) listPage(ctx context.Context, cl call, what string) ([]json.RawMessage, string, error) {
-	resp, err := s.send(ctx, cl)
+	resp, next, err := s.sendPage(ctx, cl)
 	if err != nil {
 		return nil, "", err
-	}
-	next := resp.header.Get("X-Soracom-Next-Key")
-	if len(next) > maxNextKey || !shape.Line(next) {
-		return nil, "", newAnswerError(cl, "x-soracom-next-key header", fmt.Sprintf("one line of at most %d characters", maxNextKey), next)
 	}
 	raw, err := rawArray(resp.body)
 	if err != nil {

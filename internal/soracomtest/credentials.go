@@ -3,6 +3,7 @@ package soracomtest
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"slices"
 	"sort"
 	"time"
@@ -211,13 +212,34 @@ func parseSetBody(body []byte) (typ, description string, creds map[string]any, p
 	return m.Type, m.Description, creds, ""
 }
 
-func (e *Emulator) listLocked() *response {
+// WithCredentialPageSize makes GET /v1/credentials answer at most n sets a page (n at
+// least 1), paged as groups are: sorted by id, x-soracom-next-key naming the page's
+// last set when more follow, the next page asked for with last_evaluated_key. The spec
+// says the list is not paged, and by default it is not; whether SORACOM ever pages it
+// is not documented, so a client must read every page when it does.
+func WithCredentialPageSize(n int) Option {
+	return func(c *config) { c.setPage = max(n, 1) }
+}
+
+// listLocked answers GET /v1/credentials: every set sorted by id, or a page of them
+// under WithCredentialPageSize.
+func (e *Emulator) listLocked(q url.Values) *response {
 	sets := e.sortedSetsLocked()
+	next := ""
+	if e.cfg.setPage > 0 {
+		ids := make([]string, len(sets))
+		for i := range sets {
+			ids[i] = sets[i].ID
+		}
+		var from, to int
+		from, to, next = pageOf(ids, q.Get("last_evaluated_key"), e.cfg.setPage)
+		sets = sets[from:to]
+	}
 	out := make([]any, 0, len(sets))
 	for i := range sets {
 		out = append(out, sets[i].listed())
 	}
-	return jsonResponse(http.StatusOK, out)
+	return withNextKey(jsonResponse(http.StatusOK, out), next)
 }
 
 // listed is s's entry in the list answer: its model, with the fields of Listed

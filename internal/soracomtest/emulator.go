@@ -107,6 +107,7 @@ type config struct {
 	headers        []string
 	observe        func(Request)
 	groupPage      int
+	setPage        int // 0: the set list is not paged
 	rateLimit      int
 	rateWindow     time.Duration
 	server         serverConfig
@@ -438,7 +439,7 @@ func (e *Emulator) routeLocked(r *http.Request, body []byte) *response {
 		if r.Method != http.MethodGet {
 			return e.errorResponse(answerMethodNotAllowed)
 		}
-		return e.authorizedLocked(r, PermListCredentials, e.listLocked)
+		return e.authorizedLocked(r, PermListCredentials, func() *response { return e.listLocked(r.URL.Query()) })
 	case path == "/v1/groups":
 		if r.Method != http.MethodGet {
 			return e.errorResponse(answerMethodNotAllowed)

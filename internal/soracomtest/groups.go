@@ -165,24 +165,35 @@ func (e *Emulator) listGroupsLocked(q url.Values) *response {
 		}
 	}
 	sort.Strings(ids)
-	if after := q.Get("last_evaluated_key"); after != "" {
-		i := sort.SearchStrings(ids, after)
-		if i < len(ids) && ids[i] == after {
-			i++
-		}
-		ids = ids[i:]
-	}
-	more := len(ids) > size
-	if more {
-		ids = ids[:size]
-	}
-	out := make([]groupModel, 0, len(ids))
-	for _, id := range ids {
+	from, to, next := pageOf(ids, q.Get("last_evaluated_key"), size)
+	out := make([]groupModel, 0, to-from)
+	for _, id := range ids[from:to] {
 		out = append(out, e.groupModelLocked(e.groups[id]))
 	}
-	resp := jsonResponse(http.StatusOK, out)
-	if more {
-		resp.header.Set("X-Soracom-Next-Key", ids[len(ids)-1])
+	return withNextKey(jsonResponse(http.StatusOK, out), next)
+}
+
+// pageOf returns the page of the sorted ids that starts after the id after names (by
+// id order, so a key that names no id still pages; "" is the first page) and holds at
+// most size ids, as the range ids[from:to], and the next key: the page's last id when
+// more follow, else "".
+func pageOf(ids []string, after string, size int) (from, to int, next string) {
+	if after != "" {
+		from = sort.SearchStrings(ids, after)
+		if from < len(ids) && ids[from] == after {
+			from++
+		}
+	}
+	if len(ids)-from <= size {
+		return from, len(ids), ""
+	}
+	return from, from + size, ids[from+size-1]
+}
+
+// withNextKey sets the x-soracom-next-key header of a list answer when next is not "".
+func withNextKey(resp *response, next string) *response {
+	if next != "" {
+		resp.header.Set("X-Soracom-Next-Key", next)
 	}
 	return resp
 }

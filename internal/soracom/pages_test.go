@@ -1,0 +1,120 @@
+package soracom_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/paging"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracom"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracomtest"
+)
+
+// The spec calls the credential set list unpaged, but SORACOM pages other lists by a
+// next key: a set list that names one is read to its last page (one call a page, every
+// set once, in order, numbered across pages), never taken for the whole list.
+func TestSetListFollowsItsNextKey(t *testing.T) {
+	s := emulator(t, soracomtest.WithCredentialPageSize(2))
+	for i := range 5 {
+		seed(s, fmt.Sprintf("set-%d", i))
+	}
+	sets, err := login(t, s, nil).ListCredentials(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sets) != 5 {
+		t.Fatalf("%d sets, want 5", len(sets))
+	}
+	for i, set := range sets {
+		if set.ID != fmt.Sprintf("set-%d", i) || set.Index != i || len(set.Unreadable) > 0 {
+			t.Errorf("set %d = %+v", i, set)
+		}
+	}
+	if n := s.CountRequests(http.MethodGet, "/v1/credentials"); n != 3 {
+		t.Errorf("%d list calls for 3 pages", n)
+	}
+}
+
+// A SAM user's AuthKey list that names a next key is read to its last page too.
+func TestAuthKeyListFollowsItsNextKey(t *testing.T) {
+	s := offContract(t)
+	sess := login(t, s, nil)
+	s.Inject("GET "+userKeys, 1, nextPage("keyId-a", `[{"authKeyId":"keyId-a","createDateTime":1722480500}]`))
+	s.Inject("GET "+userKeys, 1, nextPage("", `[{"authKeyId":"keyId-b","createDateTime":1722480600}]`))
+	keys, err := sess.ListUserAuthKeys(context.Background())
+	if err != nil || len(keys) != 2 || keys[0].ID != "keyId-a" || keys[1].ID != "keyId-b" {
+		t.Fatalf("ListUserAuthKeys = %+v, %v; want keyId-a then keyId-b", keys, err)
+	}
+	if n := s.CountRequests(http.MethodGet, userKeys); n != 2 {
+		t.Errorf("%d list calls for 2 pages", n)
+	}
+}
+
+// Every SORACOM list is bounded as the group list is: a next key named before, more
+// pages than the cap, more items over the pages than the cap stop the listing with a
+// *paging.Error naming SORACOM and the call.
+func TestEveryListIsBoundedWhenItPages(t *testing.T) {
+	repeat := func(entry string, n int) string { return "[" + strings.Repeat(entry+",", n-1) + entry + "]" }
+	set := `{"credentialsId":"set-1","type":"psk"}`
+	key := `{"authKeyId":"keyId-a","createDateTime":1722480500}`
+	lists := []struct {
+		call, path string
+		one, half  string // a page of one entry; a page of more than half the item cap
+		maxPages   int
+		list       func(*soracom.Session) (int, error)
+	}{
+		{"SORACOM listCredentials", "/v1/credentials", repeat(set, 1), repeat(set, soracom.MaxSets/2+1), soracom.MaxSetPages,
+			func(s *soracom.Session) (int, error) {
+				sets, err := s.ListCredentials(context.Background())
+				return len(sets), err
+			}},
+		{"SORACOM listUserAuthKeys", userKeys, repeat(key, 1), repeat(key, 51), 10,
+			func(s *soracom.Session) (int, error) {
+				keys, err := s.ListUserAuthKeys(context.Background())
+				return len(keys), err
+			}},
+	}
+	for _, l := range lists {
+		t.Run(l.call+": the same next key every page", func(t *testing.T) {
+			checkEndlessList(t, l.call, l.list, "named a next page it had named before", func(s *soracomtest.Server) {
+				s.Inject("GET "+l.path, soracomtest.Always, nextPage("k1", l.one))
+			})
+		})
+		t.Run(l.call+": a new next key every page", func(t *testing.T) {
+			checkEndlessList(t, l.call, l.list, fmt.Sprintf("more than %d pages", l.maxPages), func(s *soracomtest.Server) {
+				for i := range l.maxPages + 1 {
+					s.Inject("GET "+l.path, 1, nextPage(fmt.Sprintf("k%d", i), l.one))
+				}
+			})
+		})
+		t.Run(l.call+": more entries over the pages than the cap", func(t *testing.T) {
+			checkEndlessList(t, l.call, l.list, "items)", func(s *soracomtest.Server) {
+				for i := range 3 {
+					s.Inject("GET "+l.path, 1, nextPage(fmt.Sprintf("k%d", i), l.half))
+				}
+			})
+		})
+	}
+}
+
+// nextPage answers body as a page of a list, with next as its next key.
+func nextPage(next, body string) soracomtest.Fault {
+	return soracomtest.Fault{Status: 200, Header: http.Header{"Content-Type": {"application/json"}, "X-Soracom-Next-Key": {next}}, Body: body}
+}
+
+// checkEndlessList lists through list against an emulator that inject scripted, and
+// wants a paging error naming call and saying want.
+func checkEndlessList(t *testing.T, call string, list func(*soracom.Session) (int, error), want string, inject func(*soracomtest.Server)) {
+	t.Helper()
+	s := offContract(t)
+	sess := login(t, s, nil)
+	inject(s)
+	n, err := list(sess)
+	var pe *paging.Error
+	if !errors.As(err, &pe) || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), call) {
+		t.Fatalf("list = %d entries, %v; want a paging error naming %s and saying %q", n, err, call, want)
+	}
+}
