@@ -32,62 +32,130 @@ type AuditReport struct {
 }
 
 // audit lists the sets, groups and event handlers of every coverage and checks each
-// set; it changes nothing in SORACOM or AWS.
+// set; it changes nothing in SORACOM or AWS. On several coverages, one that cannot be
+// reached, refuses the AuthKey or whose sets cannot be listed does not hide the
+// others: they are audited in full, the report has a coverage-unaudited finding for
+// it, and the run fails, naming it (the report is incomplete).
 func (r *run) audit(ctx context.Context) (*Report, error) {
 	keys, noKeys, iamFailure := r.auditKeys(ctx)
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
-	places, logout, err := r.sessions(ctx, soracom.MinTokenLifetime)
+	places, failed, logout, err := r.auditPlaces(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer logout()
 	rep := &Report{OperatorID: places[0].sess.OperatorID}
-	listed := listEverywhere(ctx, places)
-	if err := r.listingsFailed(ctx, listed); err != nil {
+	listed, failed, err := r.auditedCoverages(ctx, listEverywhere(ctx, places), failed)
+	if err != nil {
 		return rep, err
 	}
 	in := audit.Input{NoKeys: noKeys, Usage: map[string]*audit.Usage{}, Named: r.cfg.CredentialIDs, Scope: r.cfg.CoverageType}
-	var missing []error
+	if len(failed) > 0 {
+		in.Scope = listed[0].coverage // the one coverage audited
+	}
+	var problems []error
 	for _, l := range listed {
 		sets, absent := r.auditedSets(l.coverage, l.sets)
 		in.Sets = append(in.Sets, sets...)
 		in.All = append(in.All, toAuditSets(l.coverage, l.sets)...)
 		in.Usage[l.coverage] = l.usage
 		if len(absent) > 0 {
-			missing = append(missing, r.onCoverage(l.coverage, missingSets(absent, l.sets)))
+			problems = append(problems, r.onCoverage(l.coverage, missingSets(absent, l.sets)))
 		}
+	}
+	for _, f := range failed {
+		in.Unaudited = append(in.Unaudited, audit.Unaudited{Coverage: f.coverage, Reason: untrusted.Clip(untrusted.OneLine(describe(f.err)), 400)})
+		problems = append(problems, r.coverageFailed(f, "it was not audited, and the report covers "+coverageNames(listed)+" only"))
 	}
 	if keys != nil {
 		in.Keys = keys
 	}
+	if err := r.checkSets(ctx, rep, in, iamFailure || keys != nil); err != nil {
+		return rep, err
+	}
+	return rep, errors.Join(problems...)
+}
+
+// checkSets runs the checks over in and puts the health report in rep.
+func (r *run) checkSets(ctx context.Context, rep *Report, in audit.Input, awsConfigured bool) error {
 	cfg := r.cfg
 	res, err := audit.Run(ctx, in, audit.Policy{Now: r.env.Now(), MaxKeyAge: cfg.MaxKeyAge, UnusedAfter: cfg.UnusedAfter,
 		ExpiryWarning: cfg.ExpiryWarning, IAMUser: cfg.IAMUserName, Concurrency: r.env.AuditConcurrency})
 	if err != nil {
-		return rep, err
-	}
-	rep.AWSAccountID = res.Account
-	rep.Audit = &AuditReport{Report: res, Sets: len(in.Sets), IAMFailure: (iamFailure || keys != nil) && res.IAMSkipped != ""}
-	rep.Audit.Fails = failsOn(res, cfg.FailOn)
-	r.annotate(rep.Audit)
-	return rep, errors.Join(missing...)
-}
-
-// listingsFailed is the error of a coverage whose sets could not be listed: the audit
-// needs them. (Groups and event handlers that cannot be listed are findings instead.)
-func (r *run) listingsFailed(ctx context.Context, listed []listedCoverage) error {
-	if err := ctx.Err(); err != nil {
 		return err
 	}
-	var errs []error
-	for _, l := range listed {
-		if l.setsErr != nil {
-			errs = append(errs, r.onCoverage(l.coverage, fmt.Errorf("listing the credential sets to audit: %w", l.setsErr)))
-		}
+	rep.AWSAccountID = res.Account
+	rep.Audit = &AuditReport{Report: res, Sets: len(in.Sets), IAMFailure: awsConfigured && res.IAMSkipped != ""}
+	rep.Audit.Fails = failsOn(res, cfg.FailOn)
+	r.annotate(rep.Audit)
+	return nil
+}
+
+// auditPlaces authenticates at every coverage of an audit. On several coverages one
+// that cannot be reached or refuses the AuthKey is returned among failed, and the
+// others are audited; the audit stops only when none answers, when the answers are
+// two operators', or when the job is cancelled.
+func (r *run) auditPlaces(ctx context.Context) (places []place, failed []unreached, logout func(), err error) {
+	if len(r.cfg.Coverages) < 2 {
+		places, logout, err = r.sessions(ctx, soracom.MinTokenLifetime)
+		return places, nil, logout, err
 	}
-	return errors.Join(errs...)
+	places, logout, failed = r.authenticate(ctx, soracom.MinTokenLifetime, true)
+	switch {
+	case ctx.Err() != nil:
+		err = ctx.Err()
+	case len(places) == 0:
+		errs := make([]error, len(failed))
+		for i, f := range failed {
+			errs[i] = r.coverageFailed(f, r.nothingDone())
+		}
+		err = errors.Join(errs...)
+	default:
+		err = sameOperator(places, r.nothingDone())
+	}
+	if err != nil {
+		logout()
+		return nil, nil, func() {}, err
+	}
+	return places, failed, logout, nil
+}
+
+// auditedCoverages keeps the coverages whose sets were listed: the audit needs them.
+// On several coverages one whose list failed joins failed (it is reported, not
+// audited); the audit stops when no coverage is left. (Groups and event handlers that
+// cannot be listed are findings instead.)
+func (r *run) auditedCoverages(ctx context.Context, listed []listedCoverage, failed []unreached) ([]listedCoverage, []unreached, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	var kept []listedCoverage
+	for _, l := range listed {
+		if l.setsErr == nil {
+			kept = append(kept, l)
+			continue
+		}
+		failed = append(failed, unreached{coverage: l.coverage, endpoint: l.endpoint,
+			err: fmt.Errorf("listing the credential sets to audit: %w", l.setsErr)})
+	}
+	if len(kept) > 0 {
+		return kept, failed, nil
+	}
+	errs := make([]error, len(failed))
+	for i, f := range failed {
+		errs[i] = r.coverageFailed(f, r.nothingDone())
+	}
+	return nil, nil, errors.Join(errs...)
+}
+
+// coverageNames names the coverages listed, for messages ("jp", "jp and g").
+func coverageNames(listed []listedCoverage) string {
+	names := make([]string, len(listed))
+	for i, l := range listed {
+		names[i] = l.coverage
+	}
+	return "coverage " + strings.Join(names, " and ")
 }
 
 // onCoverage names the coverage in an error of a run on several.
@@ -285,6 +353,9 @@ func (r *run) subject(f audit.Finding) string {
 
 // generalSubject names what a finding about no one set is about.
 func (r *run) generalSubject(f audit.Finding) string {
+	if f.Check == audit.CoverageUnaudited {
+		return "Coverage " + f.Coverage
+	}
 	s := "Groups and event handlers"
 	if len(r.cfg.Coverages) > 1 {
 		s += " on coverage " + f.Coverage

@@ -113,20 +113,27 @@ func TestRotationOnBothCoveragesKeepsTheOldKeyWhenOneFails(t *testing.T) {
 // anything changes: no key is created, no set written on either coverage, and the error
 // names the coverage.
 func TestRotationOnBothCoveragesChangesNothingWhenOneRefuses(t *testing.T) {
+	endless := soracomtest.Fault{Status: http.StatusOK, Header: http.Header{"Content-Type": {"application/json"}, "X-Soracom-Next-Key": {"k"}}, Body: "[]"}
 	tests := []struct {
 		name    string
-		breakIt func(g *soracomtest.Server)
-		says    string
+		breakIt func(jp, g *soracomtest.Server)
+		says    []string
 	}{
-		{"g refuses the AuthKey", func(g *soracomtest.Server) { g.RemoveAuthKey(authKeyID) }, "SORACOM refused the AuthKey"},
-		{"g cannot be reached", func(g *soracomtest.Server) {
+		{"g refuses the AuthKey", func(_, g *soracomtest.Server) { g.RemoveAuthKey(authKeyID) },
+			[]string{"coverage g (http://127.0.0.1:", "SORACOM refused the AuthKey", "no access key was created: the old key stays active"}},
+		{"jp refuses the AuthKey", func(jp, _ *soracomtest.Server) {
+			jp.Inject("POST /v1/auth", soracomtest.Always, soracomtest.StatusFault(http.StatusUnauthorized))
+		}, []string{"coverage jp (http://127.0.0.1:", "SORACOM refused the AuthKey", "no access key was created: the old key stays active"}},
+		{"g cannot be reached", func(_, g *soracomtest.Server) {
 			g.Inject("* /v1/auth", soracomtest.Always, soracomtest.DropBeforeHandling())
-		}, "got no answer"},
+		}, []string{"coverage g (http://127.0.0.1:", "got no answer", "no access key was created: the old key stays active"}},
+		{"g's set list never ends", func(_, g *soracomtest.Server) { g.Inject("GET /v1/credentials", soracomtest.Always, endless) },
+			[]string{"coverage g: SORACOM listCredentials (GET /v1/credentials) kept answering more pages", "Nothing was changed"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w, g := bothRotation(t)
-			tt.breakIt(g)
+			tt.breakIt(w.soracom, g)
 			o := w.run(t, 5*time.Second)
 			if o.code != 1 {
 				t.Fatalf("exit %d\n%s", o.code, o.stdout)
@@ -137,9 +144,9 @@ func TestRotationOnBothCoveragesChangesNothingWhenOneRefuses(t *testing.T) {
 			if keyOf(t, w.soracom, "funnel-aws") != w.old.ID || keyOf(t, g, "funnel-aws") != w.old.ID {
 				t.Errorf("a set changed")
 			}
-			says(t, "error", errorLine(t, o), []string{"coverage g (http://127.0.0.1:", tt.says, "no access key was created: the old key stays active"})
-			if w.soracom.LiveSessions() != 0 {
-				t.Errorf("jp's token was left valid")
+			says(t, "error", errorLine(t, o), tt.says)
+			if w.soracom.LiveSessions()+g.LiveSessions() != 0 {
+				t.Errorf("a token was left valid")
 			}
 		})
 	}

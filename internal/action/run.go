@@ -163,30 +163,57 @@ type place struct {
 // each; the logouts run on their own short deadline, detached from ctx, so a cancelled
 // job still revokes its tokens.
 func (r *run) sessions(ctx context.Context, lifetime time.Duration) ([]place, func(), error) {
+	places, logout, failed := r.authenticate(ctx, lifetime, false)
+	if len(failed) > 0 {
+		logout()
+		return nil, func() {}, r.coverageFailed(failed[0], r.nothingDone())
+	}
+	if err := sameOperator(places, r.nothingDone()); err != nil {
+		logout()
+		return nil, func() {}, err
+	}
+	return places, logout, nil
+}
+
+// unreached is a coverage the run could not authenticate at, or list, and why.
+type unreached struct {
+	coverage, endpoint string
+	err                error
+}
+
+// coverageFailed is the error of a coverage that failed, saying what the run left:
+// on a run on several coverages it names the coverage.
+func (r *run) coverageFailed(u unreached, state string) error {
+	if len(r.cfg.Coverages) < 2 {
+		return u.err
+	}
+	return &coverageError{coverage: u.coverage, endpoint: u.endpoint, err: u.err, state: state}
+}
+
+// authenticate authenticates at each coverage in turn. It stops at the first that
+// fails unless past is set, and returns the places that answered, a function that logs
+// out of each, and the coverages that failed.
+func (r *run) authenticate(ctx context.Context, lifetime time.Duration, past bool) ([]place, func(), []unreached) {
 	var places []place
 	var logouts []func()
-	logoutAll := func() {
-		for _, l := range logouts {
-			l()
-		}
-	}
+	var failed []unreached
 	for _, c := range r.cfg.Coverages {
 		sess, logout, err := r.session(ctx, c, lifetime)
 		if err != nil {
-			logoutAll()
-			if len(r.cfg.Coverages) > 1 {
-				err = &coverageError{coverage: c.Name, endpoint: c.Endpoint, err: err, state: r.nothingDone()}
+			failed = append(failed, unreached{coverage: c.Name, endpoint: c.Endpoint, err: err})
+			if !past || ctx.Err() != nil {
+				break
 			}
-			return nil, func() {}, err
+			continue
 		}
 		places = append(places, place{coverage: c.Name, endpoint: c.Endpoint, sess: sess})
 		logouts = append(logouts, logout)
 	}
-	if err := sameOperator(places, r.nothingDone()); err != nil {
-		logoutAll()
-		return nil, func() {}, err
-	}
-	return places, logoutAll, nil
+	return places, func() {
+		for _, l := range logouts {
+			l()
+		}
+	}, failed
 }
 
 // nothingDone says what a run that stopped before its first change left, by mode.
@@ -224,7 +251,7 @@ type coverageError struct {
 }
 
 func (e *coverageError) Error() string {
-	return fmt.Sprintf("coverage %s (%s): %v; %s", e.coverage, e.endpoint, e.err, e.state)
+	return fmt.Sprintf("coverage %s (%s): %s; %s", e.coverage, e.endpoint, strings.TrimRight(e.err.Error(), ". "), e.state)
 }
 
 func (e *coverageError) Unwrap() error { return e.err }

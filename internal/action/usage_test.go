@@ -3,6 +3,7 @@ package action_test
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -290,13 +291,95 @@ func TestAuditOfBothCoveragesMatchesReferencesPerCoverage(t *testing.T) {
 	}
 }
 
-// A coverage that refuses the AuthKey stops the audit, naming it.
-func TestAuditOfBothCoveragesNamesTheOneThatFails(t *testing.T) {
-	w, g := bothWorld(t)
-	g.RemoveAuthKey(authKeyID)
-	o := w.run(t)
-	if o.code != 1 || !strings.Contains(o.stdout, "coverage g (http://127.0.0.1:") || !strings.Contains(o.stdout, "no coverage was audited") {
-		t.Errorf("exit %d:\n%s", o.code, o.stdout)
+// With both coverages, one that refuses the AuthKey, cannot be reached or cannot list
+// its sets does not hide the other: the healthy coverage is audited in full (its sets,
+// their findings, its dangling references), the report holds one coverage-unaudited
+// finding (unknown) naming the failed one and why, the summary and the error say the
+// report covers the healthy coverage only, the run exits 1, nothing is written and
+// every token is revoked.
+func TestAuditOfBothCoveragesReportsTheOneThatAnswers(t *testing.T) {
+	endless := soracomtest.Fault{Status: http.StatusOK, Header: http.Header{"Content-Type": {"application/json"}, "X-Soracom-Next-Key": {"k"}}, Body: "[]"}
+	tests := []struct {
+		name    string
+		failed  string
+		breakIt func(jp, g *soracomtest.Server)
+		says    string
+	}{
+		{name: "g refuses the AuthKey", failed: "g", breakIt: func(_, g *soracomtest.Server) { g.RemoveAuthKey(authKeyID) },
+			says: "SORACOM refused the AuthKey"},
+		{name: "g answers 401 to every authentication", failed: "g",
+			breakIt: func(_, g *soracomtest.Server) {
+				g.Inject("POST /v1/auth", soracomtest.Always, soracomtest.StatusFault(401))
+			},
+			says: "SORACOM refused the AuthKey"},
+		{name: "jp cannot be reached", failed: "jp", breakIt: func(jp, _ *soracomtest.Server) { _ = jp.Close() }, says: "got no answer"},
+		{name: "g denies listing the sets", failed: "g", breakIt: func(_, g *soracomtest.Server) { g.Deny(soracomtest.PermListCredentials) },
+			says: "Credential:listCredentials"},
+		{name: "g's set list never ends", failed: "g",
+			breakIt: func(_, g *soracomtest.Server) { g.Inject("GET /v1/credentials", soracomtest.Always, endless) },
+			says:    "SORACOM listCredentials (GET /v1/credentials) kept answering more pages"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w, g := bothWorld(t)
+			for coverage, s := range map[string]*soracomtest.Server{"jp": w.soracom, "g": g} {
+				s.PutCredentialSet(soracomtest.CredentialSet{ID: "set-" + coverage, Type: "psk", LastUsed: time.Now(), Credentials: map[string]any{"key": "psk-secret-" + coverage}})
+				s.PutGroup(soracomtest.Group{ID: "group-" + coverage, Tags: map[string]string{"name": "sensors"}, Configuration: funnel("gone-" + coverage)})
+			}
+			tt.breakIt(w.soracom, g)
+			checkOneCoverageAudited(t, w.run(t), tt.failed, tt.says)
+			for coverage, s := range map[string]*soracomtest.Server{"jp": w.soracom, "g": g} {
+				if n := s.LiveSessions(); n != 0 {
+					t.Errorf("%d tokens left valid on %s", n, coverage)
+				}
+				if n := len(s.CredentialSets()); n != 1 {
+					t.Errorf("%d sets on %s: the audit wrote", n, coverage)
+				}
+			}
+		})
+	}
+}
+
+// lastError is the last ::error:: line of a log: the run's error.
+func lastError(stdout string) string {
+	msg := ""
+	for _, l := range strings.Split(stdout, "\n") {
+		if v, ok := strings.CutPrefix(l, "::error::"); ok {
+			msg = v
+		}
+	}
+	return msg
+}
+
+// checkOneCoverageAudited checks an audit of both coverages where failed could not be
+// audited, saying says: the other's set and dangling reference are reported, and one
+// coverage-unaudited finding names failed.
+func checkOneCoverageAudited(t *testing.T, o auditOutcome, failed, says string) {
+	t.Helper()
+	healthy := map[string]string{"jp": "g", "g": "jp"}[failed]
+	msg := lastError(o.stdout)
+	if o.code != 1 || !strings.Contains(msg, "coverage "+failed+" (http://127.0.0.1:") || !strings.Contains(msg, says) ||
+		!strings.Contains(msg, "it was not audited, and the report covers coverage "+healthy+" only") {
+		t.Errorf("exit %d, error %q", o.code, msg)
+	}
+	fs := usageFindings(t, o)
+	if got, want := of(fs, "dangling-reference"), []string{healthy + " gone-" + healthy}; !slices.Equal(got, want) {
+		t.Errorf("dangling = %q, want %q: the healthy coverage in full", got, want)
+	}
+	if got, want := of(fs, "coverage-unaudited"), []string{failed + " "}; !slices.Equal(got, want) {
+		t.Fatalf("coverage-unaudited = %q, want %q", got, want)
+	}
+	if f := first(fs, "coverage-unaudited"); f.Severity != "unknown" || !strings.Contains(f.Message, says) {
+		t.Errorf("coverage-unaudited = %+v", f)
+	}
+	for _, want := range []string{"| `set-" + healthy + "` | " + healthy + " | psk |", "Coverage " + failed + " (coverage-unaudited): the coverage could not be audited",
+		"it was not audited, and the report covers coverage " + healthy + " only"} {
+		if !strings.Contains(o.summary, want) {
+			t.Errorf("summary lacks %q\n%s", want, o.summary)
+		}
+	}
+	if strings.Contains(o.summary, "set-"+failed) {
+		t.Errorf("the summary shows a set of the coverage that was not audited:\n%s", o.summary)
 	}
 }
 

@@ -75,6 +75,8 @@ const (
 	StaticKey          = "static-key"
 	ReferencesUnknown  = "references-unknown"
 	MalformedReference = "malformed-reference"
+	// A coverage of the run that could not be audited at all.
+	CoverageUnaudited = "coverage-unaudited"
 )
 
 // The credential set types the checks look into.

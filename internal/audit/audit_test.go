@@ -723,3 +723,40 @@ func TestUnreadableSetsAreNamedNotTrusted(t *testing.T) {
 		t.Errorf("rows: want the set, the malformed set (no orphan) and one orphan: %+v", rep.Rows)
 	}
 }
+
+// A coverage that could not be audited is one coverage-unaudited finding (unknown)
+// naming it and why; the other coverage is audited in full, and an active key no
+// audited set holds may be held by a set there, which orphan-key says.
+func TestAnUnauditedCoverageIsOneUnknownFinding(t *testing.T) {
+	const held, spare = "AKIAHELDHELDHELD0001", "AKIASPARESPARE000001"
+	f := newFake()
+	f.add(held, "funnel", "Active", day)
+	f.add(spare, "funnel", "Active", 2*day)
+	p := policy
+	p.IAMUser = "funnel"
+	sets := []audit.Set{on("jp", awsSet("a", held))}
+	rep, err := audit.Run(context.Background(), audit.Input{Sets: sets, All: sets, Keys: f, Scope: "jp",
+		Unaudited: []audit.Unaudited{{Coverage: "g", Reason: "SORACOM refused the AuthKey"}}}, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var unaudited, orphan []audit.Finding
+	for _, fd := range rep.Findings() {
+		switch fd.Check {
+		case audit.CoverageUnaudited:
+			unaudited = append(unaudited, fd)
+		case audit.OrphanKey:
+			orphan = append(orphan, fd)
+		}
+	}
+	if len(unaudited) != 1 || unaudited[0].Severity != audit.Unknown || unaudited[0].Coverage != "g" ||
+		!strings.Contains(unaudited[0].Message, "the coverage could not be audited (SORACOM refused the AuthKey)") {
+		t.Errorf("coverage-unaudited = %+v", unaudited)
+	}
+	if len(rep.Rows) != 2 || rep.Rows[1].Set.ID != "a" {
+		t.Errorf("rows %+v: want jp's set a audited (after the orphan key)", rep.Rows)
+	}
+	if len(orphan) != 1 || !strings.Contains(orphan[0].Message, "coverage g could not be audited and its sets may hold it") {
+		t.Errorf("orphan-key = %+v: want it to say g's sets may hold it", orphan)
+	}
+}

@@ -63,6 +63,19 @@ type Input struct {
 	// Scope is the coverage of findings about no one coverage (an orphan key): the
 	// coverage audited, or "both".
 	Scope string
+	// Unaudited are the coverages of the run that could not be audited at all (the
+	// AuthKey refused, the endpoint out of reach, the sets not listed): each is one
+	// coverage-unaudited finding, and a key no audited set holds may be held by a set
+	// there, which an orphan-key finding says.
+	Unaudited []Unaudited
+}
+
+// Unaudited is a coverage the audit could not look at, and why.
+type Unaudited struct {
+	Coverage string
+	// Reason is the failure, for the message (rendered through the log's untrusted
+	// path like every message).
+	Reason string
 }
 
 // Run audits the sets. It changes nothing anywhere. It fails only when ctx ends; every
@@ -98,10 +111,11 @@ func Run(ctx context.Context, in Input, p Policy) (*Report, error) {
 		if rep.IAMSkipped == "" {
 			rep.IAMSkipped = "no AWS credentials"
 		}
-	} else if err := checkKeys(ctx, in, p, holders, rep, unreadableHolders(in.All)); err != nil {
+	} else if err := checkKeys(ctx, in, p, holders, rep, unreadableHolders(in.All)+unauditedHolders(in.Unaudited)); err != nil {
 		return nil, err
 	}
 	newUsage(in, p).check(rep)
+	rep.General = append(rep.General, unauditedFindings(in.Unaudited)...)
 	fillUsedBy(rep, in.Scope)
 	sortRows(rep.Rows)
 	return rep, nil
@@ -311,4 +325,29 @@ func unreadableHolders(all []Set) string {
 		return ""
 	}
 	return fmt.Sprintf("; but sets whose entry in SORACOM's list could not be read may hold it (%s): check them first", othersNamed("", names))
+}
+
+// unauditedHolders ends an orphan key's message when a coverage could not be audited:
+// its sets may hold the key.
+func unauditedHolders(unaudited []Unaudited) string {
+	if len(unaudited) == 0 {
+		return ""
+	}
+	names := make([]string, len(unaudited))
+	for i, u := range unaudited {
+		names[i] = u.Coverage
+	}
+	return fmt.Sprintf("; but coverage %s could not be audited and its sets may hold it: check them first", strings.Join(names, " and "))
+}
+
+// unauditedFindings are the coverage-unaudited findings: one per coverage the audit
+// could not look at. Its sets, groups and event handlers are unknown, not healthy.
+func unauditedFindings(unaudited []Unaudited) []Finding {
+	out := make([]Finding, 0, len(unaudited))
+	for _, u := range unaudited {
+		out = append(out, Finding{Check: CoverageUnaudited, Severity: Unknown, Coverage: u.Coverage,
+			Message: fmt.Sprintf("the coverage could not be audited (%s): none of its credential sets, groups or event handlers was checked, "+
+				"so the report is incomplete: it covers the other coverage only. Fix the cause and run the audit again", u.Reason)})
+	}
+	return out
 }
