@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,8 +20,14 @@ import (
 // request more. A client is one coverage, so each coverage is paced on its own; each
 // operation (listCredentials, updateCredential, …) is one API.
 //
-// Without the headers (a proxy may strip them) nothing is known and nothing waits: the
-// 429 handling of the retry policy is the fallback.
+// Until an answer has told an API's budget, its first call goes alone (a probe): a
+// budget smaller than the calls a pool would start at once is then learnt before it is
+// overdrawn. Calls waiting for an API go in the order they came, and each is counted
+// in flight under the same lock that decided it may go, so that a refresh lets out
+// exactly what the budget holds and no call waits behind later ones.
+//
+// Without the headers (a proxy may strip them) nothing is known and nothing waits
+// after the probe: the 429 handling of the retry policy is the fallback.
 type pacer struct {
 	now     func() time.Time
 	maxWait time.Duration
@@ -31,7 +38,8 @@ type pacer struct {
 	apis map[string]*apiBudget
 }
 
-// apiBudget is what the answers said about one API's budget, and the calls in flight.
+// apiBudget is what the answers said about one API's budget, the calls in flight, and
+// the calls waiting to go.
 type apiBudget struct {
 	known     bool
 	limit     int
@@ -41,6 +49,15 @@ type apiBudget struct {
 	announced time.Time // the refresh a wait was last announced for
 	// guessed is true once a window has passed and no answer has told the new one yet.
 	guessed bool
+	// answered is true once a call of the API got an answer, with the headers or
+	// without; probing while the first call is out before that.
+	answered, probing bool
+	// queue holds the tickets of the calls waiting, in the order they came; next is
+	// the next ticket given.
+	queue []uint64
+	next  uint64
+	// changed is closed, and replaced, whenever a waiting call may be able to go.
+	changed chan struct{}
 }
 
 // refreshSlack is how far apart two answers may place the same refresh: the header
@@ -60,41 +77,99 @@ func (e *errPaceCancelled) Error() string {
 }
 func (e *errPaceCancelled) Unwrap() error { return e.err }
 
-// acquire waits, when the budget of operation is spent but for the calls in flight,
-// until it refreshes (at most maxWait, and once: a call that still meets a 429 is
-// retried by the policy), then counts the call in flight. release must be called with
-// the answer's headers (nil when there was none).
+// acquire waits until a call of operation may go: its turn among the calls waiting,
+// the first answer when the budget is not known yet, and the refresh when the budget
+// is spent but for the calls in flight (each wait at most maxWait; the call's deadline
+// bounds them all). Then it counts the call in flight. release must be called with the
+// answer's headers (nil when there was none).
 func (p *pacer) acquire(ctx context.Context, operation string) (release func(http.Header), err error) {
-	if wait := p.waitFor(operation); wait > 0 {
-		t := time.NewTimer(wait)
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			return nil, &errPaceCancelled{ctx.Err()}
-		}
-	}
 	p.mu.Lock()
 	b := p.budget(operation)
-	b.inFlight++
-	p.mu.Unlock()
-	return func(h http.Header) { p.release(operation, h) }, nil
+	ticket := b.enqueue()
+	for {
+		wait, ok := p.admit(operation, b, ticket)
+		if ok {
+			b.dequeue(ticket)
+			b.inFlight++
+			p.mu.Unlock()
+			return func(h http.Header) { p.release(operation, h) }, nil
+		}
+		changed := b.changed
+		p.mu.Unlock()
+		if err := waitFor(ctx, changed, wait); err != nil {
+			p.mu.Lock()
+			b.dequeue(ticket)
+			p.mu.Unlock()
+			return nil, &errPaceCancelled{err}
+		}
+		p.mu.Lock()
+		b = p.budget(operation)
+	}
 }
 
-// waitFor returns how long a new call of operation should wait, and announces it.
-func (p *pacer) waitFor(operation string) time.Duration {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	b := p.budget(operation)
-	if !b.known || b.remaining > b.inFlight {
-		return 0
+// waitFor waits until changed is closed, wait has passed (0: no time limit), or ctx
+// ends (its error).
+func waitFor(ctx context.Context, changed <-chan struct{}, wait time.Duration) error {
+	var timer <-chan time.Time
+	if wait > 0 {
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		timer = t.C
 	}
-	wait := min(b.refresh.Sub(p.now()), p.maxWait)
-	if wait > 0 && p.notify != nil && !b.announced.Equal(b.refresh) {
+	select {
+	case <-changed:
+	case <-timer:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return nil
+}
+
+// admit decides, with mu held, whether the call holding ticket may go now; if not,
+// how long to wait at most before deciding again (0: until something changes). The
+// first call of an API goes alone, as a probe.
+func (p *pacer) admit(operation string, b *apiBudget, ticket uint64) (wait time.Duration, ok bool) {
+	switch {
+	case b.queue[0] != ticket || b.probing:
+		return 0, false // earlier calls first; the probe's answer first
+	case !b.answered:
+		b.probing = true
+		return 0, true
+	case !b.known || b.remaining > b.inFlight:
+		return 0, true
+	}
+	wait = min(b.refresh.Sub(p.now()), p.maxWait)
+	if wait <= 0 {
+		// The refresh is due; budget() opens the new window when asked again.
+		return time.Millisecond, false
+	}
+	if p.notify != nil && !b.announced.Equal(b.refresh) {
 		b.announced = b.refresh
 		p.notify(operation, b.remaining, b.limit, wait)
 	}
-	return wait
+	return wait, false
+}
+
+// enqueue gives a call its ticket and puts it at the end of the queue.
+func (b *apiBudget) enqueue() uint64 {
+	t := b.next
+	b.next++
+	b.queue = append(b.queue, t)
+	return t
+}
+
+// dequeue takes ticket out of the queue and wakes the calls waiting: the next may go.
+func (b *apiBudget) dequeue(ticket uint64) {
+	if i := slices.Index(b.queue, ticket); i >= 0 {
+		b.queue = slices.Delete(b.queue, i, i+1)
+	}
+	b.wake()
+}
+
+// wake tells the calls waiting that something changed.
+func (b *apiBudget) wake() {
+	close(b.changed)
+	b.changed = make(chan struct{})
 }
 
 // budget returns the budget of operation; a window that has passed is refreshed in
@@ -102,11 +177,13 @@ func (p *pacer) waitFor(operation string) time.Duration {
 func (p *pacer) budget(operation string) *apiBudget {
 	b := p.apis[operation]
 	if b == nil {
-		b = &apiBudget{}
+		b = &apiBudget{changed: make(chan struct{})}
 		p.apis[operation] = b
 	}
 	if now := p.now(); b.known && !now.Before(b.refresh) {
-		b.remaining = b.limit
+		// At least one call a window: a budget said to be none (a header that lies)
+		// slows the calls down, it does not stop them.
+		b.remaining = max(b.limit, 1)
 		b.refresh = now.Add(time.Minute)
 		b.guessed = true
 	}
@@ -120,7 +197,10 @@ func (p *pacer) release(operation string, h http.Header) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	b := p.budget(operation)
+	defer b.wake()
 	b.inFlight = max(b.inFlight-1, 0)
+	b.probing = false
+	b.answered = b.answered || h != nil
 	now := p.now()
 	limit, remaining, refresh, ok := readLimit(h, now)
 	if !ok {

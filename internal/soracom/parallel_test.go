@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -118,6 +119,54 @@ func TestStoreAllWaitsForTheRateLimitBeforeA429(t *testing.T) {
 	defer mu.Unlock()
 	if len(waits) == 0 || !strings.HasPrefix(waits[0], "updateCredential ") {
 		t.Errorf("waits announced: %v; want the updates' wait", waits)
+	}
+}
+
+// With max-parallel 16 and a budget below or just above it, no request meets a 429:
+// the first update goes alone and learns the budget, later ones wait for the refresh
+// as soon as Remaining reaches the number in flight, and a refresh lets out only what
+// the budget holds, the calls waiting longest first.
+func TestStoreAllAtMaxParallel16StaysWithinATightBudget(t *testing.T) {
+	for _, budget := range []int{8, 18} {
+		t.Run(fmt.Sprintf("%d a window", budget), func(t *testing.T) {
+			s := emulator(t, soracomtest.WithRateLimit(budget), soracomtest.WithRateLimitWindow(time.Second), soracomtest.WithLatency(5*time.Millisecond))
+			ids := setIDs(24)
+			for _, id := range ids {
+				seed(s, id)
+			}
+			var waits atomic.Int32
+			notify := soracom.WithPaceNotify(func(string, int, int, time.Duration) { waits.Add(1) })
+			r := fastRetry()
+			r.Deadline = 20 * time.Second // three windows of a second, whatever the machine's load
+			sess := login(t, s, nil, soracom.WithParallel(16), soracom.WithRetry(r), notify)
+			stored, err := sess.StoreAll(context.Background(), ids, content, soracom.Update, nil)
+			if err != nil || len(stored) != len(ids) {
+				t.Fatalf("stored %d, %v", len(stored), err)
+			}
+			if n := s.RateLimited(); n != 0 {
+				t.Errorf("%d requests met the rate limit, want none", n)
+			}
+			if waits.Load() == 0 {
+				t.Error("no wait for the refresh was announced")
+			}
+		})
+	}
+}
+
+// Without the rate-limit headers (a proxy may strip them) nothing is known: after the
+// first call's answer the writes go max-parallel at a time, unpaced.
+func TestStoreAllWithoutRateLimitHeadersIsNotSlowedDown(t *testing.T) {
+	s := emulator(t, soracomtest.WithRateLimit(0), soracomtest.WithLatency(10*time.Millisecond))
+	ids := setIDs(12)
+	for _, id := range ids {
+		seed(s, id)
+	}
+	sess := login(t, s, nil, soracom.WithParallel(4))
+	if _, err := sess.StoreAll(context.Background(), ids, content, soracom.Update, nil); err != nil {
+		t.Fatal(err)
+	}
+	if m := s.MostInFlight(); m < 3 || m > 4 {
+		t.Errorf("%d requests in flight at most, want 4 (at least 3)", m)
 	}
 }
 
