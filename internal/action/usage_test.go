@@ -3,6 +3,7 @@ package action_test
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -44,7 +45,28 @@ func usageFindings(t *testing.T, o auditOutcome) []usageFinding {
 			t.Errorf("finding without usedBy or coverage: %+v", f)
 		}
 	}
+	checkUsedByKeys(t, o.outs["findings"])
 	return out
+}
+
+// checkUsedByKeys checks that every element of every usedBy has exactly the keys kind,
+// id, name and namespace, empty or not, and a kind of group or event-handler.
+func checkUsedByKeys(t *testing.T, findings string) {
+	t.Helper()
+	var raw []struct {
+		UsedBy []map[string]any `json:"usedBy"`
+	}
+	if err := json.Unmarshal([]byte(findings), &raw); err != nil {
+		t.Fatalf("findings: %v", err)
+	}
+	for _, f := range raw {
+		for _, u := range f.UsedBy {
+			keys := slices.Sorted(maps.Keys(u))
+			if !slices.Equal(keys, []string{"id", "kind", "name", "namespace"}) || (u["kind"] != "group" && u["kind"] != "event-handler") {
+				t.Errorf("usedBy element %v: want exactly kind (group or event-handler), id, name, namespace", u)
+			}
+		}
+	}
 }
 
 // of returns the findings of check, as "coverage id".

@@ -16,9 +16,11 @@ import (
 // of the minute's budget is left (X-Soracom-Ratelimit-Remaining) and when it refreshes
 // (X-Soracom-Ratelimit-Seconds-Before-Refresh). A call that would spend the last of
 // the budget while others are in flight (Remaining no more than the calls in flight)
-// waits for the refresh instead of drawing a 429, which would cost the same wait and a
-// request more. A client is one coverage, so each coverage is paced on its own; each
-// operation (listCredentials, updateCredential, …) is one API.
+// waits instead of drawing a 429, which would cost the same wait and a request more:
+// for the answers in flight, which may show that Remaining already counted them, and
+// once none is in flight and none is left, for the refresh. A client is one coverage,
+// so each coverage is paced on its own; each operation (listCredentials,
+// updateCredential, …) is one API.
 //
 // Until an answer has told an API's budget, its first call goes alone (a probe): a
 // budget smaller than the calls a pool would start at once is then learnt before it is
@@ -78,9 +80,9 @@ func (e *errPaceCancelled) Error() string {
 func (e *errPaceCancelled) Unwrap() error { return e.err }
 
 // acquire waits until a call of operation may go: its turn among the calls waiting,
-// the first answer when the budget is not known yet, and the refresh when the budget
-// is spent but for the calls in flight (each wait at most maxWait; the call's deadline
-// bounds them all). Then it counts the call in flight. release must be called with the
+// the first answer when the budget is not known yet, the answers of the calls in
+// flight when Remaining is no more than their number, and the refresh when the budget
+// is spent (each wait at most maxWait; the call's deadline bounds them all). Then it counts the call in flight. release must be called with the
 // answer's headers (nil when there was none).
 func (p *pacer) acquire(ctx context.Context, operation string) (release func(http.Header), err error) {
 	p.mu.Lock()
@@ -137,6 +139,11 @@ func (p *pacer) admit(operation string, b *apiBudget, ticket uint64) (wait time.
 		return 0, true
 	case !b.known || b.remaining > b.inFlight:
 		return 0, true
+	case b.inFlight > 0:
+		// Remaining may already count the calls in flight (the server took them before
+		// it answered another): their answers tell, and each frees a place. Only with
+		// none in flight is the budget surely spent.
+		return 0, false
 	}
 	wait = min(b.refresh.Sub(p.now()), p.maxWait)
 	if wait <= 0 {

@@ -30,12 +30,14 @@ const (
 
 // User is a group or event handler that uses a set, where it does: the configuration
 // namespace of a group (SoracomFunnel, …) or the action type of an event handler
-// (InvokeAWSLambdaAction, …). Namespace is empty when the name was not a SORACOM name.
+// (InvokeAWSLambdaAction, …). Namespace is empty when the name was not a SORACOM name;
+// Name when the group has no name tag. Every field is always in the JSON, empty or
+// not, so a consumer of the findings output reads the same four keys on every user.
 type User struct {
 	Kind      Kind   `json:"kind"`
 	ID        string `json:"id"`
-	Name      string `json:"name,omitempty"`
-	Namespace string `json:"namespace,omitempty"`
+	Name      string `json:"name"`
+	Namespace string `json:"namespace"`
 }
 
 // Reference is a user naming a credential set.
