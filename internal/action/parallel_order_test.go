@@ -34,37 +34,43 @@ func TestParallelWritesLogAndReportInInputOrder(t *testing.T) {
 	for i := range ids {
 		ids[i] = fmt.Sprintf("set-%02d", i)
 	}
-	for _, failing := range []string{"", "set-06"} {
-		t.Run("a failure at "+failing, func(t *testing.T) {
-			s := soracomtest.Start(t, soracomtest.WithLatency(5*time.Millisecond))
-			s.AddAuthKey(authKeyID, authKey)
-			for _, id := range ids {
-				seedSet(s, id, "aws-credentials")
-			}
-			s.Inject("PUT /v1/credentials/set-01", 1, soracomtest.SlowFault(150*time.Millisecond))
-			if failing != "" {
-				s.Inject("PUT /v1/credentials/"+failing, soracomtest.Always, soracomtest.StatusFault(http.StatusForbidden))
-			}
-			o, results := registerRun(t, s, map[string]string{inputs.CredentialID: strings.Join(ids, "\n"), inputs.MaxParallel: "4"})
-			logged := storedInLog(o.stdout)
-			var reported []string
-			for _, r := range results {
-				if r.Operation == "updated" {
-					reported = append(reported, r.CredentialID)
-				}
-			}
-			if !slices.IsSorted(logged) || !slices.Equal(logged, reported) || !slices.Contains(logged, "set-01") || !slices.Contains(logged, "set-05") {
-				t.Errorf("logged %v, reported %v: want both in input order, the slow set-01 among them", logged, reported)
-			}
-			if failing == "" && len(logged) != len(ids) {
-				t.Errorf("logged %v: want every set", logged)
-			}
-			if failing != "" {
-				if msg := errorLine(t, o); o.code != 1 || !strings.HasPrefix(msg, "credential set "+failing) || slices.Contains(logged, failing) {
-					t.Errorf("exit %d, error %q, logged %v: want the failed set named first and not logged as written", o.code, msg, logged)
-				}
-			}
-		})
+	for name, failing := range map[string]string{"every write succeeds": "", "the write of set-06 fails": "set-06"} {
+		t.Run(name, func(t *testing.T) { checkParallelOrder(t, ids, failing) })
+	}
+}
+
+// checkParallelOrder registers ids at max-parallel 4, set-01 slow and failing (when
+// not "") refused, and checks the order of the log and the results.
+func checkParallelOrder(t *testing.T, ids []string, failing string) {
+	t.Helper()
+	s := soracomtest.Start(t, soracomtest.WithLatency(5*time.Millisecond))
+	s.AddAuthKey(authKeyID, authKey)
+	for _, id := range ids {
+		seedSet(s, id, "aws-credentials")
+	}
+	s.Inject("PUT /v1/credentials/set-01", 1, soracomtest.SlowFault(150*time.Millisecond))
+	if failing != "" {
+		s.Inject("PUT /v1/credentials/"+failing, soracomtest.Always, soracomtest.StatusFault(http.StatusForbidden))
+	}
+	o, results := registerRun(t, s, map[string]string{inputs.CredentialID: strings.Join(ids, "\n"), inputs.MaxParallel: "4"})
+	logged := storedInLog(o.stdout)
+	var reported []string
+	for _, r := range results {
+		if r.Operation == "updated" {
+			reported = append(reported, r.CredentialID)
+		}
+	}
+	if !slices.IsSorted(logged) || !slices.Equal(logged, reported) || !slices.Contains(logged, "set-01") || !slices.Contains(logged, "set-05") {
+		t.Errorf("logged %v, reported %v: want both in input order, the slow set-01 among them", logged, reported)
+	}
+	if failing == "" {
+		if len(logged) != len(ids) {
+			t.Errorf("logged %v: want every set", logged)
+		}
+		return
+	}
+	if msg := errorLine(t, o); o.code != 1 || !strings.HasPrefix(msg, "credential set "+failing) || slices.Contains(logged, failing) {
+		t.Errorf("exit %d, error %q, logged %v: want the failed set named first and not logged as written", o.code, msg, logged)
 	}
 }
 
