@@ -54,9 +54,17 @@ func (x *execution) splitState(key NewKey) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: on the new key %s: %s", x.p.keysActive(append(slices.Clone(rest), x.res.InDoubt...)), secret.ShortID(key.ID), listOrNothing(x.res.UpdatedIDs()))
 	b.WriteString(x.p.whereTheRestAre(rest))
-	for _, id := range x.res.InDoubt {
+	// The sets in doubt last: a line too long for the log loses its middle, never its
+	// end, and they are what a person must check.
+	switch doubt := x.res.InDoubt; {
+	case len(doubt) == 1:
 		fmt.Fprintf(&b, "; in doubt: credential set %s (the write of the new key was sent but its outcome is unknown, so it holds either the new key or %s)",
-			id, x.p.heldBefore(id))
+			doubt[0], x.p.heldBefore(doubt[0]))
+	case len(doubt) > 1:
+		// One clause for all: as many as the writes in flight, a clause each would
+		// make the line too long to print whole.
+		fmt.Fprintf(&b, "; in doubt: credential sets %s (the writes of the new key were sent but their outcome is unknown, so each holds either the new key or what it held before)",
+			names(doubt))
 	}
 	b.WriteString(". The new key was not deleted, as a set may hold it.")
 	return b.String()
@@ -129,16 +137,16 @@ func (p Plan) whereTheRestAre(ids []string) string {
 	}
 	var b strings.Builder
 	if len(onOld) > 0 {
-		fmt.Fprintf(&b, "; still on the old key %s: %s", p.Replace, strings.Join(onOld, ", "))
+		fmt.Fprintf(&b, "; still on the old key %s: %s", p.Replace, names(onOld))
 	}
 	if len(onInactive) > 0 {
-		fmt.Fprintf(&b, "; still on the inactive key %s, which this run deleted (they did not work before either): %s", p.DeleteInactive, strings.Join(onInactive, ", "))
+		fmt.Fprintf(&b, "; still on the inactive key %s, which this run deleted (they did not work before either): %s", p.DeleteInactive, names(onInactive))
 	}
 	if len(other) > 0 {
-		fmt.Fprintf(&b, "; still on the inactive key they held before: %s", strings.Join(other, ", "))
+		fmt.Fprintf(&b, "; still on the inactive key they held before: %s", names(other))
 	}
 	if len(missing) > 0 {
-		fmt.Fprintf(&b, "; not created: %s", strings.Join(missing, ", "))
+		fmt.Fprintf(&b, "; not created: %s", names(missing))
 	}
 	return b.String()
 }
@@ -164,7 +172,7 @@ func (p Plan) describeTargets() string {
 	}
 	parts := make([]string, len(order))
 	for i, k := range order {
-		ids := strings.Join(groups[k], ", ")
+		ids := names(groups[k])
 		switch k {
 		case absent:
 			parts[i] = ids + " not created"
@@ -181,14 +189,27 @@ func listOrNothing(ids []string) string {
 	if len(ids) == 0 {
 		return "none"
 	}
-	return strings.Join(ids, ", ")
+	return names(ids)
 }
 
 func listOrNone(ids []string) string {
 	if len(ids) == 0 {
 		return "no credential set"
 	}
-	return "credential sets " + strings.Join(ids, ", ")
+	return "credential sets " + names(ids)
+}
+
+// maxNamed is how many sets one list of a message names; the summary and the results
+// output list every set. A rotation of hundreds of sets would otherwise write lines
+// that the log cuts in the middle, where what matters may be.
+const maxNamed = 10
+
+// names joins ids, naming at most maxNamed and counting the rest.
+func names(ids []string) string {
+	if len(ids) <= maxNamed {
+		return strings.Join(ids, ", ")
+	}
+	return fmt.Sprintf("%s and %d more (the summary lists every set)", strings.Join(ids[:maxNamed], ", "), len(ids)-maxNamed)
 }
 
 func capitalize(s string) string {

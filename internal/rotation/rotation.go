@@ -182,9 +182,12 @@ type Error struct {
 	Next      string // the step a person should take
 }
 
+// Error says what failed, the state and the next step on lines of their own: a log caps
+// each line, and a rotation of many sets has a long state, which must not cut what
+// failed or what to do out of the middle of one line.
 func (e *Error) Error() string {
 	// AWS messages end with a period of their own.
-	return fmt.Sprintf("rotation failed: could not %s: %s. %s %s", e.Step, strings.TrimSuffix(e.Err.Error(), "."), e.State, e.Next)
+	return fmt.Sprintf("rotation failed: could not %s: %s.\n%s\n%s", e.Step, strings.TrimSuffix(e.Err.Error(), "."), e.State, e.Next)
 }
 
 func (e *Error) Unwrap() error { return e.Err }
