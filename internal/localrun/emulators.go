@@ -193,7 +193,8 @@ func awsSide(e *Emulators, r *runSetup) []string {
 }
 
 // auditWorld gives the health report something to look at: a set holding an active key
-// of the fake account, which a group's Funnel uses, on each coverage of the run.
+// of the fake account, which a group's Funnel and an event handler's Lambda action
+// use, on each coverage of the run.
 func auditWorld(e *Emulators, coverageType string) string {
 	k := e.AWS.AddKey(exampleUser, awstest.Active)
 	for _, s := range e.places(coverageType) {
@@ -202,8 +203,10 @@ func auditWorld(e *Emulators, coverageType string) string {
 		s.PutGroup(soracomtest.Group{ID: "sensors-group", Tags: map[string]string{"name": "sensors"},
 			Configuration: map[string]map[string]any{"SoracomFunnel": {"enabled": true, "credentials": map[string]any{"$credentialsId": "funnel-aws"},
 				"destination": map[string]any{"provider": "aws", "service": "kinesis", "resourceUrl": "https://kinesis.ap-northeast-1.amazonaws.com/sensors"}}}})
+		s.PutEventHandler(soracomtest.EventHandler{ID: "low-balance-handler", Name: "low balance", Actions: []soracomtest.Action{{Type: "InvokeAWSLambdaAction",
+			Properties: map[string]any{"credentialsId": "funnel-aws", "endpoint": "https://lambda.ap-northeast-1.amazonaws.com", "functionName": "notify"}}}})
 	}
-	return "set funnel-aws holds an active key of IAM user " + exampleUser + " in the fake account; group sensors sends to Kinesis with it"
+	return "set funnel-aws holds an active key of IAM user " + exampleUser + " in the fake account; group sensors sends to Kinesis with it, event handler \"low balance\" calls Lambda with it"
 }
 
 func rotationWorld(e *Emulators, r *runSetup, user string) []string {

@@ -314,6 +314,11 @@ func TestEmulatorGivesTheHealthReportASetToAudit(t *testing.T) {
 	if code != 0 || !outputRow("broken-count", "0").MatchString(out) || strings.Contains(errOut, "dry run") {
 		t.Errorf("exit %d\n%s\n%s", code, out, errOut)
 	}
+	for _, user := range []string{`group "sensors" (sensors-group) in SoracomFunnel`, `event handler "low balance" (low-balance-handler) in InvokeAWSLambdaAction`} {
+		if !strings.Contains(out, user) {
+			t.Errorf("the report does not show the set used by %s:\n%s", user, out)
+		}
+	}
 }
 
 func TestAFlagWinsOverTheVariable(t *testing.T) {
