@@ -37,8 +37,9 @@ func (e *RequestError) Error() string {
 }
 
 // listLimit bounds a user's key listing. IAM allows two keys per user, and a page holds
-// up to 100: more pages or keys than this are a server that never ends its answer.
-var listLimit = paging.Limit{Service: "IAM", Call: "ListAccessKeys", MaxPages: 10, MaxItems: 100}
+// up to 100: more pages or keys than this are a server that never ends its answer; all
+// its pages together get the time of one call.
+var listLimit = paging.Limit{Service: "IAM", Call: "ListAccessKeys", MaxPages: 10, MaxItems: 100, Deadline: DefaultBounds().Call}
 
 // listAccessKeys lists the user's keys, oldest first, through the bounded pager, and
 // checks every key id and status against its format. A key without a CreateDate comes

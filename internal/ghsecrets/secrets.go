@@ -100,7 +100,7 @@ type listAnswer struct {
 func (c *Client) Secrets(ctx context.Context, s Scope, names []string) (map[string]Secret, error) {
 	found := map[string]Secret{}
 	seen := 0
-	limit := paging.Limit{Service: "GitHub", Call: s.operation("list"), MaxPages: maxPages, MaxItems: len(names)}
+	limit := paging.Limit{Service: "GitHub", Call: s.operation("list"), MaxPages: maxPages, MaxItems: len(names), Deadline: c.retry.Deadline}
 	_, err := paging.Collect(ctx, limit, func(ctx context.Context, marker string) (paging.Page[Secret], error) {
 		page := 1
 		if marker != "" {
@@ -168,7 +168,7 @@ func (c *Client) SelectedRepositories(ctx context.Context, s Scope, name string)
 		ID   int64  `json:"id"`
 		Name string `json:"name"`
 	}
-	limit := paging.Limit{Service: "GitHub", Call: s.operation("list-selected-repos"), MaxPages: maxPages, MaxItems: maxPages * perPage}
+	limit := paging.Limit{Service: "GitHub", Call: s.operation("list-selected-repos"), MaxPages: maxPages, MaxItems: maxPages * perPage, Deadline: c.retry.Deadline}
 	read := 0
 	repos, err := paging.Collect(ctx, limit, func(ctx context.Context, marker string) (paging.Page[repo], error) {
 		page := 1

@@ -1,14 +1,17 @@
 // Package paging bounds paged listings (IAM's ListAccessKeys, and any paged call added
 // later: SORACOM groups, event handlers, AuthKeys). A server, or a proxy in front of
 // it, can answer "more pages" forever, with the same marker or a new one each time;
-// a listing through Collect stops at a page cap, at a marker it has seen before and at
-// an item cap, with an error that names the service and the call, so the run ends
-// within its bounds and its memory stays bounded.
+// a listing through Collect stops at a page cap, at a marker it has seen before, at
+// an item cap and at a deadline for all its pages, with an error that names the
+// service and the call, so the run ends within its bounds and its memory stays
+// bounded.
 package paging
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"time"
 )
 
 // Limit bounds one paged call.
@@ -17,6 +20,11 @@ type Limit struct {
 	Service, Call string
 	// MaxPages is the most pages read; MaxItems the most items kept in all.
 	MaxPages, MaxItems int
+	// Deadline, when not zero, bounds the whole listing, every page with its retries:
+	// each page has the bound of a call, and a server that answers each one slowly,
+	// naming a new page every time, would otherwise hold the run for the page cap
+	// times that bound.
+	Deadline time.Duration
 }
 
 // Page is one page of a listing: its items, and whether more follow from Next.
@@ -40,14 +48,26 @@ func (e *Error) Error() string {
 
 // Collect reads the pages of a listing, from marker "" on, through fetch, and returns
 // every item. It stops with an *Error when the server answers more than MaxPages pages
-// or MaxItems items, or names as next a marker it named before (the first page's ""
-// included): such a listing would never end.
+// or MaxItems items, names as next a marker it named before (the first page's ""
+// included), or has not answered the last page within Deadline of the first: such a
+// listing would never end, or not within the run's bounds. A first page that alone
+// takes too long is fetch's own error.
 func Collect[T any](ctx context.Context, l Limit, fetch func(ctx context.Context, marker string) (Page[T], error)) ([]T, error) {
+	lctx := ctx
+	if l.Deadline > 0 {
+		var cancel context.CancelFunc
+		lctx, cancel = context.WithTimeout(ctx, l.Deadline)
+		defer cancel()
+	}
 	var items []T
 	seen := map[string]bool{"": true}
 	marker := ""
 	for pages := 1; ; pages++ {
-		page, err := fetch(ctx, marker)
+		page, err := fetch(lctx, marker)
+		if err != nil && pages > 1 && ctx.Err() == nil && errors.Is(lctx.Err(), context.DeadlineExceeded) {
+			// The listing's own deadline, not the caller's: more pages than its time.
+			return nil, &Error{Service: l.Service, Call: l.Call, Reason: fmt.Sprintf("more than %s for its pages", l.Deadline)}
+		}
 		if err != nil {
 			return nil, err
 		}

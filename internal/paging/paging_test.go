@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/paging"
 )
@@ -77,5 +78,46 @@ func TestCollectStopsAtAFailedPage(t *testing.T) {
 	})
 	if !errors.Is(err, boom) || calls != 2 {
 		t.Fatalf("Collect = %v after %d calls, want the page's error after 2", err, calls)
+	}
+}
+
+// slowPages answers every page after wait (or fails when ctx ends first), always with
+// a new marker: a server that is slow on purpose and never ends.
+func slowPages(wait time.Duration) func(ctx context.Context, marker string) (paging.Page[int], error) {
+	n := 0
+	return func(ctx context.Context, _ string) (paging.Page[int], error) {
+		n++
+		select {
+		case <-time.After(wait):
+			return paging.Page[int]{Items: []int{n}, More: true, Next: fmt.Sprint("m", n)}, nil
+		case <-ctx.Done():
+			return paging.Page[int]{}, fmt.Errorf("page %d: %w", n, ctx.Err())
+		}
+	}
+}
+
+// The whole listing has a deadline: a server answering each page just within a call's
+// bound, a new page every time, is stopped when the pages together take longer,
+// naming the service and the call. A first page that alone is too slow is its own
+// failure, and the caller's cancellation stays the caller's.
+func TestCollectStopsAtTheListingsDeadline(t *testing.T) {
+	l := paging.Limit{Service: "SORACOM", Call: "listGroups", MaxPages: 1000, MaxItems: 1000, Deadline: 100 * time.Millisecond}
+	_, err := paging.Collect(context.Background(), l, slowPages(20*time.Millisecond))
+	var perr *paging.Error
+	if !errors.As(err, &perr) || !strings.Contains(err.Error(), "SORACOM listGroups kept answering more pages (more than 100ms for its pages)") {
+		t.Errorf("slow pages: %v", err)
+	}
+
+	_, err = paging.Collect(context.Background(), l, slowPages(time.Second))
+	if errors.As(err, &perr) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("a first page slower than the deadline: %v, want its own error", err)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	l.Deadline = time.Minute
+	_, err = paging.Collect(ctx, l, slowPages(20*time.Millisecond))
+	if errors.As(err, &perr) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("the caller's deadline: %v, want the page's error", err)
 	}
 }

@@ -68,7 +68,7 @@ func (s *Session) ListUserAuthKeys(ctx context.Context) ([]UserAuthKey, error) {
 		return nil, err
 	}
 	lim := paging.Limit{Service: "SORACOM", Call: "listUserAuthKeys (GET /v1/operators/{operator_id}/users/{user_name}/auth_keys)",
-		MaxPages: maxAuthKeyPages, MaxItems: maxAuthKeys}
+		MaxPages: maxAuthKeyPages, MaxItems: maxAuthKeys, Deadline: s.c.retry.Deadline}
 	return paging.Collect(ctx, lim, func(ctx context.Context, marker string) (paging.Page[UserAuthKey], error) {
 		cl := call{operation: "listUserAuthKeys", method: http.MethodGet, path: pagePath(path, marker)}
 		resp, next, err := s.sendPage(ctx, cl)

@@ -115,7 +115,7 @@ func (c Content) body() writeBody {
 // does not hide the others. Callers that decide from the whole list check it with
 // Whole.
 func (s *Session) ListCredentials(ctx context.Context) ([]CredentialSet, error) {
-	lim := paging.Limit{Service: "SORACOM", Call: "listCredentials (GET /v1/credentials)", MaxPages: MaxSetPages, MaxItems: MaxSets}
+	lim := paging.Limit{Service: "SORACOM", Call: "listCredentials (GET /v1/credentials)", MaxPages: MaxSetPages, MaxItems: MaxSets, Deadline: s.c.retry.Deadline}
 	var read int
 	return paging.Collect(ctx, lim, func(ctx context.Context, marker string) (paging.Page[CredentialSet], error) {
 		cl := call{operation: "listCredentials", method: http.MethodGet, path: pagePath("/credentials", marker)}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/paging"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracom"
@@ -116,5 +117,42 @@ func checkEndlessList(t *testing.T, call string, list func(*soracom.Session) (in
 	var pe *paging.Error
 	if !errors.As(err, &pe) || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), call) {
 		t.Fatalf("list = %d entries, %v; want a paging error naming %s and saying %q", n, err, call, want)
+	}
+}
+
+// A listing is bounded in time as one call is: a server that answers each page slowly,
+// well within a call's bound but with a new next key every time, is stopped once the
+// pages together take longer than the call's deadline, with an error naming the call.
+func TestSlowEndlessListingsStopAtTheCallsDeadline(t *testing.T) {
+	r := fastRetry()
+	r.Deadline = 600 * time.Millisecond
+	lists := map[string]func(*soracom.Session) error{
+		"/v1/credentials": func(s *soracom.Session) error { _, err := s.ListCredentials(context.Background()); return err },
+		"/v1/groups":      func(s *soracom.Session) error { _, err := s.ListGroups(context.Background()); return err },
+		"/v1/event_handlers": func(s *soracom.Session) error {
+			_, err := s.ListEventHandlers(context.Background())
+			return err
+		},
+		userKeys: func(s *soracom.Session) error { _, err := s.ListUserAuthKeys(context.Background()); return err },
+	}
+	for path, list := range lists {
+		t.Run(path, func(t *testing.T) {
+			s := offContract(t)
+			sess := login(t, s, nil, soracom.WithRetry(r))
+			for i := range 50 {
+				f := nextPage(fmt.Sprintf("k%d", i), "[]")
+				f.Delay = 100 * time.Millisecond
+				s.Inject("GET "+path, 1, f)
+			}
+			start := time.Now()
+			err := list(sess)
+			var pe *paging.Error
+			if !errors.As(err, &pe) || !strings.Contains(err.Error(), "more than 600ms for its pages") {
+				t.Fatalf("err = %v, want a paging error saying the pages took too long", err)
+			}
+			if took := time.Since(start); took > 5*time.Second {
+				t.Errorf("the listing took %s", took)
+			}
+		})
 	}
 }

@@ -72,7 +72,7 @@ const (
 // before, with an error naming the call. An entry that is not what SORACOM sends marks
 // that group Unreadable; the others come back whole.
 func (s *Session) ListGroups(ctx context.Context) ([]Group, error) {
-	lim := paging.Limit{Service: "SORACOM", Call: "listGroups (GET /v1/groups)", MaxPages: MaxGroupPages, MaxItems: MaxGroups}
+	lim := paging.Limit{Service: "SORACOM", Call: "listGroups (GET /v1/groups)", MaxPages: MaxGroupPages, MaxItems: MaxGroups, Deadline: s.c.retry.Deadline}
 	var index int
 	return paging.Collect(ctx, lim, func(ctx context.Context, marker string) (paging.Page[Group], error) {
 		path := pagePath("/groups?"+url.Values{"limit": {strconv.Itoa(GroupsPerPage)}}.Encode(), marker)
@@ -94,7 +94,8 @@ func (s *Session) ListGroups(ctx context.Context) ([]Group, error) {
 // ListGroups. SORACOM answers them in one page; a next key, should one come, is
 // followed within MaxEventHandlerPages pages.
 func (s *Session) ListEventHandlers(ctx context.Context) ([]EventHandler, error) {
-	lim := paging.Limit{Service: "SORACOM", Call: "listEventHandlers (GET /v1/event_handlers)", MaxPages: MaxEventHandlerPages, MaxItems: MaxEventHandlers}
+	lim := paging.Limit{Service: "SORACOM", Call: "listEventHandlers (GET /v1/event_handlers)", MaxPages: MaxEventHandlerPages, MaxItems: MaxEventHandlers,
+		Deadline: s.c.retry.Deadline}
 	var index int
 	return paging.Collect(ctx, lim, func(ctx context.Context, marker string) (paging.Page[EventHandler], error) {
 		cl := call{operation: "listEventHandlers", method: http.MethodGet, path: pagePath("/event_handlers", marker)}
