@@ -20,6 +20,10 @@ type Limit struct {
 	Service, Call string
 	// MaxPages is the most pages read; MaxItems the most items kept in all.
 	MaxPages, MaxItems int
+	// MaxBytes, when not zero, is the most bytes of answers (as the pages' Bytes say)
+	// read in all: an item can be large (a group's configuration is any JSON), so the
+	// item cap alone does not bound memory.
+	MaxBytes int
 	// Deadline, when not zero, bounds the whole listing, every page with its retries:
 	// each page has the bound of a call, and a server that answers each one slowly,
 	// naming a new page every time, would otherwise hold the run for the page cap
@@ -32,6 +36,8 @@ type Page[T any] struct {
 	Items []T
 	More  bool
 	Next  string // the marker (token, last evaluated key) of the next page
+	// Bytes is the size of the page's answer, for MaxBytes (0 when not counted).
+	Bytes int
 }
 
 // Error is a listing stopped because the server kept answering pages: past the cap, or
@@ -47,8 +53,8 @@ func (e *Error) Error() string {
 }
 
 // Collect reads the pages of a listing, from marker "" on, through fetch, and returns
-// every item. It stops with an *Error when the server answers more than MaxPages pages
-// or MaxItems items, names as next a marker it named before (the first page's ""
+// every item. It stops with an *Error when the server answers more than MaxPages pages,
+// MaxItems items or MaxBytes bytes, names as next a marker it named before (the first page's ""
 // included), or has not answered the last page within Deadline of the first: such a
 // listing would never end, or not within the run's bounds. A first page that alone
 // takes too long is fetch's own error.
@@ -62,6 +68,7 @@ func Collect[T any](ctx context.Context, l Limit, fetch func(ctx context.Context
 	var items []T
 	seen := map[string]bool{"": true}
 	marker := ""
+	read := 0
 	for pages := 1; ; pages++ {
 		page, err := fetch(lctx, marker)
 		if err != nil && pages > 1 && ctx.Err() == nil && errors.Is(lctx.Err(), context.DeadlineExceeded) {
@@ -73,6 +80,9 @@ func Collect[T any](ctx context.Context, l Limit, fetch func(ctx context.Context
 		}
 		if len(items)+len(page.Items) > l.MaxItems {
 			return nil, &Error{Service: l.Service, Call: l.Call, Reason: fmt.Sprintf("more than %d items", l.MaxItems)}
+		}
+		if read += page.Bytes; l.MaxBytes > 0 && read > l.MaxBytes {
+			return nil, &Error{Service: l.Service, Call: l.Call, Reason: fmt.Sprintf("more than %d MiB in all", l.MaxBytes>>20)}
 		}
 		items = append(items, page.Items...)
 		switch {

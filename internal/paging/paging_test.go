@@ -121,3 +121,18 @@ func TestCollectStopsAtTheListingsDeadline(t *testing.T) {
 		t.Errorf("the caller's deadline: %v, want the page's error", err)
 	}
 }
+
+// Items can be large: MaxBytes bounds the answers of a listing in all, so a server of
+// few but huge pages is stopped too.
+func TestCollectStopsAtTheByteCap(t *testing.T) {
+	l := paging.Limit{Service: "SORACOM", Call: "listGroups", MaxPages: 100, MaxItems: 100, MaxBytes: 3 << 20}
+	n := 0
+	_, err := paging.Collect(context.Background(), l, func(context.Context, string) (paging.Page[int], error) {
+		n++
+		return paging.Page[int]{Items: []int{n}, More: true, Next: fmt.Sprint("m", n), Bytes: 1 << 20}, nil
+	})
+	var perr *paging.Error
+	if !errors.As(err, &perr) || !strings.Contains(err.Error(), "more than 3 MiB in all") || n != 4 {
+		t.Errorf("Collect = %v after %d pages, want a stop at the fourth page of 1 MiB", err, n)
+	}
+}

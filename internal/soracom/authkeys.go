@@ -67,8 +67,7 @@ func (s *Session) ListUserAuthKeys(ctx context.Context) ([]UserAuthKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	lim := paging.Limit{Service: "SORACOM", Call: "listUserAuthKeys (GET /v1/operators/{operator_id}/users/{user_name}/auth_keys)",
-		MaxPages: maxAuthKeyPages, MaxItems: maxAuthKeys, Deadline: s.c.retry.Deadline}
+	lim := s.listLimit("listUserAuthKeys (GET /v1/operators/{operator_id}/users/{user_name}/auth_keys)", maxAuthKeyPages, maxAuthKeys)
 	return paging.Collect(ctx, lim, func(ctx context.Context, marker string) (paging.Page[UserAuthKey], error) {
 		cl := call{operation: "listUserAuthKeys", method: http.MethodGet, path: pagePath(path, marker)}
 		resp, next, err := s.sendPage(ctx, cl)
@@ -76,7 +75,7 @@ func (s *Session) ListUserAuthKeys(ctx context.Context) ([]UserAuthKey, error) {
 			return paging.Page[UserAuthKey]{}, err
 		}
 		keys, err := readAuthKeys(cl, resp)
-		return paging.Page[UserAuthKey]{Items: keys, More: next != "", Next: next}, err
+		return paging.Page[UserAuthKey]{Items: keys, More: next != "", Next: next, Bytes: len(resp.body)}, err
 	})
 }
 

@@ -115,7 +115,7 @@ func (c Content) body() writeBody {
 // does not hide the others. Callers that decide from the whole list check it with
 // Whole.
 func (s *Session) ListCredentials(ctx context.Context) ([]CredentialSet, error) {
-	lim := paging.Limit{Service: "SORACOM", Call: "listCredentials (GET /v1/credentials)", MaxPages: MaxSetPages, MaxItems: MaxSets, Deadline: s.c.retry.Deadline}
+	lim := s.listLimit("listCredentials (GET /v1/credentials)", MaxSetPages, MaxSets)
 	var read int
 	return paging.Collect(ctx, lim, func(ctx context.Context, marker string) (paging.Page[CredentialSet], error) {
 		cl := call{operation: "listCredentials", method: http.MethodGet, path: pagePath("/credentials", marker)}
@@ -128,7 +128,7 @@ func (s *Session) ListCredentials(ctx context.Context) ([]CredentialSet, error) 
 			return paging.Page[CredentialSet]{}, err
 		}
 		read += len(sets)
-		return paging.Page[CredentialSet]{Items: sets, More: next != "", Next: next}, nil
+		return paging.Page[CredentialSet]{Items: sets, More: next != "", Next: next, Bytes: len(resp.body)}, nil
 	})
 }
 

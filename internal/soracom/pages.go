@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/paging"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/shape"
 )
 
@@ -19,6 +20,17 @@ import (
 
 // maxNextKey bounds the next key a page names; it goes back in a query string.
 const maxNextKey = 1024
+
+// maxListBytes bounds the answers of one listing, every page together: each answer is
+// bounded (8 MiB), but a group's configuration can be any JSON, so the item caps alone
+// do not bound the memory of a listing of many pages.
+const maxListBytes = 32 << 20
+
+// listLimit is the bound of one SORACOM listing, named call: at most maxPages pages and
+// maxItems entries, maxListBytes in all, and the time of one call for all its pages.
+func (s *Session) listLimit(call string, maxPages, maxItems int) paging.Limit {
+	return paging.Limit{Service: "SORACOM", Call: call, MaxPages: maxPages, MaxItems: maxItems, MaxBytes: maxListBytes, Deadline: s.c.retry.Deadline}
+}
 
 // pagePath is path with the last_evaluated_key of marker added; path itself for the
 // first page (marker "").

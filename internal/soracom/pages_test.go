@@ -156,3 +156,23 @@ func TestSlowEndlessListingsStopAtTheCallsDeadline(t *testing.T) {
 		})
 	}
 }
+
+// Few but huge pages: each answer within its own bound (8 MiB), a group configuration
+// of any size, a new next key each time; the listing stops at its byte bound instead
+// of keeping every page in memory.
+func TestHugePagesStopAtTheListingsByteBound(t *testing.T) {
+	s := offContract(t)
+	sess := login(t, s, nil)
+	huge := `[{"groupId":"g","configuration":{"SoracomFunnel":{"note":"` + strings.Repeat("x", 7<<20) + `"}}}]`
+	for i := range 6 {
+		s.Inject("GET /v1/groups", 1, nextPage(fmt.Sprintf("k%d", i), huge))
+	}
+	_, err := sess.ListGroups(context.Background())
+	var pe *paging.Error
+	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "SORACOM listGroups (GET /v1/groups) kept answering more pages (more than 32 MiB in all)") {
+		t.Fatalf("err = %v, want a paging error at the byte bound", err)
+	}
+	if n := s.CountRequests(http.MethodGet, "/v1/groups"); n != 5 {
+		t.Errorf("%d pages read, want 5 (32 MiB is past at the fifth of 7 MiB)", n)
+	}
+}

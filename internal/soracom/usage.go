@@ -72,16 +72,16 @@ const (
 // before, with an error naming the call. An entry that is not what SORACOM sends marks
 // that group Unreadable; the others come back whole.
 func (s *Session) ListGroups(ctx context.Context) ([]Group, error) {
-	lim := paging.Limit{Service: "SORACOM", Call: "listGroups (GET /v1/groups)", MaxPages: MaxGroupPages, MaxItems: MaxGroups, Deadline: s.c.retry.Deadline}
+	lim := s.listLimit("listGroups (GET /v1/groups)", MaxGroupPages, MaxGroups)
 	var index int
 	return paging.Collect(ctx, lim, func(ctx context.Context, marker string) (paging.Page[Group], error) {
 		path := pagePath("/groups?"+url.Values{"limit": {strconv.Itoa(GroupsPerPage)}}.Encode(), marker)
 		cl := call{operation: "listGroups", method: http.MethodGet, path: path}
-		raw, next, err := s.listPage(ctx, cl, "groups")
+		raw, next, size, err := s.listPage(ctx, cl, "groups")
 		if err != nil {
 			return paging.Page[Group]{}, err
 		}
-		page := paging.Page[Group]{Items: make([]Group, len(raw)), More: next != "", Next: next}
+		page := paging.Page[Group]{Items: make([]Group, len(raw)), More: next != "", Next: next, Bytes: size}
 		for i, r := range raw {
 			page.Items[i] = readGroup(index, r)
 			index++
@@ -94,16 +94,15 @@ func (s *Session) ListGroups(ctx context.Context) ([]Group, error) {
 // ListGroups. SORACOM answers them in one page; a next key, should one come, is
 // followed within MaxEventHandlerPages pages.
 func (s *Session) ListEventHandlers(ctx context.Context) ([]EventHandler, error) {
-	lim := paging.Limit{Service: "SORACOM", Call: "listEventHandlers (GET /v1/event_handlers)", MaxPages: MaxEventHandlerPages, MaxItems: MaxEventHandlers,
-		Deadline: s.c.retry.Deadline}
+	lim := s.listLimit("listEventHandlers (GET /v1/event_handlers)", MaxEventHandlerPages, MaxEventHandlers)
 	var index int
 	return paging.Collect(ctx, lim, func(ctx context.Context, marker string) (paging.Page[EventHandler], error) {
 		cl := call{operation: "listEventHandlers", method: http.MethodGet, path: pagePath("/event_handlers", marker)}
-		raw, next, err := s.listPage(ctx, cl, "event handlers")
+		raw, next, size, err := s.listPage(ctx, cl, "event handlers")
 		if err != nil {
 			return paging.Page[EventHandler]{}, err
 		}
-		page := paging.Page[EventHandler]{Items: make([]EventHandler, len(raw)), More: next != "", Next: next}
+		page := paging.Page[EventHandler]{Items: make([]EventHandler, len(raw)), More: next != "", Next: next, Bytes: size}
 		for i, r := range raw {
 			page.Items[i] = readEventHandler(index, r)
 			index++
@@ -112,18 +111,19 @@ func (s *Session) ListEventHandlers(ctx context.Context) ([]EventHandler, error)
 	})
 }
 
-// listPage sends one page's call and returns its entries, raw, and the next key ("" on
-// the last page; see sendPage). The page must be a JSON array.
-func (s *Session) listPage(ctx context.Context, cl call, what string) ([]json.RawMessage, string, error) {
+// listPage sends one page's call and returns its entries, raw, the next key ("" on
+// the last page; see sendPage) and the size of the answer. The page must be a JSON
+// array.
+func (s *Session) listPage(ctx context.Context, cl call, what string) (raw []json.RawMessage, next string, size int, err error) {
 	resp, next, err := s.sendPage(ctx, cl)
 	if err != nil {
-		return nil, "", err
+		return nil, "", 0, err
 	}
-	raw, err := rawArray(resp.body)
+	raw, err = rawArray(resp.body)
 	if err != nil {
-		return nil, "", fmt.Errorf("%s: SORACOM answered %d with a body that is not a JSON array of %s: %w", cl.operation, resp.status, what, err)
+		return nil, "", 0, fmt.Errorf("%s: SORACOM answered %d with a body that is not a JSON array of %s: %w", cl.operation, resp.status, what, err)
 	}
-	return raw, next, nil
+	return raw, next, len(resp.body), nil
 }
 
 // rawArray splits a JSON array into its elements; null is an empty array.
