@@ -162,7 +162,9 @@ func TestSlowEndlessListingsStopAtTheCallsDeadline(t *testing.T) {
 // of keeping every page in memory.
 func TestHugePagesStopAtTheListingsByteBound(t *testing.T) {
 	s := offContract(t)
-	sess := login(t, s, nil)
+	r := fastRetry()
+	r.Deadline, r.AttemptTimeout = time.Minute, 30*time.Second // 35 MiB of JSON, under -race on a loaded machine
+	sess := login(t, s, nil, soracom.WithRetry(r))
 	huge := `[{"groupId":"g","configuration":{"SoracomFunnel":{"note":"` + strings.Repeat("x", 7<<20) + `"}}}]`
 	for i := range 6 {
 		s.Inject("GET /v1/groups", 1, nextPage(fmt.Sprintf("k%d", i), huge))
