@@ -54,6 +54,7 @@ import (
 
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/rotation"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/secret"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/untrusted"
 )
 
 // Key is an AuthKey of the SAM user as the list shows it.
@@ -263,7 +264,9 @@ func (x *run) resolution() time.Duration {
 
 func (x *run) unchanged() string { return fmt.Sprintf(nothingChanged, x.p.Current.ID) }
 
-// deleteCommand is the soracom-cli command that deletes the AuthKey id.
+// deleteCommand is the soracom-cli command that deletes the AuthKey id. The user name
+// came from SORACOM's answer (any one line), so it is quoted for the shell; the id has
+// the AuthKey id's shape.
 func (x *run) deleteCommand(id string) string {
-	return fmt.Sprintf("soracom users auth-keys delete --user-name %s --auth-key-id %s", x.p.UserName, id)
+	return fmt.Sprintf("soracom users auth-keys delete --user-name %s --auth-key-id %s", untrusted.ShellWord(x.p.UserName), id)
 }

