@@ -215,6 +215,9 @@ func TestAuthKeyRotationFailurePoints(t *testing.T) {
 		want   string
 	}{
 		{"generate denied", func(w *akWorld) { w.soracom.Deny(soracomtest.PermGenerateUserAuthKey) }, "old", "User:generateUserAuthKey"},
+		{"generate answers success unreadably: the key it made is named", func(w *akWorld) {
+			w.soracom.Inject("POST /v1/operators/*/users/*/auth_keys", 1, soracomtest.Fault{AfterHandling: true, Status: http.StatusCreated, Body: "<html>ok</html>"})
+		}, "orphan", "may have generated an AuthKey all the same"},
 		{"verify fails", func(w *akWorld) {
 			w.soracom.Inject("POST /v1/auth", 1, soracomtest.Fault{})
 			w.soracom.Inject("POST /v1/auth", 6, soracomtest.StatusFault(500))
@@ -268,6 +271,14 @@ func checkAKFailure(t *testing.T, w *akWorld, o outcome, hold, want string) {
 	case "":
 		if n := len(w.soracom.UserAuthKeys(soracomtest.DefaultUserName)); n != 2 {
 			t.Errorf("%d AuthKeys left, want both kept", n)
+		}
+	case "orphan":
+		// The secrets hold the old key; the one SORACOM made is there, and said to be.
+		if got := w.secretsHold(t); got != akOldID || strings.Contains(msg, "Nothing was changed: the secrets still hold the AuthKey "+akOldID+", which still works.\n") {
+			t.Errorf("secrets hold %s; error %s", got, msg)
+		}
+		if n := len(w.soracom.UserAuthKeys(soracomtest.DefaultUserName)); n != 2 {
+			t.Errorf("%d AuthKeys, want the old one and the one generated", n)
 		}
 	}
 }

@@ -17,7 +17,7 @@
 //	(either list)                 a newer AuthKey, or the one   nothing changed (own new key
 //	                              in use is gone                deleted), 0 with a warning
 //	generate                      answered                      nothing changed, 1
-//	generate                      no answer                     a key may exist that nobody
+//	generate                      no answer, or unreadable      a key may exist that nobody
 //	                                                            holds: named, 1
 //	verify, second list           any                           new key deleted, nothing
 //	                                                            changed, 1

@@ -97,7 +97,7 @@ func (x *run) generate() (NewKey, error) {
 	}
 	state := x.unchanged()
 	if rotation.OutcomeOf(err) == rotation.InDoubt {
-		state += fmt.Sprintf(" SORACOM may have generated an AuthKey all the same (the request got no answer); no secret holds it and its secret never arrived: "+
+		state += fmt.Sprintf(" SORACOM may have generated an AuthKey all the same (its answer was lost or could not be read); no secret holds it and its secret never arrived: "+
 			"delete the newest AuthKey of SAM user %s if it is not %s.", x.p.UserName, x.p.Current.ID)
 	}
 	return NewKey{}, &Error{Step: step, Err: err, State: state, Next: runAgain}
