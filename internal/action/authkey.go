@@ -88,10 +88,6 @@ func (r *run) rotateAuthKey(ctx context.Context, rep *Report) error {
 		KeySecret: cfg.KeySecret, IDSecret: cfg.IDSecret, MaxAge: cfg.MaxAge,
 		Now: r.env.Now(), DryRun: r.cfg.DryRun, UserName: r.held.sess.UserName,
 	}
-	if plan.UserName == "" {
-		rep.AuthKey = &AuthKeyReport{Failed: true, Result: authkeyrotation.Result{SecretsHold: r.cfg.AuthKeyID}}
-		return fmt.Errorf("rotate-auth-key: %w; nothing was changed. Authenticate with a SAM user's AuthKey (and rotate the root AuthKey by hand)", soracom.ErrRootAuthKey)
-	}
 	r.log.Infof("Rotating the AuthKey %s of SAM user %s (secrets %s and %s, %s)", r.cfg.AuthKeyID, untrusted.Text(plan.UserName), cfg.KeySecret, cfg.IDSecret, cfg.Scope)
 	res, err := authkeyrotation.Run(ctx, keys, secrets, plan, authkeyrotation.Options{Grace: r.env.Grace})
 	rep.AuthKey = &AuthKeyReport{Result: res, Failed: err != nil}

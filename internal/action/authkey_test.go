@@ -486,3 +486,23 @@ func (w *akWorld) runWithEnv(t *testing.T) outcome {
 	code := action.Run(context.Background(), action.Env{Getenv: func(k string) string { return vars[k] }, Stdout: &stdout, Retry: quickRetry(), Grace: time.Second})
 	return files.result(code, stdout.String())
 }
+
+// A root AuthKey cannot be rotated: with rotate-auth-key the run stops right after it
+// authenticated, before the mode writes anything, and its token is revoked.
+func TestARootAuthKeyIsRefusedBeforeTheModeChangesAnything(t *testing.T) {
+	w := newAKWorld(t, "repository", ghtest.RepoScope("octo", "app"))
+	w.soracom.AddUserAuthKey("", "keyId-root", "secret-root-Qm4Zr8Tx")
+	w.inputs[inputs.AuthKeyID], w.inputs[inputs.AuthKey] = "keyId-root", "secret-root-Qm4Zr8Tx"
+	o := w.run(t)
+	msg := errorLine(t, o)
+	says(t, "error", msg, []string{"rotate-auth-key: the AuthKey in use is the operator's root AuthKey", "nothing was written on any coverage"})
+	if _, ok := w.soracom.CredentialSet("funnel-aws"); o.code != 1 || ok {
+		t.Errorf("exit %d, set written %v: want 1 and nothing written", o.code, ok)
+	}
+	if n := w.soracom.LiveSessions(); n != 0 {
+		t.Errorf("%d SORACOM tokens left valid", n)
+	}
+	if n := len(w.gh.Requests()); n != 0 {
+		t.Errorf("%d GitHub requests, want none", n)
+	}
+}

@@ -274,6 +274,18 @@ func (r *run) session(ctx context.Context, c inputs.Coverage, lifetime time.Dura
 		}
 		r.log.Infof("Revoked the SORACOM API token%s", r.on(c.Name))
 	}
+	if r.cfg.AuthKeyRotation.Enabled && sess.UserName == "" {
+		// Known now, before the mode changes anything: the rotation at the end could
+		// only fail, after the mode's writes.
+		logout()
+		err := fmt.Errorf("%s: %w. Authenticate with a SAM user's AuthKey (and rotate the root AuthKey by hand), or remove %s",
+			inputs.RotateAuthKey, soracom.ErrRootAuthKey, inputs.RotateAuthKey)
+		if len(r.cfg.Coverages) == 1 {
+			// With several, sessions says it for the run.
+			err = fmt.Errorf("%w; %s", err, r.nothingDone())
+		}
+		return nil, func() {}, err
+	}
 	if r.cfg.AuthKeyRotation.Enabled {
 		// Revoked after the AuthKey rotation, which needs the session (see afterMode).
 		r.hold(c.Name, sess, client, logout)
