@@ -71,11 +71,14 @@ func TestContributingListsEveryPackage(t *testing.T) {
 	}
 }
 
-func TestImportsGoOneWay(t *testing.T) {
-	type place struct {
-		group string
-		level int
-	}
+// place is where a package stands in the import rule.
+type place struct {
+	group string
+	level int
+}
+
+// places maps each internal package to its place in the rule.
+func places() map[string]place {
 	where := map[string]place{}
 	for _, l := range layers {
 		for _, p := range l.packages {
@@ -85,6 +88,11 @@ func TestImportsGoOneWay(t *testing.T) {
 	for _, f := range fakes {
 		where["internal/"+f] = place{"fake", -1}
 	}
+	return where
+}
+
+func TestImportsGoOneWay(t *testing.T) {
+	where := places()
 	for dir, files := range goPackages(t, "internal") {
 		from, ok := where[dir]
 		if !ok {
@@ -93,20 +101,28 @@ func TestImportsGoOneWay(t *testing.T) {
 		}
 		for _, file := range files {
 			for _, imp := range importsOf(t, file) {
-				to, ok := where[imp]
-				switch {
-				case !ok:
-				case to.group == "fake":
-					if from.group != "fake" && !emulatorFile(t, file) {
-						t.Errorf("%s imports the fake %s: only tests, cmd/, bench/ and --emulator files may", file, imp)
+				if to, ok := where[imp]; ok {
+					if why := breaksRule(from, to, emulatorFile(t, file)); why != "" {
+						t.Errorf("%s (%s) imports %s (%s): %s", file, from.group, imp, to.group, why)
 					}
-				case from.group == "fake":
-				case to.level > from.level || to.level == from.level && to.group != from.group:
-					t.Errorf("%s (%s) imports %s (%s): imports go one way (CONTRIBUTING.md)", dir, from.group, imp, to.group)
 				}
 			}
 		}
 	}
+}
+
+// breaksRule says why an import from one place to another breaks the rule, or "".
+func breaksRule(from, to place, emulator bool) string {
+	switch {
+	case to.group == "fake":
+		if from.group != "fake" && !emulator {
+			return "only tests, cmd/, bench/ and --emulator files may import a fake"
+		}
+	case from.group == "fake":
+	case to.level > from.level || to.level == from.level && to.group != from.group:
+		return "imports go one way (CONTRIBUTING.md)"
+	}
+	return ""
 }
 
 // importsOf lists the module's packages a file imports, relative to the module.
