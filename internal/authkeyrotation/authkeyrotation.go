@@ -140,7 +140,8 @@ const (
 type Result struct {
 	Outcome Outcome
 	// SecretsHold is the AuthKey id both secrets hold at the end; empty when they do
-	// not hold one AuthKey (see the error).
+	// not hold one AuthKey (see the error), or when another run rotated the key this
+	// one started with.
 	SecretsHold string
 	// NewKeyID is the generated AuthKey, empty when none was generated.
 	NewKeyID string

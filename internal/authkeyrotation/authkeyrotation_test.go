@@ -91,6 +91,13 @@ func TestRotation(t *testing.T) {
 		{name: "a newer key at the start (max age): stand back before generating", maxAge: time.Hour,
 			setup: func(w *world) { w.keys["keyId-other"], w.created["keyId-other"] = "secret-other", t0 },
 			want:  want{outcome: authkeyrotation.StoodBack, hold: "keyId-old", keys: []string{"keyId-old", "keyId-other"}}},
+		{name: "the key in use is gone at the start (another run rotated): stand back; what the secrets hold is not this run's to say", maxAge: time.Hour,
+			setup: func(w *world) {
+				w.keys = map[string]string{"keyId-other": "secret-other"}
+				w.created = map[string]time.Time{"keyId-other": t0}
+				w.secrets = map[string]string{"KEY": "secret-other", "ID": "keyId-other"}
+			},
+			want: want{outcome: authkeyrotation.StoodBack, hold: "", keys: []string{"keyId-other"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -73,6 +73,9 @@ func (x *run) standBack(keys []Key, own string) string {
 		}
 	}
 	if current == nil {
+		// The secrets hold another run's AuthKey, or soon will: which one, this run
+		// cannot say (SecretsHold is what the auth-key-id output reports).
+		x.res.SecretsHold = ""
 		return fmt.Sprintf("the AuthKey %s this run started with is no longer listed: another run has rotated it already", x.p.Current.ID)
 	}
 	for _, k := range keys {
