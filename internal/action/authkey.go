@@ -63,7 +63,7 @@ func (r *run) afterMode(ctx context.Context, rep *Report, err error) (*Report, e
 		return rep, err
 	}
 	defer r.held.logout()
-	if err != nil || rep == nil || rep.Audit != nil && rep.Audit.Fails {
+	if err != nil || rep == nil || rep.failsRun() {
 		r.log.Infof("The AuthKey was not rotated: the run did not succeed")
 		return rep, err
 	}

@@ -506,3 +506,21 @@ func TestARootAuthKeyIsRefusedBeforeTheModeChangesAnything(t *testing.T) {
 		t.Errorf("%d GitHub requests, want none", n)
 	}
 }
+
+// An audit that ends with exit code 1 without an error of its own (its AWS credentials
+// could not be used) is a run that did not succeed: the AuthKey is not rotated.
+func TestAnAuditThatFailsTheRunLeavesTheAuthKey(t *testing.T) {
+	w := newAKWorld(t, "repository", ghtest.RepoScope("octo", "app"))
+	for _, in := range []string{inputs.CredentialID, inputs.AWSAccessKeyID, inputs.AWSSecretAccessKey, inputs.VerifyAWSKey} {
+		delete(w.inputs, in)
+	}
+	w.inputs[inputs.AuditInput], w.inputs[inputs.RoleToAssume] = "true", "arn:aws:iam::123456789012:role/auditor"
+	o := w.run(t)
+	if o.code != 1 || w.secretsHold(t) != akOldID || len(w.soracom.UserAuthKeys(soracomtest.DefaultUserName)) != 1 {
+		t.Errorf("exit %d, want 1 and the old AuthKey alone, in the secrets\n%s", o.code, o.stdout)
+	}
+	says(t, "log", o.stdout, []string{"The AuthKey was not rotated: the run did not succeed"})
+	if n := w.soracom.LiveSessions(); n != 0 {
+		t.Errorf("%d SORACOM tokens left valid", n)
+	}
+}

@@ -87,11 +87,18 @@ func Run(ctx context.Context, env Env) int {
 		log.Failf("%s", msg)
 		return 1
 	}
-	if report != nil && report.Audit != nil && (report.Audit.Fails || len(report.Audit.Denied) > 0 || report.Audit.IAMFailure) {
+	if report.failsRun() {
 		// Each finding already has its annotation; fail-on only sets the exit code.
 		return 1
 	}
 	return 0
+}
+
+// failsRun reports whether what the report says ends the run with exit code 1 though
+// the mode returned no error: an audit whose findings reach fail-on, whose AWS reads
+// were all denied, or whose AWS credentials could not be used.
+func (rep *Report) failsRun() bool {
+	return rep != nil && rep.Audit != nil && (rep.Audit.Fails || len(rep.Audit.Denied) > 0 || rep.Audit.IAMFailure)
 }
 
 // strayInputs adds the INPUT_ variables that name no input to the input errors outside
