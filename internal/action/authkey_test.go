@@ -524,3 +524,18 @@ func TestAnAuditThatFailsTheRunLeavesTheAuthKey(t *testing.T) {
 		t.Errorf("%d SORACOM tokens left valid", n)
 	}
 }
+
+// A GitHub API that cannot be reached is found before any AuthKey is generated, and
+// the error says where to look.
+func TestAnUnreachableGitHubAPIIsFoundBeforeGenerating(t *testing.T) {
+	w := newAKWorld(t, "repository", ghtest.RepoScope("octo", "app"))
+	files := prepareRun(t, w.inputs, map[string]string{"GITHUB_API_URL": "http://" + closedPort(t), "GITHUB_REPOSITORY": repository})
+	var stdout bytes.Buffer
+	code := action.Run(context.Background(), action.Env{Getenv: os.Getenv, Stdout: &stdout, Retry: quickRetry(), Grace: time.Second})
+	o := files.result(code, stdout.String())
+	w.checkNoLeak(t, o)
+	says(t, "error", errorLine(t, o), []string{"got no answer", "Nothing was changed", "To fix: check the runner's network access to the GitHub API and, when set, GITHUB_API_URL"})
+	if o.code != 1 || w.soracom.CountRequests("POST", "/v1/operators/") != 0 {
+		t.Errorf("exit %d, generate requests %d: want 1 and none", o.code, w.soracom.CountRequests("POST", "/v1/operators/"))
+	}
+}
