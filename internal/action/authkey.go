@@ -51,12 +51,6 @@ func (r *run) hold(coverage string, sess *soracom.Session, client *soracom.Clien
 // the rotation's SORACOM and GitHub calls, each up to its deadline.
 func authKeyTokenLifetime(r soracom.Retry) time.Duration { return 10 * r.Deadline }
 
-// AuthKeyReport is what the AuthKey rotation did, for the outputs and the summary.
-type AuthKeyReport struct {
-	Result authkeyrotation.Result
-	Failed bool
-}
-
 // afterMode rotates the AuthKey once the mode succeeded, then revokes the held token.
 func (r *run) afterMode(ctx context.Context, rep *Report, err error) (*Report, error) {
 	if r.held == nil {
@@ -90,7 +84,7 @@ func (r *run) rotateAuthKey(ctx context.Context, rep *Report) error {
 	}
 	r.log.Infof("Rotating the AuthKey %s of SAM user %s (secrets %s and %s, %s)", r.cfg.AuthKeyID, untrusted.Text(plan.UserName), cfg.KeySecret, cfg.IDSecret, cfg.Scope)
 	res, err := authkeyrotation.Run(ctx, keys, secrets, plan, authkeyrotation.Options{Grace: r.env.Grace})
-	rep.AuthKey = &AuthKeyReport{Result: res, Failed: err != nil}
+	rep.AuthKey = &res
 	for _, w := range res.Warnings {
 		r.log.Warningf("%s", w)
 	}
@@ -115,7 +109,7 @@ func (r *run) authKeyOutputs(rep *Report) map[string]string {
 	if rep == nil || rep.AuthKey == nil {
 		return out
 	}
-	res := rep.AuthKey.Result
+	res := rep.AuthKey
 	if res.Outcome == authkeyrotation.Rotated {
 		out["auth-key-rotated"] = "true"
 	}
@@ -145,16 +139,16 @@ func (r *run) publishAuthKey(rep *Report) error {
 	return r.files.AddSummary(r.authKeySummary(rep.AuthKey))
 }
 
-func (r *run) authKeySummary(a *AuthKeyReport) string {
-	res := a.Result
+func (r *run) authKeySummary(res *authkeyrotation.Result) string {
+	failed := res.Outcome == authkeyrotation.Failed
 	var b strings.Builder
 	b.WriteString("\n**AuthKey**: ")
 	switch {
 	case res.Outcome == authkeyrotation.Rotated:
 		fmt.Fprintf(&b, "rotated %s → %s", r.log.Code(r.cfg.AuthKeyID), r.log.Code(res.SecretsHold))
-	case a.Failed && res.SecretsHold == "":
+	case failed && res.SecretsHold == "":
 		b.WriteString("**rotation incomplete**: both AuthKeys are kept; the error says which secret holds what")
-	case a.Failed:
+	case failed:
 		fmt.Fprintf(&b, "**rotation failed**; the secrets hold %s", r.log.Code(res.SecretsHold))
 	default:
 		fmt.Fprintf(&b, "not rotated (%s)", r.log.Markdown(string(res.Outcome)))
