@@ -176,6 +176,28 @@ func TestAUserNameFromSORACOMIsOneWordOfTheCommand(t *testing.T) {
 	}
 }
 
+// A run that stands back at the recheck says what it did, not what the secrets hold:
+// another run is writing them, or has, and the key it started with may be gone.
+func TestStandingBackClaimsNothingAboutTheSecrets(t *testing.T) {
+	w := newWorld()
+	w.hook["list"] = func() {
+		delete(w.keys, "keyId-old")
+		w.keys["keyId-other"], w.created["keyId-other"] = "secret-other", t0.Add(time.Hour)
+	}
+	res, err := authkeyrotation.Run(context.Background(), keys{w}, secrets{w}, plan, quick)
+	if err != nil || res.Outcome != authkeyrotation.StoodBack {
+		t.Fatalf("outcome %s, err %v", res.Outcome, err)
+	}
+	for _, want := range []string{"keyId-old this run started with is no longer listed", "This run wrote no secret", "The new AuthKey keyId-new1 was deleted"} {
+		if !strings.Contains(res.Reason, want) {
+			t.Errorf("reason %q does not say %q", res.Reason, want)
+		}
+	}
+	if strings.Contains(res.Reason, "still works") || res.SecretsHold != "" {
+		t.Errorf("reason %q, SecretsHold %q: a claim about the secrets this run did not check", res.Reason, res.SecretsHold)
+	}
+}
+
 // TestCancellationAtEachStepLeavesOneWorkingAuthKey cancels the run as each step starts:
 // whatever the step, the secrets end on one AuthKey that exists.
 func TestCancellationAtEachStepLeavesOneWorkingAuthKey(t *testing.T) {

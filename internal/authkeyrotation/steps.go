@@ -132,7 +132,9 @@ func (x *run) check(key NewKey) (stood bool, err error) {
 		return false, &Error{Step: "list the AuthKeys of SAM user " + x.p.UserName + " before writing", Err: listErr, State: x.dropNew(key), Next: runAgain}
 	}
 	if why := x.standBack(keys, key.ID); why != "" {
-		x.res.Outcome, x.res.Reason = StoodBack, why+". "+x.dropNew(key)
+		// Not "the secrets still hold the AuthKey in use": another run may be writing
+		// them, or has; this run only says what it did.
+		x.res.Outcome, x.res.Reason = StoodBack, why+". This run wrote no secret. "+x.deleteNew(key)
 		return true, nil
 	}
 	return false, nil
