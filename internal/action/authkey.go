@@ -51,19 +51,13 @@ func (r *run) hold(coverage string, sess *soracom.Session, client *soracom.Clien
 // the rotation's SORACOM and GitHub calls, each up to its deadline.
 func authKeyTokenLifetime(r soracom.Retry) time.Duration { return 10 * r.Deadline }
 
-// AuthKeyReport is what the AuthKey rotation did, for the outputs and the summary.
-type AuthKeyReport struct {
-	Result authkeyrotation.Result
-	Failed bool
-}
-
 // afterMode rotates the AuthKey once the mode succeeded, then revokes the held token.
 func (r *run) afterMode(ctx context.Context, rep *Report, err error) (*Report, error) {
 	if r.held == nil {
 		return rep, err
 	}
 	defer r.held.logout()
-	if err != nil || rep == nil || rep.Audit != nil && rep.Audit.Fails {
+	if err != nil || rep == nil || rep.failsRun() {
 		r.log.Infof("The AuthKey was not rotated: the run did not succeed")
 		return rep, err
 	}
@@ -88,13 +82,9 @@ func (r *run) rotateAuthKey(ctx context.Context, rep *Report) error {
 		KeySecret: cfg.KeySecret, IDSecret: cfg.IDSecret, MaxAge: cfg.MaxAge,
 		Now: r.env.Now(), DryRun: r.cfg.DryRun, UserName: r.held.sess.UserName,
 	}
-	if plan.UserName == "" {
-		rep.AuthKey = &AuthKeyReport{Failed: true, Result: authkeyrotation.Result{SecretsHold: r.cfg.AuthKeyID}}
-		return fmt.Errorf("rotate-auth-key: %w; nothing was changed. Authenticate with a SAM user's AuthKey (and rotate the root AuthKey by hand)", soracom.ErrRootAuthKey)
-	}
 	r.log.Infof("Rotating the AuthKey %s of SAM user %s (secrets %s and %s, %s)", r.cfg.AuthKeyID, untrusted.Text(plan.UserName), cfg.KeySecret, cfg.IDSecret, cfg.Scope)
 	res, err := authkeyrotation.Run(ctx, keys, secrets, plan, authkeyrotation.Options{Grace: r.env.Grace})
-	rep.AuthKey = &AuthKeyReport{Result: res, Failed: err != nil}
+	rep.AuthKey = &res
 	for _, w := range res.Warnings {
 		r.log.Warningf("%s", w)
 	}
@@ -119,7 +109,7 @@ func (r *run) authKeyOutputs(rep *Report) map[string]string {
 	if rep == nil || rep.AuthKey == nil {
 		return out
 	}
-	res := rep.AuthKey.Result
+	res := rep.AuthKey
 	if res.Outcome == authkeyrotation.Rotated {
 		out["auth-key-rotated"] = "true"
 	}
@@ -149,16 +139,16 @@ func (r *run) publishAuthKey(rep *Report) error {
 	return r.files.AddSummary(r.authKeySummary(rep.AuthKey))
 }
 
-func (r *run) authKeySummary(a *AuthKeyReport) string {
-	res := a.Result
+func (r *run) authKeySummary(res *authkeyrotation.Result) string {
+	failed := res.Outcome == authkeyrotation.Failed
 	var b strings.Builder
 	b.WriteString("\n**AuthKey**: ")
 	switch {
 	case res.Outcome == authkeyrotation.Rotated:
 		fmt.Fprintf(&b, "rotated %s → %s", r.log.Code(r.cfg.AuthKeyID), r.log.Code(res.SecretsHold))
-	case a.Failed && res.SecretsHold == "":
+	case failed && res.SecretsHold == "":
 		b.WriteString("**rotation incomplete**: both AuthKeys are kept; the error says which secret holds what")
-	case a.Failed:
+	case failed:
 		fmt.Fprintf(&b, "**rotation failed**; the secrets hold %s", r.log.Code(res.SecretsHold))
 	default:
 		fmt.Fprintf(&b, "not rotated (%s)", r.log.Markdown(string(res.Outcome)))

@@ -41,7 +41,14 @@ func (k samAuthKeys) List(ctx context.Context) ([]authkeyrotation.Key, error) {
 func (k samAuthKeys) Generate(ctx context.Context) (authkeyrotation.NewKey, error) {
 	key, err := k.sess.GenerateUserAuthKey(ctx)
 	if err != nil {
-		return authkeyrotation.NewKey{}, &rotation.OutcomeError{Outcome: soracomOutcome(err), Err: err}
+		outcome := soracomOutcome(err)
+		if soracom.WriteInDoubt(err) {
+			// An answer is not enough here: a success whose body could not be read, or
+			// a refusal after an attempt whose answer was lost, may hide a key SORACOM
+			// created. The rotation says so rather than "nothing changed".
+			outcome = rotation.InDoubt
+		}
+		return authkeyrotation.NewKey{}, &rotation.OutcomeError{Outcome: outcome, Err: err}
 	}
 	k.log.Infof("Generated the new AuthKey %s", key.ID)
 	return authkeyrotation.NewKey{ID: key.ID, Secret: key.Secret}, nil

@@ -215,6 +215,9 @@ func TestAuthKeyRotationFailurePoints(t *testing.T) {
 		want   string
 	}{
 		{"generate denied", func(w *akWorld) { w.soracom.Deny(soracomtest.PermGenerateUserAuthKey) }, "old", "User:generateUserAuthKey"},
+		{"generate answers success unreadably: the key it made is named", func(w *akWorld) {
+			w.soracom.Inject("POST /v1/operators/*/users/*/auth_keys", 1, soracomtest.Fault{AfterHandling: true, Status: http.StatusCreated, Body: "<html>ok</html>"})
+		}, "orphan", "may have generated an AuthKey all the same"},
 		{"verify fails", func(w *akWorld) {
 			w.soracom.Inject("POST /v1/auth", 1, soracomtest.Fault{})
 			w.soracom.Inject("POST /v1/auth", 6, soracomtest.StatusFault(500))
@@ -268,6 +271,14 @@ func checkAKFailure(t *testing.T, w *akWorld, o outcome, hold, want string) {
 	case "":
 		if n := len(w.soracom.UserAuthKeys(soracomtest.DefaultUserName)); n != 2 {
 			t.Errorf("%d AuthKeys left, want both kept", n)
+		}
+	case "orphan":
+		// The secrets hold the old key; the one SORACOM made is there, and said to be.
+		if got := w.secretsHold(t); got != akOldID || strings.Contains(msg, "Nothing was changed: the secrets still hold the AuthKey "+akOldID+", which still works.\n") {
+			t.Errorf("secrets hold %s; error %s", got, msg)
+		}
+		if n := len(w.soracom.UserAuthKeys(soracomtest.DefaultUserName)); n != 2 {
+			t.Errorf("%d AuthKeys, want the old one and the one generated", n)
 		}
 	}
 }
@@ -474,4 +485,57 @@ func (w *akWorld) runWithEnv(t *testing.T) outcome {
 	var stdout bytes.Buffer
 	code := action.Run(context.Background(), action.Env{Getenv: func(k string) string { return vars[k] }, Stdout: &stdout, Retry: quickRetry(), Grace: time.Second})
 	return files.result(code, stdout.String())
+}
+
+// A root AuthKey cannot be rotated: with rotate-auth-key the run stops right after it
+// authenticated, before the mode writes anything, and its token is revoked.
+func TestARootAuthKeyIsRefusedBeforeTheModeChangesAnything(t *testing.T) {
+	w := newAKWorld(t, "repository", ghtest.RepoScope("octo", "app"))
+	w.soracom.AddUserAuthKey("", "keyId-root", "secret-root-Qm4Zr8Tx")
+	w.inputs[inputs.AuthKeyID], w.inputs[inputs.AuthKey] = "keyId-root", "secret-root-Qm4Zr8Tx"
+	o := w.run(t)
+	msg := errorLine(t, o)
+	says(t, "error", msg, []string{"rotate-auth-key: the AuthKey in use is the operator's root AuthKey", "nothing was written on any coverage"})
+	if _, ok := w.soracom.CredentialSet("funnel-aws"); o.code != 1 || ok {
+		t.Errorf("exit %d, set written %v: want 1 and nothing written", o.code, ok)
+	}
+	if n := w.soracom.LiveSessions(); n != 0 {
+		t.Errorf("%d SORACOM tokens left valid", n)
+	}
+	if n := len(w.gh.Requests()); n != 0 {
+		t.Errorf("%d GitHub requests, want none", n)
+	}
+}
+
+// An audit that ends with exit code 1 without an error of its own (its AWS credentials
+// could not be used) is a run that did not succeed: the AuthKey is not rotated.
+func TestAnAuditThatFailsTheRunLeavesTheAuthKey(t *testing.T) {
+	w := newAKWorld(t, "repository", ghtest.RepoScope("octo", "app"))
+	for _, in := range []string{inputs.CredentialID, inputs.AWSAccessKeyID, inputs.AWSSecretAccessKey, inputs.VerifyAWSKey} {
+		delete(w.inputs, in)
+	}
+	w.inputs[inputs.AuditInput], w.inputs[inputs.RoleToAssume] = "true", "arn:aws:iam::123456789012:role/auditor"
+	o := w.run(t)
+	if o.code != 1 || w.secretsHold(t) != akOldID || len(w.soracom.UserAuthKeys(soracomtest.DefaultUserName)) != 1 {
+		t.Errorf("exit %d, want 1 and the old AuthKey alone, in the secrets\n%s", o.code, o.stdout)
+	}
+	says(t, "log", o.stdout, []string{"The AuthKey was not rotated: the run did not succeed"})
+	if n := w.soracom.LiveSessions(); n != 0 {
+		t.Errorf("%d SORACOM tokens left valid", n)
+	}
+}
+
+// A GitHub API that cannot be reached is found before any AuthKey is generated, and
+// the error says where to look.
+func TestAnUnreachableGitHubAPIIsFoundBeforeGenerating(t *testing.T) {
+	w := newAKWorld(t, "repository", ghtest.RepoScope("octo", "app"))
+	files := prepareRun(t, w.inputs, map[string]string{"GITHUB_API_URL": "http://" + closedPort(t), "GITHUB_REPOSITORY": repository})
+	var stdout bytes.Buffer
+	code := action.Run(context.Background(), action.Env{Getenv: os.Getenv, Stdout: &stdout, Retry: quickRetry(), Grace: time.Second})
+	o := files.result(code, stdout.String())
+	w.checkNoLeak(t, o)
+	says(t, "error", errorLine(t, o), []string{"got no answer", "Nothing was changed", "To fix: check the runner's network access to the GitHub API and, when set, GITHUB_API_URL"})
+	if o.code != 1 || w.soracom.CountRequests("POST", "/v1/operators/") != 0 {
+		t.Errorf("exit %d, generate requests %d: want 1 and none", o.code, w.soracom.CountRequests("POST", "/v1/operators/"))
+	}
 }

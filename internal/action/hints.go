@@ -10,6 +10,7 @@ import (
 
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/authkeyrotation"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/awskeys"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/ghsecrets"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/httpclient"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/rotation"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracom"
@@ -46,6 +47,7 @@ func hint(err error) string {
 	var redirect *httpclient.RedirectError
 	var send *smithyhttp.RequestSendError // an AWS call that got no answer
 	var timeout *awskeys.CallTimeoutError
+	var ghNet *ghsecrets.NetworkError
 	var h hinter
 	switch {
 	case errors.As(err, &refused):
@@ -59,6 +61,8 @@ func hint(err error) string {
 			"AWS_ENDPOINT_URL_STS or AWS_ENDPOINT_URL_IAM (when set) at the service itself, and check for a proxy in front of them"
 	case errors.As(err, &send) || errors.As(err, &timeout):
 		return "check the runner's network access to AWS and, when set, AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_STS and AWS_ENDPOINT_URL_IAM"
+	case errors.As(err, &ghNet):
+		return "check the runner's network access to the GitHub API and, when set, GITHUB_API_URL"
 	case errors.As(err, &h):
 		return h.Hint()
 	}

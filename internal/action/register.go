@@ -205,38 +205,47 @@ func (r *run) untouched(stored []soracom.Stored, unknown []string) []string {
 	return ids
 }
 
-// planAll reports what a run would do on every coverage.
+// planAll reports what a run would do on every coverage, from one list of each
+// coverage's sets. With if-exists: fail, a set that exists on any coverage makes the
+// real run change nothing on every one (see refuseExisting), and so does the plan.
 func (r *run) planAll(ctx context.Context, places []place, rep *Report) error {
 	var errs []error
-	for _, p := range places {
-		if err := r.plan(ctx, p, rep); err != nil {
-			if len(places) > 1 {
-				err = fmt.Errorf("coverage %s: %w", p.coverage, err)
-			}
-			errs = append(errs, err)
+	lists := make([][]soracom.CredentialSet, len(places))
+	listed := make([]bool, len(places))
+	var conflicts []string
+	for i, p := range places {
+		sets, err := p.sess.ListCredentials(ctx)
+		if err == nil {
+			err = soracom.Whole(sets) // the plan says what exists: every entry must be read
 		}
+		if err != nil {
+			errs = append(errs, r.onCoverage(p.coverage, err))
+			continue
+		}
+		lists[i], listed[i] = sets, true
+		for _, id := range r.cfg.CredentialIDs {
+			if _, exists := soracom.Find(sets, id); exists && r.cfg.IfExists == soracom.Fail {
+				conflicts = append(conflicts, id+r.on(p.coverage))
+			}
+		}
+	}
+	for i, p := range places {
+		if listed[i] {
+			r.plan(p, lists[i], len(conflicts) > 0, rep)
+		}
+	}
+	if len(conflicts) > 0 {
+		errs = append(errs, fmt.Errorf("dry run: credential set %s %w and if-exists is fail; a real run would change nothing",
+			strings.Join(conflicts, ", "), soracom.ErrExists))
 	}
 	return errors.Join(errs...)
 }
 
-// plan reports what a run would do on one coverage, from one list of its sets.
-func (r *run) plan(ctx context.Context, p place, rep *Report) error {
-	sets, err := p.sess.ListCredentials(ctx)
-	if err == nil {
-		err = soracom.Whole(sets) // the plan says what exists: every entry must be read
-	}
-	if err != nil {
-		return err
-	}
-	var conflicts []string
-	for _, id := range r.cfg.CredentialIDs {
-		if _, exists := soracom.Find(sets, id); exists && r.cfg.IfExists == soracom.Fail {
-			conflicts = append(conflicts, id)
-		}
-	}
+// plan reports what a run would do on one coverage, given its sets.
+func (r *run) plan(p place, sets []soracom.CredentialSet, conflicts bool, rep *Report) {
 	for _, id := range r.cfg.CredentialIDs {
 		set, exists := soracom.Find(sets, id)
-		would := r.would(exists, len(conflicts) > 0)
+		would := r.would(exists, conflicts)
 		line := fmt.Sprintf("Dry run: credential set %s%s would be %s", id, r.on(p.coverage), pastTense(would))
 		if exists && set.Type != r.cfg.Type.String() {
 			line += fmt.Sprintf(" (its type changes from %s to %s)", r.log.Quote(set.Type), r.cfg.Type)
@@ -244,10 +253,6 @@ func (r *run) plan(ctx context.Context, p place, rep *Report) error {
 		r.log.Infof("%s", line)
 		rep.addPlanned(p.coverage, id, r.cfg.Type.String(), would)
 	}
-	if len(conflicts) > 0 {
-		return fmt.Errorf("dry run: credential set %s %w and if-exists is fail; a real run would change nothing", strings.Join(conflicts, ", "), soracom.ErrExists)
-	}
-	return nil
 }
 
 // would is what a real run would do to a set: create, update, skip, fail, or none

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/authkeyrotation"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/inputs"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/secret"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/untrusted"
@@ -31,7 +32,7 @@ type Report struct {
 	// Audit is set when the run was a health report.
 	Audit *AuditReport
 	// AuthKey is set when the run rotated (or tried to rotate) its own AuthKey.
-	AuthKey *AuthKeyReport
+	AuthKey *authkeyrotation.Result
 	// Failure is the error the run ended with, as the ::error:: line says it.
 	Failure string
 	// NotChanged are the sets a failed registration did not get to (or failed on); the

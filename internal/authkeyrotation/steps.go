@@ -73,6 +73,9 @@ func (x *run) standBack(keys []Key, own string) string {
 		}
 	}
 	if current == nil {
+		// The secrets hold another run's AuthKey, or soon will: which one, this run
+		// cannot say (SecretsHold is what the auth-key-id output reports).
+		x.res.SecretsHold = ""
 		return fmt.Sprintf("the AuthKey %s this run started with is no longer listed: another run has rotated it already", x.p.Current.ID)
 	}
 	for _, k := range keys {
@@ -97,7 +100,7 @@ func (x *run) generate() (NewKey, error) {
 	}
 	state := x.unchanged()
 	if rotation.OutcomeOf(err) == rotation.InDoubt {
-		state += fmt.Sprintf(" SORACOM may have generated an AuthKey all the same (the request got no answer); no secret holds it and its secret never arrived: "+
+		state += fmt.Sprintf(" SORACOM may have generated an AuthKey all the same (its answer was lost or could not be read); no secret holds it and its secret never arrived: "+
 			"delete the newest AuthKey of SAM user %s if it is not %s.", x.p.UserName, x.p.Current.ID)
 	}
 	return NewKey{}, &Error{Step: step, Err: err, State: state, Next: runAgain}
@@ -129,7 +132,9 @@ func (x *run) check(key NewKey) (stood bool, err error) {
 		return false, &Error{Step: "list the AuthKeys of SAM user " + x.p.UserName + " before writing", Err: listErr, State: x.dropNew(key), Next: runAgain}
 	}
 	if why := x.standBack(keys, key.ID); why != "" {
-		x.res.Outcome, x.res.Reason = StoodBack, why+". "+x.dropNew(key)
+		// Not "the secrets still hold the AuthKey in use": another run may be writing
+		// them, or has; this run only says what it did.
+		x.res.Outcome, x.res.Reason = StoodBack, why+". This run wrote no secret. "+x.deleteNew(key)
 		return true, nil
 	}
 	return false, nil

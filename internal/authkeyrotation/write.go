@@ -72,19 +72,22 @@ func movedPast(s Secrets, ctx context.Context, names []string, before map[string
 }
 
 // dropNew deletes the new AuthKey, which no secret holds, and says the state then.
-func (x *run) dropNew(key NewKey) string {
+func (x *run) dropNew(key NewKey) string { return x.unchanged() + " " + x.deleteNew(key) }
+
+// deleteNew deletes the new AuthKey, which no secret holds, and says what became of it.
+func (x *run) deleteNew(key NewKey) string {
 	ctx, cancel := rotation.CleanupContext(x.ctx, x.grace())
 	defer cancel()
 	err := x.keys.Delete(ctx, key.ID)
 	switch {
 	case err == nil:
 		x.res.NewKeyID = ""
-		return x.unchanged() + fmt.Sprintf(" The new AuthKey %s was deleted.", key.ID)
+		return fmt.Sprintf("The new AuthKey %s was deleted.", key.ID)
 	case mayLand(err):
-		return x.unchanged() + fmt.Sprintf(" Deleting the new AuthKey %s, which no secret holds, got no answer (%v): it may be deleted or not; "+
+		return fmt.Sprintf("Deleting the new AuthKey %s, which no secret holds, got no answer (%v): it may be deleted or not; "+
 			"if SORACOM still lists it, delete it by hand (%s).", key.ID, err, x.deleteCommand(key.ID))
 	}
-	return x.unchanged() + fmt.Sprintf(" The new AuthKey %s, which no secret holds, could not be deleted (%v): delete it by hand (%s).",
+	return fmt.Sprintf("The new AuthKey %s, which no secret holds, could not be deleted (%v): delete it by hand (%s).",
 		key.ID, err, x.deleteCommand(key.ID))
 }
 

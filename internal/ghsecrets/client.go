@@ -188,26 +188,13 @@ func (c *Client) once(ctx context.Context, cl call) ([]byte, error) {
 	return nil, newAPIError(cl, res, data, c.retry.MaxServerWait, c.now())
 }
 
-// classify decides whether a failed attempt is worth another: rate limits (429, or a
-// 403 that says it is one) after the wait GitHub names, 5xx and 408 on the backoff
-// schedule; anything else is final. ambiguous records a write that may have been
-// applied.
+// classify decides whether a failed attempt is worth another (see retry.Classify): rate
+// limits (429, or a 403 that says it is one) after the wait GitHub names, 5xx and 408
+// on the backoff schedule; anything else is final. ambiguous records a write that may
+// have been applied.
 func (c *Client) classify(e *APIError, ambiguous *bool, limited *int) error {
-	switch {
-	case e.RateLimited:
-		*limited++
-		wait := e.RetryAfter
-		if wait == 0 {
-			wait = retry.RateLimitWait(*limited, c.retry.MaxServerWait)
-		}
-		return retry.After(e, wait)
-	case e.Status >= 500 || e.Status == http.StatusRequestTimeout:
-		if e.Method != http.MethodGet {
-			*ambiguous = true
-		}
-		return e
-	}
-	return retry.Permanent(e)
+	return retry.Classify(c.retry, retry.Answer{Err: e, Method: e.Method, Status: e.Status,
+		RateLimited: e.RateLimited, Wait: e.RetryAfter}, limited, ambiguous)
 }
 
 func decode[T any](cl call, body []byte) (T, error) {

@@ -200,6 +200,37 @@ func TestAnUnreadableListEntryIsRefused(t *testing.T) {
 	}
 }
 
+// A public key answer whose id is not one (it goes back to GitHub in every write) or
+// whose key is not 32 bytes of base64 is refused, and nothing is encrypted with it.
+func TestAForgedPublicKeyIsRefused(t *testing.T) {
+	const key = "3q2+796tvu/erb7v3q2+796tvu/erb7v3q2+796tvu8="
+	for name, answer := range map[string]string{
+		"an id with a quote": `{"key_id":"1\",\"x\":\"","key":"` + key + `"}`,
+		"an empty id":        `{"key_id":"","key":"` + key + `"}`,
+		"a short key":        `{"key_id":"568250167242549743","key":"3q2+7w=="}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				_, _ = w.Write([]byte(answer))
+			}))
+			defer srv.Close()
+			scope, _ := ghsecrets.ParseScope("repository", "octo/app")
+			_, err := client(srv.URL, nil).PublicKey(context.Background(), scope)
+			if err == nil || !strings.Contains(err.Error(), "nothing was encrypted with it") {
+				t.Errorf("error %v, want the key refused", err)
+			}
+		})
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte(`{"key_id":"568250167242549743","key":"` + key + `"}`))
+	}))
+	defer srv.Close()
+	scope, _ := ghsecrets.ParseScope("repository", "octo/app")
+	if k, err := client(srv.URL, nil).PublicKey(context.Background(), scope); err != nil || k.ID != "568250167242549743" {
+		t.Errorf("github.com's key: %+v, %v", k, err)
+	}
+}
+
 func TestRateLimitsAreWaitedOut(t *testing.T) {
 	for _, f := range []ghtest.Fault{
 		{Status: http.StatusForbidden, Message: "API rate limit exceeded", Header: http.Header{"X-Ratelimit-Remaining": {"0"}, "X-Ratelimit-Reset": {"1"}}},

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/shape"
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/untrusted"
 )
 
 // Kind is where a secret lives.
@@ -116,7 +117,7 @@ func (s Scope) SetCommand(name, value string, access *OrgAccess) string {
 	cmd := "gh secret set " + name + " --body " + value
 	switch s.Kind {
 	case Environment:
-		return cmd + " --repo " + s.Owner + "/" + s.Repo + " --env " + shellQuote(s.Environment)
+		return cmd + " --repo " + s.Owner + "/" + s.Repo + " --env " + untrusted.ShellWord(s.Environment)
 	case Organization:
 		cmd += " --org " + s.Owner
 		if access != nil && access.Visibility != "" {
@@ -128,14 +129,4 @@ func (s Scope) SetCommand(name, value string, access *OrgAccess) string {
 		return cmd
 	}
 	return cmd + " --repo " + s.Owner + "/" + s.Repo
-}
-
-// shellQuote quotes an environment name for a POSIX shell when it needs it.
-func shellQuote(v string) string {
-	if strings.IndexFunc(v, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_.", r))
-	}) < 0 {
-		return v
-	}
-	return "'" + strings.ReplaceAll(v, "'", `'\''`) + "'"
 }

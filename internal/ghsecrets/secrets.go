@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -51,9 +50,6 @@ type OrgAccess struct {
 	SelectedRepositoryNames []string // for messages and the gh command
 }
 
-// keyID is the shape of a public key id (digits on github.com; GHES the same).
-var keyID = regexp.MustCompile(`^[A-Za-z0-9_=+/-]{1,100}$`)
-
 // PublicKey returns the public key of the scope's secrets. A token that may not read
 // them fails here with an *APIError whose Refused is true.
 func (c *Client) PublicKey(ctx context.Context, s Scope) (PublicKey, error) {
@@ -70,7 +66,7 @@ func (c *Client) PublicKey(ctx context.Context, s Scope) (PublicKey, error) {
 		return PublicKey{}, err
 	}
 	raw, derr := base64.StdEncoding.DecodeString(a.Key)
-	if !keyID.MatchString(a.KeyID) || derr != nil || len(raw) != 32 {
+	if !shape.PublicKeyID(a.KeyID) || derr != nil || len(raw) != 32 {
 		return PublicKey{}, fmt.Errorf("GitHub %s (%s %s) answered a key that is not a public key id and a base64 Curve25519 key; nothing was encrypted with it",
 			cl.operation, cl.method, cl.path)
 	}

@@ -59,6 +59,47 @@ func RateLimitWait(n int, max time.Duration) time.Duration {
 	return min(time.Second<<min(n-1, 6), max)
 }
 
+// Answer is what a failed attempt's error answer says, for Classify.
+type Answer struct {
+	// Err is the error the answer is, kept for the final report.
+	Err error
+	// Method is the request's; any but GET may change something.
+	Method string
+	Status int
+	// RateLimited is a 429, or the service's own way of saying it is one (GitHub's
+	// 403 with no requests left).
+	RateLimited bool
+	// Wait is the wait the server named, capped; zero when it named none.
+	Wait time.Duration
+}
+
+// Classify decides whether an error answer is worth another attempt, the same way for
+// every client: a rate limit after the wait the server named (else RateLimitWait's,
+// limited counting the rate limits so far); a 5xx or 408 on the backoff schedule, or
+// after the wait the server named, recording in ambiguous that a write may have been
+// applied (a gateway may answer so after the write went through); anything else is
+// final.
+func Classify(p Policy, a Answer, limited *int, ambiguous *bool) error {
+	switch {
+	case a.RateLimited:
+		*limited++
+		wait := a.Wait
+		if wait == 0 {
+			wait = RateLimitWait(*limited, p.MaxServerWait)
+		}
+		return After(a.Err, wait)
+	case a.Status >= 500 || a.Status == http.StatusRequestTimeout:
+		if a.Method != http.MethodGet {
+			*ambiguous = true
+		}
+		if a.Wait > 0 {
+			return After(a.Err, a.Wait)
+		}
+		return a.Err
+	}
+	return Permanent(a.Err)
+}
+
 // waitError carries both the error (for the final report) and the wait the server
 // asked for (for backoff, which finds it with errors.As).
 type waitError struct {

@@ -1,8 +1,10 @@
 // Package shape holds the shapes of SORACOM identifiers (operator, credential set,
-// type, SAM user) and of text the action receives from servers or inputs and passes on:
-// in outputs, in the log, in later requests. One place, so that a value is checked the
-// same way where it enters (an API answer) and where it leaves (an output). AWS
-// identifiers (access key ids, account ids, IAM user names) have theirs in awsid.
+// type, SAM user, group, event handler, AuthKey), of GitHub's (secret name,
+// repository, environment, public key id) and of text the action receives from
+// servers or inputs and passes on: in outputs, in the log, in later requests. One
+// place, so that a value is checked the same way where it enters (an API answer) and
+// where it leaves (an output). AWS identifiers (access key ids, account ids, IAM user
+// names) have theirs in awsid.
 package shape
 
 import (
@@ -23,6 +25,7 @@ var (
 	secretName     = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,254}$`)
 	ghOwner        = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]{0,98}[A-Za-z0-9])?$`)
 	ghRepo         = regexp.MustCompile(`^[A-Za-z0-9._-]{1,100}$`)
+	ghKeyID        = regexp.MustCompile(`^[A-Za-z0-9_=+/-]{1,100}$`)
 )
 
 // Descriptions of each shape, for errors that say what was expected.
@@ -112,3 +115,8 @@ func EnvironmentName(s string) bool {
 	n := utf8.RuneCountInString(s)
 	return Line(s) && n >= 1 && n <= 255 && strings.TrimSpace(s) == s
 }
+
+// PublicKeyID reports whether s may be the id of the public key GitHub encrypts a
+// scope's secrets with (digits on github.com and GitHub Enterprise Server): it goes
+// back to GitHub in every write's body.
+func PublicKeyID(s string) bool { return ghKeyID.MatchString(s) }

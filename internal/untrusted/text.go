@@ -121,3 +121,17 @@ func Defang(line string) string {
 	}
 	return line
 }
+
+// ShellWord renders s as one word of a POSIX shell command the action prints for a
+// person to run (a SAM user name, an environment name): as it is when it holds only
+// letters, digits and "-_.", else single-quoted, so that a name from a server or an
+// input cannot add a command ($(…), ;, a backquote) to the one printed.
+func ShellWord(s string) string {
+	plain := s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_.", r))
+	}) < 0
+	if plain {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

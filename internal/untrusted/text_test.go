@@ -81,3 +81,18 @@ func TestOneLineLeavesNoControlCharacter(t *testing.T) {
 		t.Errorf("OneLine left a control character: %q", got)
 	}
 }
+
+func TestShellWordIsOneWord(t *testing.T) {
+	for in, want := range map[string]string{
+		"ci-bot_2.prod":    "ci-bot_2.prod",
+		"prod eu":          "'prod eu'",
+		"x $(curl e.test)": "'x $(curl e.test)'",
+		"it's":             `'it'\''s'`,
+		"a;b`c`":           "'a;b`c`'",
+		"":                 "''",
+	} {
+		if got := ShellWord(in); got != want {
+			t.Errorf("ShellWord(%q) = %s, want %s", in, got, want)
+		}
+	}
+}

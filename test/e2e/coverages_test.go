@@ -147,3 +147,25 @@ func TestCoverageBothNeedsAnEndpointPerCoverage(t *testing.T) {
 	says := []string{"SORACOM_ENDPOINT names one endpoint, and soracom-coverage-type both works on two", "SORACOM_ENDPOINT_JP and SORACOM_ENDPOINT_G"}
 	failedBeforeNetwork(t, c.JP, r, says)
 }
+
+// A dry run with if-exists: fail plans what the real run does: a set on one coverage
+// makes it change nothing on either, and the plan says none for the other coverage.
+func TestCoverageBothDryRunIfExistsFailPlansNothingOnEither(t *testing.T) {
+	c, o := bothCoverages(t, map[string]string{"dry-run": "true", "if-exists": "fail"})
+	putExistingSet(c.G, "funnel-aws")
+	r := runAction(t, o)
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1", r.code)
+	}
+	var planned []string
+	for _, res := range results(t, r) {
+		planned = append(planned, res.Coverage+"/"+res.CredentialID+" "+res.Planned)
+	}
+	if got, want := strings.Join(planned, ", "), "jp/funnel-aws none, g/funnel-aws fail"; got != want {
+		t.Errorf("planned %s, want %s", got, want)
+	}
+	checkContains(t, "error", oneError(t, r), "credential set funnel-aws on g already exists", "a real run would change nothing")
+	if strings.Contains(r.stdout, "would be created") {
+		t.Errorf("the dry run says a set would be created, which the real run would not:\n%s", r.stdout)
+	}
+}

@@ -6,10 +6,13 @@ package e2e
 // as on GitHub.
 
 import (
+	"maps"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/soracom-credentials-action/soracom-credentials-action/internal/ghtest"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracomtest"
 )
 
@@ -111,5 +114,41 @@ func TestAnInputVariableWithUnderscoresIsCaught(t *testing.T) {
 	r = runAction(t, runOpts{inputs: in, env: env, secrets: []string{authKeySecret, awsSecret}})
 	if r.code != 0 || len(annotations(r, "warning")) != 2 {
 		t.Errorf("on GitHub: exit %d, warnings %q", r.code, annotations(r, "warning"))
+	}
+}
+
+// Off GitHub the audit's new columns (Coverage, Used by) and the AuthKey rotation's
+// summary and warning are plain text too: a group name full of Markdown and HTML reads
+// as it was, no character reference and no workflow command in anything printed.
+func TestOffGitHubTheAuditAndTheAuthKeyRotationArePlainText(t *testing.T) {
+	w := newAuditWorld(t)
+	w.soracom.PutGroup(soracomtest.Group{ID: "55555555-odd", Tags: map[string]string{"name": "<b>a|b</b> *c* _d_ `e`"}, Configuration: funnelConf("harvest-old")})
+	w.soracom.SetAuthKeyCreated(authKeyID, time.Now().Add(-40*24*time.Hour))
+	w.soracom.Deny(soracomtest.PermDeleteUserAuthKey) // the old AuthKey stays: a warning
+	gh := ghtest.Start(t)
+	gh.AddToken(githubToken, ghtest.Access{Read: true, Write: true})
+	past := time.Now().Add(-40 * 24 * time.Hour)
+	gh.SetSecret(ghtest.RepoScope("octo", "app"), "SORACOM_AUTH_KEY", authKeySecret, past, "")
+	gh.SetSecret(ghtest.RepoScope("octo", "app"), "SORACOM_AUTH_KEY_ID", authKeyID, past, "")
+	w.inputs["rotate-auth-key"], w.inputs["github-token"], w.inputs["fail-on"] = "true", githubToken, "never"
+	env := maps.Clone(w.env)
+	env["GITHUB_API_URL"], env["GITHUB_REPOSITORY"] = gh.URL, "octo/app"
+	r := runAction(t, runOpts{inputs: w.inputs, env: env, offGitHub: true, secrets: append(w.secrets(), secretsOf(w.soracom, gh)...)})
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stdout)
+	}
+	assertPlain(t, r)
+	for _, want := range []string{
+		`group "<b>a|b</b> *c* _d_ ` + "`e`" + `" (55555555-odd) in SoracomFunnel`,
+		"\nwarning: the secrets hold the new AuthKey, but the old AuthKey " + authKeyID + " could not be deleted",
+		"\nAuthKey: rotated " + authKeyID + " → keyId-",
+		"\nWarning:\n  the secrets hold the new AuthKey",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("stdout does not show %q:\n%s", want, r.stdout)
+		}
+	}
+	if !regexp.MustCompile(`(?m)^Set +Coverage +Type +Used by +Key `).MatchString(r.stdout) {
+		t.Errorf("the health report's table is not columns of text:\n%s", r.stdout)
 	}
 }
