@@ -27,7 +27,7 @@ const (
 	authKeyLatency  = 50 * time.Millisecond
 	authKeyMaxAdded = 8
 	authKeyMaxWall  = time.Second
-	authKeyToken    = "github_pat_11BENCH0123456789abcdefghij"
+	authKeyToken    = "github_pat_11BENCHtokenQwErTyUiOpAsDfGhJkLz"
 )
 
 // authKeyCase is one way the rotation runs, beside the same registration without it.
