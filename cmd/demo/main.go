@@ -66,7 +66,7 @@ func commandLine(args []string, stdout, stderr io.Writer) (code int, done bool) 
 		return 0, true
 	}
 	fmt.Fprintf(stderr, "demo: unexpected argument %q: the demo takes no flags (--help says what it does)\n", args[0])
-	return 2, true
+	return 1, true
 }
 
 // run plays every scene to w. setenv points the AWS SDK at the fakes: the SDK reads its

@@ -156,7 +156,7 @@ func TestHelpSaysWhatTheDemoDoesAndPlaysNothing(t *testing.T) {
 		}
 	}
 	var stderr strings.Builder
-	if code, done := commandLine([]string{"--fast"}, io.Discard, &stderr); code != 2 || !done || !strings.Contains(stderr.String(), "--help") {
+	if code, done := commandLine([]string{"--fast"}, io.Discard, &stderr); code != 1 || !done || !strings.Contains(stderr.String(), "--help") {
 		t.Errorf("an argument: code %d, done %v, stderr %q", code, done, stderr.String())
 	}
 	if _, done := commandLine(nil, io.Discard, io.Discard); done {

@@ -39,7 +39,7 @@ func main() {
 	case err != nil:
 		fmt.Fprintln(os.Stderr, "soracom-emulator:", err)
 		stop()
-		os.Exit(2)
+		os.Exit(1) // like the action: a failure is 1, whatever its cause
 	}
 }
 

@@ -37,8 +37,10 @@ type Env struct {
 	Terminal bool
 }
 
-// Exit codes besides the action's own 0 and 1.
-const exitUsage = 2
+// exitUsage is the exit code of a command line that cannot run (an unknown flag, a
+// flag without its value): bad input like any other, so 1, as everywhere the action
+// runs (docs/run-anywhere.md), not the 2 of Go's flag package.
+const exitUsage = 1
 
 // Main runs the command line and returns the exit code.
 func Main(ctx context.Context, env Env) int {

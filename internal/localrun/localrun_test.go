@@ -211,9 +211,9 @@ func TestHelpListsEveryInputOfActionYML(t *testing.T) {
 	}
 }
 
-func TestAUsageErrorExitsTwoAndPointsAtHelp(t *testing.T) {
+func TestAUsageErrorExitsOneAndPointsAtHelp(t *testing.T) {
 	code, _, errOut := run(t, nil, false, "--no-such-input", "x")
-	if code != 2 || !strings.Contains(errOut, "--help") {
+	if code != 1 || !strings.Contains(errOut, "--help") {
 		t.Errorf("exit %d, stderr %q", code, errOut)
 	}
 }
@@ -338,7 +338,7 @@ func TestAFlagWinsOverTheVariable(t *testing.T) {
 
 func TestAnUnknownFlagFailsOffGitHubAndWarnsOnGitHub(t *testing.T) {
 	code, out, errOut := run(t, nil, false, "--credentail-id", "x", "--emulator")
-	if code != 2 || !strings.Contains(errOut, "error: unknown flag --credentail-id; did you mean --credential-id?\n") || out != "" {
+	if code != 1 || !strings.Contains(errOut, "error: unknown flag --credentail-id; did you mean --credential-id?\n") || out != "" {
 		t.Errorf("off GitHub: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 	env := registrationEnv(soracomtest.Start(t))
@@ -374,11 +374,11 @@ func TestAnInputVariableThatNamesNoInputFailsOffGitHubAndWarnsOnGitHub(t *testin
 
 func TestEmulatorWithAnEndpointOfItsOwnIsAnError(t *testing.T) {
 	code, _, errOut := run(t, nil, false, "--emulator", "--soracom-endpoint", "https://api.soracom.io", "--credential-id", "x")
-	if code != 2 || !strings.Contains(errOut, "--emulator and --soracom-endpoint both say where SORACOM is") {
+	if code != 1 || !strings.Contains(errOut, "--emulator and --soracom-endpoint both say where SORACOM is") {
 		t.Errorf("exit %d, stderr %q", code, errOut)
 	}
 	code, _, errOut = run(t, map[string]string{"INPUT_SORACOM-ENDPOINT": "https://api.soracom.io"}, false, "--emulator", "--credential-id", "x")
-	if code != 2 || !strings.Contains(errOut, "--emulator and INPUT_SORACOM-ENDPOINT both say where SORACOM is") {
+	if code != 1 || !strings.Contains(errOut, "--emulator and INPUT_SORACOM-ENDPOINT both say where SORACOM is") {
 		t.Errorf("exit %d, stderr %q", code, errOut)
 	}
 }
