@@ -25,7 +25,8 @@ type world struct {
 	clock   time.Time
 	n       int
 	calls   []string
-	// fail makes the named call fail (with the outcome); hook runs as it starts.
+	// fail makes the named call fail (with the outcome); hook runs as it starts, outside
+	// the lock (a hook may start a second run).
 	fail map[string]error
 	hook map[string]func()
 	// late holds back a failed write whose outcome is in doubt until land is called: a
@@ -52,11 +53,14 @@ func inDoubt(msg string) error {
 	return &rotation.OutcomeError{Outcome: rotation.InDoubt, Err: errors.New(msg)}
 }
 
-// step records a call and says whether it fails.
+// step records a call and says whether it fails. A hook and a failure fire once, and
+// both leave their maps under the lock: the run verifies a new key and lists the keys
+// at the same time, so two steps may be in here together.
 func (w *world) step(name string) error {
 	w.mu.Lock()
 	w.calls = append(w.calls, name)
 	hook, err := w.hook[name], w.fail[name]
+	delete(w.hook, name)
 	delete(w.fail, name)
 	w.mu.Unlock()
 	if hook != nil {
