@@ -36,7 +36,6 @@ const (
 // Secret is a secret's metadata: GitHub never returns a value.
 type Secret struct {
 	Name      string
-	CreatedAt time.Time
 	UpdatedAt time.Time
 	// Visibility is an organization secret's: all, private or selected.
 	Visibility string
@@ -77,7 +76,6 @@ func (c *Client) PublicKey(ctx context.Context, s Scope) (PublicKey, error) {
 
 type secretAnswer struct {
 	Name       string `json:"name"`
-	CreatedAt  string `json:"created_at"`
 	UpdatedAt  string `json:"updated_at"`
 	Visibility string `json:"visibility"`
 }
@@ -133,14 +131,13 @@ func collect(cl call, s Scope, page []secretAnswer, names []string, found map[st
 			continue
 		}
 		updated, uerr := time.Parse(time.RFC3339, a.UpdatedAt)
-		created, _ := time.Parse(time.RFC3339, a.CreatedAt)
 		switch {
 		case uerr != nil:
 			return nil, fmt.Errorf("GitHub %s (%s %s) answered no readable updated_at for %s, which confirms a write", cl.operation, cl.method, cl.path, names[i])
 		case s.Kind == Organization && !validVisibility(a.Visibility):
 			return nil, fmt.Errorf("GitHub %s (%s %s) answered a visibility for %s that is not all, private or selected", cl.operation, cl.method, cl.path, names[i])
 		}
-		sec := Secret{Name: names[i], CreatedAt: created.UTC(), UpdatedAt: updated.UTC(), Visibility: a.Visibility}
+		sec := Secret{Name: names[i], UpdatedAt: updated.UTC(), Visibility: a.Visibility}
 		found[names[i]], matched = sec, append(matched, sec)
 	}
 	return matched, nil
