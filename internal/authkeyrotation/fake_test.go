@@ -111,16 +111,7 @@ func (k keys) Delete(_ context.Context, id string) error {
 type secrets struct{ *world }
 
 func (s secrets) Prepare(_ context.Context, names []string) (map[string]time.Time, error) {
-	if err := s.step("prepare"); err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := map[string]time.Time{}
-	for _, n := range names {
-		out[n] = s.updated[n]
-	}
-	return out, nil
+	return s.updatedAt("prepare", names)
 }
 
 func (s secrets) Write(_ context.Context, name string, v secret.Secret) error {
@@ -155,7 +146,12 @@ func (w *world) land() {
 }
 
 func (s secrets) UpdatedAt(_ context.Context, names []string) (map[string]time.Time, error) {
-	if err := s.step("confirm " + strings.Join(names, ",")); err != nil {
+	return s.updatedAt("confirm "+strings.Join(names, ","), names)
+}
+
+// updatedAt records the call and reads the secrets' updated_at, by name.
+func (s secrets) updatedAt(call string, names []string) (map[string]time.Time, error) {
+	if err := s.step(call); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
