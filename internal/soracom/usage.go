@@ -25,8 +25,8 @@ type Group struct {
 	// Index is the group's place in the listing, from 0, across pages.
 	Index int
 	// Unreadable names the fields of the entry that could not be read or have not
-	// their shape (see Group fields); of such a group only a readable id is kept, and
-	// its name when only the name was bad.
+	// their shape (see Group fields); of such a group only what had its shape is kept,
+	// and its configuration only when just the name was bad (see readGroup).
 	Unreadable []string
 }
 
