@@ -149,7 +149,7 @@ func HeaderWait(h http.Header, limit time.Duration, secondsHeaders ...string) ti
 	var wait time.Duration
 	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
 		if n, err := strconv.Atoi(v); err == nil && n >= 0 {
-			wait = time.Duration(n) * time.Second
+			wait = seconds(float64(n), limit)
 		} else if t, err := http.ParseTime(v); err == nil {
 			wait = time.Until(t)
 		}
@@ -157,10 +157,15 @@ func HeaderWait(h http.Header, limit time.Duration, secondsHeaders ...string) ti
 	for _, name := range secondsHeaders {
 		if v := strings.TrimSpace(h.Get(name)); v != "" {
 			if f, err := strconv.ParseFloat(v, 64); err == nil && f >= 0 {
-				// Compared in seconds first: a huge value would overflow a Duration.
-				wait = max(wait, time.Duration(min(f, limit.Seconds())*float64(time.Second)))
+				wait = max(wait, seconds(f, limit))
 			}
 		}
 	}
 	return min(max(wait, 0), limit)
+}
+
+// seconds is f seconds, at most limit. Compared in seconds first: a huge value would
+// overflow a Duration (and a wrapped one may land anywhere below the cap).
+func seconds(f float64, limit time.Duration) time.Duration {
+	return time.Duration(min(f, limit.Seconds()) * float64(time.Second))
 }

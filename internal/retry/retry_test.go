@@ -111,6 +111,7 @@ func TestHeaderWait(t *testing.T) {
 		"the longer of the two":            {http.Header{"Retry-After": {"2"}, "X-Soracom-Ratelimit-Seconds-Before-Refresh": {"9"}}, 9 * time.Second},
 		"a huge refresh does not overflow": {http.Header{"X-Soracom-Ratelimit-Seconds-Before-Refresh": {"1e300"}}, limit},
 		"negative is none":                 {http.Header{"Retry-After": {"-4"}}, 0},
+		"a huge Retry-After is capped":     {http.Header{"Retry-After": {"18446744074"}}, limit},
 	} {
 		if got := retry.HeaderWait(tt.h, limit, "X-Soracom-Ratelimit-Seconds-Before-Refresh"); got != tt.want {
 			t.Errorf("%s: %s, want %s", name, got, tt.want)

@@ -80,16 +80,21 @@ func (s *Session) ListUserAuthKeys(ctx context.Context) ([]UserAuthKey, error) {
 }
 
 // readAuthKeys reads one answer of the AuthKey list, each id checked against its shape.
+// Past maxAuthKeys entries the rest is not read (see rawArray).
 func readAuthKeys(cl call, resp response) ([]UserAuthKey, error) {
-	list, err := decode[[]authKeyAnswer](cl, resp)
+	raw, err := rawArray(resp.body, maxAuthKeys)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: SORACOM answered %d with a body that is not a JSON array of AuthKeys: %w", cl.operation, resp.status, err)
 	}
-	if len(list) > maxAuthKeys {
-		return nil, newAnswerError(cl, "list", fmt.Sprintf("a list of at most %d AuthKeys", maxAuthKeys), fmt.Sprintf("%d AuthKeys", len(list)))
+	if len(raw) > maxAuthKeys {
+		return nil, newAnswerError(cl, "list", fmt.Sprintf("a list of at most %d AuthKeys", maxAuthKeys), fmt.Sprintf("more than %d AuthKeys", maxAuthKeys))
 	}
-	out := make([]UserAuthKey, len(list))
-	for i, k := range list {
+	out := make([]UserAuthKey, len(raw))
+	for i, r := range raw {
+		k, err := decode[authKeyAnswer](cl, response{status: resp.status, body: r})
+		if err != nil {
+			return nil, err
+		}
 		if !shape.AuthKeyID(k.AuthKeyID) {
 			return nil, newAnswerError(cl, "authKeyId", shape.AuthKeyIDShape, k.AuthKeyID)
 		}

@@ -1,11 +1,8 @@
 package soracom
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 
@@ -69,36 +66,16 @@ type listEntry struct {
 // set Unreadable (see readEntry). first is the index of its first entry in the whole
 // list (the entries of the pages before it).
 func decodeList(cl call, r response, first int) ([]CredentialSet, error) {
-	dec := json.NewDecoder(bytes.NewReader(r.body))
-	bad := func(err error) error {
-		return fmt.Errorf("%s: SORACOM answered %d with a body that is not a JSON array of credential sets: %w", cl.operation, r.status, err)
-	}
-	tok, err := dec.Token()
+	raw, err := rawArray(r.body, MaxSets)
 	if err != nil {
-		return nil, bad(err)
+		return nil, fmt.Errorf("%s: SORACOM answered %d with a body that is not a JSON array of credential sets: %w", cl.operation, r.status, err)
 	}
-	if tok == nil {
-		return nil, nil // null: no sets
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '[' {
-		return nil, bad(errors.New("it does not start with ["))
+	if len(raw) > MaxSets {
+		return nil, &ListTooLongError{Service: "SORACOM", Call: cl.operation, Max: MaxSets}
 	}
 	var sets []CredentialSet
-	for dec.More() {
-		if len(sets) == MaxSets {
-			return nil, &ListTooLongError{Service: "SORACOM", Call: cl.operation, Max: MaxSets}
-		}
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return nil, bad(err)
-		}
-		sets = append(sets, readEntry(first+len(sets), raw))
-	}
-	if _, err := dec.Token(); err != nil {
-		return nil, bad(err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, bad(errors.New("more follows the array"))
+	for i, e := range raw {
+		sets = append(sets, readEntry(first+i, e))
 	}
 	return sets, nil
 }

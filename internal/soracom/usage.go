@@ -25,8 +25,8 @@ type Group struct {
 	// Index is the group's place in the listing, from 0, across pages.
 	Index int
 	// Unreadable names the fields of the entry that could not be read or have not
-	// their shape (see Group fields); of such a group only a readable id is kept, and
-	// its name when only the name was bad.
+	// their shape (see Group fields); of such a group only what had its shape is kept,
+	// and its configuration only when just the name was bad (see readGroup).
 	Unreadable []string
 }
 
@@ -77,7 +77,7 @@ func (s *Session) ListGroups(ctx context.Context) ([]Group, error) {
 	return paging.Collect(ctx, lim, func(ctx context.Context, marker string) (paging.Page[Group], error) {
 		path := pagePath("/groups?"+url.Values{"limit": {strconv.Itoa(GroupsPerPage)}}.Encode(), marker)
 		cl := call{operation: "listGroups", method: http.MethodGet, path: path}
-		raw, next, size, err := s.listPage(ctx, cl, "groups")
+		raw, next, size, err := s.listPage(ctx, cl, "groups", MaxGroups)
 		if err != nil {
 			return paging.Page[Group]{}, err
 		}
@@ -98,7 +98,7 @@ func (s *Session) ListEventHandlers(ctx context.Context) ([]EventHandler, error)
 	var index int
 	return paging.Collect(ctx, lim, func(ctx context.Context, marker string) (paging.Page[EventHandler], error) {
 		cl := call{operation: "listEventHandlers", method: http.MethodGet, path: pagePath("/event_handlers", marker)}
-		raw, next, size, err := s.listPage(ctx, cl, "event handlers")
+		raw, next, size, err := s.listPage(ctx, cl, "event handlers", MaxEventHandlers)
 		if err != nil {
 			return paging.Page[EventHandler]{}, err
 		}
@@ -113,21 +113,26 @@ func (s *Session) ListEventHandlers(ctx context.Context) ([]EventHandler, error)
 
 // listPage sends one page's call and returns its entries, raw, the next key ("" on
 // the last page; see sendPage) and the size of the answer. The page must be a JSON
-// array.
-func (s *Session) listPage(ctx context.Context, cl call, what string) (raw []json.RawMessage, next string, size int, err error) {
+// array; of one with more than maxItems entries only maxItems+1 are read (see
+// rawArray), which paging.Collect refuses by their number.
+func (s *Session) listPage(ctx context.Context, cl call, what string, maxItems int) (raw []json.RawMessage, next string, size int, err error) {
 	resp, next, err := s.sendPage(ctx, cl)
 	if err != nil {
 		return nil, "", 0, err
 	}
-	raw, err = rawArray(resp.body)
+	raw, err = rawArray(resp.body, maxItems)
 	if err != nil {
 		return nil, "", 0, fmt.Errorf("%s: SORACOM answered %d with a body that is not a JSON array of %s: %w", cl.operation, resp.status, what, err)
 	}
 	return raw, next, len(resp.body), nil
 }
 
-// rawArray splits a JSON array into its elements; null is an empty array.
-func rawArray(body []byte) ([]json.RawMessage, error) {
+// rawArray splits a JSON array into its elements; null is an empty array. An array of
+// more than max elements comes back as its first max elements and a nil one standing
+// for the rest, which is not read: the caller refuses it by its length. An answer is
+// bounded in bytes only, and one of millions of tiny entries would otherwise cost
+// hundreds of megabytes before any item cap is checked.
+func rawArray(body []byte, max int) ([]json.RawMessage, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	tok, err := dec.Token()
 	if err != nil {
@@ -141,6 +146,9 @@ func rawArray(body []byte) ([]json.RawMessage, error) {
 	}
 	var out []json.RawMessage
 	for dec.More() {
+		if len(out) == max {
+			return append(out, nil), nil
+		}
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
 			return nil, err
