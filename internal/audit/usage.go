@@ -45,6 +45,49 @@ type ListingFailure struct {
 // reference names is used by none.
 func (u *Usage) complete() bool { return u != nil && len(u.Failed) == 0 && !u.Incomplete }
 
+// Add adds what one group or handler holds to u.
+func (u *Usage) Add(f refs.Found) {
+	u.References = append(u.References, f.References...)
+	u.Malformed = append(u.Malformed, f.Malformed...)
+	u.Incomplete = u.Incomplete || f.Incomplete
+	for _, m := range f.Malformed {
+		// A value that is not a set id is a reference not read: the set it meant may
+		// be any.
+		u.Incomplete = u.Incomplete || m.Reason == refs.ReasonNotSetID
+	}
+}
+
+// UsedBy names the users of set id in one line, for a rotation's log and summary:
+// "none", the users, or "unknown" and why when a listing failed (a denied or failed
+// listing leaves the usage unknown, never empty).
+func (u *Usage) UsedBy(id string) string {
+	if len(u.Failed) > 0 {
+		var why []string
+		for _, f := range u.Failed {
+			if f.Permission != "" {
+				why = append(why, "SORACOM denied "+f.Permission)
+			} else {
+				why = append(why, "the "+f.Listing+" could not be listed: "+f.Reason)
+			}
+		}
+		return "unknown (" + strings.Join(why, "; ") + ")"
+	}
+	var users []refs.User
+	for _, r := range u.References {
+		if r.SetID == id && !slices.Contains(users, r.User) {
+			users = append(users, r.User)
+		}
+	}
+	text := UsedByText(users)
+	if text == "" {
+		text = "none"
+	}
+	if u.Incomplete {
+		text += " (some groups or event handlers could not be read whole)"
+	}
+	return text
+}
+
 // MaxUsedBy is how many users a finding's usedBy lists; UsedByMore counts the rest. A
 // set named by thousands of groups must not make one finding outgrow the output.
 const MaxUsedBy = 20
