@@ -2,6 +2,7 @@ package audit
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -154,7 +155,7 @@ func (u *usage) check(rep *Report) {
 		row.Findings = append(row.Findings, u.setFindings(row.Set, row.UsedBy, us)...)
 	}
 	rep.Rows = append(rep.Rows, u.dangling()...)
-	for _, coverage := range sortedCoverages(u.in.Usage) {
+	for _, coverage := range slices.Sorted(maps.Keys(u.in.Usage)) {
 		rep.General = append(rep.General, listingFindings(coverage, u.in.Usage[coverage])...)
 	}
 }
@@ -371,15 +372,6 @@ func capitalize(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
-}
-
-func sortedCoverages(m map[string]*Usage) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // fillUsedBy gives every finding of a row the row's coverage and users (capped at
