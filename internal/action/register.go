@@ -128,6 +128,12 @@ func (r *run) refuseExisting(ctx context.Context, places []place) error {
 	var exist []string
 	for _, p := range places {
 		sets, err := p.sess.ListCredentials(ctx)
+		if err == nil {
+			// Which sets exist must be known on every coverage: an entry not read may be
+			// one of them, and StoreAll, which refuses such a list, would refuse it only
+			// after the coverages before were written.
+			err = soracom.Whole(sets)
+		}
 		if err != nil {
 			return &coverageError{coverage: p.coverage, endpoint: p.endpoint, err: err, state: "nothing was written on any coverage"}
 		}

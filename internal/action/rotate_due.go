@@ -75,7 +75,7 @@ func (s schedule) writeNotDue(w io.Writer) {
 func (r *run) notDue(rep *Report, names setNames, inv rotation.Inventory, due rotation.Schedule, sched schedule) *Report {
 	r.log.Infof("Not due: %s. Nothing was changed.", due.Reason)
 	for _, s := range inv.Sets {
-		if s.Unreadable != "" && (s.Type == rotation.AWSCredentials || s.Type == "") {
+		if s.MayHoldKey() {
 			r.log.Warningf("%s could not be read from SORACOM's list (%s): whether it holds a key of IAM user %s is unknown; look at it in the SORACOM console",
 				capitalize(s.Name()), s.Unreadable, r.cfg.IAMUserName)
 		}

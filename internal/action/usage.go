@@ -61,29 +61,17 @@ func usageOn(ctx context.Context, sess *soracom.Session) *audit.Usage {
 		u.Failed = append(u.Failed, listingFailure("groups", gerr))
 	} else {
 		for _, g := range groups {
-			addFound(u, groupReferences(g))
+			u.Add(groupReferences(g))
 		}
 	}
 	if herr != nil {
 		u.Failed = append(u.Failed, listingFailure("event handlers", herr))
 	} else {
 		for _, h := range handlers {
-			addFound(u, handlerReferences(h))
+			u.Add(handlerReferences(h))
 		}
 	}
 	return u
-}
-
-// addFound adds what one group or handler holds to u.
-func addFound(u *audit.Usage, f refs.Found) {
-	u.References = append(u.References, f.References...)
-	u.Malformed = append(u.Malformed, f.Malformed...)
-	u.Incomplete = u.Incomplete || f.Incomplete
-	for _, m := range f.Malformed {
-		// A value that is not a set id is a reference not read: the set it meant may
-		// be any.
-		u.Incomplete = u.Incomplete || m.Reason == refs.ReasonNotSetID
-	}
 }
 
 // groupReferences reads one group; an entry SORACOM's list did not show readably is a
@@ -155,38 +143,9 @@ func (r *run) targetUsage(ctx context.Context, places []place, names setNames, t
 	out := map[SetRef]string{}
 	for _, name := range targets {
 		coverage, id := names.split(name)
-		text := usedByText(byCoverage[coverage], id)
+		text := byCoverage[coverage].UsedBy(id)
 		out[SetRef{Coverage: coverage, ID: id}] = text
 		r.log.Infof("Credential set %s is used by: %s", name, untrusted.Text(text))
 	}
 	return out
-}
-
-// usedByText names the users of set id in u: "none", the users, or "unknown" and why.
-func usedByText(u *audit.Usage, id string) string {
-	if len(u.Failed) > 0 {
-		var why []string
-		for _, f := range u.Failed {
-			if f.Permission != "" {
-				why = append(why, "SORACOM denied "+f.Permission)
-			} else {
-				why = append(why, "the "+f.Listing+" could not be listed: "+f.Reason)
-			}
-		}
-		return "unknown (" + strings.Join(why, "; ") + ")"
-	}
-	var users []refs.User
-	for _, ref := range u.References {
-		if ref.SetID == id {
-			users = append(users, ref.User)
-		}
-	}
-	text := audit.UsedByText(users)
-	if text == "" {
-		text = "none"
-	}
-	if u.Incomplete {
-		text += " (some groups or event handlers could not be read whole)"
-	}
-	return text
 }

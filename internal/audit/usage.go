@@ -2,6 +2,7 @@ package audit
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -44,6 +45,49 @@ type ListingFailure struct {
 // complete reports whether every group and handler was read whole, so that a set no
 // reference names is used by none.
 func (u *Usage) complete() bool { return u != nil && len(u.Failed) == 0 && !u.Incomplete }
+
+// Add adds what one group or handler holds to u.
+func (u *Usage) Add(f refs.Found) {
+	u.References = append(u.References, f.References...)
+	u.Malformed = append(u.Malformed, f.Malformed...)
+	u.Incomplete = u.Incomplete || f.Incomplete
+	for _, m := range f.Malformed {
+		// A value that is not a set id is a reference not read: the set it meant may
+		// be any.
+		u.Incomplete = u.Incomplete || m.Reason == refs.ReasonNotSetID
+	}
+}
+
+// UsedBy names the users of set id in one line, for a rotation's log and summary:
+// "none", the users, or "unknown" and why when a listing failed (a denied or failed
+// listing leaves the usage unknown, never empty).
+func (u *Usage) UsedBy(id string) string {
+	if len(u.Failed) > 0 {
+		var why []string
+		for _, f := range u.Failed {
+			if f.Permission != "" {
+				why = append(why, "SORACOM denied "+f.Permission)
+			} else {
+				why = append(why, "the "+f.Listing+" could not be listed: "+f.Reason)
+			}
+		}
+		return "unknown (" + strings.Join(why, "; ") + ")"
+	}
+	var users []refs.User
+	for _, r := range u.References {
+		if r.SetID == id && !slices.Contains(users, r.User) {
+			users = append(users, r.User)
+		}
+	}
+	text := UsedByText(users)
+	if text == "" {
+		text = "none"
+	}
+	if u.Incomplete {
+		text += " (some groups or event handlers could not be read whole)"
+	}
+	return text
+}
 
 // MaxUsedBy is how many users a finding's usedBy lists; UsedByMore counts the rest. A
 // set named by thousands of groups must not make one finding outgrow the output.
@@ -111,7 +155,7 @@ func (u *usage) check(rep *Report) {
 		row.Findings = append(row.Findings, u.setFindings(row.Set, row.UsedBy, us)...)
 	}
 	rep.Rows = append(rep.Rows, u.dangling()...)
-	for _, coverage := range sortedCoverages(u.in.Usage) {
+	for _, coverage := range slices.Sorted(maps.Keys(u.in.Usage)) {
 		rep.General = append(rep.General, listingFindings(coverage, u.in.Usage[coverage])...)
 	}
 }
@@ -328,15 +372,6 @@ func capitalize(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
-}
-
-func sortedCoverages(m map[string]*Usage) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // fillUsedBy gives every finding of a row the row's coverage and users (capped at

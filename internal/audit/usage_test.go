@@ -368,3 +368,27 @@ func TestIdleButNamedSetsAreNotAdvisedForDeletion(t *testing.T) {
 		}
 	}
 }
+
+// A rotation's "used by" text: each user named once, even when SORACOM's list holds a
+// group twice; "unknown" with why when a listing failed, never "none"; a note when a
+// group could not be read whole.
+func TestUsageUsedBy(t *testing.T) {
+	g := refs.InGroup("sg-1", "sensors", map[string]any{"SoracomFunnel": map[string]any{"credentialsId": "funnel-aws"}})
+	u := &audit.Usage{}
+	u.Add(g)
+	u.Add(g)
+	if got, want := u.UsedBy("funnel-aws"), `group "sensors" (sg-1) in SoracomFunnel`; got != want {
+		t.Errorf("UsedBy = %q, want %q", got, want)
+	}
+	if got := u.UsedBy("other"); got != "none" {
+		t.Errorf("UsedBy of a set no one names = %q, want none", got)
+	}
+	u.Add(refs.InGroup("sg-2", "", map[string]any{"SoracomFunk": map[string]any{"credentialsId": "not a set id"}}))
+	if got := u.UsedBy("other"); got != "none (some groups or event handlers could not be read whole)" {
+		t.Errorf("UsedBy with a reference not read = %q", got)
+	}
+	u.Failed = []audit.ListingFailure{{Listing: "groups", Permission: audit.PermListGroups}, {Listing: "event handlers", Reason: "503"}}
+	if got, want := u.UsedBy("funnel-aws"), "unknown (SORACOM denied Group:listGroups; the event handlers could not be listed: 503)"; got != want {
+		t.Errorf("UsedBy with failed listings = %q, want %q", got, want)
+	}
+}

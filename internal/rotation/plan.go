@@ -90,7 +90,7 @@ func (inv Inventory) Plan(named []string) (Plan, error) {
 	}
 	p.Targets = append(targets, inv.holdersOf(p.Replace, inv.inactive(), seenIDs(targets))...)
 	for _, s := range inv.Sets {
-		if s.mayHoldKey() {
+		if s.MayHoldKey() {
 			p.Unreadable = append(p.Unreadable, s.Name()+" ("+s.Unreadable+")")
 		}
 	}

@@ -93,9 +93,9 @@ func (s Set) Name() string {
 	return fmt.Sprintf("the credential set at entry %d of SORACOM's list", s.Entry)
 }
 
-// mayHoldKey reports whether the set could not be read and may be an aws-credentials
+// MayHoldKey reports whether the set could not be read and may be an aws-credentials
 // set (its type says so, or could not be read either).
-func (s Set) mayHoldKey() bool {
+func (s Set) MayHoldKey() bool {
 	return s.Unreadable != "" && (s.Type == AWSCredentials || s.Type == "")
 }
 

@@ -13,6 +13,7 @@
 package refs
 
 import (
+	"maps"
 	"slices"
 	"strings"
 
@@ -86,7 +87,7 @@ const (
 // InGroup finds the references in a group's configuration: namespace → any JSON.
 func InGroup(id, name string, configuration map[string]any) Found {
 	w := newWalker(User{Kind: Group, ID: id, Name: name})
-	for _, ns := range sortedKeys(configuration) {
+	for _, ns := range slices.Sorted(maps.Keys(configuration)) {
 		w.under(ns, configuration[ns])
 	}
 	return w.found
@@ -165,7 +166,7 @@ func (w *walker) object(v map[string]any, depth int) {
 	if id, ok := pairReference(v); ok {
 		w.reference(id)
 	}
-	for _, k := range sortedKeys(v) {
+	for _, k := range slices.Sorted(maps.Keys(v)) {
 		if w.stopped {
 			return
 		}
@@ -224,13 +225,4 @@ func (w *walker) malformed(reason string) {
 	if !slices.Contains(w.found.Malformed, m) {
 		w.found.Malformed = append(w.found.Malformed, m)
 	}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
