@@ -12,6 +12,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -60,7 +61,7 @@ func Find(getenv func(string) string, services []string, credentials bool) ([]En
 		return nil, err
 	}
 	if credentials {
-		services = append(services, credentialServices...)
+		services = slices.Concat(services, credentialServices) // not into the caller's array
 	}
 	var out []Endpoint
 	if !ignore && len(services) > 0 {
@@ -198,7 +199,7 @@ func Variables(services ...string) []string {
 	vars := []string{"AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "HOME",
 		"AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "AWS_ENDPOINT_URL", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
 		"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_EC2_METADATA_DISABLED", "AWS_EC2_METADATA_SERVICE_ENDPOINT"}
-	for _, s := range append(services, credentialServices...) {
+	for _, s := range slices.Concat(services, credentialServices) {
 		vars = append(vars, "AWS_ENDPOINT_URL_"+strings.ReplaceAll(strings.ToUpper(s), " ", "_"))
 	}
 	return vars

@@ -45,3 +45,21 @@ func TestFindListsEveryConfiguredEndpoint(t *testing.T) {
 		t.Error("an AWS_IGNORE_CONFIGURED_ENDPOINT_URLS the SDK refuses is accepted")
 	}
 }
+
+// Find and Variables add the credential services to a list of their own: a caller's
+// slice with room to spare is not written into.
+func TestFindLeavesTheCallersServicesAlone(t *testing.T) {
+	backing := make([]string, 1, 8)
+	backing[0] = "STS"
+	spare := backing[:cap(backing)]
+	getenv := func(string) string { return "" }
+	if _, err := Find(getenv, backing, true); err != nil {
+		t.Fatal(err)
+	}
+	_ = Variables(backing...)
+	for i, s := range spare[1:] {
+		if s != "" {
+			t.Errorf("the caller's array was written at %d: %q", i+1, s)
+		}
+	}
+}

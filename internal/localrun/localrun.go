@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/action"
@@ -87,19 +88,29 @@ func Main(ctx context.Context, env Env) int {
 }
 
 // checkCommandLine returns the usage error of the command line, if any: a parse error,
-// flags that name nothing (outside GitHub; on GitHub they are warnings, as the runner
-// warns about an unexpected input), or --emulator with an endpoint of its own.
+// flags that name nothing (and, for a rendered run, INPUT_ variables that name nothing;
+// outside GitHub; on GitHub they are warnings, as the runner warns about an unexpected
+// input), or --emulator with an endpoint of its own.
 func checkCommandLine(env Env, opts Options, parseErr error) error {
 	if parseErr != nil {
 		return parseErr
 	}
-	if len(opts.Unknown) > 0 {
+	var strays []string
+	if rendered(opts.View, env) && env.Environ != nil {
+		// The rendered run tells the action it is on GitHub, where INPUT_ variables that
+		// name no input are only warned about: they are checked here, as the flags are.
+		strays = inputs.Strays(env.Environ())
+	}
+	if len(opts.Unknown)+len(strays) > 0 {
 		if !runner.OnGitHub(env.Getenv) {
-			return errors.New(strings.Join(opts.Unknown, "\n"))
+			return errors.New(strings.Join(slices.Concat(opts.Unknown, strays), "\n"))
 		}
 		log := action.NewLog(env.Stderr, env.Getenv)
 		for _, u := range opts.Unknown {
 			log.Warningf("%s (ignored)", u)
+		}
+		for _, s := range strays {
+			log.Warningf("%s", s)
 		}
 	}
 	if !opts.Emulator {

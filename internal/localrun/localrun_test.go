@@ -396,3 +396,17 @@ func TestEmulatorRotatesTheAuthKeyIntoAFakeGitHub(t *testing.T) {
 		t.Errorf("the rendered log shows the AuthKey:\n%s", out)
 	}
 }
+
+// In a terminal the run is rendered as on GitHub, where the action only warns about an
+// INPUT_ variable that names no input; the command line refuses it there, as it refuses
+// a flag that names nothing.
+func TestAnInputVariableThatNamesNoInputFailsARenderedRun(t *testing.T) {
+	env := registrationEnv(soracomtest.Start(t))
+	env["INPUT_CREDENTIAL_ID"] = "with-underscores"
+	for _, args := range [][]string{nil, {"--view", "github"}} {
+		code, out, errOut := run(t, env, true, args...)
+		if code != 1 || !strings.Contains(errOut, "INPUT_CREDENTIAL_ID names no input of action.yml") || out != "" {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q", args, code, out, errOut)
+		}
+	}
+}

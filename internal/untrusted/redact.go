@@ -172,7 +172,8 @@ func decodedForms(v string) []string {
 			bases = append(bases, html.UnescapeString(s))
 		}
 		if strings.IndexByte(s, '<') >= 0 {
-			bases = append(bases, StripTags(s), html.UnescapeString(StripTags(s)))
+			stripped := StripTags(s)
+			bases = append(bases, stripped, html.UnescapeString(stripped))
 		}
 		if strings.IndexByte(s, '\\') >= 0 {
 			bases = append(bases, unescapeBackslashes(s))

@@ -183,13 +183,7 @@ func (p *printer) audit(r report) {
 	p.f("`audit: true` over %d `aws-credentials` sets that hold %d distinct keys of %d IAM users, with %s of latency added to every SORACOM and every AWS call (the fake IAM and STS answer concurrently). "+
 		"The action is the built binary with its default concurrency; the sequential baseline is the same audit code run in-process with one AWS call in flight at a time.\n\n",
 		auditSets, auditKeys, auditUsers, ms(auditLatency))
-	p.f("Measured with `%s`", r.command)
-	for _, f := range r.machine {
-		if f.name == "date" || strings.HasPrefix(f.name, "load average") || f.name == "action built from" {
-			p.f("; %s: %s", f.name, f.value)
-		}
-	}
-	p.f(".\n\n")
+	p.measuredWith(r)
 	p.f("| run | wall time, median (min–max) | AWS calls | of which GetAccessKeyLastUsed / ListAccessKeys / GetAccessKeyInfo | SORACOM round trips | exit |\n|---|---|---|---|---|---|\n")
 	for _, row := range []struct {
 		name string

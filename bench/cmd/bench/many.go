@@ -129,13 +129,7 @@ func (p *printer) many(r report) {
 		"the emulator allows %d requests per API per minute and answers with SORACOM's `X-Soracom-Ratelimit-*` headers. "+
 		"Each run gets a fresh emulator (a run spends the minute's budget). `max-parallel: 4` is the default; `max-parallel: 1` writes one set at a time, as the action did before.\n\n",
 		manySets, ms(manyLatency), manyRateLimit)
-	p.f("Measured with `%s`", r.command)
-	for _, f := range r.machine {
-		if f.name == "date" || strings.HasPrefix(f.name, "load average") || f.name == "action built from" {
-			p.f("; %s: %s", f.name, f.value)
-		}
-	}
-	p.f(".\n\n")
+	p.measuredWith(r)
 	p.f("| max-parallel | result | wall time, median (min–max) | API round trips | of which updates | 429s | most requests in flight | waited for a refresh |\n|---|---|---|---|---|---|---|---|\n")
 	for _, par := range m.parallel {
 		runs := m.runs[par]

@@ -278,13 +278,7 @@ func (p *printer) references(r report) {
 	p.f("**soracom-cli could not be built here**: the Go module proxy refuses `github.com/soracom/soracom-cli` (403), so its row is a *model*: the requests its source sends for the same listing " +
 		"(`credentials list`, `groups list --fetch-all`, `event-handlers list`, once per coverage: one process, one connection and one `POST /v1/auth` per command, pages one after the other, no logout), " +
 		"replayed in the benchmark process. It has no process start and prints no JSON, so it is a lower bound for soracom-cli; matching the references to the sets is then still left to the user (jq).\n\n")
-	p.f("Measured with `%s`", r.command)
-	for _, f := range r.machine {
-		if f.name == "date" || strings.HasPrefix(f.name, "load average") || f.name == "action built from" {
-			p.f("; %s: %s", f.name, f.value)
-		}
-	}
-	p.f(".\n\n")
+	p.measuredWith(r)
 	p.f("| tool | wall time, median (min–max) | API round trips (both coverages) | of which group pages | TLS handshakes | tokens left valid | dangling references found |\n|---|---|---|---|---|---|---|\n")
 	for _, row := range []struct {
 		name   string

@@ -279,6 +279,18 @@ type printer struct {
 	err error
 }
 
+// measuredWith writes the sentence a section of a scenario only the action runs starts
+// its table with: the command, then the date, the load and the build of the action.
+func (p *printer) measuredWith(r report) {
+	p.f("Measured with `%s`", r.command)
+	for _, f := range r.machine {
+		if f.name == "date" || strings.HasPrefix(f.name, "load average") || f.name == "action built from" {
+			p.f("; %s: %s", f.name, f.value)
+		}
+	}
+	p.f(".\n\n")
+}
+
 func (p *printer) f(format string, args ...any) {
 	if p.err == nil {
 		_, p.err = fmt.Fprintf(p.w, format, args...)
