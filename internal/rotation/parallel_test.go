@@ -20,6 +20,11 @@ type slowSets struct {
 	most          int
 	firstOverlaps bool // another write ran while the first was in flight
 	writes        int
+	// early's write answers as soon as the write of id after has started, without
+	// the delay: a failure that comes while the writes after it are surely in flight,
+	// not one that races them to the end.
+	early, after string
+	afterStarted chan struct{}
 }
 
 func (s *slowSets) Store(ctx context.Context, id string, nk rotation.NewKey) (time.Time, error) {
@@ -30,7 +35,15 @@ func (s *slowSets) Store(ctx context.Context, id string, nk rotation.NewKey) (ti
 	// The second write starting while another is in flight: the first one still is.
 	s.firstOverlaps = s.firstOverlaps || s.writes == 2 && s.inFlight > 1
 	s.mu.Unlock()
-	time.Sleep(10 * time.Millisecond)
+	switch id {
+	case s.early:
+		<-s.afterStarted
+	case s.after:
+		close(s.afterStarted)
+		time.Sleep(10 * time.Millisecond)
+	default:
+		time.Sleep(10 * time.Millisecond)
+	}
 	at, err := s.setsFake.Store(ctx, id, nk)
 	s.mu.Lock()
 	s.inFlight--
@@ -90,7 +103,7 @@ func TestExecuteWritesTheFirstSetAloneThenInParallel(t *testing.T) {
 func TestExecuteParallelFailureKeepsBothKeys(t *testing.T) {
 	w := newWorld(active, setsOnK0(12)...)
 	w.faults = map[string]fault{"Store cs-05": answered(errRefused), "Store cs-06": noAnswer}
-	sets := &slowSets{setsFake: setsFake{w}}
+	sets := &slowSets{setsFake: setsFake{w}, early: "cs-05", after: "cs-06", afterStarted: make(chan struct{})}
 	res, err := runWith(t, w, sets, rotation.Options{Parallel: 4})
 	checkErr(t, err, []string{"store the new key in credential set cs-05", "Both access keys are active", "in doubt: credential set cs-06"})
 	if w.keyState() != "k0:Active new1:Active" || res.NewKeyDeleted {
