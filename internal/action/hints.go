@@ -54,6 +54,8 @@ func hint(err error) string {
 		return refused.hint()
 	case errors.As(err, &apiErr):
 		return apiHint(apiErr)
+	case errors.As(err, &netErr) && netErr.NotSent:
+		return "" // cancelled before it was sent: the network is not to blame
 	case errors.As(err, &netErr):
 		return "check soracom-endpoint / soracom-coverage-type and the runner's network access to the SORACOM API"
 	case errors.As(err, &redirect):

@@ -278,9 +278,10 @@ func (s *Session) StoreAll(ctx context.Context, ids []string, c Content, ifExist
 		return done, &StoreError{Failed: failed}
 	}
 	if len(done) < len(steps) {
-		// Cancelled before every write started.
+		// Cancelled before every write started: the first set not written was never
+		// sent (and might have been a create rather than an update), so it says so.
 		return done, &StoreError{Failed: []Failure{{ID: steps[len(done)].id, Err: &NetworkError{
-			Operation: "store", Method: http.MethodPut, Path: "/v1/credentials/" + steps[len(done)].id, Err: ctx.Err()}}}}
+			Operation: "store", Method: http.MethodPut, Path: "/v1/credentials/" + steps[len(done)].id, Err: ctx.Err(), NotSent: true}}}}
 	}
 	return done, nil
 }

@@ -105,9 +105,15 @@ type NetworkError struct {
 	// InDoubt is true for a write that may have been applied: a request that was sent
 	// and whose answer never came (lost, timed out, or cancelled while in flight).
 	InDoubt bool
+	// NotSent is true for a request that was never sent: the job was cancelled (or its
+	// deadline passed) before its turn came.
+	NotSent bool
 }
 
 func (e *NetworkError) Error() string {
+	if e.NotSent {
+		return fmt.Sprintf("SORACOM %s (%s %s) was not sent: %v", e.Operation, e.Method, e.Path, e.Err)
+	}
 	return fmt.Sprintf("SORACOM %s (%s %s) got no answer: %v", e.Operation, e.Method, e.Path, e.Err)
 }
 

@@ -216,3 +216,21 @@ func TestCancelledWhileWaitingForTheBudgetIsNotInDoubt(t *testing.T) {
 		t.Errorf("%d updates sent, want only the first", n)
 	}
 }
+
+// A job cancelled before a write's turn came says the write was not sent, not that it
+// got no answer: nothing about that set is in doubt.
+func TestAWriteCancelledBeforeItsTurnSaysItWasNotSent(t *testing.T) {
+	s := emulator(t)
+	seed(s, "set-1")
+	sess := login(t, s, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := sess.StoreAll(ctx, []string{"set-1", "set-2"}, content, soracom.Update, nil)
+	if err == nil || !strings.Contains(err.Error(), "PUT /v1/credentials/set-1) was not sent") ||
+		strings.Contains(err.Error(), "got no answer") || soracom.WriteInDoubt(err) {
+		t.Errorf("err %v (in doubt %v); want set-1 not sent, not in doubt", err, soracom.WriteInDoubt(err))
+	}
+	if n := s.CountRequests("PUT", "/v1/credentials/"); n != 0 {
+		t.Errorf("%d updates sent, want none", n)
+	}
+}
