@@ -159,7 +159,7 @@ func (g *gitHubSecrets) Prepare(ctx context.Context, names []string) (map[string
 		}
 		var err error
 		if g.access[name], err = g.client.Access(ctx, g.scope, meta); err != nil {
-			return nil, err
+			return nil, tokenRefused(g.scope, err) // a token that may not read them gets the same hint
 		}
 		out[name] = meta.UpdatedAt
 	}

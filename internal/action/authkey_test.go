@@ -171,22 +171,31 @@ func TestAuthKeyRotationWithTheJobTokenFailsBeforeGenerating(t *testing.T) {
 }
 
 // A token GitHub does not know (401), one that may not read the secrets (403), and a
-// scope it cannot see (404) are all found on the public key, before any AuthKey is
-// generated, with an error naming the permission.
+// scope it cannot see (404) are all found on the public key, and a refused read of an
+// organization secret's repositories on that read, before any AuthKey is generated,
+// with an error naming the permission.
 func TestARefusedTokenIsFoundBeforeGenerating(t *testing.T) {
 	tests := []struct {
 		name, scope, path string
 		access            *ghtest.Access // nil: the token is unknown
 		says              []string
+		inject            func(gh *ghtest.Server)
 	}{
-		{"401: unknown token", "repository", ghtest.RepoScope("octo", "app"), nil, []string{"401 Unauthorized", `"Secrets: read and write"`}},
-		{"403: the token may not read secrets", "organization", ghtest.OrgScope("octo"), &ghtest.Access{}, []string{"403 Forbidden", `organization permission "Secrets: read and write"`}},
+		{"401: unknown token", "repository", ghtest.RepoScope("octo", "app"), nil, []string{"401 Unauthorized", `"Secrets: read and write"`}, nil},
+		{"403: the token may not read secrets", "organization", ghtest.OrgScope("octo"), &ghtest.Access{}, []string{"403 Forbidden", `organization permission "Secrets: read and write"`}, nil},
 		{"404: no such environment", "environment:missing", ghtest.EnvScope("octo", "app", "production"), &ghtest.Access{Read: true, Write: true},
-			[]string{"404 Not Found", `"Environments: read and write"`, `no environment "missing"`}},
+			[]string{"404 Not Found", `"Environments: read and write"`, `no environment "missing"`}, nil},
+		{"403 on the selected repositories of an organization secret", "organization", ghtest.OrgScope("octo"), &ghtest.Access{Read: true, Write: true},
+			[]string{"403 Forbidden", `organization permission "Secrets: read and write"`}, func(gh *ghtest.Server) {
+				gh.Inject(http.MethodGet, ghtest.OrgScope("octo")+"/SORACOM_AUTH_KEY/repositories", 1, ghtest.Fault{Status: http.StatusForbidden, Message: "Resource not accessible by personal access token"})
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w := newAKWorld(t, tt.scope, tt.path)
+			if tt.inject != nil {
+				tt.inject(w.gh)
+			}
 			if tt.access == nil {
 				w.inputs[inputs.GitHubToken] = "github_pat_11UNKNOWN0123456789"
 			} else {
