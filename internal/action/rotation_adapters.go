@@ -185,15 +185,16 @@ func (c *credentialSets) rotationSets(coverage string, all []soracom.CredentialS
 	return out
 }
 
-// session is the session of the coverage a set's name says.
-func (c *credentialSets) session(name string) (*soracom.Session, string) {
+// session is the session of the coverage a set's name says. A name of no coverage
+// this run authenticated to is a bug; it is refused rather than written elsewhere.
+func (c *credentialSets) session(name string) (*soracom.Session, string, error) {
 	coverage, id := c.names.split(name)
 	for _, p := range c.places {
 		if p.coverage == coverage {
-			return p.sess, id
+			return p.sess, id, nil
 		}
 	}
-	return c.places[0].sess, id
+	return nil, id, fmt.Errorf("credential set %s names no coverage this run signed in to", name)
 }
 
 // Store writes the new key into a set. A set's description is kept unless the
@@ -206,7 +207,10 @@ func (c *credentialSets) Store(ctx context.Context, id string, key rotation.NewK
 	content := soracom.Content{Type: rotation.AWSCredentials, Description: desc, Credentials: soracom.Fields{
 		"accessKeyId": key.ID, "secretAccessKey": key.Secret.Reveal(),
 	}}
-	sess, setID := c.session(id)
+	sess, setID, err := c.session(id)
+	if err != nil {
+		return time.Time{}, &rotation.OutcomeError{Outcome: rotation.NotSent, Err: err}
+	}
 	stored, err := sess.StoreAll(ctx, []string{setID}, content, soracom.Update, nil)
 	if err != nil {
 		return time.Time{}, &rotation.OutcomeError{Outcome: soracomOutcome(err), Err: err}
