@@ -83,6 +83,9 @@ func ParseArgs(args []string, inputs []Input) (Options, error) {
 			return opts, fmt.Errorf("flag --%s needs a value: --%s VALUE or --%s=VALUE", name, name, name)
 		}
 		if err := spec.set(value); err != nil {
+			if name == "input" { // its value may be a secret: not echoed
+				return opts, fmt.Errorf("invalid value for flag --input: %w", err)
+			}
 			return opts, fmt.Errorf("invalid value %q for flag --%s: %w", value, name, err)
 		}
 	}
@@ -104,7 +107,8 @@ func flagSpecs(opts *Options, inputs []Input) map[string]flagSpec {
 		name, value, ok := strings.Cut(s, "=")
 		switch {
 		case !ok:
-			return fmt.Errorf("want NAME=VALUE, got %q", s)
+			// Not shown: NAME=VALUE without its "=" may be a secret value alone.
+			return errors.New(`want NAME=VALUE, such as --input credential-id=funnel-aws; the value given has no "="`)
 		case !known[name]:
 			opts.Unknown = append(opts.Unknown, unknownInput(name, known))
 			return nil

@@ -150,13 +150,14 @@ func TestFlagsSetInputs(t *testing.T) {
 		{"a stray argument", []string{"funnel-aws"}, nil, `unexpected argument "funnel-aws"`, ""},
 		{"an unknown view", []string{"--view", "pretty"}, nil, "want auto, github or raw", ""},
 		{"--emulator takes a boolean", []string{"--emulator=maybe"}, nil, `invalid value "maybe" for flag --emulator`, ""},
+		{"--input without its =", []string{"--input", "s3cret-not-echoed"}, nil, `invalid value for flag --input: want NAME=VALUE`, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			opts, err := ParseArgs(tt.args, decl)
 			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || strings.Contains(err.Error(), "s3cret") {
+					t.Fatalf("err = %v, want %q (and no value of --input)", err, tt.wantErr)
 				}
 				return
 			}
