@@ -261,13 +261,7 @@ func (p *printer) authKey(r report) {
 		"SORACOM is the emulator and GitHub the in-repo fake secrets API (which opens the sealed boxes), both over TLS on loopback with %s added to every request. "+
 		"Each case runs %d times, interleaved with the registration alone, after one warm-up; the table shows medians, and *added* is the difference of the medians. "+
 		"Sequential round trips count requests answered within %s of each other as one (sent together).\n\n", ms(authKeyLatency), len(a.baseline), ms(authKeyLatency/2))
-	p.f("Measured with `%s`", r.command)
-	for _, f := range r.machine {
-		if f.name == "date" || strings.HasPrefix(f.name, "load average") || f.name == "action built from" {
-			p.f("; %s: %s", f.name, f.value)
-		}
-	}
-	p.f(".\n\n")
+	p.measuredWith(r)
 	base := summarizeAuthKey(a.baseline)
 	p.f("| run | result | wall time, median (min–max) | requests (SORACOM + GitHub) | sequential round trips | requests added | round trips added | wall time added |\n|---|---|---|---|---|---|---|---|\n")
 	p.f("| registration alone | %s | %s (%s–%s) | %d + 0 | %d | — | — | — |\n", base.result, ms(base.wall), ms(base.min), ms(base.max), base.soracom, base.rounds)
