@@ -64,13 +64,9 @@ func (e *APIError) Refused() bool {
 	return false
 }
 
-// InDoubt reports whether the failed call was a write GitHub may have applied anyway.
-func (e *APIError) InDoubt() bool {
-	if e.Method == http.MethodGet {
-		return false
-	}
-	return e.Retried || e.Status < 300 || e.Status >= 500 || e.Status == http.StatusRequestTimeout
-}
+// InDoubt reports whether the failed call was a write GitHub may have applied anyway
+// (see httpclient.AnswerInDoubt).
+func (e *APIError) InDoubt() bool { return httpclient.AnswerInDoubt(e.Method, e.Status, e.Retried) }
 
 // NetworkError is a call that never got an answer, after its retries.
 type NetworkError struct {

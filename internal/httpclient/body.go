@@ -67,3 +67,15 @@ func MayHaveBeenSent(err error) bool {
 	var op *net.OpError
 	return !(errors.As(err, &op) && op.Op == "dial")
 }
+
+// AnswerInDoubt reports whether a call that failed with an answer was a write the
+// server may have applied anyway: never a GET; otherwise a 5xx or 408 (a gateway may
+// answer so after the write went through), a success whose answer could not be read
+// (a 2xx here: the write was applied), or any failure after an earlier attempt whose
+// outcome was lost (retried).
+func AnswerInDoubt(method string, status int, retried bool) bool {
+	if method == http.MethodGet {
+		return false
+	}
+	return retried || status < 300 || status >= 500 || status == http.StatusRequestTimeout
+}

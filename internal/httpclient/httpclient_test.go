@@ -196,3 +196,27 @@ func answerOf(size int64) http.HandlerFunc {
 		}
 	}
 }
+
+func TestAnswerInDoubt(t *testing.T) {
+	tests := []struct {
+		method  string
+		status  int
+		retried bool
+		want    bool
+	}{
+		{http.MethodGet, 502, true, false}, // a read changes nothing
+		{http.MethodPut, 200, false, true}, // a success whose answer could not be read
+		{http.MethodPut, 400, false, false},
+		{http.MethodPut, 403, false, false},
+		{http.MethodPut, 400, true, true}, // an earlier attempt's outcome was lost
+		{http.MethodPost, 408, false, true},
+		{http.MethodPost, 429, false, false},
+		{http.MethodDelete, 500, false, true},
+		{http.MethodPut, 503, false, true},
+	}
+	for _, tt := range tests {
+		if got := httpclient.AnswerInDoubt(tt.method, tt.status, tt.retried); got != tt.want {
+			t.Errorf("AnswerInDoubt(%s, %d, retried %v) = %v, want %v", tt.method, tt.status, tt.retried, got, tt.want)
+		}
+	}
+}

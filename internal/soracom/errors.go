@@ -76,13 +76,7 @@ func permissionOf(operation string) string {
 // anyway: a 5xx or 408 (a gateway may answer so after the write went through), a
 // success whose answer could not be read, or an error after an earlier attempt whose
 // outcome was lost.
-func (e *APIError) InDoubt() bool {
-	if e.Method == http.MethodGet {
-		return false
-	}
-	// A 2xx here is an answer that could not be read: the write was applied.
-	return e.Retried || e.Status < 300 || e.Status >= 500 || e.Status == http.StatusRequestTimeout
-}
+func (e *APIError) InDoubt() bool { return httpclient.AnswerInDoubt(e.Method, e.Status, e.Retried) }
 
 // WriteInDoubt reports whether err is a write whose outcome is unknown: it may or may
 // not have been applied, so the set's state must be reported as unknown.
