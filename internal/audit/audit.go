@@ -151,6 +151,9 @@ type Finding struct {
 	LastUsed  string `json:"lastUsed,omitempty"`
 	AccountID string `json:"accountId,omitempty"`
 	NotAfter  string `json:"notAfter,omitempty"`
+	// NotBefore is RFC 3339, on cert-not-yet-valid: when the first certificate that is
+	// not valid yet becomes valid (its notAfter is in NotAfter).
+	NotBefore string `json:"notBefore,omitempty"`
 	// Permission is the AWS permission whose denial left the key unknown. When every
 	// lookup was denied it the report names it once, and such findings need no
 	// annotation of their own.

@@ -121,7 +121,7 @@ func notYetValid(certs []certificate, now time.Time) (Finding, bool) {
 	if first == nil {
 		return Finding{}, false
 	}
-	return Finding{Check: CertNotYetValid, Severity: Broken, NotAfter: rfc3339(first.NotAfter),
+	return Finding{Check: CertNotYetValid, Severity: Broken, NotAfter: rfc3339(first.NotAfter), NotBefore: rfc3339(first.NotBefore),
 		Message: phrase(items, "is not valid before", "are not valid yet") + ", so TLS peers refuse the chain until then; " +
 			"register certificates that are valid now, or check the clock of whatever issued them"}, true
 }

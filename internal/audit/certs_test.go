@@ -79,3 +79,18 @@ func TestEveryCertificateOfAChainAndItsCAIsChecked(t *testing.T) {
 		})
 	}
 }
+
+// cert-not-yet-valid says when the certificate becomes valid (notBefore), and keeps its
+// expiry in notAfter, each field holding what its name says.
+func TestNotYetValidCarriesNotBeforeAndNotAfter(t *testing.T) {
+	from, until := now.Add(2*day).Truncate(time.Second), now.Add(400*day).Truncate(time.Second)
+	rep := run(t, nil, policy, audit.Set{ID: "c", Type: audit.X509, Certificate: certificateFrom(t, from, until), LastUsed: now})
+	findings := rep.Findings()
+	if len(findings) != 1 || findings[0].Check != audit.CertNotYetValid {
+		t.Fatalf("findings %+v, want one cert-not-yet-valid", findings)
+	}
+	f := findings[0]
+	if f.NotBefore != from.UTC().Format(time.RFC3339) || f.NotAfter != until.UTC().Format(time.RFC3339) {
+		t.Errorf("notBefore %q, notAfter %q; want %s and %s", f.NotBefore, f.NotAfter, from.UTC().Format(time.RFC3339), until.UTC().Format(time.RFC3339))
+	}
+}
