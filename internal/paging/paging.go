@@ -82,7 +82,7 @@ func Collect[T any](ctx context.Context, l Limit, fetch func(ctx context.Context
 			return nil, &Error{Service: l.Service, Call: l.Call, Reason: fmt.Sprintf("more than %d items", l.MaxItems)}
 		}
 		if read += page.Bytes; l.MaxBytes > 0 && read > l.MaxBytes {
-			return nil, &Error{Service: l.Service, Call: l.Call, Reason: fmt.Sprintf("more than %d MiB in all", l.MaxBytes>>20)}
+			return nil, &Error{Service: l.Service, Call: l.Call, Reason: "more than " + size(l.MaxBytes) + " in all"}
 		}
 		items = append(items, page.Items...)
 		switch {
@@ -96,4 +96,16 @@ func Collect[T any](ctx context.Context, l Limit, fetch func(ctx context.Context
 		seen[page.Next] = true
 		marker = page.Next
 	}
+}
+
+// size writes a byte bound as people read it: whole MiB when it is some, else KiB or
+// bytes (a bound under 1 MiB is not "0 MiB").
+func size(n int) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }

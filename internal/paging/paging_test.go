@@ -136,3 +136,16 @@ func TestCollectStopsAtTheByteCap(t *testing.T) {
 		t.Errorf("Collect = %v after %d pages, want a stop at the fourth page of 1 MiB", err, n)
 	}
 }
+
+// A byte cap under a MiB is named as it is, not as "0 MiB".
+func TestAByteCapUnderAMiBIsNamedAsItIs(t *testing.T) {
+	for limit, says := range map[int]string{512 << 10: "more than 512 KiB in all", 1000: "more than 1000 bytes in all"} {
+		l := paging.Limit{Service: "GitHub", Call: "listSecrets", MaxPages: 100, MaxItems: 100, MaxBytes: limit}
+		_, err := paging.Collect(context.Background(), l, func(_ context.Context, next string) (paging.Page[int], error) {
+			return paging.Page[int]{Items: []int{1}, More: true, Next: next + "x", Bytes: limit}, nil
+		})
+		if err == nil || !strings.Contains(err.Error(), says) {
+			t.Errorf("cap %d: %v, want %q", limit, err, says)
+		}
+	}
+}
