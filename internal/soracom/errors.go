@@ -20,7 +20,10 @@ type APIError struct {
 	Method    string
 	Path      string // with /v1
 	Status    int
-	Code      string // SORACOM error code, when the body had one
+	// Code is SORACOM's error code (such as SEM0026), when the body had one: server
+	// text, cut to maxCode characters here (a code is short) and, like Message, printed
+	// only through the Log.
+	Code string
 	// Message is SORACOM's message, or the text of a body that was not SORACOM's JSON
 	// (HTML tags stripped), as the server sent it: neither cut short nor normalized, so
 	// that whoever prints it can redact every secret in it first. Only the read is
@@ -154,6 +157,9 @@ func (e *AnswerError) Error() string {
 
 func (e *AnswerError) Unwrap() error { return e.RevokeErr }
 
+// maxCode bounds an error code: SORACOM's are seven characters.
+const maxCode = 32
+
 // soracomError is SORACOM's error body.
 type soracomError struct {
 	Code    string `json:"code"`
@@ -166,7 +172,7 @@ func newAPIError(cl call, res *http.Response, body []byte, maxWait time.Duration
 	e := &APIError{Operation: cl.operation, Method: cl.method, Path: "/v1" + cl.path, Status: res.StatusCode}
 	var se soracomError
 	if json.Unmarshal(body, &se) == nil && (se.Code != "" || se.Message != "") {
-		e.Code, e.Message = se.Code, se.Message
+		e.Code, e.Message = untrusted.Clip(se.Code, maxCode), se.Message
 	} else {
 		e.Message = bodyText(res.Header.Get("Content-Type"), body)
 	}

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/secret"
 	"github.com/soracom-credentials-action/soracom-credentials-action/internal/soracom"
@@ -409,5 +410,22 @@ func TestListAnswerWithForgedSetIsRefused(t *testing.T) {
 				t.Errorf("%d writes sent after a refused list", n)
 			}
 		})
+	}
+}
+
+// An error code is short; a server that sends a long one has it cut where it is read,
+// so it cannot crowd SORACOM's message out of the capped log line.
+func TestALongErrorCodeIsCut(t *testing.T) {
+	s := emulator(t)
+	seed(s, "set-1")
+	long := strings.Repeat("X", 5000)
+	s.Inject("PUT /v1/credentials/*", soracomtest.Always, soracomtest.Fault{Status: http.StatusBadRequest,
+		Body: `{"code":"` + long + `","message":"the real reason"}`})
+	sess := login(t, s, nil)
+	_, err := sess.StoreAll(context.Background(), []string{"set-1"}, content, soracom.Update, nil)
+	var apiErr *soracom.APIError
+	if !errors.As(err, &apiErr) || utf8.RuneCountInString(apiErr.Code) > 32 || !strings.HasPrefix(apiErr.Code, "XXXX") ||
+		!strings.Contains(err.Error(), "the real reason") {
+		t.Fatalf("err %v; want the code cut to 32 characters and the message kept", err)
 	}
 }
