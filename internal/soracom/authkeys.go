@@ -104,7 +104,9 @@ func readAuthKeys(cl call, resp response) ([]UserAuthKey, error) {
 }
 
 // minAuthKeySecret is the shortest secret accepted from a generate answer: a shorter
-// one is not SORACOM's, and as a mask it would blank out ordinary words.
+// one is not SORACOM's and the answer is refused. It is masked all the same (the mask
+// comes before any check, as it may be a secret), so a hostile short one can blank out
+// ordinary text in the log: unreadable, never revealing.
 const minAuthKeySecret = 8
 
 // GenerateUserAuthKey creates a new AuthKey for the session's SAM user. The secret is
