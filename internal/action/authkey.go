@@ -148,6 +148,9 @@ func (r *run) authKeySummary(res *authkeyrotation.Result) string {
 		fmt.Fprintf(&b, "rotated %s → %s", r.log.Code(r.cfg.AuthKeyID), r.log.Code(res.SecretsHold))
 	case failed && res.SecretsHold == "":
 		b.WriteString("**rotation incomplete**: both AuthKeys are kept; the error says which secret holds what")
+	case failed && res.HoldUnconfirmed:
+		fmt.Fprintf(&b, "**rotation failed**; the secrets should hold %s again (GitHub answered the write-back with success; their updated_at did not confirm it)",
+			r.log.Code(res.SecretsHold))
 	case failed:
 		fmt.Fprintf(&b, "**rotation failed**; the secrets hold %s", r.log.Code(res.SecretsHold))
 	default:

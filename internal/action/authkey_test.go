@@ -372,6 +372,9 @@ func TestAnUnconfirmedWriteBackKeepsBothAuthKeys(t *testing.T) {
 	if got := outputValue(o.outputs, "auth-key-id"); got != akOldID {
 		t.Errorf("auth-key-id %q, want %s: GitHub answered that both secrets hold it", got, akOldID)
 	}
+	if !strings.Contains(o.summary, "the secrets should hold `"+akOldID+"` again (GitHub answered the write-back with success; their updated_at did not confirm it)") {
+		t.Errorf("the summary claims more than was confirmed:\n%s", o.summary)
+	}
 }
 
 // GitHub's error text reaches the log through the same choke point as SORACOM's: a

@@ -143,6 +143,9 @@ type Result struct {
 	// not hold one AuthKey (see the error), or when another run rotated the key this
 	// one started with.
 	SecretsHold string
+	// HoldUnconfirmed is true when SecretsHold rests on GitHub's success answers to a
+	// write-back that the secrets' updated_at did not confirm.
+	HoldUnconfirmed bool
 	// NewKeyID is the generated AuthKey, empty when none was generated.
 	NewKeyID string
 	// Age is the age of the AuthKey in use when it was listed; NextRotation when it

@@ -312,3 +312,19 @@ func applyFix(t *testing.T, w *world, msg string) {
 	id, _, _ := strings.Cut(after, " ")
 	w.secrets["ID"] = strings.TrimRight(id, ",.")
 }
+
+// The secrets named as holding the old AuthKey after a write-back rest on GitHub's
+// answers; the result says when updated_at did not confirm them.
+func TestAnUnconfirmedWriteBackIsSaidToBe(t *testing.T) {
+	for _, confirmFails := range []bool{false, true} {
+		w := newWorld()
+		w.fail["write ID=keyId-new1"] = answered("500")
+		if confirmFails {
+			w.hook["write KEY=secret-old"] = func() { w.fail["confirm KEY"] = answered("502") }
+		}
+		res, err := authkeyrotation.Run(context.Background(), keys{w}, secrets{w}, plan, quick)
+		if err == nil || res.SecretsHold != "keyId-old" || res.HoldUnconfirmed != confirmFails {
+			t.Errorf("confirm fails %v: hold %q, unconfirmed %v, err %v", confirmFails, res.SecretsHold, res.HoldUnconfirmed, err)
+		}
+	}
+}

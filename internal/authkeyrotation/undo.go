@@ -42,7 +42,7 @@ func (x *run) undo(key NewKey, step string, cause error) error {
 		why += fmt.Sprintf("; the write of the new value to %s got no answer and may still land after the write-back", strings.Join(pending, " and "))
 	}
 	if x.holdsOldOnly() {
-		x.res.SecretsHold = x.p.Current.ID
+		x.res.SecretsHold, x.res.HoldUnconfirmed = x.p.Current.ID, unconfirmed != nil
 	} else {
 		x.res.SecretsHold = ""
 	}
